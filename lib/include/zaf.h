@@ -1,0 +1,304 @@
+/*  =========================================================================
+    zaf.h - the public API of zaf, a ZeroMQ actor framework in C
+
+    zaf gives C what Ray Core's remote classes give Python: write a class
+    (a state struct plus named methods), instantiate it as an actor on any
+    node of a cluster, call its methods and get futures back, pass actor
+    handles around, run remote functions (tasks) on a node's worker pool,
+    and kill actors. A broker routes JSON-encoded calls between nodes over
+    ZeroMQ; see docs/PROTOCOL.md for the wire protocol and docs/GUIDE.md
+    for a walk through the API.
+
+    Threading: a zaf_t is used by one thread at a time, like a czmq socket.
+    Every actor method and every task is handed a zaf_t of its own, so the
+    same calls work in drivers, in actors and in tasks.
+
+    Ownership follows czmq: _new/_destroy (&p) nulls the pointer; a function
+    that takes `cJSON *args` takes ownership of it, even when it fails; a
+    returned `cJSON *` is the caller's to cJSON_Delete.
+    =========================================================================
+*/
+
+#ifndef ZAF_H_INCLUDED
+#define ZAF_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ZAF_VERSION_MAJOR 0
+#define ZAF_VERSION_MINOR 1
+#define ZAF_VERSION_PATCH 0
+
+typedef struct _zaf_t zaf_t;                //  A connection to a cluster
+typedef struct _zaf_future_t zaf_future_t;  //  The pending outcome of a call
+typedef struct _zaf_actor_t zaf_actor_t;    //  A handle on an actor
+
+//  ---------------------------------------------------------------------
+//  Errors. Every failure is a code plus a message; codes travel on the
+//  wire as their names (ZAF_ACTOR_DIED is "ACTOR_DIED").
+
+typedef enum {
+    ZAF_OK = 0,
+    ZAF_TIMEOUT,            //  zaf_get or a request ran out of time
+    ZAF_ACTOR_DIED,         //  the actor ended before or while serving the call
+    ZAF_NO_SUCH_ACTOR,      //  no actor was ever known by that id or name
+    ZAF_NO_SUCH_CLASS,      //  no live node serves that class
+    ZAF_NO_SUCH_METHOD,     //  the class has no method of that name
+    ZAF_NO_SUCH_FUNCTION,   //  no live node serves that remote function
+    ZAF_NO_SUCH_NODE,       //  no live node has the name asked for
+    ZAF_BAD_ARGS,           //  arguments or options were not acceptable
+    ZAF_METHOD_FAILED,      //  the method or task reported a failure
+    ZAF_NODE_LOST,          //  the node serving the call stopped answering
+    ZAF_BROKER_LOST,        //  the broker stopped answering; the call may have run
+    ZAF_NAME_TAKEN,         //  an actor already holds that name
+    ZAF_PROTOCOL,           //  a peer broke the wire protocol
+    ZAF_OVERLOADED,         //  a queue on the path is full; try again later
+    ZAF_UNAUTHORIZED,       //  the peer may not do that
+    ZAF_INTERRUPTED,        //  the process is shutting down (SIGINT/SIGTERM)
+    ZAF_CODE_COUNT
+} zaf_code_t;
+
+#define ZAF_ERROR_MESSAGE_MAX 256
+
+typedef struct {
+    zaf_code_t code;                            //  ZAF_OK when there is no error
+    char message [ZAF_ERROR_MESSAGE_MAX];       //  What happened and where
+} zaf_error_t;
+
+//  Return the wire name of a code ("ACTOR_DIED"); "UNKNOWN" if out of range.
+const char *
+    zaf_code_name (zaf_code_t code);
+
+//  Return the code for a wire name; ZAF_PROTOCOL for names we do not know.
+zaf_code_t
+    zaf_code_from_name (const char *name);
+
+//  Fill an error (err may be NULL: then nothing happens).
+void
+    zaf_error_set (zaf_error_t *err, zaf_code_t code, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+//  Reset an error to ZAF_OK with an empty message (err may be NULL).
+void
+    zaf_error_clear (zaf_error_t *err);
+
+//  ---------------------------------------------------------------------
+//  Classes and remote functions. Register them before zaf_init in a driver
+//  that embeds its cluster, or from zaf_module_init in a module that
+//  zaf-node loads with --module.
+
+//  Construct an actor's state from its spawn arguments (borrowed). Return
+//  the state (may be NULL if the class keeps none); to fail, fill err with
+//  any code other than ZAF_OK: the spawn then fails with that error.
+typedef void *(zaf_ctor_fn) (zaf_t *z, const cJSON *args, zaf_error_t *err);
+
+//  Destroy an actor's state when the actor ends, in the actor's thread.
+typedef void (zaf_dtor_fn) (void *state);
+
+//  A method: run on the actor's thread, one at a time. args are borrowed.
+//  Return the result (the runtime takes and frees it; NULL means JSON null),
+//  or fill err (any code but ZAF_OK) to fail the call: the caller then gets
+//  that code, and METHOD_FAILED when the method set no code of its own.
+//  A failed method does not end the actor.
+typedef cJSON *(zaf_method_fn) (void *state, zaf_t *z, const cJSON *args,
+                                zaf_error_t *err);
+
+//  A remote function (task), run on a node's worker pool. Same contract as
+//  a method, without state.
+typedef cJSON *(zaf_task_fn) (zaf_t *z, const cJSON *args, zaf_error_t *err);
+
+typedef struct {
+    const char *name;       //  Method name, as callers spell it
+    zaf_method_fn *fn;      //  Its code
+} zaf_method_t;
+
+typedef struct {
+    const char *name;               //  Class name, unique in a process
+    zaf_ctor_fn *ctor;              //  May be NULL: state is NULL
+    zaf_dtor_fn *dtor;              //  May be NULL
+    const zaf_method_t *methods;    //  Ends with { NULL, NULL }
+} zaf_class_t;
+
+//  Register a class in this process. The struct is borrowed and must live
+//  as long as the process (a static). Returns 0, or -1 if another class
+//  already holds that name or the class is malformed.
+int
+    zaf_register_class (const zaf_class_t *cls);
+
+//  Register a remote function under a name. Returns 0, or -1 if the name
+//  is taken by another function or invalid.
+int
+    zaf_register_function (const char *name, zaf_task_fn *fn);
+
+//  A module is a shared object that exports this function; zaf-node calls
+//  it after dlopen. Return 0 on success.
+#define ZAF_MODULE_INIT "zaf_module_init"
+typedef int (zaf_module_init_fn) (void);
+
+//  ---------------------------------------------------------------------
+//  Connections.
+
+//  Start or join a cluster. With NULL, start an embedded cluster: a broker
+//  and one node in this process, serving the classes and functions
+//  registered in the process (the environment variable ZAF_CPUS sets the
+//  node's worker pool size). With an endpoint ("tcp://host:5555"), join the
+//  cluster whose broker listens there. Returns NULL, after logging why, if
+//  the cluster cannot be started or reached within ZAF_CONNECT_TIMEOUT_MS
+//  (environment, default 5000).
+zaf_t *
+    zaf_init (const char *endpoint);
+
+//  Leave the cluster (and stop it, if embedded). Pending futures end with
+//  BROKER_LOST; handles stay valid objects but can no longer call.
+void
+    zaf_shutdown (zaf_t **self_p);
+
+//  Return what the cluster looks like: {"broker": endpoint, "session": id,
+//  "embedded": bool, "nodes": [...], "dashboard": null}. The caller owns
+//  the result. NULL if the broker does not answer.
+cJSON *
+    zaf_cluster_info (zaf_t *self);
+
+//  ---------------------------------------------------------------------
+//  Actors.
+
+typedef struct {
+    const char *node;       //  Place on the node with this name (NULL: any)
+    const char *name;       //  Register the actor under this name (NULL: none)
+    int timeout_ms;         //  How long zaf_spawn waits (0: 30000)
+} zaf_spawn_opts_t;
+
+//  Create an actor of class `cls` somewhere in the cluster, passing `args`
+//  (taken; NULL means []) to its constructor. Blocks until the actor is
+//  ready. Returns an owning handle: destroying it kills the actor. On
+//  failure returns NULL and fills err (may be NULL).
+zaf_actor_t *
+    zaf_spawn (zaf_t *self, const char *cls, cJSON *args,
+               const zaf_spawn_opts_t *opts, zaf_error_t *err);
+
+//  Call a method. args are taken (NULL means []). Returns a future, never
+//  NULL: failures to send end up in the future.
+zaf_future_t *
+    zaf_call (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args);
+
+//  Send a method call and expect no answer (fire-and-forget). Returns 0 if
+//  it was handed to the broker, -1 if it could not be. Calls and tells from
+//  one caller to one actor run in the order they were sent.
+int
+    zaf_tell (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args);
+
+//  Kill an actor and wait until it is gone: afterwards every call to it
+//  ends with ACTOR_DIED. Calls it had queued end with ACTOR_DIED; a method
+//  running at that moment finishes, but its answer is dropped. Returns 0,
+//  or -1 and fills err (may be NULL).
+int
+    zaf_kill (zaf_t *self, zaf_actor_t *actor, zaf_error_t *err);
+
+//  Find an actor spawned with a name. Returns a borrowed handle (destroying
+//  it does not kill the actor), or NULL and fills err (may be NULL).
+zaf_actor_t *
+    zaf_lookup (zaf_t *self, const char *name, zaf_error_t *err);
+
+//  Return the actor this code runs in, inside an actor's method or
+//  constructor; NULL in drivers and tasks. The handle is borrowed from the
+//  runtime: do not destroy it.
+zaf_actor_t *
+    zaf_self (zaf_t *self);
+
+//  Encode a handle as {"$actor": "<id>"} (caller owns the result).
+cJSON *
+    zaf_actor_to_json (const zaf_actor_t *actor);
+
+//  Decode a handle from {"$actor": "<id>"}; NULL if json is not one. The
+//  new handle is borrowed: destroying it never kills the actor.
+zaf_actor_t *
+    zaf_actor_from_json (const cJSON *json);
+
+//  Return a borrowed copy of a handle (to keep after the original goes).
+zaf_actor_t *
+    zaf_actor_dup (const zaf_actor_t *actor);
+
+//  Return the actor's id (valid while the handle lives).
+const char *
+    zaf_actor_id (const zaf_actor_t *actor);
+
+//  Return true if destroying this handle kills the actor.
+bool
+    zaf_actor_owned (const zaf_actor_t *actor);
+
+//  Destroy a handle. An owning handle kills its actor (without waiting);
+//  a borrowed one is just freed.
+void
+    zaf_actor_destroy (zaf_actor_t **self_p);
+
+//  ---------------------------------------------------------------------
+//  Remote functions (tasks).
+
+//  Run a registered function on some node's worker pool. args are taken
+//  (NULL means []). Returns a future, never NULL.
+zaf_future_t *
+    zaf_submit (zaf_t *self, const char *function, cJSON *args);
+
+//  ---------------------------------------------------------------------
+//  Futures.
+
+//  Wait up to timeout_ms (-1: no limit; a lost actor, node or broker still
+//  ends the wait) for a future. On success, return the result (caller owns
+//  it; a JSON null comes back as a cJSON null item, never as NULL) and
+//  destroy the future. On failure, return NULL and fill err (may be NULL):
+//  on ZAF_TIMEOUT the future is left pending and stays the caller's; on any
+//  other failure it is destroyed.
+cJSON *
+    zaf_get (zaf_t *self, zaf_future_t **future_p, int timeout_ms,
+             zaf_error_t *err);
+
+//  Wait up to timeout_ms for all n futures. results[i] gets each result
+//  (or NULL) and errs[i] (errs may be NULL) each error; resolved futures
+//  are destroyed and nulled, those still pending at the deadline are left.
+//  Returns 0 if every future succeeded, -1 otherwise.
+int
+    zaf_get_all (zaf_t *self, zaf_future_t **futures, size_t n,
+                 int timeout_ms, cJSON **results, zaf_error_t *errs);
+
+//  Wait until at least num_ready of the n futures are resolved, or the
+//  timeout passes. Consumes nothing. Returns how many are resolved.
+//  NULL entries in futures are skipped.
+size_t
+    zaf_wait (zaf_t *self, zaf_future_t **futures, size_t n,
+              size_t num_ready, int timeout_ms);
+
+//  Return true if the future has its outcome (zaf_get will not block).
+bool
+    zaf_future_ready (const zaf_future_t *future);
+
+//  Destroy a future; its answer, if it still comes, is dropped.
+void
+    zaf_future_destroy (zaf_future_t **self_p);
+
+//  ---------------------------------------------------------------------
+//  JSON helpers.
+
+//  Build JSON from a printf format: zaf_json ("[%d, \"%s\"]", 3, "x").
+//  Returns the parsed tree (caller owns it), or NULL if the text is not
+//  valid JSON (and logs the text).
+cJSON *
+    zaf_json (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
+//  Return args[index] if args is an array and it is a number, else def.
+double
+    zaf_arg_number (const cJSON *args, int index, double def);
+
+//  Return args[index] if args is an array and it is a string, else def.
+const char *
+    zaf_arg_string (const cJSON *args, int index, const char *def);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,424 @@
+/*  =========================================================================
+    zaf_actor - the actor runtime: light actor threads and task workers
+
+    Runs in the actor's (or worker's) own thread. Talks only to the node's
+    inproc ROUTER through its DEALER. Invariants: one method at a time;
+    messages are served in arrival order (the mailbox holds those that came
+    while a method was waiting and is always served before the socket); a
+    CALL gets exactly one REPLY unless the node has killed the actor, in
+    which case the node has already answered for it; EXIT is the last
+    message the thread sends.
+    =========================================================================
+*/
+
+#include "zaf_classes.h"
+
+typedef struct {
+    char *endpoint;                 //  Node's inner ROUTER
+    uint32_t inner_id;              //  Our routing id
+    char *actor_id;                 //  NULL for workers
+    const zaf_class_t *cls;         //  Actor class
+    zaf_registry_t *registry;       //  Worker functions
+    char *args;                     //  Constructor args (JSON)
+    size_t args_size;
+    byte caller [ZAF_PROTO_ID_MAX];
+    size_t caller_size;
+    byte corr [ZAF_PROTO_ID_MAX];
+    size_t corr_size;
+    zaf_actor_ctl_t *ctl;           //  Shared with the node (actors)
+    bool verbose;
+
+    zsock_t *socket;                //  DEALER to the node
+    zaf_t *z;                       //  Our connection, on socket
+    zlistx_t *mailbox;              //  Messages kept while a method waited
+    zaf_proto_t *msg;               //  Current message
+    zaf_proto_t *out;               //  Answers we build
+    void *state;                    //  The actor's state
+    bool killed;                    //  KILL seen
+} self_t;
+
+//  --------------------------------------------------------------------------
+//  Routing ids
+
+void
+zaf_actor_encode_id (uint32_t inner_id, byte *bytes)
+{
+    bytes [0] = (byte) (inner_id >> 24);
+    bytes [1] = (byte) (inner_id >> 16);
+    bytes [2] = (byte) (inner_id >> 8);
+    bytes [3] = (byte) inner_id;
+}
+
+uint32_t
+zaf_actor_decode_id (const void *data, size_t size)
+{
+    const byte *bytes = (const byte *) data;
+    if (size != ZAF_INNER_ID_SIZE || !(bytes [0] & 0x80))
+        return 0;
+    return ((uint32_t) bytes [0] << 24) | ((uint32_t) bytes [1] << 16)
+         | ((uint32_t) bytes [2] << 8) | bytes [3];
+}
+
+//  --------------------------------------------------------------------------
+//  Thread state
+
+static self_t *
+s_self_new (const zaf_actor_spec_t *spec)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    assert (self);
+    self->endpoint = strdup (spec->endpoint);
+    self->inner_id = spec->inner_id;
+    self->actor_id = spec->actor_id ? strdup (spec->actor_id) : NULL;
+    self->cls = spec->cls;
+    self->registry = spec->registry;
+    if (spec->args_size) {
+        self->args = (char *) malloc (spec->args_size);
+        assert (self->args);
+        memcpy (self->args, spec->args, spec->args_size);
+        self->args_size = spec->args_size;
+    }
+    assert (spec->caller_size <= ZAF_PROTO_ID_MAX && spec->corr_size <= ZAF_PROTO_ID_MAX);
+    if (spec->caller_size)
+        memcpy (self->caller, spec->caller, spec->caller_size);
+    self->caller_size = spec->caller_size;
+    if (spec->corr_size)
+        memcpy (self->corr, spec->corr, spec->corr_size);
+    self->corr_size = spec->corr_size;
+    self->ctl = spec->ctl;
+    self->verbose = spec->verbose;
+    self->mailbox = zlistx_new ();
+    self->msg = zaf_proto_new ();
+    self->out = zaf_proto_new ();
+    return self;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    zaf_proto_t *held;
+    while ((held = (zaf_proto_t *) zlistx_detach (self->mailbox, NULL)))
+        zaf_proto_destroy (&held);
+    zlistx_destroy (&self->mailbox);
+    zaf_proto_destroy (&self->msg);
+    zaf_proto_destroy (&self->out);
+    zsock_destroy (&self->socket);
+    free (self->endpoint);
+    free (self->actor_id);
+    free (self->args);
+    free (self);
+    *self_p = NULL;
+}
+
+//  Open our DEALER to the node; returns 0 or -1
+static int
+s_connect (self_t *self)
+{
+    self->socket = zsock_new (ZMQ_DEALER);
+    if (!self->socket)
+        return -1;
+    byte routing_id [ZAF_INNER_ID_SIZE];
+    zaf_actor_encode_id (self->inner_id, routing_id);
+    zmq_setsockopt (zsock_resolve (self->socket), ZMQ_ROUTING_ID, routing_id, sizeof (routing_id));
+    //  Inproc inside one node: the node bounds queues itself
+    zsock_set_sndhwm (self->socket, 0);
+    zsock_set_rcvhwm (self->socket, 0);
+    zsock_set_linger (self->socket, 1000);
+    if (zsock_connect (self->socket, "%s", self->endpoint)) {
+        zsys_error ("zaf_actor: cannot connect endpoint=%s: %s", self->endpoint, zmq_strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+//  Calls that arrive while a method waits are kept for later; KILL makes
+//  the wait end at once
+static int
+s_inbox (void *arg, zaf_proto_t **msg_p)
+{
+    self_t *self = (self_t *) arg;
+    if (zaf_proto_id (*msg_p) == ZAF_PROTO_KILL) {
+        self->killed = true;
+        return -1;
+    }
+    zlistx_add_end (self->mailbox, *msg_p);
+    *msg_p = NULL;
+    return 0;
+}
+
+//  Take the next message: mailbox first, then the socket. Returns the
+//  message (ours to keep until the next call) or NULL when the context ends.
+static zaf_proto_t *
+s_next (self_t *self)
+{
+    zaf_proto_t *held = (zaf_proto_t *) zlistx_detach (self->mailbox, NULL);
+    if (held) {
+        zaf_proto_move (self->msg, held);
+        zaf_proto_destroy (&held);
+        return self->msg;
+    }
+    while (true) {
+        int rc = zaf_proto_recv (self->msg, self->socket);
+        if (rc == 0)
+            return self->msg;
+        if (rc == -1 && errno != EINTR)
+            return NULL;
+        if (rc == -2)
+            zsys_warning ("zaf_actor: malformed message from node dropped: %s",
+                          zaf_proto_fault (self->msg));
+    }
+}
+
+//  Send an answer: status and body, to the caller and corr of the request
+static void
+s_answer (self_t *self, zaf_proto_t *request, cJSON *result, const zaf_error_t *err)
+{
+    zaf_proto_t *out = self->out;
+    zaf_proto_reset (out);
+    zaf_proto_set_id (out, ZAF_PROTO_REPLY);
+    size_t size;
+    const void *data = zaf_proto_caller (request, &size);
+    zaf_proto_set_caller (out, data, size);
+    data = zaf_proto_corr (request, &size);
+    zaf_proto_set_corr (out, data, size);
+    if (err && err->code != ZAF_OK)
+        zaf_proto_set_error (out, err->code, "%s", err->message);
+    else {
+        zaf_proto_set_ok (out, true);
+        zaf_proto_set_body_json (out, result);
+    }
+    if (zaf_proto_send (out, self->socket))
+        zsys_warning ("zaf_actor: answer could not be sent: %s", zmq_strerror (errno));
+}
+
+//  Run one call or tell
+static void
+s_serve_call (self_t *self, zaf_proto_t *msg)
+{
+    bool is_call = zaf_proto_id (msg) == ZAF_PROTO_CALL;
+    const char *method_name = zaf_proto_name (msg);
+    zaf_error_t err;
+    zaf_error_clear (&err);
+    cJSON *result = NULL;
+
+    zaf_method_fn *method = zaf_registry_method (self->cls, method_name);
+    size_t size;
+    const char *body = zaf_proto_body (msg, &size);
+    cJSON *args = method ? zaf_json_parse (body, size) : NULL;
+    if (!method)
+        zaf_error_set (&err, ZAF_NO_SUCH_METHOD, "class %s has no method %s",
+                       self->cls->name, method_name);
+    else
+    if (!args)
+        zaf_error_set (&err, ZAF_BAD_ARGS, "arguments of %s.%s are not valid JSON",
+                       self->cls->name, method_name);
+    else {
+        if (self->verbose)
+            zsys_debug ("zaf_actor: actor=%s method=%s", self->actor_id, method_name);
+        result = method (self->state, self->z, args, &err);
+        if (err.code != ZAF_OK) {
+            cJSON_Delete (result);
+            result = NULL;
+        }
+    }
+    cJSON_Delete (args);
+    if (is_call)
+        s_answer (self, msg, result, &err);
+    else
+    if (err.code != ZAF_OK)
+        zsys_warning ("zaf_actor: tell failed actor=%s method=%s code=%s message=%s",
+                      self->actor_id, method_name, zaf_code_name (err.code), err.message);
+    cJSON_Delete (result);
+    atomic_fetch_add (&self->ctl->processed, 1);
+}
+
+//  --------------------------------------------------------------------------
+//  The actor thread
+
+static void *
+s_actor_thread (void *arg)
+{
+    self_t *self = (self_t *) arg;
+    zaf_error_t err;
+    zaf_error_clear (&err);
+    bool constructed = false;
+
+    if (s_connect (self)) {
+        //  Without a socket we cannot even say we failed; the node sees the
+        //  spawn time out. This only happens when the context is ending.
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->z = zaf_client_new_inner (self->socket, self->actor_id, s_inbox, self);
+
+    //  Construct
+    cJSON *args = self->args_size ? zaf_json_parse (self->args, self->args_size)
+                                  : cJSON_CreateArray ();
+    if (!args)
+        zaf_error_set (&err, ZAF_BAD_ARGS, "constructor arguments of %s are not valid JSON",
+                       self->cls->name);
+    else {
+        self->state = self->cls->ctor ? self->cls->ctor (self->z, args, &err) : NULL;
+        if (err.code == ZAF_OK)
+            constructed = true;
+        else
+        if (self->state && self->cls->dtor) {
+            self->cls->dtor (self->state);
+            self->state = NULL;
+        }
+    }
+    cJSON_Delete (args);
+    zstr_free (&self->args);
+
+    //  Report SPAWNED
+    zaf_proto_t *out = self->out;
+    zaf_proto_reset (out);
+    zaf_proto_set_id (out, ZAF_PROTO_SPAWNED);
+    zaf_proto_set_caller (out, self->caller, self->caller_size);
+    zaf_proto_set_corr (out, self->corr, self->corr_size);
+    zaf_proto_set_actor (out, self->actor_id);
+    if (constructed)
+        zaf_proto_set_body (out, "{}", 2);
+    else
+        zaf_proto_set_error (out, err.code, "%s", err.message);
+    zaf_proto_send (out, self->socket);
+
+    //  Serve until killed
+    const char *reason = constructed ? "killed" : "failed";
+    while (constructed && !self->killed && !atomic_load (&self->ctl->killed)) {
+        zaf_proto_t *msg = s_next (self);
+        if (!msg) {
+            reason = "node stopped";
+            break;
+        }
+        zaf_proto_id_t id = zaf_proto_id (msg);
+        if (id == ZAF_PROTO_CALL || id == ZAF_PROTO_TELL) {
+            if (atomic_load (&self->ctl->killed))
+                atomic_fetch_add (&self->ctl->processed, 1);    //  Node answered it
+            else
+                s_serve_call (self, msg);
+        }
+        else
+        if (id == ZAF_PROTO_KILL)
+            self->killed = true;
+        else
+        if (zaf_client_dispatch (self->z, &self->msg) == -1)
+            self->killed = true;
+        if (!self->msg)
+            self->msg = zaf_proto_new ();
+    }
+    if (constructed && self->cls->dtor)
+        self->cls->dtor (self->state);
+    //  Our connection kills the children we still own
+    zaf_client_destroy (&self->z);
+
+    zaf_proto_reset (out);
+    zaf_proto_set_id (out, ZAF_PROTO_EXIT);
+    zaf_proto_set_actor (out, self->actor_id);
+    char *text = zsys_sprintf ("{\"reason\":\"%s\"}", reason);
+    zaf_proto_set_body (out, text, strlen (text));
+    zstr_free (&text);
+    zaf_proto_send (out, self->socket);
+    s_self_destroy (&self);
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  The worker thread
+
+static void *
+s_worker_thread (void *arg)
+{
+    self_t *self = (self_t *) arg;
+    if (s_connect (self)) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->z = zaf_client_new_inner (self->socket, NULL, s_inbox, self);
+    zaf_proto_t *out = self->out;
+    zaf_proto_set_id (out, ZAF_PROTO_HELLO);
+    zaf_proto_set_name (out, "worker");
+    zaf_proto_set_body (out, "{}", 2);
+    zaf_proto_send (out, self->socket);
+
+    while (!self->killed) {
+        zaf_proto_t *msg = s_next (self);
+        if (!msg)
+            break;
+        zaf_proto_id_t id = zaf_proto_id (msg);
+        if (id == ZAF_PROTO_SUBMIT) {
+            const char *name = zaf_proto_name (msg);
+            zaf_task_fn *fn = zaf_registry_function (self->registry, name);
+            size_t size;
+            const char *body = zaf_proto_body (msg, &size);
+            cJSON *args = fn ? zaf_json_parse (body, size) : NULL;
+            zaf_error_t err;
+            zaf_error_clear (&err);
+            cJSON *result = NULL;
+            if (!fn)
+                zaf_error_set (&err, ZAF_NO_SUCH_FUNCTION, "no function %s on this node", name);
+            else
+            if (!args)
+                zaf_error_set (&err, ZAF_BAD_ARGS, "arguments of %s are not valid JSON", name);
+            else {
+                if (self->verbose)
+                    zsys_debug ("zaf_actor: worker=%u function=%s", self->inner_id, name);
+                result = fn (self->z, args, &err);
+            }
+            cJSON_Delete (args);
+            s_answer (self, msg, err.code == ZAF_OK ? result : NULL, &err);
+            cJSON_Delete (result);
+        }
+        else
+        if (id == ZAF_PROTO_KILL)
+            self->killed = true;
+        else
+        if (zaf_client_dispatch (self->z, &self->msg) == -1)
+            self->killed = true;
+        if (!self->msg)
+            self->msg = zaf_proto_new ();
+    }
+    zaf_client_destroy (&self->z);
+    zaf_proto_reset (out);
+    zaf_proto_set_id (out, ZAF_PROTO_EXIT);
+    zaf_proto_set_actor (out, "worker");
+    zaf_proto_set_body (out, "{\"reason\":\"stopped\"}", 20);
+    zaf_proto_send (out, self->socket);
+    s_self_destroy (&self);
+    return NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Start a thread with our small stack
+
+static int
+s_start (const zaf_actor_spec_t *spec, pthread_t *thread, void *(*body) (void *))
+{
+    self_t *self = s_self_new (spec);
+    pthread_attr_t attr;
+    pthread_attr_init (&attr);
+    pthread_attr_setstacksize (&attr, ZAF_ACTOR_STACK_SIZE);
+    int rc = pthread_create (thread, &attr, body, self);
+    pthread_attr_destroy (&attr);
+    if (rc) {
+        zsys_error ("zaf_actor: cannot start a thread: %s", strerror (rc));
+        s_self_destroy (&self);
+        return -1;
+    }
+    return 0;
+}
+
+int
+zaf_actor_start (const zaf_actor_spec_t *spec, pthread_t *thread)
+{
+    assert (spec && spec->actor_id && spec->cls && spec->ctl);
+    return s_start (spec, thread, s_actor_thread);
+}
+
+int
+zaf_worker_start (const zaf_actor_spec_t *spec, pthread_t *thread)
+{
+    assert (spec && spec->registry);
+    return s_start (spec, thread, s_worker_thread);
+}

@@ -1,0 +1,72 @@
+/*  =========================================================================
+    zaf_actor - the actor runtime: light actor threads and task workers
+
+    Each actor is a thread of its own (256 KB stack) with one DEALER to its
+    node's inproc ROUTER: calls come in and answers go out on it, and its
+    zaf_t borrows it for calls the actor makes. The thread runs the
+    constructor, reports SPAWNED, then serves one message at a time in
+    arrival order until it is killed; a method that blocks (zaf_get on
+    another actor) keeps calls that arrive meanwhile in a mailbox and serves
+    them afterwards. Its last message to the node is always EXIT.
+
+    A task worker is the same shape serving SUBMITs from the node's queue
+    with the functions of a registry; it announces itself with HELLO.
+
+    This is lighter than zactor_new (no PAIR pipe, no blocking handshake):
+    one file descriptor and tens of KB per idle actor. Ownership is kept by
+    the node, which created the thread and joins it after its EXIT.
+    =========================================================================
+*/
+
+#ifndef ZAF_ACTOR_H_INCLUDED
+#define ZAF_ACTOR_H_INCLUDED
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+//  Inner routing ids are 4 bytes, big-endian, top bit set
+#define ZAF_INNER_ID_SIZE       4
+#define ZAF_ACTOR_STACK_SIZE    (256 * 1024)
+
+//  Shared between the node and one actor thread; the node frees it after
+//  joining the thread.
+typedef struct {
+    atomic_bool killed;             //  Node says: start no further method
+    atomic_uint_fast64_t processed; //  Calls and tells the actor has taken
+} zaf_actor_ctl_t;
+
+//  What a new actor or worker thread needs; zaf_actor_start copies it all.
+typedef struct {
+    const char *endpoint;           //  The node's inproc ROUTER
+    uint32_t inner_id;              //  Our routing id on it
+    const char *actor_id;           //  Actor id (NULL for a worker)
+    const zaf_class_t *cls;         //  Actor class (NULL for a worker)
+    zaf_registry_t *registry;       //  Worker: where functions are
+    const void *args;               //  Constructor arguments (JSON bytes)
+    size_t args_size;
+    const void *caller;             //  Spawner, echoed in SPAWNED
+    size_t caller_size;
+    const void *corr;               //  Spawn correlation id, echoed
+    size_t corr_size;
+    zaf_actor_ctl_t *ctl;           //  Actor: shared control block
+    bool verbose;                   //  Log every message
+} zaf_actor_spec_t;
+
+//  Start an actor thread. Returns 0 and the thread, or -1 if no thread
+//  could be started.
+int
+    zaf_actor_start (const zaf_actor_spec_t *spec, pthread_t *thread);
+
+//  Start a task worker thread. Returns 0 and the thread, or -1.
+int
+    zaf_worker_start (const zaf_actor_spec_t *spec, pthread_t *thread);
+
+//  Encode an inner id as a routing id.
+void
+    zaf_actor_encode_id (uint32_t inner_id, byte *bytes);
+
+//  Decode a routing id; 0 if it is not one of ours.
+uint32_t
+    zaf_actor_decode_id (const void *bytes, size_t size);
+
+#endif

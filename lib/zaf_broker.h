@@ -1,0 +1,37 @@
+/*  =========================================================================
+    zaf_broker - the broker engine, a czmq actor
+
+    Start it with zactor_new (zaf_broker, NULL) and drive it with string
+    commands on the actor pipe (every command that answers does so with
+    zstr_sendx):
+
+        VERBOSE                 log every message (zsys_debug)
+        HEARTBEAT <ms>          heartbeat interval (before BIND; default 1000)
+        MAX-PENDING <n>         per-actor bound on calls in flight (default 100000)
+        BIND <endpoint>         bind the ROUTER; answers "OK" <endpoint> with
+                                the port filled in, or "ERROR" <reason>.
+                                May be repeated to listen on several endpoints.
+        NODES                   answers the number of registered nodes
+        STATUS                  answers the STATUS snapshot as JSON text
+        $TERM                   tell every peer BYE and end
+
+    The broker owns one ROUTER. It routes CALL, TELL, REPLY and SUBMIT on
+    their address frames and never parses their bodies; it keeps the node
+    registry, places actors, tracks every call in flight so that each one
+    ends exactly once, and declares lost the peers that stop answering.
+    =========================================================================
+*/
+
+#ifndef ZAF_BROKER_H_INCLUDED
+#define ZAF_BROKER_H_INCLUDED
+
+//  Default bound on calls in flight to one actor
+#define ZAF_BROKER_MAX_PENDING  100000
+//  How many dead actor ids the broker remembers (for ACTOR_DIED answers)
+#define ZAF_BROKER_TOMBSTONES   100000
+
+//  The actor body: zactor_new (zaf_broker, NULL).
+void
+    zaf_broker (zsock_t *pipe, void *args);
+
+#endif

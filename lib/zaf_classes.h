@@ -1,0 +1,26 @@
+/*  =========================================================================
+    zaf_classes.h - private umbrella header of libzaf
+
+    Every .c file of the library includes this header first. It pulls in
+    czmq, cJSON, the public API and the internal class headers in layer
+    order: each class uses only those above it.
+    =========================================================================
+*/
+
+#ifndef ZAF_CLASSES_H_INCLUDED
+#define ZAF_CLASSES_H_INCLUDED
+
+#include <czmq.h>
+#include <cjson/cJSON.h>
+#include "zaf.h"
+
+#include "zaf_json.h"
+#include "zaf_registry.h"
+#include "zaf_proto.h"
+#include "zaf_client.h"
+#include "zaf_broker.h"
+#include "zaf_actor.h"
+#include "zaf_node.h"
+#include "zaf_local.h"
+
+#endif

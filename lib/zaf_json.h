@@ -1,0 +1,53 @@
+/*  =========================================================================
+    zaf_json - JSON helpers and error objects
+
+    Typed getters with defaults, bounded parsing of network bytes, and the
+    error object that travels on the wire: {"code":"ACTOR_DIED",
+    "message":"..."}. The only file that inspects cJSON trees raw for the
+    rest of the library. Pure functions: safe from any thread.
+    =========================================================================
+*/
+
+#ifndef ZAF_JSON_H_INCLUDED
+#define ZAF_JSON_H_INCLUDED
+
+//  Deepest nesting of arrays and objects we parse
+#define ZAF_JSON_DEPTH_MAX 128
+
+//  Parse `size` bytes (not NUL-terminated) as JSON. Returns a new tree the
+//  caller owns, or NULL if the bytes are not one valid JSON value or nest
+//  deeper than ZAF_JSON_DEPTH_MAX.
+cJSON *
+    zaf_json_parse (const char *data, size_t size);
+
+//  Return the string member `key` of an object, or def.
+const char *
+    zaf_json_string (const cJSON *object, const char *key, const char *def);
+
+//  Return the number member `key` of an object, or def.
+double
+    zaf_json_number (const cJSON *object, const char *key, double def);
+
+//  Return the integer member `key` of an object (clamped to int), or def.
+int
+    zaf_json_int (const cJSON *object, const char *key, int def);
+
+//  Return the boolean member `key` of an object, or def.
+bool
+    zaf_json_bool (const cJSON *object, const char *key, bool def);
+
+//  Return true if the tree is an array whose items are all strings.
+bool
+    zaf_json_is_string_array (const cJSON *json);
+
+//  Print an error object {"code", "message"} into a new malloc'd string
+//  the caller frees.
+char *
+    zaf_json_error_print (zaf_code_t code, const char *message);
+
+//  Fill err from an error object's bytes. Unknown or unreadable objects
+//  become ZAF_PROTOCOL with a message saying so.
+void
+    zaf_json_error_parse (const char *data, size_t size, zaf_error_t *err);
+
+#endif

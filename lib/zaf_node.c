@@ -1,0 +1,921 @@
+/*  =========================================================================
+    zaf_node - the node engine, a czmq actor: hosts actors, runs tasks
+
+    One thread: a loop over the actor pipe, the DEALER to the broker and the
+    inproc ROUTER its actor and worker threads connect to ("parties", each
+    with a 4-byte routing id). Every message from the broker is read until
+    the socket is empty before polling again.
+
+    Invariants: an actor gets its calls in the order the broker sent them
+    (those that come before it is ready wait in a backlog); once the node
+    kills an actor it reports EXIT to the broker at once, and the broker
+    answers what was pending, so answers the dying thread still sends are
+    dropped; every party thread is joined after its EXIT, the last message
+    it sends.
+    =========================================================================
+*/
+
+#include "zaf_classes.h"
+
+typedef enum { LINK_DOWN, LINK_HELLO, LINK_UP } link_t;
+
+typedef struct {
+    uint32_t inner_id;
+    byte routing_id [ZAF_INNER_ID_SIZE];
+    bool is_worker;
+    pthread_t thread;
+    //  Actors
+    char id [ZAF_PROTO_ACTOR_MAX + 1];
+    zaf_actor_ctl_t *ctl;       //  Shared with the thread
+    bool ready;                 //  Constructor done (SPAWNED seen)
+    bool dying;                 //  Killed; the broker knows it is gone
+    uint64_t forwarded;         //  Calls and tells sent to the thread
+    zlistx_t *backlog;          //  Calls that came before it was ready
+    //  Workers
+    bool busy;                  //  Running a task
+} party_t;
+
+typedef struct {
+    zsock_t *pipe;              //  Actor pipe
+    zsock_t *broker;            //  DEALER to the broker, when dialing or up
+    zsock_t *inner;             //  ROUTER for our parties
+    zaf_proto_t *msg;           //  Message being handled
+    zaf_proto_t *out;           //  Messages we originate
+    zaf_registry_t *registry;   //  What we serve
+    char *endpoint;             //  Broker endpoint
+    char *name;                 //  Node name
+    int cpus;                   //  Workers
+    char inner_endpoint [64];
+    zhashx_t *actors;           //  id -> party_t (live actors)
+    zhashx_t *parties;          //  inner id -> party_t (every running thread)
+    zlistx_t *idle;             //  Idle workers (party_t, borrowed)
+    zlistx_t *tasks;            //  Queued SUBMITs (zaf_proto_t)
+    uint32_t next_inner;        //  Next inner id (low 31 bits)
+    link_t link;                //  State of our link to the broker
+    int heartbeat_ms;
+    int64_t last_rx;            //  Last message from the broker
+    int64_t last_tx;            //  Last message to the broker
+    int64_t retry_at;           //  Next dial (when down)
+    int64_t hello_at;           //  When we said HELLO
+    int retry_ms;               //  Backoff
+    bool started;
+    bool stopping;
+    bool terminated;
+    bool verbose;
+    size_t dropped;             //  Messages we could not deliver
+} self_t;
+
+//  --------------------------------------------------------------------------
+//  Inner ids as map keys
+
+static size_t
+s_id_hash (const void *key)
+{
+    return (size_t) (uintptr_t) key * 0x9E3779B97F4A7C15ULL;
+}
+
+static int
+s_id_compare (const void *key1, const void *key2)
+{
+    return (uintptr_t) key1 == (uintptr_t) key2 ? 0 : 1;
+}
+
+//  --------------------------------------------------------------------------
+//  Construction
+
+static self_t *
+s_self_new (zsock_t *pipe)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    assert (self);
+    self->pipe = pipe;
+    self->msg = zaf_proto_new ();
+    self->out = zaf_proto_new ();
+    self->registry = zaf_registry_default ();
+    char host [200] = "node";
+    gethostname (host, sizeof (host) - 1);
+    self->name = zsys_sprintf ("%s-%d", host, (int) getpid ());
+    long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+    self->cpus = cpus > 4 ? (int) cpus : 4;
+    self->actors = zhashx_new ();
+    self->parties = zhashx_new ();
+    zhashx_set_key_duplicator (self->parties, NULL);
+    zhashx_set_key_destructor (self->parties, NULL);
+    zhashx_set_key_hasher (self->parties, s_id_hash);
+    zhashx_set_key_comparator (self->parties, s_id_compare);
+    self->idle = zlistx_new ();
+    self->tasks = zlistx_new ();
+    self->heartbeat_ms = ZAF_HEARTBEAT_MS;
+    self->retry_ms = 100;
+    return self;
+}
+
+static void
+s_party_destroy (party_t **party_p)
+{
+    party_t *party = *party_p;
+    if (party->backlog) {
+        zaf_proto_t *held;
+        while ((held = (zaf_proto_t *) zlistx_detach (party->backlog, NULL)))
+            zaf_proto_destroy (&held);
+        zlistx_destroy (&party->backlog);
+    }
+    free (party->ctl);
+    free (party);
+    *party_p = NULL;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    zaf_proto_t *held;
+    while ((held = (zaf_proto_t *) zlistx_detach (self->tasks, NULL)))
+        zaf_proto_destroy (&held);
+    zlistx_destroy (&self->tasks);
+    zlistx_destroy (&self->idle);
+    zhashx_destroy (&self->actors);
+    zhashx_destroy (&self->parties);
+    zsock_destroy (&self->broker);
+    zsock_destroy (&self->inner);
+    zaf_proto_destroy (&self->msg);
+    zaf_proto_destroy (&self->out);
+    free (self->endpoint);
+    free (self->name);
+    free (self);
+    *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  Sending
+
+//  Send a message to the broker; returns 0 or -1
+static int
+s_to_broker (self_t *self, zaf_proto_t *msg)
+{
+    if (self->link != LINK_UP || !self->broker) {
+        self->dropped++;
+        return -1;
+    }
+    if (zaf_proto_send (msg, self->broker)) {
+        self->dropped++;
+        zsys_warning ("zaf_node: cannot send %s to broker: %s",
+                      zaf_proto_command_name (zaf_proto_id (msg)), zmq_strerror (errno));
+        return -1;
+    }
+    self->last_tx = zclock_mono ();
+    return 0;
+}
+
+//  Send a message to a party; returns 0 or -1
+static int
+s_to_party (self_t *self, party_t *party, zaf_proto_t *msg)
+{
+    zaf_proto_set_routing_id (msg, party->routing_id, ZAF_INNER_ID_SIZE);
+    if (zaf_proto_send (msg, self->inner)) {
+        self->dropped++;
+        return -1;
+    }
+    return 0;
+}
+
+//  Answer the request in msg with an error, towards the broker
+static void
+s_refuse (self_t *self, zaf_proto_t *msg, zaf_code_t code, const char *format, ...)
+{
+    char message [ZAF_ERROR_MESSAGE_MAX];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (message, sizeof (message), format, args);
+    va_end (args);
+    if (zaf_proto_id (msg) == ZAF_PROTO_SPAWN)
+        zaf_proto_set_id (msg, ZAF_PROTO_SPAWNED);
+    zaf_proto_set_error (msg, code, "%s", message);
+    s_to_broker (self, msg);
+}
+
+//  Tell a party's connection that the broker is gone
+static void
+s_notify_broker_lost (self_t *self, party_t *party)
+{
+    zaf_proto_reset (self->out);
+    zaf_proto_set_id (self->out, ZAF_PROTO_ERROR);
+    char *text = zaf_json_error_print (ZAF_BROKER_LOST, "node lost its broker");
+    zaf_proto_set_body_take (self->out, &text);
+    s_to_party (self, party, self->out);
+}
+
+//  --------------------------------------------------------------------------
+//  Actors
+
+//  Kill an actor: no further method starts, the thread is told to end, and
+//  (if report) the broker hears EXIT now
+static void
+s_actor_kill (self_t *self, party_t *party, const char *reason, bool report)
+{
+    if (party->dying)
+        return;
+    party->dying = true;
+    atomic_store (&party->ctl->killed, true);
+    zhashx_delete (self->actors, party->id);
+    if (party->backlog) {
+        zaf_proto_t *held;
+        while ((held = (zaf_proto_t *) zlistx_detach (party->backlog, NULL)))
+            zaf_proto_destroy (&held);
+    }
+    zaf_proto_reset (self->out);
+    zaf_proto_set_id (self->out, ZAF_PROTO_KILL);
+    zaf_proto_set_actor (self->out, party->id);
+    zaf_proto_set_body (self->out, "{}", 2);
+    s_to_party (self, party, self->out);
+    if (report) {
+        zaf_proto_reset (self->out);
+        zaf_proto_set_id (self->out, ZAF_PROTO_EXIT);
+        zaf_proto_set_actor (self->out, party->id);
+        char *text = zsys_sprintf ("{\"reason\":\"%s\"}", reason);
+        zaf_proto_set_body (self->out, text, strlen (text));
+        zstr_free (&text);
+        s_to_broker (self, self->out);
+    }
+    if (self->verbose)
+        zsys_debug ("zaf_node: actor killed actor=%s reason=%s", party->id, reason);
+}
+
+//  Hand a call or tell to a ready actor
+static void
+s_deliver (self_t *self, party_t *party, zaf_proto_t *msg)
+{
+    bool is_call = zaf_proto_id (msg) == ZAF_PROTO_CALL;
+    uint64_t queued = party->forwarded - atomic_load (&party->ctl->processed);
+    if (queued >= ZAF_NODE_MAX_QUEUE) {
+        if (is_call)
+            s_refuse (self, msg, ZAF_OVERLOADED, "actor %s has %" PRIu64 " messages queued",
+                      party->id, queued);
+        else
+            self->dropped++;
+        return;
+    }
+    if (s_to_party (self, party, msg) == 0)
+        party->forwarded++;
+    else
+    if (is_call)
+        s_refuse (self, msg, ZAF_ACTOR_DIED, "actor %s is gone", party->id);
+}
+
+static void
+s_handle_spawn (self_t *self)
+{
+    zaf_proto_t *msg = self->msg;
+    const char *id = zaf_proto_actor (msg);
+    const zaf_class_t *cls = zaf_registry_class (self->registry, zaf_proto_name (msg));
+    if (!cls) {
+        s_refuse (self, msg, ZAF_NO_SUCH_CLASS, "node %s does not serve class %s",
+                  self->name, zaf_proto_name (msg));
+        return;
+    }
+    if (!*id || zhashx_lookup (self->actors, id)) {
+        s_refuse (self, msg, ZAF_PROTOCOL, "SPAWN with an empty or duplicate actor id");
+        return;
+    }
+    party_t *party = (party_t *) zmalloc (sizeof (party_t));
+    assert (party);
+    party->inner_id = 0x80000000u | (++self->next_inner & 0x7fffffffu);
+    zaf_actor_encode_id (party->inner_id, party->routing_id);
+    snprintf (party->id, sizeof (party->id), "%s", id);
+    party->ctl = (zaf_actor_ctl_t *) zmalloc (sizeof (zaf_actor_ctl_t));
+    atomic_init (&party->ctl->killed, false);
+    atomic_init (&party->ctl->processed, 0);
+    party->backlog = zlistx_new ();
+
+    size_t args_size, caller_size, corr_size;
+    zaf_actor_spec_t spec = {
+        .endpoint = self->inner_endpoint,
+        .inner_id = party->inner_id,
+        .actor_id = id,
+        .cls = cls,
+        .ctl = party->ctl,
+        .verbose = self->verbose
+    };
+    spec.args = zaf_proto_body (msg, &args_size);
+    spec.args_size = args_size;
+    spec.caller = zaf_proto_caller (msg, &caller_size);
+    spec.caller_size = caller_size;
+    spec.corr = zaf_proto_corr (msg, &corr_size);
+    spec.corr_size = corr_size;
+    if (zaf_actor_start (&spec, &party->thread)) {
+        s_party_destroy (&party);
+        s_refuse (self, msg, ZAF_OVERLOADED, "node %s cannot start another thread", self->name);
+        return;
+    }
+    zhashx_insert (self->actors, party->id, party);
+    zhashx_insert (self->parties, (void *) (uintptr_t) party->inner_id, party);
+}
+
+static void
+s_handle_call (self_t *self)
+{
+    zaf_proto_t *msg = self->msg;
+    bool is_call = zaf_proto_id (msg) == ZAF_PROTO_CALL;
+    party_t *party = (party_t *) zhashx_lookup (self->actors, zaf_proto_actor (msg));
+    if (!party) {
+        if (is_call)
+            s_refuse (self, msg, ZAF_ACTOR_DIED, "actor %s is not on node %s",
+                      zaf_proto_actor (msg), self->name);
+        else
+            self->dropped++;
+        return;
+    }
+    if (!party->ready) {
+        if (zlistx_size (party->backlog) >= ZAF_NODE_MAX_QUEUE) {
+            if (is_call)
+                s_refuse (self, msg, ZAF_OVERLOADED, "actor %s is starting and its backlog is full",
+                          party->id);
+            return;
+        }
+        zaf_proto_t *held = zaf_proto_new ();
+        zaf_proto_move (held, msg);
+        zlistx_add_end (party->backlog, held);
+        return;
+    }
+    s_deliver (self, party, msg);
+}
+
+static void
+s_handle_kill (self_t *self)
+{
+    zaf_proto_t *msg = self->msg;
+    const char *id = zaf_proto_actor (msg);
+    party_t *party = (party_t *) zhashx_lookup (self->actors, id);
+    if (party)
+        s_actor_kill (self, party, "killed", true);
+    else {
+        //  Not here (any more): make sure the broker forgets it too
+        zaf_proto_reset (self->out);
+        zaf_proto_set_id (self->out, ZAF_PROTO_EXIT);
+        zaf_proto_set_actor (self->out, id);
+        zaf_proto_set_body (self->out, "{\"reason\":\"killed\"}", 19);
+        s_to_broker (self, self->out);
+    }
+    size_t corr_size;
+    zaf_proto_corr (msg, &corr_size);
+    if (corr_size) {
+        zaf_proto_set_id (msg, ZAF_PROTO_REPLY);
+        zaf_proto_set_ok (msg, true);
+        zaf_proto_set_body (msg, "null", 4);
+        s_to_broker (self, msg);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Tasks
+
+static void
+s_dispatch_tasks (self_t *self)
+{
+    while (zlistx_size (self->idle) && zlistx_size (self->tasks)) {
+        party_t *worker = (party_t *) zlistx_detach (self->idle, NULL);
+        zaf_proto_t *task = (zaf_proto_t *) zlistx_detach (self->tasks, NULL);
+        if (s_to_party (self, worker, task) == 0)
+            worker->busy = true;
+        else
+            s_refuse (self, task, ZAF_METHOD_FAILED, "task worker on node %s is gone", self->name);
+        zaf_proto_destroy (&task);
+    }
+}
+
+static void
+s_handle_submit (self_t *self)
+{
+    zaf_proto_t *msg = self->msg;
+    if (!zaf_registry_function (self->registry, zaf_proto_name (msg))) {
+        s_refuse (self, msg, ZAF_NO_SUCH_FUNCTION, "node %s does not serve function %s",
+                  self->name, zaf_proto_name (msg));
+        return;
+    }
+    if (zlistx_size (self->tasks) >= ZAF_HWM) {
+        s_refuse (self, msg, ZAF_OVERLOADED, "node %s has %zu tasks queued",
+                  self->name, zlistx_size (self->tasks));
+        return;
+    }
+    zaf_proto_t *task = zaf_proto_new ();
+    zaf_proto_move (task, msg);
+    zlistx_add_end (self->tasks, task);
+    s_dispatch_tasks (self);
+}
+
+//  --------------------------------------------------------------------------
+//  The link to the broker
+
+static void
+s_dial (self_t *self)
+{
+    zsock_destroy (&self->broker);
+    self->broker = zsock_new (ZMQ_DEALER);
+    assert (self->broker);
+    zsock_set_sndhwm (self->broker, ZAF_HWM);
+    zsock_set_rcvhwm (self->broker, ZAF_HWM);
+    zsock_set_linger (self->broker, 0);
+    zsock_set_heartbeat_ivl (self->broker, self->heartbeat_ms);
+    zsock_set_heartbeat_timeout (self->broker, self->heartbeat_ms * ZAF_HEARTBEAT_MISSES);
+    zsock_set_reconnect_ivl (self->broker, 100);
+    zsock_set_reconnect_ivl_max (self->broker, 2000);
+    if (zsock_connect (self->broker, "%s", self->endpoint)) {
+        zsys_error ("zaf_node: cannot connect endpoint=%s: %s", self->endpoint, zmq_strerror (errno));
+        zsock_destroy (&self->broker);
+        self->retry_at = zclock_mono () + 2000;
+        return;
+    }
+    char host [256] = "";
+    gethostname (host, sizeof (host) - 1);
+    cJSON *hello = cJSON_CreateObject ();
+    cJSON_AddStringToObject (hello, "name", self->name);
+    cJSON_AddStringToObject (hello, "host", host);
+    cJSON_AddNumberToObject (hello, "pid", getpid ());
+    cJSON_AddNumberToObject (hello, "cpus", self->cpus);
+    cJSON_AddNumberToObject (hello, "version", 1);
+    cJSON_AddItemToObject (hello, "classes", zaf_registry_classes_json (self->registry));
+    cJSON_AddItemToObject (hello, "functions", zaf_registry_functions_json (self->registry));
+    zaf_proto_reset (self->out);
+    zaf_proto_set_id (self->out, ZAF_PROTO_HELLO);
+    zaf_proto_set_name (self->out, "node");
+    zaf_proto_set_body_json (self->out, hello);
+    cJSON_Delete (hello);
+    zaf_proto_send (self->out, self->broker);
+    self->link = LINK_HELLO;
+    self->hello_at = self->last_tx = zclock_mono ();
+}
+
+//  The link is down: end what depended on it and plan the next dial
+static void
+s_link_down (self_t *self, const char *reason)
+{
+    if (self->link == LINK_UP)
+        zsys_warning ("zaf_node: broker lost name=%s endpoint=%s reason=%s",
+                      self->name, self->endpoint, reason);
+    self->link = LINK_DOWN;
+    zsock_destroy (&self->broker);
+    self->retry_at = zclock_mono () + self->retry_ms;
+    self->retry_ms = self->retry_ms * 2 > 2000 ? 2000 : self->retry_ms * 2;
+
+    //  The broker has declared our actors dead (or will): end them
+    zlistx_t *parties = zhashx_values (self->parties);
+    for (party_t *party = (party_t *) zlistx_first (parties); party;
+         party = (party_t *) zlistx_next (parties)) {
+        if (!party->is_worker)
+            s_actor_kill (self, party, "node_lost", false);
+        s_notify_broker_lost (self, party);
+    }
+    zlistx_destroy (&parties);
+    //  Their callers get NODE_LOST from the broker
+    zaf_proto_t *held;
+    while ((held = (zaf_proto_t *) zlistx_detach (self->tasks, NULL)))
+        zaf_proto_destroy (&held);
+}
+
+//  --------------------------------------------------------------------------
+//  Messages from the broker
+
+static void
+s_to_inner_party (self_t *self)
+{
+    //  An answer for one of our parties: the corr starts with its routing id
+    zaf_proto_t *msg = self->msg;
+    size_t corr_size;
+    const byte *corr = (const byte *) zaf_proto_corr (msg, &corr_size);
+    uint32_t inner_id = corr_size > ZAF_INNER_ID_SIZE
+                      ? zaf_actor_decode_id (corr, ZAF_INNER_ID_SIZE) : 0;
+    if (!inner_id) {
+        self->dropped++;
+        zsys_warning ("zaf_node: %s with a correlation id that is not ours dropped",
+                      zaf_proto_command_name (zaf_proto_id (msg)));
+        return;
+    }
+    zaf_proto_set_routing_id (msg, corr, ZAF_INNER_ID_SIZE);
+    zaf_proto_set_corr (msg, corr + ZAF_INNER_ID_SIZE, corr_size - ZAF_INNER_ID_SIZE);
+    if (zaf_proto_send (msg, self->inner))
+        self->dropped++;        //  That party has ended
+}
+
+static void
+s_handle_broker (self_t *self, int rc)
+{
+    self->last_rx = zclock_mono ();
+    if (rc == -2) {
+        zsys_warning ("zaf_node: malformed message from broker dropped: %s",
+                      zaf_proto_fault (self->msg));
+        return;
+    }
+    zaf_proto_id_t id = zaf_proto_id (self->msg);
+    if (self->verbose)
+        zsys_debug ("zaf_node: %s from broker", zaf_proto_command_name (id));
+    if (self->link == LINK_HELLO) {
+        if (id == ZAF_PROTO_WELCOME) {
+            cJSON *welcome = zaf_proto_body_json (self->msg);
+            int heartbeat_ms = zaf_json_int (welcome, "heartbeat_ms", ZAF_HEARTBEAT_MS);
+            cJSON_Delete (welcome);
+            self->heartbeat_ms = heartbeat_ms >= 10 ? heartbeat_ms : ZAF_HEARTBEAT_MS;
+            zsock_set_heartbeat_ivl (self->broker, self->heartbeat_ms);
+            self->link = LINK_UP;
+            self->retry_ms = 100;
+            zsys_info ("zaf_node: registered name=%s broker=%s cpus=%d", self->name,
+                       self->endpoint, self->cpus);
+        }
+        else
+        if (id == ZAF_PROTO_ERROR) {
+            size_t size;
+            const char *body = zaf_proto_body (self->msg, &size);
+            zaf_error_t error;
+            zaf_json_error_parse (body, size, &error);
+            zsys_warning ("zaf_node: broker refused HELLO code=%s message=%s",
+                          zaf_code_name (error.code), error.message);
+            s_link_down (self, "HELLO refused");
+        }
+        return;                 //  Anything else is from an earlier session
+    }
+    switch (id) {
+        case ZAF_PROTO_SPAWN:   s_handle_spawn (self); break;
+        case ZAF_PROTO_CALL:
+        case ZAF_PROTO_TELL:    s_handle_call (self); break;
+        case ZAF_PROTO_SUBMIT:  s_handle_submit (self); break;
+        case ZAF_PROTO_KILL:    s_handle_kill (self); break;
+        case ZAF_PROTO_REPLY:
+        case ZAF_PROTO_SPAWNED: s_to_inner_party (self); break;
+        case ZAF_PROTO_HEARTBEAT:
+        case ZAF_PROTO_WELCOME: break;
+        case ZAF_PROTO_BYE: {
+            cJSON *bye = zaf_proto_body_json (self->msg);
+            char reason [160];
+            snprintf (reason, sizeof (reason), "broker said BYE: %s",
+                      zaf_json_string (bye, "reason", "no reason"));
+            cJSON_Delete (bye);
+            s_link_down (self, reason);
+            break;
+        }
+        case ZAF_PROTO_ERROR: {
+            size_t size;
+            const char *body = zaf_proto_body (self->msg, &size);
+            zaf_error_t error;
+            zaf_json_error_parse (body, size, &error);
+            zsys_warning ("zaf_node: error from broker code=%s message=%s",
+                          zaf_code_name (error.code), error.message);
+            break;
+        }
+        default:
+            zsys_warning ("zaf_node: unexpected %s from broker dropped",
+                          zaf_proto_command_name (id));
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Messages from our parties
+
+//  A request one of our parties makes through its zaf_t: relay it
+static void
+s_relay (self_t *self, party_t *party)
+{
+    zaf_proto_t *msg = self->msg;
+    size_t corr_size;
+    const byte *corr = (const byte *) zaf_proto_corr (msg, &corr_size);
+    if (self->link != LINK_UP || corr_size + ZAF_INNER_ID_SIZE > ZAF_PROTO_ID_MAX) {
+        if (corr_size) {
+            zaf_code_t code = self->link != LINK_UP ? ZAF_BROKER_LOST : ZAF_PROTOCOL;
+            zaf_proto_id_t answer = zaf_proto_id (msg) == ZAF_PROTO_SPAWN
+                                  ? ZAF_PROTO_SPAWNED : ZAF_PROTO_REPLY;
+            zaf_proto_set_id (msg, answer);
+            zaf_proto_set_error (msg, code, code == ZAF_BROKER_LOST
+                                 ? "node has no broker right now" : "correlation id too long");
+            s_to_party (self, party, msg);
+        }
+        else
+            self->dropped++;
+        return;
+    }
+    if (corr_size) {
+        byte prefixed [ZAF_PROTO_ID_MAX];
+        memcpy (prefixed, party->routing_id, ZAF_INNER_ID_SIZE);
+        memcpy (prefixed + ZAF_INNER_ID_SIZE, corr, corr_size);
+        zaf_proto_set_corr (msg, prefixed, corr_size + ZAF_INNER_ID_SIZE);
+    }
+    zaf_proto_set_caller (msg, NULL, 0);
+    if (zaf_proto_send (msg, self->broker)) {
+        int error = errno;
+        if (corr_size) {
+            //  Answer the party with its own corr: take our prefix off again
+            size_t size;
+            const byte *prefixed = (const byte *) zaf_proto_corr (msg, &size);
+            byte original [ZAF_PROTO_ID_MAX];
+            memcpy (original, prefixed + ZAF_INNER_ID_SIZE, corr_size);
+            zaf_proto_set_corr (msg, original, corr_size);
+            zaf_proto_id_t answer = zaf_proto_id (msg) == ZAF_PROTO_SPAWN
+                                  ? ZAF_PROTO_SPAWNED : ZAF_PROTO_REPLY;
+            zaf_proto_set_id (msg, answer);
+            zaf_proto_set_error (msg, ZAF_OVERLOADED, "queue to the broker is full (%s)",
+                                 zmq_strerror (error));
+            s_to_party (self, party, msg);
+        }
+        else
+            self->dropped++;
+        return;
+    }
+    self->last_tx = zclock_mono ();
+}
+
+static void
+s_handle_inner (self_t *self, int rc)
+{
+    zaf_proto_t *msg = self->msg;
+    size_t routing_size;
+    const void *routing_id = zaf_proto_routing_id (msg, &routing_size);
+    uint32_t inner_id = zaf_actor_decode_id (routing_id, routing_size);
+    party_t *party = inner_id
+                   ? (party_t *) zhashx_lookup (self->parties, (void *) (uintptr_t) inner_id)
+                   : NULL;
+    if (rc == -2 || !party) {
+        zsys_warning ("zaf_node: %s from an inner party dropped%s%s",
+                      rc == -2 ? "malformed message" : "message", rc == -2 ? ": " : "",
+                      rc == -2 ? zaf_proto_fault (msg) : "");
+        return;
+    }
+    zaf_proto_id_t id = zaf_proto_id (msg);
+    switch (id) {
+        case ZAF_PROTO_HELLO:
+            if (party->is_worker) {
+                zlistx_add_end (self->idle, party);
+                s_dispatch_tasks (self);
+            }
+            break;
+        case ZAF_PROTO_SPAWNED:
+            if (party->dying)
+                break;          //  Killed while constructing; broker knows
+            s_to_broker (self, msg);
+            if (zaf_proto_ok (msg)) {
+                party->ready = true;
+                zaf_proto_t *held;
+                while ((held = (zaf_proto_t *) zlistx_detach (party->backlog, NULL))) {
+                    s_deliver (self, party, held);
+                    zaf_proto_destroy (&held);
+                }
+            }
+            else {
+                //  Constructor failed: the broker ends the actor on SPAWNED
+                party->dying = true;
+                zhashx_delete (self->actors, party->id);
+            }
+            break;
+        case ZAF_PROTO_REPLY:
+            if (party->is_worker) {
+                party->busy = false;
+                if (!self->stopping) {
+                    zlistx_add_end (self->idle, party);
+                    s_to_broker (self, msg);
+                    s_dispatch_tasks (self);
+                }
+            }
+            else
+            if (!party->dying)
+                s_to_broker (self, msg);
+            break;
+        case ZAF_PROTO_EXIT:
+            //  The thread's last word: it ends now
+            pthread_join (party->thread, NULL);
+            if (!party->is_worker && !party->dying) {
+                zhashx_delete (self->actors, party->id);
+                s_to_broker (self, msg);
+            }
+            if (party->is_worker) {
+                void *item = zlistx_find (self->idle, party);
+                if (item)
+                    zlistx_delete (self->idle, item);
+            }
+            zhashx_delete (self->parties, (void *) (uintptr_t) party->inner_id);
+            s_party_destroy (&party);
+            break;
+        case ZAF_PROTO_CALL:
+        case ZAF_PROTO_TELL:
+        case ZAF_PROTO_SPAWN:
+        case ZAF_PROTO_SUBMIT:
+        case ZAF_PROTO_KILL:
+        case ZAF_PROTO_LOOKUP:
+        case ZAF_PROTO_STATUS:
+            s_relay (self, party);
+            break;
+        default:
+            zsys_warning ("zaf_node: unexpected %s from an inner party dropped",
+                          zaf_proto_command_name (id));
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Start and stop
+
+static int
+s_start (self_t *self)
+{
+    if (!self->endpoint)
+        return -1;
+    static _Atomic unsigned int node_seq = 0;
+    snprintf (self->inner_endpoint, sizeof (self->inner_endpoint), "inproc://zaf-node-%d-%u",
+              (int) getpid (), ++node_seq);
+    self->inner = zsock_new (ZMQ_ROUTER);
+    assert (self->inner);
+    zsock_set_router_mandatory (self->inner, 1);
+    zsock_set_sndhwm (self->inner, 0);
+    zsock_set_rcvhwm (self->inner, 0);
+    zsock_set_linger (self->inner, 0);
+    if (zsock_bind (self->inner, "%s", self->inner_endpoint) == -1)
+        return -1;
+    for (int index = 0; index < self->cpus; index++) {
+        party_t *worker = (party_t *) zmalloc (sizeof (party_t));
+        assert (worker);
+        worker->is_worker = true;
+        worker->inner_id = 0x80000000u | (++self->next_inner & 0x7fffffffu);
+        zaf_actor_encode_id (worker->inner_id, worker->routing_id);
+        snprintf (worker->id, sizeof (worker->id), "worker-%d", index);
+        zaf_actor_spec_t spec = {
+            .endpoint = self->inner_endpoint,
+            .inner_id = worker->inner_id,
+            .registry = self->registry,
+            .verbose = self->verbose
+        };
+        if (zaf_worker_start (&spec, &worker->thread)) {
+            free (worker);
+            return -1;
+        }
+        zhashx_insert (self->parties, (void *) (uintptr_t) worker->inner_id, worker);
+    }
+    self->started = true;
+    s_dial (self);
+    return 0;
+}
+
+//  Kill every actor, stop every worker, wait (bounded) for their EXIT
+static void
+s_stop (self_t *self)
+{
+    self->stopping = true;
+    zlistx_t *parties = zhashx_values (self->parties);
+    for (party_t *party = (party_t *) zlistx_first (parties); party;
+         party = (party_t *) zlistx_next (parties)) {
+        if (party->is_worker) {
+            zaf_proto_reset (self->out);
+            zaf_proto_set_id (self->out, ZAF_PROTO_KILL);
+            zaf_proto_set_actor (self->out, party->id);
+            zaf_proto_set_body (self->out, "{}", 2);
+            s_to_party (self, party, self->out);
+        }
+        else
+            s_actor_kill (self, party, "node_stopped", false);
+    }
+    zlistx_destroy (&parties);
+
+    //  Their last requests (kills of children they own) still go out
+    int64_t deadline = zclock_mono () + 5000;
+    while (zhashx_size (self->parties) && zclock_mono () < deadline) {
+        zmq_pollitem_t item = { zsock_resolve (self->inner), 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, 100) == -1 && errno == ETERM)
+            break;
+        int rc;
+        while ((rc = zaf_proto_recv_nowait (self->msg, self->inner)) != -1)
+            s_handle_inner (self, rc);
+    }
+    if (zhashx_size (self->parties)) {
+        //  Threads stuck in user code: leave them, and their control blocks
+        zsys_warning ("zaf_node: %zu threads did not end within 5 s; leaving them",
+                      zhashx_size (self->parties));
+        parties = zhashx_values (self->parties);
+        for (party_t *party = (party_t *) zlistx_first (parties); party;
+             party = (party_t *) zlistx_next (parties)) {
+            pthread_detach (party->thread);
+            party->ctl = NULL;
+            s_party_destroy (&party);
+        }
+        zlistx_destroy (&parties);
+        zhashx_purge (self->parties);
+    }
+    if (self->link == LINK_UP) {
+        zaf_proto_reset (self->out);
+        zaf_proto_set_id (self->out, ZAF_PROTO_BYE);
+        zaf_proto_set_body (self->out, "{\"reason\":\"node stopping\"}", 26);
+        zsock_set_linger (self->broker, 500);
+        s_to_broker (self, self->out);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Pipe commands
+
+static void
+s_handle_pipe (self_t *self)
+{
+    zmsg_t *request = zmsg_recv (self->pipe);
+    if (!request) {
+        self->terminated = true;
+        return;
+    }
+    char *command = zmsg_popstr (request);
+    char *value = zmsg_popstr (request);
+    if (!command)
+        ;
+    else
+    if (streq (command, "$TERM"))
+        self->terminated = true;
+    else
+    if (streq (command, "VERBOSE"))
+        self->verbose = true;
+    else
+    if (streq (command, "BROKER") && value) {
+        free (self->endpoint);
+        self->endpoint = strdup (value);
+    }
+    else
+    if (streq (command, "NAME") && value && zaf_registry_name_valid (value)) {
+        free (self->name);
+        self->name = strdup (value);
+    }
+    else
+    if (streq (command, "CPUS") && value && atoi (value) > 0)
+        self->cpus = atoi (value);
+    else
+    if (streq (command, "START")) {
+        if (self->started)
+            zstr_sendx (self->pipe, "ERROR", "already started", NULL);
+        else
+        if (s_start (self) == 0)
+            zstr_sendx (self->pipe, "OK", self->inner_endpoint, NULL);
+        else
+            zstr_sendx (self->pipe, "ERROR", self->endpoint ? "cannot start" : "no broker endpoint",
+                        NULL);
+    }
+    else
+    if (streq (command, "STATE"))
+        zstr_send (self->pipe, self->link == LINK_UP ? "connected" : "connecting");
+    else
+        zsys_error ("zaf_node: bad pipe command %s", command);
+    zstr_free (&command);
+    zstr_free (&value);
+    zmsg_destroy (&request);
+}
+
+//  --------------------------------------------------------------------------
+//  The actor body
+
+void
+zaf_node (zsock_t *pipe, void *args)
+{
+    (void) args;
+    self_t *self = s_self_new (pipe);
+    zsock_signal (pipe, 0);
+    int64_t next_beat = zclock_mono () + self->heartbeat_ms;
+
+    while (!self->terminated) {
+        zmq_pollitem_t items [3] = {
+            { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
+            { self->inner ? zsock_resolve (self->inner) : NULL, 0, ZMQ_POLLIN, 0 },
+            { self->broker ? zsock_resolve (self->broker) : NULL, 0, ZMQ_POLLIN, 0 }
+        };
+        int count = 1 + (self->inner ? 1 : 0) + (self->inner && self->broker ? 1 : 0);
+        int64_t now = zclock_mono ();
+        int64_t timeout = next_beat - now;
+        if (self->started && self->link == LINK_DOWN && self->retry_at - now < timeout)
+            timeout = self->retry_at - now;
+        if (timeout < 0)
+            timeout = 0;
+        if (zmq_poll (items, count, timeout) == -1 && errno == ETERM)
+            break;
+        if (items [0].revents & ZMQ_POLLIN)
+            s_handle_pipe (self);
+        if (self->terminated)
+            break;
+        //  Read each socket until it is empty
+        int rc;
+        if (self->inner)
+            for (int n = 0; n < 10000 && (rc = zaf_proto_recv_nowait (self->msg, self->inner)) != -1; n++)
+                s_handle_inner (self, rc);
+        if (self->broker)
+            for (int n = 0; n < 10000 && self->broker
+                 && (rc = zaf_proto_recv_nowait (self->msg, self->broker)) != -1; n++)
+                s_handle_broker (self, rc);
+
+        now = zclock_mono ();
+        if (self->started && self->link == LINK_DOWN && now >= self->retry_at)
+            s_dial (self);
+        if (now >= next_beat) {
+            next_beat = now + self->heartbeat_ms;
+            int64_t window = (int64_t) self->heartbeat_ms * ZAF_HEARTBEAT_MISSES;
+            if (self->link == LINK_HELLO && now - self->hello_at > window)
+                s_link_down (self, "no WELCOME");
+            else
+            if (self->link == LINK_UP && now - self->last_rx > window)
+                s_link_down (self, "missed heartbeats");
+            else
+            if (self->link == LINK_UP) {
+                zaf_proto_reset (self->out);
+                zaf_proto_set_id (self->out, ZAF_PROTO_HEARTBEAT);
+                s_to_broker (self, self->out);
+            }
+        }
+    }
+    if (self->started)
+        s_stop (self);
+    s_self_destroy (&self);
+}

@@ -1,0 +1,671 @@
+/*  =========================================================================
+    zaf_proto - the ZAF1 wire codec: the only code that knows frame layout
+
+    One table, s_commands, says which fields each command carries; receive
+    and send walk the fields in canonical order and consult it. Small fields
+    (ids, names) are copied into fixed buffers inside the object; options and
+    body stay zmq_msg_t so that forwarding moves them without a copy. The
+    object is not thread-safe; each thread or actor keeps its own.
+
+    Nothing from the network can make this code assert: every size is
+    checked, every multipart message is drained to its end on error.
+    =========================================================================
+*/
+
+#include "zaf_classes.h"
+
+//  Field bits, in canonical wire order
+#define F_CALLER    0x01
+#define F_CORR      0x02
+#define F_ACTOR     0x04
+#define F_NAME      0x08
+#define F_OPTIONS   0x10
+#define F_STATUS    0x20
+#define F_BODY      0x40
+//  Policy bits: fields that must not be empty
+#define R_CORR      0x100
+#define R_ACTOR     0x200
+
+typedef struct {
+    const char *word;           //  Command word on the wire
+    int fields;                 //  Field and policy bits
+} command_t;
+
+static const command_t s_commands [ZAF_PROTO_COUNT] = {
+    [ZAF_PROTO_HELLO]     = { "HELLO",     F_NAME | F_BODY },
+    [ZAF_PROTO_WELCOME]   = { "WELCOME",   F_BODY },
+    [ZAF_PROTO_SPAWN]     = { "SPAWN",     F_CALLER | F_CORR | F_ACTOR | F_NAME | F_OPTIONS | F_BODY | R_CORR },
+    [ZAF_PROTO_SPAWNED]   = { "SPAWNED",   F_CALLER | F_CORR | F_ACTOR | F_STATUS | F_BODY | R_CORR },
+    [ZAF_PROTO_CALL]      = { "CALL",      F_CALLER | F_CORR | F_ACTOR | F_NAME | F_BODY | R_CORR | R_ACTOR },
+    [ZAF_PROTO_TELL]      = { "TELL",      F_CALLER | F_CORR | F_ACTOR | F_NAME | F_BODY | R_ACTOR },
+    [ZAF_PROTO_REPLY]     = { "REPLY",     F_CALLER | F_CORR | F_STATUS | F_BODY | R_CORR },
+    [ZAF_PROTO_SUBMIT]    = { "SUBMIT",    F_CALLER | F_CORR | F_NAME | F_BODY | R_CORR },
+    [ZAF_PROTO_KILL]      = { "KILL",      F_CALLER | F_CORR | F_ACTOR | F_BODY | R_ACTOR },
+    [ZAF_PROTO_EXIT]      = { "EXIT",      F_ACTOR | F_BODY | R_ACTOR },
+    [ZAF_PROTO_LOOKUP]    = { "LOOKUP",    F_CALLER | F_CORR | F_NAME | R_CORR },
+    [ZAF_PROTO_STATUS]    = { "STATUS",    F_CALLER | F_CORR | F_BODY | R_CORR },
+    [ZAF_PROTO_HEARTBEAT] = { "HEARTBEAT", 0 },
+    [ZAF_PROTO_BYE]       = { "BYE",       F_BODY },
+    [ZAF_PROTO_ERROR]     = { "ERROR",     F_BODY },
+};
+
+struct _zaf_proto_t {
+    zaf_proto_id_t id;                          //  Command
+    byte routing_id [ZAF_PROTO_ID_MAX];         //  ROUTER peer
+    size_t routing_id_size;
+    byte caller [ZAF_PROTO_ID_MAX];             //  Requesting peer
+    size_t caller_size;
+    byte corr [ZAF_PROTO_ID_MAX];               //  Correlation id
+    size_t corr_size;
+    char actor [ZAF_PROTO_ACTOR_MAX + 1];       //  Actor id
+    char name [ZAF_PROTO_ID_MAX + 1];           //  Role, class, method...
+    bool ok;                                    //  Status of an answer
+    zmq_msg_t options;                          //  Spawn options
+    zmq_msg_t body;                             //  Arguments, result...
+    char fault [160];                           //  Why the last recv failed
+};
+
+//  --------------------------------------------------------------------------
+//  Create an empty message
+
+zaf_proto_t *
+zaf_proto_new (void)
+{
+    zaf_proto_t *self = (zaf_proto_t *) zmalloc (sizeof (zaf_proto_t));
+    assert (self);
+    zmq_msg_init (&self->options);
+    zmq_msg_init (&self->body);
+    self->ok = true;
+    return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Destroy a message
+
+void
+zaf_proto_destroy (zaf_proto_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zaf_proto_t *self = *self_p;
+        zmq_msg_close (&self->options);
+        zmq_msg_close (&self->body);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Reset every field
+
+void
+zaf_proto_reset (zaf_proto_t *self)
+{
+    assert (self);
+    self->id = 0;
+    self->routing_id_size = 0;
+    self->caller_size = 0;
+    self->corr_size = 0;
+    self->actor [0] = 0;
+    self->name [0] = 0;
+    self->ok = true;
+    zmq_msg_close (&self->options);
+    zmq_msg_init (&self->options);
+    zmq_msg_close (&self->body);
+    zmq_msg_init (&self->body);
+}
+
+//  --------------------------------------------------------------------------
+//  Move every field of `from` into self
+
+void
+zaf_proto_move (zaf_proto_t *self, zaf_proto_t *from)
+{
+    assert (self);
+    assert (from);
+    zaf_proto_reset (self);
+    self->id = from->id;
+    memcpy (self->routing_id, from->routing_id, from->routing_id_size);
+    self->routing_id_size = from->routing_id_size;
+    memcpy (self->caller, from->caller, from->caller_size);
+    self->caller_size = from->caller_size;
+    memcpy (self->corr, from->corr, from->corr_size);
+    self->corr_size = from->corr_size;
+    strcpy (self->actor, from->actor);
+    strcpy (self->name, from->name);
+    self->ok = from->ok;
+    zmq_msg_move (&self->options, &from->options);
+    zmq_msg_move (&self->body, &from->body);
+    zaf_proto_reset (from);
+}
+
+//  --------------------------------------------------------------------------
+//  Deep-copy a message
+
+zaf_proto_t *
+zaf_proto_dup (zaf_proto_t *self)
+{
+    assert (self);
+    zaf_proto_t *copy = zaf_proto_new ();
+    copy->id = self->id;
+    memcpy (copy->routing_id, self->routing_id, self->routing_id_size);
+    copy->routing_id_size = self->routing_id_size;
+    memcpy (copy->caller, self->caller, self->caller_size);
+    copy->caller_size = self->caller_size;
+    memcpy (copy->corr, self->corr, self->corr_size);
+    copy->corr_size = self->corr_size;
+    strcpy (copy->actor, self->actor);
+    strcpy (copy->name, self->name);
+    copy->ok = self->ok;
+    zaf_proto_set_options (copy, zmq_msg_data (&self->options), zmq_msg_size (&self->options));
+    zaf_proto_set_body (copy, zmq_msg_data (&self->body), zmq_msg_size (&self->body));
+    return copy;
+}
+
+//  --------------------------------------------------------------------------
+//  Receiving
+
+//  Record why a message is malformed; the first reason wins
+static void
+s_fault (zaf_proto_t *self, const char *format, ...)
+{
+    if (self->fault [0])
+        return;
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->fault, sizeof (self->fault), format, args);
+    va_end (args);
+}
+
+//  Return true if size bytes are all printable ASCII without spaces
+static bool
+s_printable (const byte *data, size_t size)
+{
+    for (size_t index = 0; index < size; index++)
+        if (data [index] < 0x21 || data [index] > 0x7e)
+            return false;
+    return true;
+}
+
+//  Copy a frame into a fixed buffer of `max` bytes
+static void
+s_take_bytes (zaf_proto_t *self, zmq_msg_t *frame, byte *buffer, size_t *size,
+              size_t max, const char *field)
+{
+    size_t frame_size = zmq_msg_size (frame);
+    if (frame_size > max) {
+        s_fault (self, "%s is %zu bytes, more than %zu", field, frame_size, max);
+        *size = 0;
+        return;
+    }
+    memcpy (buffer, zmq_msg_data (frame), frame_size);
+    *size = frame_size;
+}
+
+//  Copy a frame into a fixed string buffer; it must be printable
+static void
+s_take_string (zaf_proto_t *self, zmq_msg_t *frame, char *buffer, size_t max,
+               const char *field)
+{
+    size_t frame_size = zmq_msg_size (frame);
+    const byte *data = (const byte *) zmq_msg_data (frame);
+    if (frame_size > max)
+        s_fault (self, "%s is %zu bytes, more than %zu", field, frame_size, max);
+    else
+    if (!s_printable (data, frame_size))
+        s_fault (self, "%s has bytes that are not printable ASCII", field);
+    else {
+        memcpy (buffer, data, frame_size);
+        buffer [frame_size] = 0;
+        return;
+    }
+    buffer [0] = 0;
+}
+
+static int
+s_recv (zaf_proto_t *self, void *socket, int flags)
+{
+    assert (self);
+    assert (socket);
+    void *handle = zsock_resolve (socket);
+    zaf_proto_reset (self);
+    self->fault [0] = 0;
+
+    int type = 0;
+    size_t type_size = sizeof (type);
+    zmq_getsockopt (handle, ZMQ_TYPE, &type, &type_size);
+
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    if (zmq_msg_recv (&frame, handle, flags) == -1) {
+        zmq_msg_close (&frame);
+        return -1;
+    }
+    bool more = zmq_msg_more (&frame);
+    int index = 0;              //  Frame index after the routing id
+    int fields = 0;             //  Fields still expected, as bits
+    int stage = type == ZMQ_ROUTER ? -1 : 0;
+
+    //  Walk every frame of the message, even after a fault, so the socket
+    //  is left at a message boundary
+    while (true) {
+        if (stage == -1)
+            s_take_bytes (self, &frame, self->routing_id, &self->routing_id_size,
+                          ZAF_PROTO_ID_MAX, "routing id");
+        else
+        if (index == 0) {
+            if (zmq_msg_size (&frame) != 4 || memcmp (zmq_msg_data (&frame), ZAF_PROTO_SIGNATURE, 4))
+                s_fault (self, "no ZAF1 signature");
+            index++;
+        }
+        else
+        if (index == 1) {
+            char word [16] = "";
+            size_t word_size = zmq_msg_size (&frame);
+            if (word_size < sizeof (word))
+                memcpy (word, zmq_msg_data (&frame), word_size);
+            for (int id = 1; id < ZAF_PROTO_COUNT; id++)
+                if (streq (word, s_commands [id].word)) {
+                    self->id = (zaf_proto_id_t) id;
+                    fields = s_commands [id].fields & 0xff;
+                    break;
+                }
+            if (!self->id && !self->fault [0]) {
+                char shown [33];
+                size_t shown_size = word_size < 32 ? word_size : 32;
+                memcpy (shown, zmq_msg_data (&frame), shown_size);
+                shown [shown_size] = 0;
+                for (size_t c = 0; c < shown_size; c++)
+                    if (shown [c] < 0x20 || shown [c] > 0x7e)
+                        shown [c] = '?';
+                s_fault (self, "unknown command '%s'", shown);
+            }
+            index++;
+        }
+        else
+        if (self->fault [0])
+            ;                   //  Drain the rest
+        else
+        if (fields & F_CALLER) {
+            s_take_bytes (self, &frame, self->caller, &self->caller_size, ZAF_PROTO_ID_MAX, "caller");
+            fields &= ~F_CALLER;
+        }
+        else
+        if (fields & F_CORR) {
+            s_take_bytes (self, &frame, self->corr, &self->corr_size, ZAF_PROTO_ID_MAX, "corr");
+            fields &= ~F_CORR;
+        }
+        else
+        if (fields & F_ACTOR) {
+            s_take_string (self, &frame, self->actor, ZAF_PROTO_ACTOR_MAX, "actor id");
+            fields &= ~F_ACTOR;
+        }
+        else
+        if (fields & F_NAME) {
+            s_take_string (self, &frame, self->name, ZAF_PROTO_ID_MAX, "name");
+            if (!self->name [0])
+                s_fault (self, "name is empty");
+            fields &= ~F_NAME;
+        }
+        else
+        if (fields & F_OPTIONS) {
+            zmq_msg_move (&self->options, &frame);
+            fields &= ~F_OPTIONS;
+        }
+        else
+        if (fields & F_STATUS) {
+            size_t size = zmq_msg_size (&frame);
+            const char *data = (const char *) zmq_msg_data (&frame);
+            if (size == 2 && memcmp (data, "ok", 2) == 0)
+                self->ok = true;
+            else
+            if (size == 5 && memcmp (data, "error", 5) == 0)
+                self->ok = false;
+            else
+                s_fault (self, "status is neither ok nor error");
+            fields &= ~F_STATUS;
+        }
+        else
+        if (fields & F_BODY) {
+            zmq_msg_move (&self->body, &frame);
+            fields &= ~F_BODY;
+        }
+        else
+            s_fault (self, "%s has more frames than it should", s_commands [self->id].word);
+
+        if (!more)
+            break;
+        if (zmq_msg_recv (&frame, handle, 0) == -1) {
+            zmq_msg_close (&frame);
+            return -1;          //  Interrupted mid-message: context is ending
+        }
+        more = zmq_msg_more (&frame);
+        if (stage == -1)
+            stage = 0;
+    }
+    zmq_msg_close (&frame);
+
+    if (!self->fault [0]) {
+        if (stage == -1)
+            s_fault (self, "message has no frames after the routing id");
+        else
+        if (index < 2)
+            s_fault (self, index == 0? "message is empty": "message has no command");
+        else
+        if (fields)
+            s_fault (self, "%s is missing frames", s_commands [self->id].word);
+        else {
+            int policy = s_commands [self->id].fields;
+            if ((policy & R_CORR) && self->corr_size == 0)
+                s_fault (self, "%s needs a correlation id", s_commands [self->id].word);
+            else
+            if ((policy & R_ACTOR) && self->actor [0] == 0)
+                s_fault (self, "%s needs an actor id", s_commands [self->id].word);
+        }
+    }
+    return self->fault [0] ? -2 : 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Receive one message
+
+int
+zaf_proto_recv (zaf_proto_t *self, void *socket)
+{
+    return s_recv (self, socket, 0);
+}
+
+//  --------------------------------------------------------------------------
+//  Receive one message without blocking
+
+int
+zaf_proto_recv_nowait (zaf_proto_t *self, void *socket)
+{
+    return s_recv (self, socket, ZMQ_DONTWAIT);
+}
+
+//  --------------------------------------------------------------------------
+//  Send the message
+
+int
+zaf_proto_send (zaf_proto_t *self, void *socket)
+{
+    assert (self);
+    assert (socket);
+    assert (self->id > 0 && self->id < ZAF_PROTO_COUNT);
+    void *handle = zsock_resolve (socket);
+
+    int type = 0;
+    size_t type_size = sizeof (type);
+    zmq_getsockopt (handle, ZMQ_TYPE, &type, &type_size);
+
+    //  Only the first frame may fail: once it is queued, libzmq queues the
+    //  rest of the message on the same pipe
+    if (type == ZMQ_ROUTER) {
+        if (zmq_send (handle, self->routing_id, self->routing_id_size,
+                      ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+            return -1;
+        zmq_send (handle, ZAF_PROTO_SIGNATURE, 4, ZMQ_SNDMORE);
+    }
+    else
+    if (zmq_send (handle, ZAF_PROTO_SIGNATURE, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+        return -1;
+
+    const command_t *command = &s_commands [self->id];
+    int fields = command->fields & 0xff;
+    const char *word = command->word;
+    zmq_send (handle, word, strlen (word), fields ? ZMQ_SNDMORE : 0);
+
+    //  Each field is followed by more unless it is the last one
+    #define MORE(bit) ((fields & ~((bit) | ((bit) - 1))) ? ZMQ_SNDMORE : 0)
+    if (fields & F_CALLER)
+        zmq_send (handle, self->caller, self->caller_size, MORE (F_CALLER));
+    if (fields & F_CORR)
+        zmq_send (handle, self->corr, self->corr_size, MORE (F_CORR));
+    if (fields & F_ACTOR)
+        zmq_send (handle, self->actor, strlen (self->actor), MORE (F_ACTOR));
+    if (fields & F_NAME)
+        zmq_send (handle, self->name, strlen (self->name), MORE (F_NAME));
+    if (fields & F_OPTIONS)
+        zmq_msg_send (&self->options, handle, MORE (F_OPTIONS));
+    if (fields & F_STATUS) {
+        if (self->ok)
+            zmq_send (handle, "ok", 2, MORE (F_STATUS));
+        else
+            zmq_send (handle, "error", 5, MORE (F_STATUS));
+    }
+    if (fields & F_BODY)
+        zmq_msg_send (&self->body, handle, 0);
+    #undef MORE
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Accessors
+
+zaf_proto_id_t
+zaf_proto_id (zaf_proto_t *self)
+{
+    assert (self);
+    return self->id;
+}
+
+void
+zaf_proto_set_id (zaf_proto_t *self, zaf_proto_id_t id)
+{
+    assert (self);
+    assert (id > 0 && id < ZAF_PROTO_COUNT);
+    self->id = id;
+}
+
+const char *
+zaf_proto_command_name (zaf_proto_id_t id)
+{
+    if (id <= 0 || id >= ZAF_PROTO_COUNT)
+        return "UNKNOWN";
+    return s_commands [id].word;
+}
+
+const char *
+zaf_proto_fault (zaf_proto_t *self)
+{
+    assert (self);
+    return self->fault;
+}
+
+const void *
+zaf_proto_routing_id (zaf_proto_t *self, size_t *size)
+{
+    assert (self);
+    *size = self->routing_id_size;
+    return self->routing_id;
+}
+
+void
+zaf_proto_set_routing_id (zaf_proto_t *self, const void *data, size_t size)
+{
+    assert (self);
+    assert (size <= ZAF_PROTO_ID_MAX);
+    memmove (self->routing_id, data, size);
+    self->routing_id_size = size;
+}
+
+const void *
+zaf_proto_caller (zaf_proto_t *self, size_t *size)
+{
+    assert (self);
+    *size = self->caller_size;
+    return self->caller;
+}
+
+void
+zaf_proto_set_caller (zaf_proto_t *self, const void *data, size_t size)
+{
+    assert (self);
+    assert (size <= ZAF_PROTO_ID_MAX);
+    memmove (self->caller, data, size);
+    self->caller_size = size;
+}
+
+const void *
+zaf_proto_corr (zaf_proto_t *self, size_t *size)
+{
+    assert (self);
+    *size = self->corr_size;
+    return self->corr;
+}
+
+void
+zaf_proto_set_corr (zaf_proto_t *self, const void *data, size_t size)
+{
+    assert (self);
+    assert (size <= ZAF_PROTO_ID_MAX);
+    memmove (self->corr, data, size);
+    self->corr_size = size;
+}
+
+const char *
+zaf_proto_actor (zaf_proto_t *self)
+{
+    assert (self);
+    return self->actor;
+}
+
+void
+zaf_proto_set_actor (zaf_proto_t *self, const char *actor)
+{
+    assert (self);
+    assert (actor && strlen (actor) <= ZAF_PROTO_ACTOR_MAX);
+    memmove (self->actor, actor, strlen (actor) + 1);
+}
+
+const char *
+zaf_proto_name (zaf_proto_t *self)
+{
+    assert (self);
+    return self->name;
+}
+
+void
+zaf_proto_set_name (zaf_proto_t *self, const char *name)
+{
+    assert (self);
+    assert (name && strlen (name) <= ZAF_PROTO_ID_MAX);
+    memmove (self->name, name, strlen (name) + 1);
+}
+
+bool
+zaf_proto_ok (zaf_proto_t *self)
+{
+    assert (self);
+    return self->ok;
+}
+
+void
+zaf_proto_set_ok (zaf_proto_t *self, bool ok)
+{
+    assert (self);
+    self->ok = ok;
+}
+
+static void
+s_msg_set (zmq_msg_t *msg, const void *data, size_t size)
+{
+    zmq_msg_close (msg);
+    zmq_msg_init_size (msg, size);
+    if (size)
+        memcpy (zmq_msg_data (msg), data, size);
+}
+
+const char *
+zaf_proto_options (zaf_proto_t *self, size_t *size)
+{
+    assert (self);
+    *size = zmq_msg_size (&self->options);
+    return (const char *) zmq_msg_data (&self->options);
+}
+
+void
+zaf_proto_set_options (zaf_proto_t *self, const void *data, size_t size)
+{
+    assert (self);
+    s_msg_set (&self->options, data, size);
+}
+
+const char *
+zaf_proto_body (zaf_proto_t *self, size_t *size)
+{
+    assert (self);
+    *size = zmq_msg_size (&self->body);
+    return (const char *) zmq_msg_data (&self->body);
+}
+
+void
+zaf_proto_set_body (zaf_proto_t *self, const void *data, size_t size)
+{
+    assert (self);
+    s_msg_set (&self->body, data, size);
+}
+
+static void
+s_free_buffer (void *data, void *hint)
+{
+    (void) hint;
+    free (data);
+}
+
+void
+zaf_proto_set_body_take (zaf_proto_t *self, char **data_p)
+{
+    assert (self);
+    assert (data_p && *data_p);
+    zmq_msg_close (&self->body);
+    zmq_msg_init_data (&self->body, *data_p, strlen (*data_p), s_free_buffer, NULL);
+    *data_p = NULL;
+}
+
+void
+zaf_proto_set_body_json (zaf_proto_t *self, const cJSON *json)
+{
+    assert (self);
+    char *text = json ? cJSON_PrintUnformatted (json) : NULL;
+    if (text)
+        zaf_proto_set_body_take (self, &text);
+    else
+        zaf_proto_set_body (self, "null", 4);
+}
+
+cJSON *
+zaf_proto_body_json (zaf_proto_t *self)
+{
+    assert (self);
+    return zaf_json_parse ((const char *) zmq_msg_data (&self->body), zmq_msg_size (&self->body));
+}
+
+cJSON *
+zaf_proto_options_json (zaf_proto_t *self)
+{
+    assert (self);
+    return zaf_json_parse ((const char *) zmq_msg_data (&self->options), zmq_msg_size (&self->options));
+}
+
+//  --------------------------------------------------------------------------
+//  Make this message an error answer
+
+void
+zaf_proto_set_error (zaf_proto_t *self, zaf_code_t code, const char *format, ...)
+{
+    assert (self);
+    if (self->id != ZAF_PROTO_SPAWNED)
+        self->id = ZAF_PROTO_REPLY;
+    self->ok = false;
+    char message [ZAF_ERROR_MESSAGE_MAX];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (message, sizeof (message), format, args);
+    va_end (args);
+    char *text = zaf_json_error_print (code, message);
+    zaf_proto_set_body_take (self, &text);
+    zmq_msg_close (&self->options);
+    zmq_msg_init (&self->options);
+}

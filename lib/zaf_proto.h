@@ -1,0 +1,177 @@
+/*  =========================================================================
+    zaf_proto - the ZAF1 wire codec: the only code that knows frame layout
+
+    A zaf_proto_t holds one message: a command and the fields that command
+    carries. zaf_proto_recv fills it from a socket, zaf_proto_send writes it;
+    one object is meant to be reused for every message on a hot path, so that
+    receiving and forwarding a call allocates nothing for its small fields and
+    moves its body frame without copying it.
+
+    Every message is [ZAF1][COMMAND][fields...], preceded by the routing id
+    on a ROUTER socket. Fields always appear in this order, each command
+    carrying a subset (docs/PROTOCOL.md has the table):
+
+        caller  corr  actor  name  options  status  body
+
+    The codec checks frame counts, sizes and the few fixed values (signature,
+    command word, status); it never parses JSON.
+    =========================================================================
+*/
+
+#ifndef ZAF_PROTO_H_INCLUDED
+#define ZAF_PROTO_H_INCLUDED
+
+#define ZAF_PROTO_SIGNATURE     "ZAF1"
+#define ZAF_PROTO_ID_MAX        255     //  caller, corr, name, routing id
+#define ZAF_PROTO_ACTOR_MAX     64      //  actor ids
+
+typedef enum {
+    ZAF_PROTO_HELLO = 1,
+    ZAF_PROTO_WELCOME,
+    ZAF_PROTO_SPAWN,
+    ZAF_PROTO_SPAWNED,
+    ZAF_PROTO_CALL,
+    ZAF_PROTO_TELL,
+    ZAF_PROTO_REPLY,
+    ZAF_PROTO_SUBMIT,
+    ZAF_PROTO_KILL,
+    ZAF_PROTO_EXIT,
+    ZAF_PROTO_LOOKUP,
+    ZAF_PROTO_STATUS,
+    ZAF_PROTO_HEARTBEAT,
+    ZAF_PROTO_BYE,
+    ZAF_PROTO_ERROR,
+    ZAF_PROTO_COUNT
+} zaf_proto_id_t;
+
+typedef struct _zaf_proto_t zaf_proto_t;
+
+//  Create an empty message.
+zaf_proto_t *
+    zaf_proto_new (void);
+
+//  Destroy a message and any frames it still holds.
+void
+    zaf_proto_destroy (zaf_proto_t **self_p);
+
+//  Receive one message. Returns 0 on success; -1 if nothing could be read
+//  (interrupted, context terminated, or with nowait nothing waiting: errno
+//  tells which); -2 if the message was malformed, in which case all its
+//  frames have been consumed, zaf_proto_fault says why and the routing id
+//  (on a ROUTER) is still set so the sender can be answered.
+int
+    zaf_proto_recv (zaf_proto_t *self, void *socket);
+
+//  Same, without blocking: -1 with errno EAGAIN when nothing waits.
+int
+    zaf_proto_recv_nowait (zaf_proto_t *self, void *socket);
+
+//  Send the message. Never blocks on a full queue: returns -1 with errno
+//  EAGAIN (queue full) or EHOSTUNREACH (unknown routing id on a ROUTER with
+//  ZMQ_ROUTER_MANDATORY) and keeps every field, so the caller can answer
+//  with an error instead. On success returns 0; the options and body frames
+//  have then been moved onto the wire and are empty; other fields are kept.
+int
+    zaf_proto_send (zaf_proto_t *self, void *socket);
+
+//  Reset every field (frees held frames); keeps the object for reuse.
+void
+    zaf_proto_reset (zaf_proto_t *self);
+
+//  Move every field of `from` into self, leaving `from` reset.
+void
+    zaf_proto_move (zaf_proto_t *self, zaf_proto_t *from);
+
+//  Deep-copy a message (for the rare places that must keep one).
+zaf_proto_t *
+    zaf_proto_dup (zaf_proto_t *self);
+
+//  The command of the message.
+zaf_proto_id_t
+    zaf_proto_id (zaf_proto_t *self);
+void
+    zaf_proto_set_id (zaf_proto_t *self, zaf_proto_id_t id);
+
+//  Command word for an id ("CALL"); "UNKNOWN" if out of range.
+const char *
+    zaf_proto_command_name (zaf_proto_id_t id);
+
+//  Why the last receive returned -2.
+const char *
+    zaf_proto_fault (zaf_proto_t *self);
+
+//  Routing id (ROUTER side only). Binary, up to 255 bytes.
+const void *
+    zaf_proto_routing_id (zaf_proto_t *self, size_t *size);
+void
+    zaf_proto_set_routing_id (zaf_proto_t *self, const void *data, size_t size);
+
+//  Caller: the peer id of the party that made the request (binary).
+const void *
+    zaf_proto_caller (zaf_proto_t *self, size_t *size);
+void
+    zaf_proto_set_caller (zaf_proto_t *self, const void *data, size_t size);
+
+//  Corr: the correlation id of a request, echoed in its answer (binary).
+const void *
+    zaf_proto_corr (zaf_proto_t *self, size_t *size);
+void
+    zaf_proto_set_corr (zaf_proto_t *self, const void *data, size_t size);
+
+//  Actor id (printable ASCII, NUL-terminated here).
+const char *
+    zaf_proto_actor (zaf_proto_t *self);
+void
+    zaf_proto_set_actor (zaf_proto_t *self, const char *actor);
+
+//  Name: role (HELLO), class (SPAWN), method (CALL, TELL), function
+//  (SUBMIT) or actor name (LOOKUP). NUL-terminated here.
+const char *
+    zaf_proto_name (zaf_proto_t *self);
+void
+    zaf_proto_set_name (zaf_proto_t *self, const char *name);
+
+//  Status of an answer: true for "ok", false for "error".
+bool
+    zaf_proto_ok (zaf_proto_t *self);
+void
+    zaf_proto_set_ok (zaf_proto_t *self, bool ok);
+
+//  Options (SPAWN) and body: opaque bytes, JSON by convention; not
+//  NUL-terminated.
+const char *
+    zaf_proto_options (zaf_proto_t *self, size_t *size);
+void
+    zaf_proto_set_options (zaf_proto_t *self, const void *data, size_t size);
+const char *
+    zaf_proto_body (zaf_proto_t *self, size_t *size);
+void
+    zaf_proto_set_body (zaf_proto_t *self, const void *data, size_t size);
+
+//  Set the body to a string, taking ownership of the malloc'd buffer
+//  (for instance from cJSON_PrintUnformatted) without copying it; *data_p
+//  is nulled.
+void
+    zaf_proto_set_body_take (zaf_proto_t *self, char **data_p);
+
+//  Set the body to the compact text of a JSON tree (borrowed).
+void
+    zaf_proto_set_body_json (zaf_proto_t *self, const cJSON *json);
+
+//  Parse the body as JSON (length-bounded). Returns a new tree the caller
+//  owns, or NULL if the body is empty or not valid JSON.
+cJSON *
+    zaf_proto_body_json (zaf_proto_t *self);
+
+//  Same for options.
+cJSON *
+    zaf_proto_options_json (zaf_proto_t *self);
+
+//  Make this message an error answer: REPLY or SPAWNED (kept as is when it
+//  is one of those; REPLY otherwise), status error, body the error object
+//  {"code", "message"}. Keeps routing id, caller, corr and actor.
+void
+    zaf_proto_set_error (zaf_proto_t *self, zaf_code_t code, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+#endif
