@@ -158,7 +158,7 @@ typedef struct {
     zhashx_t *actors;           //  id -> actor_t
     zhashx_t *names;            //  name -> actor_t (borrowed)
     zhashx_t *tombstones;       //  id -> reason (string)
-    zlistx_t *tombstone_order;  //  ids, oldest first (borrowed from map keys)
+    zlistx_t *tombstone_order;  //  ids, oldest first (own copies)
     zhashx_t *flights;          //  bkey_t -> flight_t
     char session [40];          //  This broker's run
     uint32_t id_prefix;         //  Random part of actor ids
@@ -169,6 +169,7 @@ typedef struct {
     int64_t started;
     int64_t next_tick;
     bool verbose;
+    bool quiet;                 //  Log only warnings and errors
     bool terminated;
     char *endpoints;            //  What we bound, for STATUS
     //  Rate limit for warnings about bad input
@@ -239,6 +240,7 @@ s_self_new (zsock_t *pipe)
     zsock_set_sndhwm (self->router, ZAF_HWM);
     zsock_set_rcvhwm (self->router, ZAF_HWM);
     zsock_set_linger (self->router, 0);
+    zsock_set_maxmsgsize (self->router, ZAF_BROKER_MAX_MESSAGE);
     self->msg = zaf_proto_new ();
     self->out = zaf_proto_new ();
     self->peers = s_keyed_map ();
@@ -565,6 +567,11 @@ static void
 s_peer_lost (self_t *self, peer_t *peer, const char *reason)
 {
     self->count.peers_lost++;
+    if (peer->role == ROLE_NODE && streq (reason, "said BYE")) {
+        if (!self->quiet)
+            zsys_info ("zaf_broker: node left name=%s peer=%s", peer->name, peer->hex);
+    }
+    else
     if (peer->role == ROLE_NODE)
         zsys_warning ("zaf_broker: node lost name=%s peer=%s reason=%s",
                       peer->name, peer->hex, reason);
@@ -599,6 +606,21 @@ s_peer_lost (self_t *self, peer_t *peer, const char *reason)
 }
 
 //  --------------------------------------------------------------------------
+//  Control bodies the broker parses (HELLO, SPAWN options, STATUS) are
+//  small; anything bigger is refused before it reaches the parser
+
+static cJSON *
+s_control_json (self_t *self, const char *data, size_t size, const char *what)
+{
+    if (size > ZAF_BROKER_CONTROL_MAX) {
+        s_refuse (self, ZAF_BAD_ARGS, "%s is %zu bytes; at most %d are accepted", what, size,
+                  ZAF_BROKER_CONTROL_MAX);
+        return NULL;
+    }
+    return zaf_json_parse (data, size);
+}
+
+//  --------------------------------------------------------------------------
 //  HELLO
 
 static void
@@ -610,7 +632,9 @@ s_handle_hello (self_t *self, peer_t *known)
     role_t role = streq (role_name, "node") ? ROLE_NODE
                 : streq (role_name, "driver") ? ROLE_DRIVER
                 : streq (role_name, "cli") ? ROLE_CLI : 0;
-    cJSON *hello = zaf_proto_body_json (self->msg);
+    size_t hello_size;
+    zaf_proto_body (self->msg, &hello_size);
+    cJSON *hello = hello_size <= ZAF_BROKER_CONTROL_MAX ? zaf_proto_body_json (self->msg) : NULL;
     const char *refusal = NULL;
     if (!role)
         refusal = "HELLO role must be node, driver or cli";
@@ -673,7 +697,7 @@ s_handle_hello (self_t *self, peer_t *known)
         zhashx_insert (peer->functions, item->valuestring, (void *) 1);
     cJSON_Delete (hello);
     zhashx_insert (self->peers, &peer->key, peer);
-    if (role == ROLE_NODE)
+    if (role == ROLE_NODE && !self->quiet)
         zsys_info ("zaf_broker: node joined name=%s host=%s pid=%d cpus=%d classes=%zu functions=%zu",
                    peer->name, peer->host, peer->pid, peer->cpus,
                    zhashx_size (peer->classes), zhashx_size (peer->functions));
@@ -787,6 +811,11 @@ s_handle_spawn (self_t *self, peer_t *caller)
     const char *class_name = zaf_proto_name (self->msg);
     size_t options_size;
     const char *options_text = zaf_proto_options (self->msg, &options_size);
+    if (options_size > ZAF_BROKER_CONTROL_MAX) {
+        s_refuse (self, ZAF_BAD_ARGS, "spawn options are %zu bytes; at most %d are accepted",
+                  options_size, ZAF_BROKER_CONTROL_MAX);
+        return;
+    }
     cJSON *options = options_size ? zaf_json_parse (options_text, options_size)
                                   : cJSON_CreateObject ();
     if (!cJSON_IsObject (options)) {
@@ -1178,7 +1207,14 @@ s_status (self_t *self, const cJSON *request)
 static void
 s_handle_status (self_t *self)
 {
-    cJSON *request = zaf_proto_body_json (self->msg);
+    size_t size;
+    const char *body = zaf_proto_body (self->msg, &size);
+    cJSON *request = size ? s_control_json (self, body, size, "STATUS request") : NULL;
+    if (size && !request) {
+        if (size <= ZAF_BROKER_CONTROL_MAX)
+            s_refuse (self, ZAF_BAD_ARGS, "STATUS request is not valid JSON");
+        return;
+    }
     s_answer_ok (self, s_status (self, request));
     cJSON_Delete (request);
 }
@@ -1317,6 +1353,17 @@ s_handle_pipe (self_t *self)
     if (streq (command, "VERBOSE"))
         self->verbose = true;
     else
+    if (streq (command, "QUIET"))
+        self->quiet = true;
+    else
+    if (streq (command, "MAX-MESSAGE")) {
+        char *value = zmsg_popstr (request);
+        long size = value ? atol (value) : 0;
+        if (size > 0)
+            zsock_set_maxmsgsize (self->router, size);
+        zstr_free (&value);
+    }
+    else
     if (streq (command, "HEARTBEAT")) {
         char *value = zmsg_popstr (request);
         int ms = value ? atoi (value) : 0;
@@ -1344,7 +1391,8 @@ s_handle_pipe (self_t *self)
             char *text = zsys_sprintf ("%s%s%s", self->endpoints, *self->endpoints ? " " : "", shown);
             free (self->endpoints);
             self->endpoints = text;
-            zsys_info ("zaf_broker: listening endpoint=%s session=%s", shown, self->session);
+            if (!self->quiet)
+                zsys_info ("zaf_broker: listening endpoint=%s session=%s", shown, self->session);
             zstr_sendx (self->pipe, "OK", shown, NULL);
             free (shown);
         }

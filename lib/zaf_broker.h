@@ -6,6 +6,9 @@
     zstr_sendx):
 
         VERBOSE                 log every message (zsys_debug)
+        QUIET                   log only warnings and errors
+        MAX-MESSAGE <bytes>     largest message a peer may send; a bigger
+                                one closes its connection (default 256 MB)
         HEARTBEAT <ms>          heartbeat interval (before BIND; default 1000)
         MAX-PENDING <n>         per-actor bound on calls in flight (default 100000)
         BIND <endpoint>         bind the ROUTER; answers "OK" <endpoint> with
@@ -27,6 +30,11 @@
 
 //  Default bound on calls in flight to one actor
 #define ZAF_BROKER_MAX_PENDING  100000
+//  Largest message accepted from a peer (ZMQ_MAXMSGSIZE): a peer that
+//  sends more is disconnected by libzmq
+#define ZAF_BROKER_MAX_MESSAGE  (256L * 1024 * 1024)
+//  Largest control body the broker parses (HELLO, SPAWN options, STATUS)
+#define ZAF_BROKER_CONTROL_MAX  (1024 * 1024)
 //  How many dead actor ids the broker remembers (for ACTOR_DIED answers)
 #define ZAF_BROKER_TOMBSTONES   100000
 

@@ -46,6 +46,7 @@ zaf_local_new (int cpus, int timeout_ms, zaf_error_t *err)
         zaf_local_destroy (&self);
         return NULL;
     }
+    zstr_send (self->broker, "QUIET");
     static _Atomic unsigned int local_seq = 0;
     char endpoint [64];
     snprintf (endpoint, sizeof (endpoint), "inproc://zaf-local-%d-%u", (int) getpid (), ++local_seq);
@@ -73,6 +74,7 @@ zaf_local_new (int cpus, int timeout_ms, zaf_error_t *err)
         zaf_local_destroy (&self);
         return NULL;
     }
+    zstr_send (self->node, "QUIET");
     zstr_sendx (self->node, "BROKER", self->endpoint, NULL);
     zstr_sendx (self->node, "NAME", "embedded", NULL);
     if (cpus > 0) {

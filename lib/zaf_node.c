@@ -62,6 +62,7 @@ typedef struct {
     bool stopping;
     bool terminated;
     bool verbose;
+    bool quiet;                 //  Log only warnings and errors
     size_t dropped;             //  Messages we could not deliver
 } self_t;
 
@@ -517,7 +518,8 @@ s_handle_broker (self_t *self, int rc)
             zsock_set_heartbeat_ivl (self->broker, self->heartbeat_ms);
             self->link = LINK_UP;
             self->retry_ms = 100;
-            zsys_info ("zaf_node: registered name=%s broker=%s cpus=%d", self->name,
+            if (!self->quiet)
+                zsys_info ("zaf_node: registered name=%s broker=%s cpus=%d", self->name,
                        self->endpoint, self->cpus);
         }
         else
@@ -822,6 +824,9 @@ s_handle_pipe (self_t *self)
     else
     if (streq (command, "VERBOSE"))
         self->verbose = true;
+    else
+    if (streq (command, "QUIET"))
+        self->quiet = true;
     else
     if (streq (command, "BROKER") && value) {
         free (self->endpoint);

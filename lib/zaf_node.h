@@ -5,6 +5,7 @@
     commands on the actor pipe:
 
         VERBOSE                 log every message (zsys_debug)
+        QUIET                   log only warnings and errors
         BROKER <endpoint>       the broker to register with
         NAME <name>             node name (default: host-pid)
         CPUS <n>                task worker pool size (default: CPUs, at least 4)

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Install zaf into a scratch prefix, then build an actor module and a driver
+# out of tree with nothing but `pkg-config --cflags --libs zaf`, load the
+# module into the installed zaf-node, and run the driver against the
+# installed zaf-broker. Usage: test_install.sh BUILD_DIR SOURCE_DIR
+set -eu
+build=$1
+here=$2
+work=$(mktemp -d)
+pids=""
+cleanup () {
+    for pid in $pids; do kill -9 "$pid" 2>/dev/null || true; done
+    for pid in $pids; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
+export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
+cflags=$(pkg-config --cflags zaf)
+libs=$(pkg-config --libs zaf)
+echo "pkg-config: $cflags $libs"
+cc -std=c11 -Wall -fPIC -shared -o "$work/libgreeter.so" "$here/greeter_module.c" $cflags $libs
+cc -std=c11 -Wall -o "$work/greeter" "$here/greeter_driver.c" $cflags $libs \
+   -Wl,-rpath,"$work/prefix/lib"
+
+"$work/prefix/bin/zaf-broker" --bind 'tcp://127.0.0.1:*' > "$work/broker.out" 2> "$work/broker.err" &
+pids="$pids $!"
+for i in $(seq 1 100); do
+    endpoint=$(awk '/^listening/ {print $2; exit}' "$work/broker.out")
+    [ -n "$endpoint" ] && break
+    sleep 0.1
+done
+[ -n "$endpoint" ] || { echo "broker did not start"; cat "$work/broker.err"; exit 1; }
+"$work/prefix/bin/zaf-node" --broker "$endpoint" --name outside --module "$work/libgreeter.so" \
+    2> "$work/node.err" &
+pids="$pids $!"
+out=$(timeout 60 "$work/greeter" "$endpoint")
+echo "$out"
+echo "$out" | grep -q "Hello, installed zaf! (greeting 2)" || {
+    echo "driver output is not what the module answers"; cat "$work/node.err"; exit 1; }
+echo "install test passed"

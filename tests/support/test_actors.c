@@ -1,0 +1,245 @@
+/*  =========================================================================
+    test_actors - classes and functions the test suites call
+    =========================================================================
+*/
+
+#include "test_actors.h"
+#include <czmq.h>
+
+typedef struct {
+    double value;
+    cJSON *records;
+    zlist_t *children;          //  Owned handles
+} counter_t;
+
+static void *
+s_counter_new (zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    counter_t *self = (counter_t *) calloc (1, sizeof (counter_t));
+    self->value = zaf_arg_number (args, 0, 0);
+    self->records = cJSON_CreateArray ();
+    self->children = zlist_new ();
+    return self;
+}
+
+static void
+s_counter_destroy (void *state)
+{
+    counter_t *self = (counter_t *) state;
+    zaf_actor_t *child;
+    while ((child = (zaf_actor_t *) zlist_pop (self->children)))
+        zaf_actor_destroy (&child);
+    zlist_destroy (&self->children);
+    cJSON_Delete (self->records);
+    free (self);
+}
+
+static cJSON *
+s_add (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    counter_t *self = (counter_t *) state;
+    self->value += zaf_arg_number (args, 0, 1);
+    return cJSON_CreateNumber (self->value);
+}
+
+static cJSON *
+s_get (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    return cJSON_CreateNumber (((counter_t *) state)->value);
+}
+
+static cJSON *
+s_fail (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    zaf_error_set (err, ZAF_METHOD_FAILED, "%s", zaf_arg_string (args, 0, "asked to fail"));
+    return NULL;
+}
+
+static cJSON *
+s_fail_code (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    zaf_error_set (err, zaf_code_from_name (zaf_arg_string (args, 0, "PROTOCOL")), "%s",
+                   zaf_arg_string (args, 1, "asked to fail"));
+    return NULL;
+}
+
+static cJSON *
+s_sleep (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    int ms = (int) zaf_arg_number (args, 0, 100);
+    zclock_sleep (ms);
+    return cJSON_CreateNumber (ms);
+}
+
+static cJSON *
+s_echo (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    const cJSON *item = cJSON_GetArrayItem (args, 0);
+    return item ? cJSON_Duplicate (item, true) : cJSON_CreateNull ();
+}
+
+static cJSON *
+s_record (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    counter_t *self = (counter_t *) state;
+    const cJSON *item = cJSON_GetArrayItem (args, 0);
+    cJSON_AddItemToArray (self->records, item ? cJSON_Duplicate (item, true) : cJSON_CreateNull ());
+    return cJSON_CreateNumber (cJSON_GetArraySize (self->records));
+}
+
+static cJSON *
+s_recorded (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    return cJSON_Duplicate (((counter_t *) state)->records, true);
+}
+
+static cJSON *
+s_whoami (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    return zaf_actor_to_json (zaf_self (z));
+}
+
+//  Call method on the actor handle args [0] with args [2], wait, return
+static cJSON *
+s_call_through (zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    zaf_actor_t *target = zaf_actor_from_json (cJSON_GetArrayItem (args, 0));
+    const char *method = zaf_arg_string (args, 1, NULL);
+    if (!target || !method) {
+        zaf_actor_destroy (&target);
+        zaf_error_set (err, ZAF_BAD_ARGS, "takes (handle, method, args)");
+        return NULL;
+    }
+    const cJSON *call_args = cJSON_GetArrayItem (args, 2);
+    int timeout_ms = (int) zaf_arg_number (args, 3, 10000);
+    zaf_future_t *future = zaf_call (z, target, method,
+                                     call_args ? cJSON_Duplicate (call_args, true) : NULL);
+    cJSON *result = zaf_get (z, &future, timeout_ms, err);
+    zaf_future_destroy (&future);
+    zaf_actor_destroy (&target);
+    return result;
+}
+
+static cJSON *
+s_call (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    return s_call_through (z, args, err);
+}
+
+static cJSON *
+s_spawn (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    counter_t *self = (counter_t *) state;
+    const cJSON *child_args = cJSON_GetArrayItem (args, 1);
+    zaf_actor_t *child = zaf_spawn (z, zaf_arg_string (args, 0, "Counter"),
+                                    child_args ? cJSON_Duplicate (child_args, true) : NULL,
+                                    NULL, err);
+    if (!child)
+        return NULL;
+    zlist_append (self->children, child);
+    return zaf_actor_to_json (child);
+}
+
+static cJSON *
+s_submit_method (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    const cJSON *task_args = cJSON_GetArrayItem (args, 1);
+    zaf_future_t *future = zaf_submit (z, zaf_arg_string (args, 0, "add"),
+                                       task_args ? cJSON_Duplicate (task_args, true) : NULL);
+    return zaf_get (z, &future, 10000, err);
+}
+
+static const zaf_method_t s_counter_methods [] = {
+    { "add", s_add },
+    { "get", s_get },
+    { "fail", s_fail },
+    { "fail_code", s_fail_code },
+    { "sleep", s_sleep },
+    { "echo", s_echo },
+    { "record", s_record },
+    { "recorded", s_recorded },
+    { "whoami", s_whoami },
+    { "call", s_call },
+    { "spawn", s_spawn },
+    { "submit", s_submit_method },
+    { NULL, NULL }
+};
+
+static const zaf_class_t s_counter_class = {
+    "Counter", s_counter_new, s_counter_destroy, s_counter_methods
+};
+
+//  Refuser: the constructor always fails
+static void *
+s_refuser_new (zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    zaf_error_set (err, ZAF_BAD_ARGS, "refused by constructor");
+    return NULL;
+}
+
+static const zaf_method_t s_refuser_methods [] = {
+    { "get", s_get },
+    { NULL, NULL }
+};
+
+static const zaf_class_t s_refuser_class = {
+    "Refuser", s_refuser_new, NULL, s_refuser_methods
+};
+
+//  Functions
+static cJSON *
+s_task_add (zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    return cJSON_CreateNumber (zaf_arg_number (args, 0, 0) + zaf_arg_number (args, 1, 0));
+}
+
+static cJSON *
+s_task_fail (zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    zaf_error_set (err, ZAF_METHOD_FAILED, "%s", zaf_arg_string (args, 0, "task asked to fail"));
+    return NULL;
+}
+
+static cJSON *
+s_task_sleep (zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    int ms = (int) zaf_arg_number (args, 0, 100);
+    zclock_sleep (ms);
+    return cJSON_CreateNumber (ms);
+}
+
+static cJSON *
+s_task_tell_many (zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    zaf_actor_t *target = zaf_actor_from_json (cJSON_GetArrayItem (args, 0));
+    const char *method = zaf_arg_string (args, 1, "record");
+    int count = (int) zaf_arg_number (args, 2, 10);
+    int tag = (int) zaf_arg_number (args, 3, 0);
+    if (!target) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "takes (handle, method, n, tag)");
+        return NULL;
+    }
+    for (int index = 0; index < count; index++)
+        zaf_tell (z, target, method, zaf_json ("[[%d, %d]]", tag, index));
+    zaf_future_t *future = zaf_call (z, target, "get", NULL);
+    cJSON *result = zaf_get (z, &future, 10000, err);
+    zaf_actor_destroy (&target);
+    if (!result)
+        return NULL;
+    cJSON_Delete (result);
+    return cJSON_CreateNumber (count);
+}
+
+int
+test_actors_register (void)
+{
+    if (zaf_register_class (&s_counter_class) || zaf_register_class (&s_refuser_class))
+        return -1;
+    if (zaf_register_function ("add", s_task_add)
+    ||  zaf_register_function ("fail", s_task_fail)
+    ||  zaf_register_function ("sleep", s_task_sleep)
+    ||  zaf_register_function ("call_actor", s_call_through)
+    ||  zaf_register_function ("tell_many", s_task_tell_many))
+        return -1;
+    return 0;
+}

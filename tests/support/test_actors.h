@@ -1,0 +1,38 @@
+/*  =========================================================================
+    test_actors - classes and functions the test suites call
+
+    Counter (start = 0), methods:
+        add (n)                  -> value after adding n
+        get ()                   -> value
+        fail (message)           fails with METHOD_FAILED and the message
+        fail_code (code, msg)    fails with the named code
+        sleep (ms)               sleeps, -> ms
+        echo (x)                 -> x
+        record (x)               appends x to a list, -> list length
+        recorded ()              -> the list
+        whoami ()                -> its own handle
+        call (handle, method, args [, timeout_ms])
+                                 calls another actor and waits, -> its result
+        spawn (class, args)      spawns a child it owns, -> the child's handle
+        submit (function, args)  runs a task and waits, -> its result
+    Refuser: its constructor always fails with BAD_ARGS.
+    Functions:
+        add (a, b)               -> a + b
+        fail (message)           fails with METHOD_FAILED
+        sleep (ms)               -> ms
+        call_actor (handle, method, args) -> the call's result
+        tell_many (handle, method, n, tag) tells method ([tag, i]) n times,
+                                 then calls get and -> n
+    =========================================================================
+*/
+
+#ifndef TEST_ACTORS_H_INCLUDED
+#define TEST_ACTORS_H_INCLUDED
+
+#include <zaf.h>
+
+//  Register the test classes and functions in this process.
+int
+    test_actors_register (void);
+
+#endif
