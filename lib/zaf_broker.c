@@ -1367,8 +1367,10 @@ s_handle_pipe (self_t *self)
     if (streq (command, "HEARTBEAT")) {
         char *value = zmsg_popstr (request);
         int ms = value ? atoi (value) : 0;
-        if (ms >= 10)
+        if (ms >= 10) {
             self->heartbeat_ms = ms;
+            self->next_tick = zclock_mono () + ms;
+        }
         zstr_free (&value);
     }
     else

@@ -265,7 +265,8 @@ s_recv (zaf_proto_t *self, void *socket, int flags)
             if (word_size < sizeof (word))
                 memcpy (word, zmq_msg_data (&frame), word_size);
             for (int id = 1; id < ZAF_PROTO_COUNT; id++)
-                if (streq (word, s_commands [id].word)) {
+                if (word_size == strlen (s_commands [id].word)
+                &&  memcmp (word, s_commands [id].word, word_size) == 0) {
                     self->id = (zaf_proto_id_t) id;
                     fields = s_commands [id].fields & 0xff;
                     break;

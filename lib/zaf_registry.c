@@ -100,7 +100,9 @@ zaf_registry_add_class (zaf_registry_t *self, const zaf_class_t *cls)
         zsys_error ("zaf_registry: class rejected: it needs a name and a method table");
         return -1;
     }
-    for (const zaf_method_t *method = cls->methods; method->name; method++)
+    //  The table ends with { NULL, NULL }: an entry with only one of the
+    //  two is malformed, not the end
+    for (const zaf_method_t *method = cls->methods; method->name || method->fn; method++)
         if (!zaf_registry_name_valid (method->name) || !method->fn) {
             zsys_error ("zaf_registry: class rejected class=%s: a method has no valid name or no code",
                         cls->name);
