@@ -75,11 +75,13 @@ main (int argc, char **argv)
         const char *value;
         if (streq (argv [index], "--help") || streq (argv [index], "-h")) {
             s_usage (stdout);
+            zlist_destroy (&binds);
             return 0;
         }
         else
         if (streq (argv [index], "--version")) {
             printf ("zaf-broker %d.%d.%d\n", ZAF_VERSION_MAJOR, ZAF_VERSION_MINOR, ZAF_VERSION_PATCH);
+            zlist_destroy (&binds);
             return 0;
         }
         else
@@ -100,6 +102,7 @@ main (int argc, char **argv)
         else {
             fprintf (stderr, "zaf-broker: unknown option '%s'\n", argv [index]);
             s_usage (stderr);
+            zlist_destroy (&binds);
             return 2;
         }
     }

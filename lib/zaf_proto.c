@@ -487,7 +487,8 @@ zaf_proto_set_routing_id (zaf_proto_t *self, const void *data, size_t size)
 {
     assert (self);
     assert (size <= ZAF_PROTO_ID_MAX);
-    memmove (self->routing_id, data, size);
+    if (size)
+        memmove (self->routing_id, data, size);
     self->routing_id_size = size;
 }
 
@@ -504,7 +505,8 @@ zaf_proto_set_caller (zaf_proto_t *self, const void *data, size_t size)
 {
     assert (self);
     assert (size <= ZAF_PROTO_ID_MAX);
-    memmove (self->caller, data, size);
+    if (size)
+        memmove (self->caller, data, size);
     self->caller_size = size;
 }
 
@@ -521,7 +523,8 @@ zaf_proto_set_corr (zaf_proto_t *self, const void *data, size_t size)
 {
     assert (self);
     assert (size <= ZAF_PROTO_ID_MAX);
-    memmove (self->corr, data, size);
+    if (size)
+        memmove (self->corr, data, size);
     self->corr_size = size;
 }
 

@@ -18,6 +18,8 @@ trap cleanup EXIT INT TERM
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
 cflags=$(pkg-config --cflags zaf)
+# A sanitized libzaf needs its runtime linked into what uses it
+if [ -n "${ZAF_SANITIZE:-}" ]; then cflags="$cflags -fsanitize=$ZAF_SANITIZE"; fi
 libs=$(pkg-config --libs zaf)
 echo "pkg-config: $cflags $libs"
 cc -std=c11 -Wall -fPIC -shared -o "$work/libgreeter.so" "$here/greeter_module.c" $cflags $libs
