@@ -172,10 +172,7 @@ typedef struct {
     bool quiet;                 //  Log only warnings and errors
     bool terminated;
     char *endpoints;            //  What we bound, for STATUS
-    //  Rate limit for warnings about bad input
-    int64_t warn_window;
-    size_t warn_count;
-    size_t warn_suppressed;
+    zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
     //  Counters
     struct {
         size_t calls, tells, replies, spawns, submits, kills, lookups;
@@ -190,28 +187,16 @@ typedef struct {
 static void
 s_warn (self_t *self, peer_t *peer, const char *format, ...)
 {
-    int64_t now = zclock_mono ();
-    if (now - self->warn_window >= 1000) {
-        if (self->warn_suppressed)
-            zsys_warning ("zaf_broker: %zu more warnings suppressed", self->warn_suppressed);
-        self->warn_window = now;
-        self->warn_count = 0;
-        self->warn_suppressed = 0;
-    }
-    //  At most 10 a second overall, and in verbose mode, or once per peer
-    if (self->warn_count >= 10 || (peer && peer->warned && !self->verbose)) {
-        self->warn_suppressed++;
+    //  Once per peer unless verbose, and at most 10 a second overall
+    if (peer && peer->warned && !self->verbose)
         return;
-    }
-    if (peer)
-        peer->warned = true;
-    self->warn_count++;
-    char text [512];
+    char text [400];
     va_list args;
     va_start (args, format);
     vsnprintf (text, sizeof (text), format, args);
     va_end (args);
-    zsys_warning ("zaf_broker: %s", text);
+    if (zaf_ratelimit_warn (self->warnings, "%s", text) && peer)
+        peer->warned = true;
 }
 
 static void
@@ -256,6 +241,7 @@ s_self_new (zsock_t *pipe)
     self->max_pending = ZAF_BROKER_MAX_PENDING;
     self->started = zclock_mono ();
     self->endpoints = strdup ("");
+    self->warnings = zaf_ratelimit_new ("zaf_broker", 10);
     zuuid_t *uuid = zuuid_new ();
     snprintf (self->session, sizeof (self->session), "%s", zuuid_str_canonical (uuid));
     const byte *bytes = zuuid_data (uuid);
@@ -300,6 +286,7 @@ s_self_destroy (self_t **self_p)
     zaf_proto_destroy (&self->out);
     zsock_destroy (&self->router);
     free (self->endpoints);
+    zaf_ratelimit_destroy (&self->warnings);
     free (self);
     *self_p = NULL;
 }

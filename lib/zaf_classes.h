@@ -15,6 +15,7 @@
 #include "zaf.h"
 
 #include "zaf_json.h"
+#include "zaf_ratelimit.h"
 #include "zaf_registry.h"
 #include "zaf_proto.h"
 #include "zaf_client.h"

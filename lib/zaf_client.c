@@ -16,7 +16,11 @@
     =========================================================================
 */
 
+#ifndef _GNU_SOURCE
+#   define _GNU_SOURCE          //  program_invocation_short_name
+#endif
 #include "zaf_classes.h"
+#include <errno.h>
 
 //  A request's kind, for how its answer is read
 typedef enum {
@@ -67,6 +71,7 @@ struct _zaf_t {
     int retry_ms;               //  Direct: current backoff
     char session [64];          //  From WELCOME
     size_t late_replies;        //  Answers nobody waited for
+    zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
     void *attached;             //  Destroyed after the socket
     void (*attached_destroy) (void **);
 };
@@ -129,6 +134,7 @@ s_new (void)
     self->heartbeat_ms = ZAF_HEARTBEAT_MS;
     self->last_rx = self->last_tx = zclock_mono ();
     self->retry_ms = 100;
+    self->warnings = zaf_ratelimit_new ("zaf_client", 10);
     return self;
 }
 
@@ -328,6 +334,7 @@ s_connect_socket (zaf_t *self, int timeout_ms, zaf_error_t *err)
     char host [256] = "";
     gethostname (host, sizeof (host) - 1);
     cJSON *hello = cJSON_CreateObject ();
+    cJSON_AddStringToObject (hello, "name", program_invocation_short_name);
     cJSON_AddStringToObject (hello, "host", host);
     cJSON_AddNumberToObject (hello, "pid", getpid ());
     cJSON_AddNumberToObject (hello, "version", 1);
@@ -489,8 +496,8 @@ zaf_client_dispatch (zaf_t *self, zaf_proto_t **msg_p)
         if (error.code == ZAF_BROKER_LOST)
             s_lost (self, error.message);
         else
-            zsys_warning ("zaf_client: error from broker code=%s message=%s",
-                          zaf_code_name (error.code), error.message);
+            zaf_ratelimit_warn (self->warnings, "error from broker code=%s message=%s",
+                                zaf_code_name (error.code), error.message);
         return 0;
     }
     if (self->inbox) {
@@ -500,7 +507,8 @@ zaf_client_dispatch (zaf_t *self, zaf_proto_t **msg_p)
         }
         return 0;
     }
-    zsys_warning ("zaf_client: unexpected %s from broker, dropped", zaf_proto_command_name (id));
+    zaf_ratelimit_warn (self->warnings, "unexpected %s from broker dropped",
+                        zaf_proto_command_name (id));
     return 0;
 }
 
@@ -517,8 +525,8 @@ s_drain (zaf_t *self)
         if (rc == -1)
             break;
         if (rc == -2) {
-            zsys_warning ("zaf_client: malformed message dropped: %s",
-                          zaf_proto_fault (self->msg));
+            zaf_ratelimit_warn (self->warnings, "malformed message dropped: %s",
+                                zaf_proto_fault (self->msg));
             continue;
         }
         if (zaf_client_dispatch (self, &self->msg) == -1) {
@@ -652,6 +660,7 @@ zaf_client_destroy (zaf_t **self_p)
         self->attached_destroy (&self->attached);
     free (self->self_actor);
     zaf_proto_destroy (&self->msg);
+    zaf_ratelimit_destroy (&self->warnings);
     zstr_free (&self->endpoint);
     zstr_free (&self->role);
     free (self);

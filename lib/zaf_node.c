@@ -64,6 +64,7 @@ typedef struct {
     bool verbose;
     bool quiet;                 //  Log only warnings and errors
     size_t dropped;             //  Messages we could not deliver
+    zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
 } self_t;
 
 //  --------------------------------------------------------------------------
@@ -108,6 +109,7 @@ s_self_new (zsock_t *pipe)
     self->tasks = zlistx_new ();
     self->heartbeat_ms = ZAF_HEARTBEAT_MS;
     self->retry_ms = 100;
+    self->warnings = zaf_ratelimit_new ("zaf_node", 10);
     return self;
 }
 
@@ -143,6 +145,7 @@ s_self_destroy (self_t **self_p)
     zaf_proto_destroy (&self->out);
     free (self->endpoint);
     free (self->name);
+    zaf_ratelimit_destroy (&self->warnings);
     free (self);
     *self_p = NULL;
 }
@@ -160,8 +163,8 @@ s_to_broker (self_t *self, zaf_proto_t *msg)
     }
     if (zaf_proto_send (msg, self->broker)) {
         self->dropped++;
-        zsys_warning ("zaf_node: cannot send %s to broker: %s",
-                      zaf_proto_command_name (zaf_proto_id (msg)), zmq_strerror (errno));
+        zaf_ratelimit_warn (self->warnings, "cannot send %s to broker: %s",
+                            zaf_proto_command_name (zaf_proto_id (msg)), zmq_strerror (errno));
         return -1;
     }
     self->last_tx = zclock_mono ();
@@ -487,8 +490,8 @@ s_to_inner_party (self_t *self)
                       ? zaf_actor_decode_id (corr, ZAF_INNER_ID_SIZE) : 0;
     if (!inner_id) {
         self->dropped++;
-        zsys_warning ("zaf_node: %s with a correlation id that is not ours dropped",
-                      zaf_proto_command_name (zaf_proto_id (msg)));
+        zaf_ratelimit_warn (self->warnings, "%s with a correlation id that is not ours dropped",
+                            zaf_proto_command_name (zaf_proto_id (msg)));
         return;
     }
     zaf_proto_set_routing_id (msg, corr, ZAF_INNER_ID_SIZE);
@@ -502,8 +505,8 @@ s_handle_broker (self_t *self, int rc)
 {
     self->last_rx = zclock_mono ();
     if (rc == -2) {
-        zsys_warning ("zaf_node: malformed message from broker dropped: %s",
-                      zaf_proto_fault (self->msg));
+        zaf_ratelimit_warn (self->warnings, "malformed message from broker dropped: %s",
+                            zaf_proto_fault (self->msg));
         return;
     }
     zaf_proto_id_t id = zaf_proto_id (self->msg);
@@ -558,13 +561,13 @@ s_handle_broker (self_t *self, int rc)
             const char *body = zaf_proto_body (self->msg, &size);
             zaf_error_t error;
             zaf_json_error_parse (body, size, &error);
-            zsys_warning ("zaf_node: error from broker code=%s message=%s",
-                          zaf_code_name (error.code), error.message);
+            zaf_ratelimit_warn (self->warnings, "error from broker code=%s message=%s",
+                                zaf_code_name (error.code), error.message);
             break;
         }
         default:
-            zsys_warning ("zaf_node: unexpected %s from broker dropped",
-                          zaf_proto_command_name (id));
+            zaf_ratelimit_warn (self->warnings, "unexpected %s from broker dropped",
+                                zaf_proto_command_name (id));
     }
 }
 
@@ -633,9 +636,9 @@ s_handle_inner (self_t *self, int rc)
                    ? (party_t *) zhashx_lookup (self->parties, (void *) (uintptr_t) inner_id)
                    : NULL;
     if (rc == -2 || !party) {
-        zsys_warning ("zaf_node: %s from an inner party dropped%s%s",
-                      rc == -2 ? "malformed message" : "message", rc == -2 ? ": " : "",
-                      rc == -2 ? zaf_proto_fault (msg) : "");
+        zaf_ratelimit_warn (self->warnings, "%s from an inner party dropped%s%s",
+                            rc == -2 ? "malformed message" : "message", rc == -2 ? ": " : "",
+                            rc == -2 ? zaf_proto_fault (msg) : "");
         return;
     }
     zaf_proto_id_t id = zaf_proto_id (msg);
@@ -702,8 +705,8 @@ s_handle_inner (self_t *self, int rc)
             s_relay (self, party);
             break;
         default:
-            zsys_warning ("zaf_node: unexpected %s from an inner party dropped",
-                          zaf_proto_command_name (id));
+            zaf_ratelimit_warn (self->warnings, "unexpected %s from an inner party dropped",
+                                zaf_proto_command_name (id));
     }
 }
 
