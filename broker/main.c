@@ -18,7 +18,7 @@ s_usage (FILE *stream)
         "Route zaf calls between drivers and nodes.\n"
         "\n"
         "  --bind ENDPOINT       listen here (repeatable; default tcp://*:5555);\n"
-        "                        tcp://127.0.0.1:* picks a free port\n"
+        "                        tcp://127.0.0.1:0 lets the system pick a free port\n"
         "  --heartbeat-ms N      heartbeat interval; a node silent for 3 is lost (default 1000)\n"
         "  --max-pending N       calls in flight per actor before OVERLOADED (default %d)\n"
         "  --endpoint-file PATH  also write the bound endpoints to PATH, one per line\n"

@@ -28,7 +28,9 @@ typedef struct {
     zaf_actor_ctl_t *ctl;           //  Shared with the node (actors)
     bool verbose;
 
-    zsock_t *socket;                //  DEALER to the node
+    void *socket;                   //  DEALER to the node: a plain libzmq
+                                    //  socket, so that czmq never closes it
+                                    //  from another thread at exit
     zaf_t *z;                       //  Our connection, on socket
     zlistx_t *mailbox;              //  Messages kept while a method waited
     zaf_proto_t *msg;               //  Current message
@@ -103,7 +105,8 @@ s_self_destroy (self_t **self_p)
     zlistx_destroy (&self->mailbox);
     zaf_proto_destroy (&self->msg);
     zaf_proto_destroy (&self->out);
-    zsock_destroy (&self->socket);
+    if (self->socket)
+        zmq_close (self->socket);
     free (self->endpoint);
     free (self->actor_id);
     free (self->args);
@@ -115,17 +118,21 @@ s_self_destroy (self_t **self_p)
 static int
 s_connect (self_t *self)
 {
-    self->socket = zsock_new (ZMQ_DEALER);
+    //  While this thread runs user code, the context cannot end under it:
+    //  termination waits for the method to return and the socket to close
+    self->socket = zmq_socket (zsys_init (), ZMQ_DEALER);
     if (!self->socket)
         return -1;
     byte routing_id [ZAF_INNER_ID_SIZE];
     zaf_actor_encode_id (self->inner_id, routing_id);
-    zmq_setsockopt (zsock_resolve (self->socket), ZMQ_ROUTING_ID, routing_id, sizeof (routing_id));
+    zmq_setsockopt (self->socket, ZMQ_ROUTING_ID, routing_id, sizeof (routing_id));
     //  Inproc inside one node: the node bounds queues itself
-    zsock_set_sndhwm (self->socket, 0);
-    zsock_set_rcvhwm (self->socket, 0);
-    zsock_set_linger (self->socket, 1000);
-    if (zsock_connect (self->socket, "%s", self->endpoint)) {
+    int value = 0;
+    zmq_setsockopt (self->socket, ZMQ_SNDHWM, &value, sizeof (value));
+    zmq_setsockopt (self->socket, ZMQ_RCVHWM, &value, sizeof (value));
+    value = 1000;
+    zmq_setsockopt (self->socket, ZMQ_LINGER, &value, sizeof (value));
+    if (zmq_connect (self->socket, self->endpoint)) {
         zsys_error ("zaf_actor: cannot connect endpoint=%s: %s", self->endpoint, zmq_strerror (errno));
         return -1;
     }

@@ -125,6 +125,8 @@ typedef struct _peer_t {
     int64_t last_seen;          //  Last message from it (mono ms)
     ring_t calls_out;           //  Flights it is waiting for
     ring_t work;                //  Flights of tasks it runs (nodes)
+    zlistx_t *backlog;          //  Answers waiting for room in its queue
+    const char *doomed;         //  Why it is lost, once found gone
     bool warned;                //  Logged a protocol warning already
 } peer_t;
 
@@ -173,11 +175,13 @@ typedef struct {
     bool terminated;
     char *endpoints;            //  What we bound, for STATUS
     zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
+    size_t backlogged;          //  Peers with answers in their backlog
+    size_t doomed;              //  Peers found gone, to be ended
     //  Counters
     struct {
         size_t calls, tells, replies, spawns, submits, kills, lookups;
         size_t errors_sent, malformed, unknown_peer, late_replies;
-        size_t wrong_peer, unroutable, overloaded, peers_lost;
+        size_t wrong_peer, unroutable, overloaded, peers_lost, backlogged;
     } count;
 } self_t;
 
@@ -308,6 +312,8 @@ s_peer_new (const void *routing_id, size_t size, role_t role)
     peer->joined = peer->last_seen = zclock_mono ();
     s_ring_init (&peer->calls_out);
     s_ring_init (&peer->work);
+    peer->backlog = zlistx_new ();
+    zlistx_set_destructor (peer->backlog, (zlistx_destructor_fn *) zaf_proto_destroy);
     return peer;
 }
 
@@ -317,6 +323,7 @@ s_peer_destroy (peer_t **peer_p)
     peer_t *peer = *peer_p;
     zhashx_destroy (&peer->classes);
     zhashx_destroy (&peer->functions);
+    zlistx_destroy (&peer->backlog);
     free (peer->name);
     free (peer->host);
     free (peer);
@@ -341,15 +348,91 @@ s_peer_lookup (self_t *self, const void *routing_id, size_t size)
 //  --------------------------------------------------------------------------
 //  Sending what we originate
 
-//  Send self->out to a routing id. Returns 0 or -1 (errno).
-static int
+//  A peer whose connection is gone is ended after the message at hand is
+//  handled, never in the middle of it (the caller may be walking the very
+//  lists that ending it changes)
+static void
+s_doom (self_t *self, peer_t *peer, const char *reason)
+{
+    if (!peer->doomed) {
+        peer->doomed = reason;
+        self->doomed++;
+    }
+}
+
+//  Deliver an answer (REPLY, SPAWNED, ERROR, BYE) to a peer. It is never
+//  dropped while the peer lives: when the peer's queue is full the answer
+//  waits in its backlog, in order, and goes out as the queue drains.
+static void
+s_deliver (self_t *self, zaf_proto_t *msg, const void *routing_id, size_t size)
+{
+    zaf_proto_set_routing_id (msg, routing_id, size);
+    if (zaf_proto_id (msg) == ZAF_PROTO_REPLY && !zaf_proto_ok (msg))
+        self->count.errors_sent++;
+    peer_t *peer = s_peer_lookup (self, routing_id, size);
+    if (!peer || zlistx_size (peer->backlog) == 0) {
+        if (zaf_proto_send (msg, self->router) == 0)
+            return;
+        if (errno != EAGAIN || !peer) {
+            self->count.unroutable++;       //  Its connection is gone
+            if (peer)
+                s_doom (self, peer, "connection closed");
+            return;
+        }
+    }
+    if (zlistx_size (peer->backlog) >= ZAF_BROKER_BACKLOG_MAX) {
+        self->count.unroutable++;
+        s_doom (self, peer, "does not read its answers");
+        return;
+    }
+    if (zlistx_size (peer->backlog) == 0)
+        self->backlogged++;
+    self->count.backlogged++;
+    zaf_proto_t *held = zaf_proto_new ();
+    zaf_proto_move (held, msg);
+    zlistx_add_end (peer->backlog, held);
+}
+
+//  Send what waits in backlogs while there is room
+static void
+s_flush_backlogs (self_t *self)
+{
+    zlistx_t *peers = zhashx_values (self->peers);
+    for (peer_t *peer = (peer_t *) zlistx_first (peers); peer;
+         peer = (peer_t *) zlistx_next (peers)) {
+        zaf_proto_t *held;
+        while ((held = (zaf_proto_t *) zlistx_first (peer->backlog))) {
+            if (zaf_proto_send (held, self->router)) {
+                if (errno != EAGAIN)
+                    s_doom (self, peer, "connection closed");
+                break;
+            }
+            zlistx_delete (peer->backlog, zlistx_cursor (peer->backlog));
+            if (zlistx_size (peer->backlog) == 0)
+                self->backlogged--;
+        }
+    }
+    zlistx_destroy (&peers);
+}
+
+//  Send self->msg, turned into an answer, back to whoever sent it; like
+//  every answer it names the requester in its caller frame
+static void
+s_answer_requester (self_t *self)
+{
+    size_t size;
+    const void *routing_id = zaf_proto_routing_id (self->msg, &size);
+    byte requester [ZAF_PROTO_ID_MAX];
+    memcpy (requester, routing_id, size);
+    zaf_proto_set_caller (self->msg, requester, size);
+    s_deliver (self, self->msg, requester, size);
+}
+
+//  Send self->out to a routing id (an answer, so it is delivered)
+static void
 s_send_out (self_t *self, const void *routing_id, size_t size)
 {
-    zaf_proto_set_routing_id (self->out, routing_id, size);
-    int rc = zaf_proto_send (self->out, self->router);
-    if (rc == 0 && zaf_proto_id (self->out) == ZAF_PROTO_REPLY && !zaf_proto_ok (self->out))
-        self->count.errors_sent++;
-    return rc;
+    s_deliver (self, self->out, routing_id, size);
 }
 
 //  Answer a request with an error. kind REPLY or SPAWNED; the routing id is
@@ -371,8 +454,7 @@ s_answer_error (self_t *self, zaf_proto_id_t kind, const void *routing_id, size_
     if (kind == ZAF_PROTO_SPAWNED && actor)
         zaf_proto_set_actor (self->out, actor);
     zaf_proto_set_error (self->out, code, "%s", message);
-    if (s_send_out (self, routing_id, routing_size))
-        self->count.unroutable++;
+    s_send_out (self, routing_id, routing_size);
 }
 
 //  Answer the message being handled (self->msg) with an error
@@ -402,8 +484,8 @@ s_send_error (self_t *self, const void *routing_id, size_t size, zaf_code_t code
     zaf_proto_set_id (self->out, ZAF_PROTO_ERROR);
     char *text = zaf_json_error_print (code, message);
     zaf_proto_set_body_take (self->out, &text);
-    if (s_send_out (self, routing_id, size) == 0)
-        self->count.errors_sent++;
+    s_send_out (self, routing_id, size);
+    self->count.errors_sent++;
 }
 
 static void
@@ -550,6 +632,8 @@ s_actor_end (self_t *self, actor_t *actor, zaf_code_t code, const char *reason)
 //  --------------------------------------------------------------------------
 //  Losing a peer: every flight it owes or awaits ends now
 
+static void s_kill_orphan (self_t *self, actor_t *actor);
+
 static void
 s_peer_lost (self_t *self, peer_t *peer, const char *reason)
 {
@@ -567,10 +651,14 @@ s_peer_lost (self_t *self, peer_t *peer, const char *reason)
         zsys_debug ("zaf_broker: %s left peer=%s reason=%s", s_role_name (peer->role),
                     peer->hex, reason);
 
-    //  Its own requests: nobody to answer any more
+    //  Its own requests: nobody to answer any more. An actor it was
+    //  spawning would have no holder: it is killed as it comes up.
     while (!s_ring_empty (&peer->calls_out)) {
         flight_t *flight = RING_ENTRY (peer->calls_out.next, flight_t, by_caller);
+        actor_t *orphan = flight->kind == FLIGHT_SPAWN && flight->node != peer ? flight->actor : NULL;
         s_flight_destroy (self, &flight);
+        if (orphan)
+            s_kill_orphan (self, orphan);
     }
     if (peer->role == ROLE_NODE) {
         char message [ZAF_ERROR_MESSAGE_MAX];
@@ -588,6 +676,8 @@ s_peer_lost (self_t *self, peer_t *peer, const char *reason)
                 s_actor_end (self, actor, ZAF_NODE_LOST, "node_lost");
         zlistx_destroy (&actors);
     }
+    if (zlistx_size (peer->backlog))
+        self->backlogged--;
     zhashx_delete (self->peers, &peer->key);
     s_peer_destroy (&peer);
 }
@@ -701,8 +791,7 @@ s_handle_hello (self_t *self, peer_t *known)
     zaf_proto_set_id (self->out, ZAF_PROTO_WELCOME);
     zaf_proto_set_body_json (self->out, welcome);
     cJSON_Delete (welcome);
-    if (s_send_out (self, routing_id, routing_size))
-        s_peer_lost (self, peer, "cannot send WELCOME");
+    s_send_out (self, routing_id, routing_size);
 }
 
 //  --------------------------------------------------------------------------
@@ -783,9 +872,33 @@ s_forward_to_node (self_t *self, peer_t *caller, peer_t *node, flight_t *flight)
     else {
         if (zaf_proto_id (self->msg) != ZAF_PROTO_TELL)
             s_refuse (self, ZAF_NODE_LOST, "node %s is gone", node->name);
-        s_peer_lost (self, node, "connection closed");
+        s_doom (self, node, "connection closed");
+    }
+    if (zaf_proto_id (self->msg) == ZAF_PROTO_TELL) {
+        //  A tell has no answer; say on the side that it was not delivered
+        char message [ZAF_ERROR_MESSAGE_MAX];
+        snprintf (message, sizeof (message), "tell %s to actor %s not delivered: node %s %s",
+                  zaf_proto_name (self->msg), zaf_proto_actor (self->msg), node->name,
+                  error == EAGAIN ? "is overloaded" : "is gone");
+        s_send_error (self, caller->key.data, caller->key.size,
+                      error == EAGAIN ? ZAF_OVERLOADED : ZAF_NODE_LOST, message);
     }
     return -1;
+}
+
+//  --------------------------------------------------------------------------
+//  An actor whose spawner is gone: nobody holds it, so it goes too
+
+static void
+s_kill_orphan (self_t *self, actor_t *actor)
+{
+    zaf_proto_reset (self->out);
+    zaf_proto_set_id (self->out, ZAF_PROTO_KILL);
+    zaf_proto_set_actor (self->out, actor->id);
+    zaf_proto_set_body (self->out, "{\"reason\":\"owner_died\"}", 23);
+    s_send_out (self, actor->node->key.data, actor->node->key.size);
+    actor->ready = true;        //  Remember the id as dead
+    s_actor_end (self, actor, ZAF_ACTOR_DIED, "owner_died");
 }
 
 //  --------------------------------------------------------------------------
@@ -847,6 +960,7 @@ s_handle_spawn (self_t *self, peer_t *caller)
 
     flight_t *flight = s_flight_new (self, caller, FLIGHT_SPAWN, node, actor);
     if (!flight) {
+        self->count.malformed++;
         s_refuse (self, ZAF_PROTOCOL, "correlation id already in flight");
         free (actor->class_name);
         free (actor->name);
@@ -877,37 +991,33 @@ s_handle_spawned (self_t *self, peer_t *node)
     flight_t *flight = s_flight_lookup (self, caller, caller_size, corr, corr_size);
     if (!flight || flight->kind != FLIGHT_SPAWN || flight->node != node
     ||  strneq (flight->actor->id, zaf_proto_actor (self->msg))) {
-        if (flight && flight->node != node) {
+        if (flight) {
             self->count.wrong_peer++;
-            s_warn (self, node, "SPAWNED from the wrong peer=%s dropped", node->hex);
+            s_warn (self, node, "SPAWNED from peer=%s for a request it may not answer dropped",
+                    node->hex);
+            s_send_error (self, node->key.data, node->key.size, ZAF_PROTOCOL,
+                          "SPAWNED for a spawn that was not sent to you");
+            return;
         }
-        else
-            self->count.late_replies++;
+        self->count.late_replies++;
+        //  Its spawner is gone: an actor nobody holds must not live on
+        actor_t *orphan = (actor_t *) zhashx_lookup (self->actors, zaf_proto_actor (self->msg));
+        if (orphan && orphan->node == node && !orphan->ready && zaf_proto_ok (self->msg))
+            s_kill_orphan (self, orphan);
         return;
     }
     actor_t *actor = flight->actor;
     s_flight_destroy (self, &flight);
     bool ok = zaf_proto_ok (self->msg);
-    zaf_proto_set_routing_id (self->msg, caller, caller_size);
-    int rc = zaf_proto_send (self->msg, self->router);
+    peer_t *spawner = s_peer_lookup (self, caller, caller_size);
+    s_deliver (self, self->msg, caller, caller_size);
     if (ok) {
         actor->ready = true;
-        if (rc) {
-            //  The spawner is gone: nobody holds the actor, so it goes too
-            self->count.unroutable++;
-            zaf_proto_reset (self->out);
-            zaf_proto_set_id (self->out, ZAF_PROTO_KILL);
-            zaf_proto_set_actor (self->out, actor->id);
-            zaf_proto_set_body (self->out, "{\"reason\":\"owner_died\"}", 23);
-            s_send_out (self, node->key.data, node->key.size);
-            s_actor_end (self, actor, ZAF_ACTOR_DIED, "owner_died");
-        }
+        if (!spawner || spawner->doomed)
+            s_kill_orphan (self, actor);
     }
-    else {
-        if (rc)
-            self->count.unroutable++;
+    else
         s_actor_end (self, actor, ZAF_ACTOR_DIED, "failed");
-    }
 }
 
 //  --------------------------------------------------------------------------
@@ -957,9 +1067,16 @@ s_handle_call (self_t *self, peer_t *caller)
     }
     if (actor->pending >= self->max_pending) {
         self->count.overloaded++;
+        char message [ZAF_ERROR_MESSAGE_MAX];
+        snprintf (message, sizeof (message), "actor %s has %zu calls pending (bound %zu)%s",
+                  actor->id, actor->pending, self->max_pending, is_call ? "" : "; tell not delivered");
         if (is_call)
-            s_refuse (self, ZAF_OVERLOADED, "actor %s has %zu calls pending (bound %zu)",
-                      actor->id, actor->pending, self->max_pending);
+            s_refuse (self, ZAF_OVERLOADED, "%s", message);
+        else {
+            size_t size;
+            const void *routing_id = zaf_proto_routing_id (self->msg, &size);
+            s_send_error (self, routing_id, size, ZAF_OVERLOADED, message);
+        }
         return;
     }
     flight_t *flight = NULL;
@@ -988,21 +1105,16 @@ s_handle_reply (self_t *self, peer_t *node)
         self->count.late_replies++;
         return;
     }
-    if (flight->node != node) {
+    if (flight->node != node || flight->kind == FLIGHT_SPAWN) {
         self->count.wrong_peer++;
-        s_warn (self, node, "REPLY from the wrong peer=%s dropped", node->hex);
+        s_warn (self, node, "REPLY from peer=%s for a request it may not answer dropped", node->hex);
         s_send_error (self, node->key.data, node->key.size, ZAF_PROTOCOL,
-                      "REPLY for a call that was not sent to you");
+                      flight->node != node ? "REPLY for a call that was not sent to you"
+                                           : "a SPAWN is answered with SPAWNED, not REPLY");
         return;
     }
     s_flight_destroy (self, &flight);
-    zaf_proto_set_routing_id (self->msg, caller, caller_size);
-    if (zaf_proto_send (self->msg, self->router)) {
-        self->count.unroutable++;
-        peer_t *gone = errno == EHOSTUNREACH ? s_peer_lookup (self, caller, caller_size) : NULL;
-        if (gone)
-            s_peer_lost (self, gone, "connection closed");
-    }
+    s_deliver (self, self->msg, caller, caller_size);
 }
 
 //  --------------------------------------------------------------------------
@@ -1047,8 +1159,7 @@ s_handle_kill (self_t *self, peer_t *caller)
             zaf_proto_set_id (self->msg, ZAF_PROTO_REPLY);
             zaf_proto_set_ok (self->msg, true);
             zaf_proto_set_body (self->msg, "null", 4);
-            if (zaf_proto_send (self->msg, self->router))
-                self->count.unroutable++;
+            s_answer_requester (self);
         }
         else
             s_refuse (self, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
@@ -1058,6 +1169,7 @@ s_handle_kill (self_t *self, peer_t *caller)
     if (answer) {
         flight = s_flight_new (self, caller, FLIGHT_KILL, actor->node, actor);
         if (!flight) {
+            self->count.malformed++;
             s_refuse (self, ZAF_PROTOCOL, "correlation id already in flight");
             return;
         }
@@ -1092,8 +1204,7 @@ s_answer_ok (self_t *self, cJSON *result)
     zaf_proto_set_ok (self->msg, true);
     zaf_proto_set_body_json (self->msg, result);
     cJSON_Delete (result);
-    if (zaf_proto_send (self->msg, self->router))
-        self->count.unroutable++;
+    s_answer_requester (self);
 }
 
 static void
@@ -1187,6 +1298,7 @@ s_status (self_t *self, const cJSON *request)
     COUNTER (submits); COUNTER (kills); COUNTER (lookups); COUNTER (errors_sent);
     COUNTER (malformed); COUNTER (unknown_peer); COUNTER (late_replies);
     COUNTER (wrong_peer); COUNTER (unroutable); COUNTER (overloaded); COUNTER (peers_lost);
+    COUNTER (backlogged);
     #undef COUNTER
     return status;
 }
@@ -1215,6 +1327,8 @@ s_handle_router (self_t *self, int rc)
     size_t routing_size;
     const void *routing_id = zaf_proto_routing_id (self->msg, &routing_size);
     peer_t *peer = routing_size ? s_peer_lookup (self, routing_id, routing_size) : NULL;
+    if (peer && peer->doomed)
+        return;                 //  Being ended; what it says no longer counts
     if (peer)
         peer->last_seen = zclock_mono ();
 
@@ -1311,12 +1425,30 @@ s_tick (self_t *self)
             s_peer_lost (self, peer, "missed heartbeats");
             continue;
         }
+        if (zlistx_size (peer->backlog))
+            continue;           //  Its queue is full; it hears from us soon
         zaf_proto_reset (self->out);
         zaf_proto_set_id (self->out, ZAF_PROTO_HEARTBEAT);
-        if (s_send_out (self, peer->key.data, peer->key.size) && errno == EHOSTUNREACH)
-            s_peer_lost (self, peer, "connection closed");
+        zaf_proto_set_routing_id (self->out, peer->key.data, peer->key.size);
+        if (zaf_proto_send (self->out, self->router) && errno == EHOSTUNREACH)
+            s_doom (self, peer, "connection closed");
     }
     zlistx_destroy (&peers);
+}
+
+//  End the peers found gone
+static void
+s_reap (self_t *self)
+{
+    while (self->doomed) {
+        self->doomed = 0;
+        zlistx_t *peers = zhashx_values (self->peers);
+        for (peer_t *peer = (peer_t *) zlistx_first (peers); peer;
+             peer = (peer_t *) zlistx_next (peers))
+            if (peer->doomed)
+                s_peer_lost (self, peer, peer->doomed);
+        zlistx_destroy (&peers);
+    }
 }
 
 //  --------------------------------------------------------------------------
@@ -1374,9 +1506,12 @@ s_handle_pipe (self_t *self)
         zsock_set_heartbeat_ivl (self->router, self->heartbeat_ms);
         zsock_set_heartbeat_timeout (self->router, self->heartbeat_ms * ZAF_HEARTBEAT_MISSES);
         if (endpoint && zsock_bind (self->router, "%s", endpoint) != -1) {
-            const char *bound = zsock_endpoint (self->router);
-            //  Wildcard host: say which address reaches us locally
-            char *shown = strdup (bound ? bound : endpoint);
+            //  The endpoint libzmq bound, with an OS-assigned port filled in
+            char *shown = zsock_last_endpoint (self->router);
+            if (!shown || !*shown) {
+                zstr_free (&shown);
+                shown = strdup (endpoint);
+            }
             char *text = zsys_sprintf ("%s%s%s", self->endpoints, *self->endpoints ? " " : "", shown);
             free (self->endpoints);
             self->endpoints = text;
@@ -1431,6 +1566,8 @@ zaf_broker (zsock_t *pipe, void *args)
     };
     while (!self->terminated) {
         int64_t timeout = self->next_tick - zclock_mono ();
+        if (self->backlogged && timeout > 5)
+            timeout = 5;        //  No event says a queue drained: look again soon
         if (timeout < 0)
             timeout = 0;
         if (zmq_poll (items, 2, timeout) == -1 && errno == ETERM)
@@ -1444,11 +1581,15 @@ zaf_broker (zsock_t *pipe, void *args)
             if (rc == -1)
                 break;
             s_handle_router (self, rc);
+            s_reap (self);
         }
+        if (self->backlogged)
+            s_flush_backlogs (self);
         if (zclock_mono () >= self->next_tick) {
             s_tick (self);
             self->next_tick = zclock_mono () + self->heartbeat_ms;
         }
+        s_reap (self);
     }
     //  Say goodbye so peers notice at once rather than after a heartbeat
     zlistx_t *peers = zhashx_values (self->peers);

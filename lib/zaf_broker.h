@@ -35,6 +35,9 @@
 #define ZAF_BROKER_MAX_MESSAGE  (256L * 1024 * 1024)
 //  Largest control body the broker parses (HELLO, SPAWN options, STATUS)
 #define ZAF_BROKER_CONTROL_MAX  (1024 * 1024)
+//  Answers kept for one peer whose queue is full; a peer past this bound is
+//  not reading at all and is dropped
+#define ZAF_BROKER_BACKLOG_MAX  1000000
 //  How many dead actor ids the broker remembers (for ACTOR_DIED answers)
 #define ZAF_BROKER_TOMBSTONES   100000
 

@@ -50,7 +50,9 @@ struct _zaf_actor_t {
 };
 
 struct _zaf_t {
-    zsock_t *socket;            //  DEALER to broker or node
+    void *socket;               //  What we read and write: dealer, or the
+                                //  inner party's borrowed libzmq socket
+    zsock_t *dealer;            //  Direct: our own DEALER to the broker
     bool direct;                //  Owns its socket, talks to a broker
     zsock_t *monitor;           //  PAIR with disconnect events (direct)
     char *endpoint;             //  Broker endpoint (direct)
@@ -162,7 +164,7 @@ zaf_client_connect (const char *endpoint, const char *role, int timeout_ms,
 //  Wrap an actor's or worker's DEALER
 
 zaf_t *
-zaf_client_new_inner (zsock_t *socket, const char *actor_id,
+zaf_client_new_inner (void *socket, const char *actor_id,
                       zaf_client_inbox_fn *inbox, void *inbox_arg)
 {
     assert (socket);
@@ -258,6 +260,13 @@ s_request (zaf_t *self, zaf_proto_t *msg, kind_t kind)
     future->owner = self;
     future->kind = kind;
     future->corr = self->next_corr++;
+    if (zhashx_size (self->pending) >= ZAF_CLIENT_MAX_PENDING) {
+        //  The broker keeps every answer for us; bound how many can pile up
+        future->ready = true;
+        zaf_error_set (&future->error, ZAF_OVERLOADED,
+                       "%d requests already in flight on this connection", ZAF_CLIENT_MAX_PENDING);
+        return future;
+    }
     byte corr [8];
     s_corr_encode (future->corr, corr);
     zaf_proto_set_corr (msg, corr, sizeof (corr));
@@ -291,7 +300,8 @@ s_close_socket (zaf_t *self)
         zmq_socket_monitor (zsock_resolve (self->socket), NULL, 0);
         zsock_destroy (&self->monitor);
     }
-    zsock_destroy (&self->socket);
+    zsock_destroy (&self->dealer);
+    self->socket = NULL;
     self->connected = false;
 }
 
@@ -299,18 +309,19 @@ static int
 s_connect_socket (zaf_t *self, int timeout_ms, zaf_error_t *err)
 {
     s_close_socket (self);
-    self->socket = zsock_new (ZMQ_DEALER);
-    if (!self->socket) {
+    self->dealer = zsock_new (ZMQ_DEALER);
+    self->socket = self->dealer;
+    if (!self->dealer) {
         zaf_error_set (err, ZAF_BROKER_LOST, "cannot create a socket: %s", zmq_strerror (errno));
         return -1;
     }
-    zsock_set_sndhwm (self->socket, ZAF_HWM);
-    zsock_set_rcvhwm (self->socket, ZAF_HWM);
-    zsock_set_linger (self->socket, 0);
-    zsock_set_heartbeat_ivl (self->socket, ZAF_HEARTBEAT_MS);
-    zsock_set_heartbeat_timeout (self->socket, ZAF_HEARTBEAT_MS * ZAF_HEARTBEAT_MISSES);
-    zsock_set_reconnect_ivl (self->socket, 100);
-    zsock_set_reconnect_ivl_max (self->socket, 2000);
+    zsock_set_sndhwm (self->dealer, ZAF_HWM);
+    zsock_set_rcvhwm (self->dealer, ZAF_HWM);
+    zsock_set_linger (self->dealer, 0);
+    zsock_set_heartbeat_ivl (self->dealer, ZAF_HEARTBEAT_MS);
+    zsock_set_heartbeat_timeout (self->dealer, ZAF_HEARTBEAT_MS * ZAF_HEARTBEAT_MISSES);
+    zsock_set_reconnect_ivl (self->dealer, 100);
+    zsock_set_reconnect_ivl_max (self->dealer, 2000);
 
     //  A monitor tells us at once when the connection drops
     char monitor_endpoint [64];
@@ -324,7 +335,7 @@ s_connect_socket (zaf_t *self, int timeout_ms, zaf_error_t *err)
             zsock_destroy (&self->monitor);
     }
 
-    if (zsock_connect (self->socket, "%s", self->endpoint)) {
+    if (zsock_connect (self->dealer, "%s", self->endpoint)) {
         zaf_error_set (err, ZAF_BAD_ARGS, "cannot connect to %s: %s", self->endpoint,
                        zmq_strerror (errno));
         s_close_socket (self);
@@ -371,7 +382,7 @@ s_connect_socket (zaf_t *self, int timeout_ms, zaf_error_t *err)
             self->connected = true;
             self->retry_ms = 100;
             self->last_rx = self->last_tx = zclock_mono ();
-            zsock_set_heartbeat_ivl (self->socket, self->heartbeat_ms);
+            zsock_set_heartbeat_ivl (self->dealer, self->heartbeat_ms);
             return 0;
         }
         if (rc == 0 && zaf_proto_id (self->msg) == ZAF_PROTO_ERROR) {
@@ -650,7 +661,7 @@ zaf_client_destroy (zaf_t **self_p)
             zaf_proto_t *bye = zaf_proto_new ();
             zaf_proto_set_id (bye, ZAF_PROTO_BYE);
             zaf_proto_set_body (bye, "{\"reason\":\"leaving\"}", 20);
-            zsock_set_linger (self->socket, 200);
+            zsock_set_linger (self->dealer, 200);
             zaf_proto_send (bye, self->socket);
             zaf_proto_destroy (&bye);
         }

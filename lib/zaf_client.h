@@ -25,6 +25,9 @@
 //  Default heartbeat interval; a peer missing ZAF_HEARTBEAT_MISSES is lost
 #define ZAF_HEARTBEAT_MS        1000
 #define ZAF_HEARTBEAT_MISSES    3
+//  Requests one connection may have in flight; past it they fail at once
+//  with OVERLOADED
+#define ZAF_CLIENT_MAX_PENDING  100000
 
 //  Called with messages an inner zaf_t does not handle itself (CALL, TELL,
 //  KILL, SUBMIT). Take the message by nulling *msg_p to keep it. Return 0
@@ -38,11 +41,12 @@ zaf_t *
     zaf_client_connect (const char *endpoint, const char *role, int timeout_ms,
                         zaf_error_t *err);
 
-//  Wrap a DEALER connected to a node's inproc ROUTER (borrowed: the caller
-//  closes it after destroying the connection). actor_id is the actor this
-//  connection serves, or NULL for a task worker.
+//  Wrap a DEALER connected to a node's inproc ROUTER (a libzmq socket or a
+//  zsock_t, borrowed: the caller closes it after destroying the
+//  connection). actor_id is the actor this connection serves, or NULL for
+//  a task worker.
 zaf_t *
-    zaf_client_new_inner (zsock_t *socket, const char *actor_id,
+    zaf_client_new_inner (void *socket, const char *actor_id,
                           zaf_client_inbox_fn *inbox, void *inbox_arg);
 
 //  Destroy a connection: kill the actors it still owns (without waiting),

@@ -27,7 +27,8 @@ typedef struct {
     //  Actors
     char id [ZAF_PROTO_ACTOR_MAX + 1];
     zaf_actor_ctl_t *ctl;       //  Shared with the thread
-    bool ready;                 //  Constructor done (SPAWNED seen)
+    bool ready;                 //  Actor: constructor done (SPAWNED seen);
+                                //  worker: HELLO seen
     bool dying;                 //  Killed; the broker knows it is gone
     uint64_t forwarded;         //  Calls and tells sent to the thread
     zlistx_t *backlog;          //  Calls that came before it was ready
@@ -255,8 +256,11 @@ s_deliver (self_t *self, party_t *party, zaf_proto_t *msg)
         if (is_call)
             s_refuse (self, msg, ZAF_OVERLOADED, "actor %s has %" PRIu64 " messages queued",
                       party->id, queued);
-        else
+        else {
             self->dropped++;
+            zaf_ratelimit_warn (self->warnings, "tell %s to actor %s dropped: %" PRIu64
+                                " messages queued", zaf_proto_name (msg), party->id, queued);
+        }
         return;
     }
     if (s_to_party (self, party, msg) == 0)
@@ -574,6 +578,8 @@ s_handle_broker (self_t *self, int rc)
 //  --------------------------------------------------------------------------
 //  Messages from our parties
 
+static void s_stop_worker (self_t *self, party_t *worker);
+
 //  A request one of our parties makes through its zaf_t: relay it
 static void
 s_relay (self_t *self, party_t *party)
@@ -644,7 +650,11 @@ s_handle_inner (self_t *self, int rc)
     zaf_proto_id_t id = zaf_proto_id (msg);
     switch (id) {
         case ZAF_PROTO_HELLO:
+            if (party->is_worker && self->stopping)
+                s_stop_worker (self, party);    //  Its KILL found no one
+            else
             if (party->is_worker) {
+                party->ready = true;
                 zlistx_add_end (self->idle, party);
                 s_dispatch_tasks (self);
             }
@@ -753,6 +763,16 @@ s_start (self_t *self)
     return 0;
 }
 
+static void
+s_stop_worker (self_t *self, party_t *worker)
+{
+    zaf_proto_reset (self->out);
+    zaf_proto_set_id (self->out, ZAF_PROTO_KILL);
+    zaf_proto_set_actor (self->out, worker->id);
+    zaf_proto_set_body (self->out, "{}", 2);
+    s_to_party (self, worker, self->out);
+}
+
 //  Kill every actor, stop every worker, wait (bounded) for their EXIT
 static void
 s_stop (self_t *self)
@@ -762,11 +782,10 @@ s_stop (self_t *self)
     for (party_t *party = (party_t *) zlistx_first (parties); party;
          party = (party_t *) zlistx_next (parties)) {
         if (party->is_worker) {
-            zaf_proto_reset (self->out);
-            zaf_proto_set_id (self->out, ZAF_PROTO_KILL);
-            zaf_proto_set_actor (self->out, party->id);
-            zaf_proto_set_body (self->out, "{}", 2);
-            s_to_party (self, party, self->out);
+            //  A worker that has not said HELLO yet is not reachable; it is
+            //  told when its HELLO comes
+            if (party->ready)
+                s_stop_worker (self, party);
         }
         else
             s_actor_kill (self, party, "node_stopped", false);

@@ -1,6 +1,7 @@
 /* A driver built outside the zaf tree: greet twice through a cluster. */
 #include <zaf.h>
 #include <stdio.h>
+#include <unistd.h>
 
 int
 main (int argc, char **argv)
@@ -12,8 +13,16 @@ main (int argc, char **argv)
     zaf_t *z = zaf_init (argv [1]);
     if (!z)
         return 1;
+    //  The node may still be registering: wait for a node that serves Greeter
     zaf_error_t err;
-    zaf_actor_t *greeter = zaf_spawn (z, "Greeter", NULL, NULL, &err);
+    zaf_actor_t *greeter = NULL;
+    for (int attempt = 0; attempt < 100 && !greeter; attempt++) {
+        greeter = zaf_spawn (z, "Greeter", NULL, NULL, &err);
+        if (!greeter && err.code != ZAF_NO_SUCH_CLASS)
+            break;
+        if (!greeter)
+            usleep (100 * 1000);
+    }
     if (!greeter) {
         fprintf (stderr, "spawn failed: %s\n", err.message);
         zaf_shutdown (&z);

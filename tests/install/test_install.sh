@@ -22,8 +22,8 @@ cflags=$(pkg-config --cflags zaf)
 if [ -n "${ZAF_SANITIZE:-}" ]; then cflags="$cflags -fsanitize=$ZAF_SANITIZE"; fi
 libs=$(pkg-config --libs zaf)
 echo "pkg-config: $cflags $libs"
-cc -std=c11 -Wall -fPIC -shared -o "$work/libgreeter.so" "$here/greeter_module.c" $cflags $libs
-cc -std=c11 -Wall -o "$work/greeter" "$here/greeter_driver.c" $cflags $libs \
+cc -std=gnu11 -Wall -Werror -fPIC -shared -o "$work/libgreeter.so" "$here/greeter_module.c" $cflags $libs
+cc -std=gnu11 -Wall -Werror -o "$work/greeter" "$here/greeter_driver.c" $cflags $libs \
    -Wl,-rpath,"$work/prefix/lib"
 
 "$work/prefix/bin/zaf-broker" --bind 'tcp://127.0.0.1:*' > "$work/broker.out" 2> "$work/broker.err" &

@@ -220,7 +220,7 @@ Test (processes, broker_killed_ends_pending_calls_at_once)
     int64_t started = zclock_mono ();
     result = s_call (cluster.z, actor, "get", NULL, &err);
     cr_assert_null (result);
-    cr_assert_eq (err.code, ZAF_BROKER_LOST);
+    cr_assert_eq (err.code, ZAF_BROKER_LOST, "got %s: %s", zaf_code_name (err.code), err.message);
     cr_assert_lt (zclock_mono () - started, 5000);
     zaf_actor_destroy (&actor);
     zt_proc_stop (&cluster.broker, 0, 1000);

@@ -214,7 +214,7 @@ zt_broker_start (int heartbeat_ms, char **endpoint_p)
     char heartbeat [32];
     snprintf (heartbeat, sizeof (heartbeat), "%d", heartbeat_ms > 0 ? heartbeat_ms : 1000);
     const char *argv [] = {
-        zt_path ("bin", "zaf-broker"), "--bind", "tcp://127.0.0.1:*",
+        zt_path ("bin", "zaf-broker"), "--bind", "tcp://127.0.0.1:0",
         "--heartbeat-ms", heartbeat, NULL
     };
     zt_proc_t *broker = zt_proc_start (argv, true);
