@@ -611,8 +611,10 @@ s_wait_future (zaf_t *self, zaf_future_t *future, int64_t deadline)
             return;
         }
         int64_t now = zclock_mono ();
-        if (deadline >= 0 && now >= deadline)
+        if (deadline >= 0 && now >= deadline) {
+            s_pump (self, 0);   //  Whatever has arrived still counts
             return;
+        }
         int64_t slice = self->direct ? self->heartbeat_ms : 1000;
         if (deadline >= 0 && deadline - now < slice)
             slice = deadline - now;
@@ -1018,6 +1020,7 @@ zaf_wait (zaf_t *self, zaf_future_t **futures, size_t n, size_t num_ready, int t
     assert (self);
     assert (futures || n == 0);
     int64_t deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
+    s_pump (self, 0);           //  Take in whatever has arrived
     while (true) {
         size_t ready = 0;
         for (size_t index = 0; index < n; index++)

@@ -58,6 +58,7 @@ typedef struct {
     int64_t last_tx;            //  Last message to the broker
     int64_t retry_at;           //  Next dial (when down)
     int64_t hello_at;           //  When we said HELLO
+    int64_t next_beat;          //  When our next heartbeat is due
     int retry_ms;               //  Backoff
     bool started;
     bool stopping;
@@ -523,6 +524,8 @@ s_handle_broker (self_t *self, int rc)
             cJSON_Delete (welcome);
             self->heartbeat_ms = heartbeat_ms >= 10 ? heartbeat_ms : ZAF_HEARTBEAT_MS;
             zsock_set_heartbeat_ivl (self->broker, self->heartbeat_ms);
+            //  Beat at the broker's pace from now on
+            self->next_beat = zclock_mono () + self->heartbeat_ms;
             self->link = LINK_UP;
             self->retry_ms = 100;
             if (!self->quiet)
@@ -892,7 +895,7 @@ zaf_node (zsock_t *pipe, void *args)
     (void) args;
     self_t *self = s_self_new (pipe);
     zsock_signal (pipe, 0);
-    int64_t next_beat = zclock_mono () + self->heartbeat_ms;
+    self->next_beat = zclock_mono () + self->heartbeat_ms;
 
     while (!self->terminated) {
         zmq_pollitem_t items [3] = {
@@ -902,7 +905,7 @@ zaf_node (zsock_t *pipe, void *args)
         };
         int count = 1 + (self->inner ? 1 : 0) + (self->inner && self->broker ? 1 : 0);
         int64_t now = zclock_mono ();
-        int64_t timeout = next_beat - now;
+        int64_t timeout = self->next_beat - now;
         if (self->started && self->link == LINK_DOWN && self->retry_at - now < timeout)
             timeout = self->retry_at - now;
         if (timeout < 0)
@@ -926,8 +929,8 @@ zaf_node (zsock_t *pipe, void *args)
         now = zclock_mono ();
         if (self->started && self->link == LINK_DOWN && now >= self->retry_at)
             s_dial (self);
-        if (now >= next_beat) {
-            next_beat = now + self->heartbeat_ms;
+        if (now >= self->next_beat) {
+            self->next_beat = now + self->heartbeat_ms;
             int64_t window = (int64_t) self->heartbeat_ms * ZAF_HEARTBEAT_MISSES;
             if (self->link == LINK_HELLO && now - self->hello_at > window)
                 s_link_down (self, "no WELCOME");

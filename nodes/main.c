@@ -9,7 +9,21 @@
 */
 
 #include "zaf_classes.h"
+#include <signal.h>
 #include <sys/resource.h>
+
+//  Bound on a clean stop: actors get ZAF_NODE_STOP_S seconds to finish the
+//  method they are in; past that the process ends regardless
+#define ZAF_NODE_STOP_S 15
+
+static void
+s_watchdog (int signum)
+{
+    static const char text [] = "zaf-node: actors did not stop in time; exiting now\n";
+    ssize_t written = write (STDERR_FILENO, text, sizeof (text) - 1);
+    (void) written;
+    _exit (1);
+}
 
 static void
 s_usage (FILE *stream)
@@ -25,7 +39,10 @@ s_usage (FILE *stream)
         "                      object exporting zaf_module_init (repeatable)\n"
         "  --verbose           log every message\n"
         "  --version           print the version and exit\n"
-        "  --help              print this help and exit\n");
+        "  --help              print this help and exit\n"
+        "\n"
+        "On SIGINT or SIGTERM it kills its actors, lets methods that are running\n"
+        "finish for up to 15 s, tells the broker BYE and exits.\n");
 }
 
 static const char *
@@ -169,6 +186,8 @@ main (int argc, char **argv)
     }
     if (rc == 0)
         zsys_info ("zaf-node: stopping");
+    signal (SIGALRM, s_watchdog);
+    alarm (ZAF_NODE_STOP_S);
     zactor_destroy (&node);
     return rc;
 }

@@ -26,7 +26,7 @@ cc -std=gnu11 -Wall -Werror -fPIC -shared -o "$work/libgreeter.so" "$here/greete
 cc -std=gnu11 -Wall -Werror -o "$work/greeter" "$here/greeter_driver.c" $cflags $libs \
    -Wl,-rpath,"$work/prefix/lib"
 
-"$work/prefix/bin/zaf-broker" --bind 'tcp://127.0.0.1:*' > "$work/broker.out" 2> "$work/broker.err" &
+"$work/prefix/bin/zaf-broker" --bind 'tcp://127.0.0.1:0' > "$work/broker.out" 2> "$work/broker.err" &
 pids="$pids $!"
 for i in $(seq 1 100); do
     endpoint=$(awk '/^listening/ {print $2; exit}' "$work/broker.out")

@@ -368,6 +368,31 @@ Test (embedded, method_blocking_on_another_actor_queues_later_calls)
     zaf_actor_destroy (&slow);
 }
 
+Test (embedded, zero_timeouts_poll)
+{
+    zaf_actor_t *counter = s_spawn_counter (41);
+    zaf_future_t *future = zaf_call (z, counter, "add", zaf_json ("[1]"));
+    //  Polling with no wait still sees the answer once it has arrived
+    zaf_error_t err;
+    cJSON *result = NULL;
+    int64_t deadline = zclock_mono () + 5000;
+    while (!result && zclock_mono () < deadline) {
+        result = zaf_get (z, &future, 0, &err);
+        if (!result)
+            cr_assert_eq (err.code, ZAF_TIMEOUT);
+    }
+    cr_assert_not_null (result);
+    cr_assert_eq (result->valuedouble, 42);
+    cJSON_Delete (result);
+    future = zaf_call (z, counter, "get", NULL);
+    deadline = zclock_mono () + 5000;
+    while (zaf_wait (z, &future, 1, 1, 0) == 0 && zclock_mono () < deadline)
+        ;
+    cr_assert (zaf_future_ready (future));
+    zaf_future_destroy (&future);
+    zaf_actor_destroy (&counter);
+}
+
 Test (embedded, wait_and_get_all)
 {
     zaf_actor_t *actors [3];
