@@ -199,6 +199,19 @@ s_answer (self_t *self, zaf_proto_t *request, cJSON *result, const zaf_error_t *
         zsys_warning ("zaf_actor: answer could not be sent: %s", zmq_strerror (errno));
 }
 
+//  Handle a message that is not work for this thread: KILL ends it; the
+//  rest (answers to its own requests, notices) go to its connection.
+//  Returns false when the thread must end.
+static bool
+s_handle_other (self_t *self, zaf_proto_id_t id)
+{
+    bool carry_on = id != ZAF_PROTO_KILL
+                 && zaf_client_dispatch (self->z, &self->msg) == 0;
+    if (!self->msg)
+        self->msg = zaf_proto_new ();   //  The connection kept it
+    return carry_on;
+}
+
 //  Run one call or tell
 static void
 s_serve_call (self_t *self, zaf_proto_t *msg)
@@ -307,13 +320,8 @@ s_actor_thread (void *arg)
                 s_serve_call (self, msg);
         }
         else
-        if (id == ZAF_PROTO_KILL)
+        if (!s_handle_other (self, id))
             self->killed = true;
-        else
-        if (zaf_client_dispatch (self->z, &self->msg) == -1)
-            self->killed = true;
-        if (!self->msg)
-            self->msg = zaf_proto_new ();
     }
     if (constructed && self->cls->dtor)
         self->cls->dtor (self->state);
@@ -378,13 +386,8 @@ s_worker_thread (void *arg)
             cJSON_Delete (result);
         }
         else
-        if (id == ZAF_PROTO_KILL)
+        if (!s_handle_other (self, id))
             self->killed = true;
-        else
-        if (zaf_client_dispatch (self->z, &self->msg) == -1)
-            self->killed = true;
-        if (!self->msg)
-            self->msg = zaf_proto_new ();
     }
     zaf_client_destroy (&self->z);
     zaf_proto_reset (out);

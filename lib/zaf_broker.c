@@ -515,15 +515,19 @@ s_flight_lookup (self_t *self, const void *caller, size_t caller_size,
     return (flight_t *) zhashx_lookup (self->flights, &key);
 }
 
-//  Create a flight for the request in self->msg from caller. Returns NULL if
-//  the caller already has a request in flight with that corr.
+//  Create a flight for the request in self->msg from caller. If the caller
+//  already has a request in flight with that corr, refuse this one with
+//  PROTOCOL and return NULL.
 static flight_t *
 s_flight_new (self_t *self, peer_t *caller, flight_kind_t kind, peer_t *node, actor_t *actor)
 {
     size_t corr_size;
     const void *corr = zaf_proto_corr (self->msg, &corr_size);
-    if (s_flight_lookup (self, caller->key.data, caller->key.size, corr, corr_size))
+    if (s_flight_lookup (self, caller->key.data, caller->key.size, corr, corr_size)) {
+        self->count.malformed++;
+        s_refuse (self, ZAF_PROTOCOL, "correlation id already in flight");
         return NULL;
+    }
     flight_t *flight = (flight_t *) zmalloc (sizeof (flight_t));
     assert (flight);
     flight->key.size = 1 + caller->key.size + corr_size;
@@ -960,8 +964,6 @@ s_handle_spawn (self_t *self, peer_t *caller)
 
     flight_t *flight = s_flight_new (self, caller, FLIGHT_SPAWN, node, actor);
     if (!flight) {
-        self->count.malformed++;
-        s_refuse (self, ZAF_PROTOCOL, "correlation id already in flight");
         free (actor->class_name);
         free (actor->name);
         free (actor);
@@ -1082,11 +1084,8 @@ s_handle_call (self_t *self, peer_t *caller)
     flight_t *flight = NULL;
     if (is_call) {
         flight = s_flight_new (self, caller, FLIGHT_CALL, actor->node, actor);
-        if (!flight) {
-            self->count.malformed++;
-            s_refuse (self, ZAF_PROTOCOL, "correlation id already in flight");
+        if (!flight)
             return;
-        }
     }
     s_forward_to_node (self, caller, actor->node, flight);
 }
@@ -1131,11 +1130,8 @@ s_handle_submit (self_t *self, peer_t *caller)
         return;
     }
     flight_t *flight = s_flight_new (self, caller, FLIGHT_SUBMIT, node, NULL);
-    if (!flight) {
-        self->count.malformed++;
-        s_refuse (self, ZAF_PROTOCOL, "correlation id already in flight");
+    if (!flight)
         return;
-    }
     s_forward_to_node (self, caller, node, flight);
 }
 
@@ -1168,11 +1164,8 @@ s_handle_kill (self_t *self, peer_t *caller)
     flight_t *flight = NULL;
     if (answer) {
         flight = s_flight_new (self, caller, FLIGHT_KILL, actor->node, actor);
-        if (!flight) {
-            self->count.malformed++;
-            s_refuse (self, ZAF_PROTOCOL, "correlation id already in flight");
+        if (!flight)
             return;
-        }
     }
     s_forward_to_node (self, caller, actor->node, flight);
 }
