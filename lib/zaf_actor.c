@@ -195,7 +195,7 @@ s_answer (self_t *self, zaf_proto_t *request, cJSON *result, const zaf_error_t *
         zaf_proto_set_ok (out, true);
         zaf_proto_set_body_json (out, result);
     }
-    if (zaf_proto_send (out, self->socket))
+    if (zaf_proto_send (out, self->socket) && errno != ETERM)
         zsys_warning ("zaf_actor: answer could not be sent: %s", zmq_strerror (errno));
 }
 

@@ -216,10 +216,21 @@ s_fail_pending (zaf_t *self, zaf_code_t code, const char *message)
 //  drained of answers and retried for a bounded time.
 
 static int s_pump (zaf_t *self, int timeout_ms);
+static int s_drain (zaf_t *self);
 
 static int
 s_send (zaf_t *self, zaf_proto_t *msg, zaf_error_t *err)
 {
+    if (!self->direct) {
+        //  An actor or task that is being stopped learns it here, even if
+        //  it never waits: its KILL is read before anything goes out
+        s_drain (self);
+        if (self->aborted) {
+            zaf_error_set (err, ZAF_ACTOR_DIED, "this %s is being stopped",
+                           self->self_actor ? "actor" : "task");
+            return -1;
+        }
+    }
     if (self->direct && !self->connected) {
         int64_t now = zclock_mono ();
         if (now < self->retry_at) {

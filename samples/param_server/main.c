@@ -154,8 +154,9 @@ main (int argc, char **argv)
         zclock_sleep ((int) pause_ms);
         params = s_get_params (z, ps, &err);
         if (!params) {
-            fprintf (stderr, "param_server: get_params failed: %s %s\n",
-                     zaf_code_name (err.code), err.message);
+            if (!zsys_interrupted)
+                fprintf (stderr, "param_server: get_params failed: %s %s\n",
+                         zaf_code_name (err.code), err.message);
             goto done;
         }
         s_print_params ("Updated params", params);
@@ -164,7 +165,7 @@ main (int argc, char **argv)
     //  Wait for every worker
     long pushed = 0;
     bool workers_ok = true;
-    for (long index = 0; index < workers; index++) {
+    for (long index = 0; index < workers && !zsys_interrupted; index++) {
         cJSON *result = zaf_get (z, &futures [index], (int) (updates * interval_ms + 30000), &err);
         if (!result) {
             fprintf (stderr, "param_server: worker %ld failed: %s %s\n", index,
@@ -175,6 +176,8 @@ main (int argc, char **argv)
         pushed += (long) result->valuedouble;
         cJSON_Delete (result);
     }
+    if (zsys_interrupted)
+        goto done;
     params = s_get_params (z, ps, &err);
     if (!params) {
         fprintf (stderr, "param_server: get_params failed: %s %s\n", zaf_code_name (err.code), err.message);
@@ -192,6 +195,10 @@ main (int argc, char **argv)
             all_expected ? "are" : "are NOT", expected);
     rc = workers_ok && all_expected ? 0 : 1;
 done:
+    if (zsys_interrupted) {
+        fprintf (stderr, "param_server: interrupted\n");
+        rc = 130;
+    }
     if (futures)
         for (long index = 0; index < workers; index++)
             zaf_future_destroy (&futures [index]);

@@ -113,8 +113,13 @@ s_worker (zaf_t *z, const cJSON *args, zaf_error_t *err)
             cJSON_AddItemToArray (grad, cJSON_CreateNumber (1.0));
         cJSON *call_args = cJSON_CreateArray ();
         cJSON_AddItemToArray (call_args, grad);
-        if (zaf_tell (z, ps, "update_params", call_args) == 0)
-            pushed++;
+        if (zaf_tell (z, ps, "update_params", call_args)) {
+            //  The server or this task is gone (the cluster is stopping)
+            zaf_actor_destroy (&ps);
+            zaf_error_set (err, ZAF_ACTOR_DIED, "stopped after %d gradients", pushed);
+            return NULL;
+        }
+        pushed++;
     }
     //  Calls from one caller run in order: once this answers, every
     //  gradient above has been applied

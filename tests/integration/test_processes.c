@@ -345,3 +345,25 @@ Test (processes, programs_answer_help_and_refuse_bad_flags)
     cr_assert_eq (zt_proc_wait (proc, 20000), 1);
     zt_proc_stop (&proc, 0, 100);
 }
+
+Test (processes, ctrl_c_stops_an_embedded_driver_promptly)
+{
+    const char *argv [] = {
+        zt_path ("bin", "param_server"), "--updates", "100", "--interval-ms", "100", NULL
+    };
+    zt_proc_t *driver = zt_proc_start (argv, true);
+    cr_assert_not_null (driver);
+    char *line = zt_proc_read_line (driver, 10000);
+    cr_assert (line && strstr (line, "embedded"), "first line: %s", line ? line : "(none)");
+    free (line);
+    line = zt_proc_read_line (driver, 10000);
+    cr_assert (line && strstr (line, "Initial params"), "second line: %s", line ? line : "(none)");
+    free (line);
+    kill (zt_proc_pid (driver), SIGINT);
+    int64_t started = zclock_mono ();
+    int rc = zt_proc_wait (driver, 10000);
+    cr_assert_eq (rc, 130, "param_server exited %d after SIGINT", rc);
+    cr_assert_lt (zclock_mono () - started, 5000, "took %" PRId64 " ms to stop",
+                  zclock_mono () - started);
+    zt_proc_stop (&driver, 0, 100);
+}
