@@ -114,7 +114,10 @@ s_self_destroy (self_t **self_p)
     *self_p = NULL;
 }
 
-//  Open our DEALER to the node; returns 0 or -1
+//  Open the DEALER to the node. Runs in the node's thread before the actor
+//  thread starts (pthread_create is the memory barrier libzmq asks for when
+//  a socket changes threads), so a node out of sockets refuses the spawn at
+//  once. Returns 0, or -1 with errno set.
 static int
 s_connect (self_t *self)
 {
@@ -132,10 +135,8 @@ s_connect (self_t *self)
     zmq_setsockopt (self->socket, ZMQ_RCVHWM, &value, sizeof (value));
     value = 1000;
     zmq_setsockopt (self->socket, ZMQ_LINGER, &value, sizeof (value));
-    if (zmq_connect (self->socket, self->endpoint)) {
-        zsys_error ("zaf_actor: cannot connect endpoint=%s: %s", self->endpoint, zmq_strerror (errno));
+    if (zmq_connect (self->socket, self->endpoint))
         return -1;
-    }
     return 0;
 }
 
@@ -264,12 +265,6 @@ s_actor_thread (void *arg)
     zaf_error_clear (&err);
     bool constructed = false;
 
-    if (s_connect (self)) {
-        //  Without a socket we cannot even say we failed; the node sees the
-        //  spawn time out. This only happens when the context is ending.
-        s_self_destroy (&self);
-        return NULL;
-    }
     self->z = zaf_client_new_inner (self->socket, self->actor_id, s_inbox, self);
 
     //  Construct
@@ -346,10 +341,6 @@ static void *
 s_worker_thread (void *arg)
 {
     self_t *self = (self_t *) arg;
-    if (s_connect (self)) {
-        s_self_destroy (&self);
-        return NULL;
-    }
     self->z = zaf_client_new_inner (self->socket, NULL, s_inbox, self);
     zaf_proto_t *out = self->out;
     zaf_proto_set_id (out, ZAF_PROTO_HELLO);
@@ -406,14 +397,20 @@ static int
 s_start (const zaf_actor_spec_t *spec, pthread_t *thread, void *(*body) (void *))
 {
     self_t *self = s_self_new (spec);
+    if (s_connect (self)) {
+        int error = errno;
+        s_self_destroy (&self);
+        errno = error;
+        return -1;
+    }
     pthread_attr_t attr;
     pthread_attr_init (&attr);
     pthread_attr_setstacksize (&attr, ZAF_ACTOR_STACK_SIZE);
     int rc = pthread_create (thread, &attr, body, self);
     pthread_attr_destroy (&attr);
     if (rc) {
-        zsys_error ("zaf_actor: cannot start a thread: %s", strerror (rc));
         s_self_destroy (&self);
+        errno = rc;
         return -1;
     }
     return 0;

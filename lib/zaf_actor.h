@@ -52,12 +52,12 @@ typedef struct {
     bool verbose;                   //  Log every message
 } zaf_actor_spec_t;
 
-//  Start an actor thread. Returns 0 and the thread, or -1 if no thread
-//  could be started.
+//  Open the actor's socket, then start its thread. Returns 0 and the
+//  thread, or -1 with errno if no socket or no thread could be had.
 int
     zaf_actor_start (const zaf_actor_spec_t *spec, pthread_t *thread);
 
-//  Start a task worker thread. Returns 0 and the thread, or -1.
+//  Same for a task worker thread.
 int
     zaf_worker_start (const zaf_actor_spec_t *spec, pthread_t *thread);
 

@@ -312,8 +312,11 @@ s_handle_spawn (self_t *self)
     spec.corr = zaf_proto_corr (msg, &corr_size);
     spec.corr_size = corr_size;
     if (zaf_actor_start (&spec, &party->thread)) {
+        const char *reason = zmq_strerror (errno);
         s_party_destroy (&party);
-        s_refuse (self, msg, ZAF_OVERLOADED, "node %s cannot start another thread", self->name);
+        zaf_ratelimit_warn (self->warnings, "cannot start actor %s: %s", id, reason);
+        s_refuse (self, msg, ZAF_OVERLOADED, "node %s cannot start another actor: %s",
+                  self->name, reason);
         return;
     }
     zhashx_insert (self->actors, party->id, party);
@@ -756,6 +759,7 @@ s_start (self_t *self)
             .verbose = self->verbose
         };
         if (zaf_worker_start (&spec, &worker->thread)) {
+            zsys_error ("zaf_node: cannot start task worker %d: %s", index, zmq_strerror (errno));
             free (worker);
             return -1;
         }

@@ -367,3 +367,65 @@ Test (processes, ctrl_c_stops_an_embedded_driver_promptly)
                   zclock_mono () - started);
     zt_proc_stop (&driver, 0, 100);
 }
+
+Test (processes, a_node_out_of_sockets_refuses_spawns_and_keeps_serving, .timeout = 120)
+{
+    char *endpoint = NULL;
+    zt_proc_t *broker = zt_broker_start (0, &endpoint);
+    cr_assert_not_null (broker);
+    //  A node allowed only 256 open files: far fewer than 400 actors
+    const char *argv [] = {
+        "/usr/bin/prlimit", "--nofile=256", zt_path ("bin", "zaf-node"), "--broker", endpoint,
+        "--name", "small", "--cpus", "2", "--module", zt_path ("lib", "libzaf_test_actors.so"), NULL
+    };
+    zt_proc_t *node = zt_proc_start (argv, false);
+    zaf_t *z = zaf_init (endpoint);
+    cr_assert_not_null (z);
+    cr_assert (zt_wait_nodes (z, 1, 10000));
+    zaf_actor_t *actors [400] = { NULL };
+    int spawned = 0, refused = 0;
+    for (int index = 0; index < 400; index++) {
+        zaf_error_t err;
+        zaf_spawn_opts_t opts = { .timeout_ms = 10000 };
+        actors [index] = zaf_spawn (z, "Counter", zaf_json ("[%d]", index), &opts, &err);
+        if (actors [index])
+            spawned++;
+        else {
+            cr_assert_eq (err.code, ZAF_OVERLOADED, "spawn %d: %s %s", index,
+                          zaf_code_name (err.code), err.message);
+            refused++;
+        }
+    }
+    cr_assert_gt (spawned, 50);
+    cr_assert_gt (refused, 0);
+    //  The actors it has still answer
+    int first = -1, last = -1;
+    for (int index = 0; index < 400; index++)
+        if (actors [index]) {
+            if (first < 0)
+                first = index;
+            last = index;
+        }
+    zaf_error_t err;
+    zaf_future_t *future = zaf_call (z, actors [last], "get", NULL);
+    cJSON *result = zaf_get (z, &future, 5000, &err);
+    cr_assert_not_null (result, "%s", err.message);
+    cr_assert_eq (result->valuedouble, last);
+    cJSON_Delete (result);
+    //  Room made is room to spawn again
+    for (int index = first, killed = 0; index < 400 && killed < 10; index++)
+        if (actors [index]) {
+            cr_assert_eq (zaf_kill (z, actors [index], &err), 0, "%s", err.message);
+            zaf_actor_destroy (&actors [index]);
+            killed++;
+        }
+    zaf_actor_t *again = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    cr_assert_not_null (again, "%s %s", zaf_code_name (err.code), err.message);
+    zaf_actor_destroy (&again);
+    for (int index = 0; index < 400; index++)
+        zaf_actor_destroy (&actors [index]);
+    zaf_shutdown (&z);
+    cr_expect_eq (zt_proc_stop (&node, SIGTERM, 20000), 0);
+    cr_expect_eq (zt_proc_stop (&broker, SIGTERM, 10000), 0);
+    free (endpoint);
+}
