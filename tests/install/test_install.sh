@@ -15,16 +15,26 @@ cleanup () {
 }
 trap cleanup EXIT INT TERM
 
-cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
+# Run a step; on failure say which one and show what it printed
+step () {
+    what=$1; shift
+    if ! "$@" > "$work/step.log" 2>&1; then
+        echo "install test: $what failed:"; cat "$work/step.log"; exit 1
+    fi
+}
+
+step "cmake --install" cmake --install "$build" --prefix "$work/prefix"
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
+step "pkg-config" pkg-config --exists zaf
 cflags=$(pkg-config --cflags zaf)
 # A sanitized libzaf needs its runtime linked into what uses it
 if [ -n "${ZAF_SANITIZE:-}" ]; then cflags="$cflags -fsanitize=$ZAF_SANITIZE"; fi
 libs=$(pkg-config --libs zaf)
 echo "pkg-config: $cflags $libs"
-cc -std=gnu11 -Wall -Werror -fPIC -shared -o "$work/libgreeter.so" "$here/greeter_module.c" $cflags $libs
-cc -std=gnu11 -Wall -Werror -o "$work/greeter" "$here/greeter_driver.c" $cflags $libs \
-   -Wl,-rpath,"$work/prefix/lib"
+step "building the module" cc -std=gnu11 -Wall -Werror -fPIC -shared -o "$work/libgreeter.so" \
+    "$here/greeter_module.c" $cflags $libs
+step "building the driver" cc -std=gnu11 -Wall -Werror -o "$work/greeter" \
+    "$here/greeter_driver.c" $cflags $libs -Wl,-rpath,"$work/prefix/lib"
 
 "$work/prefix/bin/zaf-broker" --bind 'tcp://127.0.0.1:0' > "$work/broker.out" 2> "$work/broker.err" &
 pids="$pids $!"
@@ -37,7 +47,8 @@ done
 "$work/prefix/bin/zaf-node" --broker "$endpoint" --name outside --module "$work/libgreeter.so" \
     2> "$work/node.err" &
 pids="$pids $!"
-out=$(timeout 60 "$work/greeter" "$endpoint")
+out=$(timeout 60 "$work/greeter" "$endpoint" 2> "$work/greeter.err") || {
+    echo "install test: the driver failed:"; cat "$work/greeter.err"; cat "$work/node.err"; exit 1; }
 echo "$out"
 echo "$out" | grep -q "Hello, installed zaf! (greeting 2)" || {
     echo "driver output is not what the module answers"; cat "$work/node.err"; exit 1; }
