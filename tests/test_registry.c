@@ -94,10 +94,10 @@ s_joined (const cJSON *array)
     return text;
 }
 
+//  Assert a JSON list of names (taken) joins to expected
 static void
-s_assert_classes (zaf_registry_t *registry, const char *expected)
+s_assert_names (cJSON *names, const char *expected)
 {
-    cJSON *names = zaf_registry_classes_json (registry);
     cr_assert_not_null (names);
     char *joined = s_joined (names);
     cr_expect_str_eq (joined, expected);
@@ -108,16 +108,15 @@ s_assert_classes (zaf_registry_t *registry, const char *expected)
 }
 
 static void
+s_assert_classes (zaf_registry_t *registry, const char *expected)
+{
+    s_assert_names (zaf_registry_classes_json (registry), expected);
+}
+
+static void
 s_assert_functions (zaf_registry_t *registry, const char *expected)
 {
-    cJSON *names = zaf_registry_functions_json (registry);
-    cr_assert_not_null (names);
-    char *joined = s_joined (names);
-    cr_expect_str_eq (joined, expected);
-    bool same = streq (joined, expected);
-    free (joined);
-    cJSON_Delete (names);
-    cr_assert (same);
+    s_assert_names (zaf_registry_functions_json (registry), expected);
 }
 
 //  --------------------------------------------------------------------------

@@ -53,6 +53,18 @@ s_call_number (zaf_actor_t *actor, const char *method, cJSON *args)
     return value;
 }
 
+//  Arguments [handle, method, args] for the relaying methods and tasks;
+//  args are taken
+static cJSON *
+s_relay_args (zaf_actor_t *target, const char *method, cJSON *args)
+{
+    cJSON *relay = cJSON_CreateArray ();
+    cJSON_AddItemToArray (relay, zaf_actor_to_json (target));
+    cJSON_AddItemToArray (relay, cJSON_CreateString (method));
+    cJSON_AddItemToArray (relay, args ? args : cJSON_CreateArray ());
+    return relay;
+}
+
 static zaf_actor_t *
 s_spawn_counter (double start)
 {
@@ -304,10 +316,7 @@ Test (embedded, handle_passed_to_a_task_and_to_another_actor)
     zaf_actor_t *relay = s_spawn_counter (0);
 
     //  To a task
-    cJSON *args = cJSON_CreateArray ();
-    cJSON_AddItemToArray (args, zaf_actor_to_json (target));
-    cJSON_AddItemToArray (args, cJSON_CreateString ("add"));
-    cJSON_AddItemToArray (args, zaf_json ("[5]"));
+    cJSON *args = s_relay_args (target, "add", zaf_json ("[5]"));
     zaf_future_t *future = zaf_submit (z, "call_actor", args);
     zaf_error_t err;
     cJSON *result = zaf_get (z, &future, 5000, &err);
@@ -316,17 +325,11 @@ Test (embedded, handle_passed_to_a_task_and_to_another_actor)
     cJSON_Delete (result);
 
     //  To another actor's method, which calls it from inside
-    args = cJSON_CreateArray ();
-    cJSON_AddItemToArray (args, zaf_actor_to_json (target));
-    cJSON_AddItemToArray (args, cJSON_CreateString ("add"));
-    cJSON_AddItemToArray (args, zaf_json ("[1]"));
+    args = s_relay_args (target, "add", zaf_json ("[1]"));
     cr_assert_eq (s_call_number (relay, "call", args), 16);
 
     //  Errors come through the relay with their code
-    args = cJSON_CreateArray ();
-    cJSON_AddItemToArray (args, zaf_actor_to_json (target));
-    cJSON_AddItemToArray (args, cJSON_CreateString ("fail"));
-    cJSON_AddItemToArray (args, zaf_json ("[\"inner\"]"));
+    args = s_relay_args (target, "fail", zaf_json ("[\"inner\"]"));
     cr_assert_null (s_call (relay, "call", args, &err));
     cr_assert_eq (err.code, ZAF_METHOD_FAILED);
     cr_assert_str_eq (err.message, "inner");
@@ -343,10 +346,7 @@ Test (embedded, method_blocking_on_another_actor_queues_later_calls)
     zaf_actor_t *waiter = s_spawn_counter (0);
     //  waiter.call (slow.sleep (300)) blocks waiter for 300 ms; a call to
     //  waiter made meanwhile runs after it, in order
-    cJSON *args = cJSON_CreateArray ();
-    cJSON_AddItemToArray (args, zaf_actor_to_json (slow));
-    cJSON_AddItemToArray (args, cJSON_CreateString ("sleep"));
-    cJSON_AddItemToArray (args, zaf_json ("[300]"));
+    cJSON *args = s_relay_args (slow, "sleep", zaf_json ("[300]"));
     zaf_future_t *blocked = zaf_call (z, waiter, "call", args);
     zaf_future_t *first = zaf_call (z, waiter, "record", zaf_json ("[\"first\"]"));
     zaf_future_t *second = zaf_call (z, waiter, "record", zaf_json ("[\"second\"]"));
