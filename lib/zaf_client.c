@@ -745,8 +745,9 @@ zaf_client_status (zaf_t *self, cJSON *request, int timeout_ms, zaf_error_t *err
     assert (self);
     zaf_proto_t *msg = zaf_proto_new ();
     zaf_proto_set_id (msg, ZAF_PROTO_STATUS);
-    zaf_proto_set_body_json (msg, request ? request : NULL);
-    if (!request)
+    if (request)
+        zaf_proto_set_body_json (msg, request);
+    else
         zaf_proto_set_body (msg, "{}", 2);
     cJSON_Delete (request);
     zaf_future_t *future = s_request (self, msg, KIND_STATUS);
