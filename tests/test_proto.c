@@ -461,6 +461,26 @@ ParameterizedTest (int *index, proto, round_trip,
     }
 }
 
+//  Assert that every field of a message is empty (as after new or reset)
+static void
+s_assert_empty (zaf_proto_t *proto)
+{
+    size_t size;
+    zaf_proto_routing_id (proto, &size);
+    cr_assert_eq (size, 0);
+    zaf_proto_caller (proto, &size);
+    cr_assert_eq (size, 0);
+    zaf_proto_corr (proto, &size);
+    cr_assert_eq (size, 0);
+    cr_assert_str_eq (zaf_proto_actor (proto), "");
+    cr_assert_str_eq (zaf_proto_name (proto), "");
+    cr_assert (zaf_proto_ok (proto));
+    zaf_proto_options (proto, &size);
+    cr_assert_eq (size, 0);
+    zaf_proto_body (proto, &size);
+    cr_assert_eq (size, 0);
+}
+
 Test (proto, round_trip_field_limits, .init = s_setup, .fini = s_teardown, .timeout = 10)
 {
     //  The longest ids and names the wire allows pass intact
@@ -980,20 +1000,7 @@ Test (proto, new_and_reset_are_empty)
     s_fill (proto, ZAF_PROTO_SPAWN, false);
     zaf_proto_reset (proto);
     cr_assert_eq (zaf_proto_id (proto), 0);
-    size_t size;
-    zaf_proto_routing_id (proto, &size);
-    cr_assert_eq (size, 0);
-    zaf_proto_caller (proto, &size);
-    cr_assert_eq (size, 0);
-    zaf_proto_corr (proto, &size);
-    cr_assert_eq (size, 0);
-    cr_assert_str_eq (zaf_proto_actor (proto), "");
-    cr_assert_str_eq (zaf_proto_name (proto), "");
-    cr_assert (zaf_proto_ok (proto));
-    zaf_proto_options (proto, &size);
-    cr_assert_eq (size, 0);
-    zaf_proto_body (proto, &size);
-    cr_assert_eq (size, 0);
+    s_assert_empty (proto);
 
     zaf_proto_destroy (&proto);
     cr_assert_null (proto);
@@ -1105,19 +1112,7 @@ Test (proto, move_takes_every_field)
 
     //  The source is left reset, and reusable
     cr_assert_eq (zaf_proto_id (from), 0);
-    zaf_proto_routing_id (from, &size);
-    cr_assert_eq (size, 0);
-    zaf_proto_caller (from, &size);
-    cr_assert_eq (size, 0);
-    zaf_proto_corr (from, &size);
-    cr_assert_eq (size, 0);
-    cr_assert_str_eq (zaf_proto_actor (from), "");
-    cr_assert_str_eq (zaf_proto_name (from), "");
-    cr_assert (zaf_proto_ok (from));
-    zaf_proto_options (from, &size);
-    cr_assert_eq (size, 0);
-    zaf_proto_body (from, &size);
-    cr_assert_eq (size, 0);
+    s_assert_empty (from);
     s_fill (from, ZAF_PROTO_CALL, true);
     cr_assert_eq (zaf_proto_id (from), ZAF_PROTO_CALL);
 
