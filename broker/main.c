@@ -153,17 +153,28 @@ main (int argc, char **argv)
         fclose (file);
 
     //  Serve until SIGINT or SIGTERM (czmq's handler sets zsys_interrupted)
+    //  or until a `zaf stop` ends the engine
+    bool stopped = false;
     while (rc == 0 && !zsys_interrupted) {
         zsock_t *which = NULL;
         zpoller_t *poller = zpoller_new (broker, NULL);
         which = (zsock_t *) zpoller_wait (poller, 500);
         zpoller_destroy (&poller);
         if (which) {
-            zsys_error ("zaf-broker: engine ended unexpectedly");
-            rc = 1;
+            char *message = zstr_recv (broker);
+            if (message && streq (message, "STOPPED")) {
+                zsys_info ("zaf-broker: the cluster was stopped (zaf stop)");
+                stopped = true;
+            }
+            else {
+                zsys_error ("zaf-broker: engine ended unexpectedly");
+                rc = 1;
+            }
+            zstr_free (&message);
+            break;
         }
     }
-    if (rc == 0)
+    if (rc == 0 && !stopped)
         zsys_info ("zaf-broker: stopping");
     zactor_destroy (&broker);
     zlist_destroy (&binds);

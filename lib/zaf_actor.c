@@ -12,6 +12,7 @@
 */
 
 #include "zaf_classes.h"
+#include <stdatomic.h>
 
 typedef struct {
     char *endpoint;                 //  Node's inner ROUTER
@@ -254,6 +255,15 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     atomic_fetch_add (&self->ctl->processed, 1);
 }
 
+//  Threads started and not yet ended, in this process
+static atomic_size_t s_threads;
+
+size_t
+zaf_actor_threads (void)
+{
+    return atomic_load (&s_threads);
+}
+
 //  --------------------------------------------------------------------------
 //  The actor thread
 
@@ -331,6 +341,7 @@ s_actor_thread (void *arg)
     zstr_free (&text);
     zaf_proto_send (out, self->socket);
     s_self_destroy (&self);
+    atomic_fetch_sub (&s_threads, 1);
     return NULL;
 }
 
@@ -387,6 +398,7 @@ s_worker_thread (void *arg)
     zaf_proto_set_body (out, "{\"reason\":\"stopped\"}", 20);
     zaf_proto_send (out, self->socket);
     s_self_destroy (&self);
+    atomic_fetch_sub (&s_threads, 1);
     return NULL;
 }
 
@@ -406,9 +418,11 @@ s_start (const zaf_actor_spec_t *spec, pthread_t *thread, void *(*body) (void *)
     pthread_attr_t attr;
     pthread_attr_init (&attr);
     pthread_attr_setstacksize (&attr, ZAF_ACTOR_STACK_SIZE);
+    atomic_fetch_add (&s_threads, 1);
     int rc = pthread_create (thread, &attr, body, self);
     pthread_attr_destroy (&attr);
     if (rc) {
+        atomic_fetch_sub (&s_threads, 1);
         s_self_destroy (&self);
         errno = rc;
         return -1;

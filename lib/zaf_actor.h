@@ -61,6 +61,12 @@ int
 int
     zaf_worker_start (const zaf_actor_spec_t *spec, pthread_t *thread);
 
+//  Return how many actor and worker threads of this process are running
+//  (started and not yet ended). A node that left threads stuck in user
+//  code at stop sees them here.
+size_t
+    zaf_actor_threads (void);
+
 //  Encode an inner id as a routing id.
 void
     zaf_actor_encode_id (uint32_t inner_id, byte *bytes);

@@ -173,6 +173,7 @@ typedef struct {
     bool verbose;
     bool quiet;                 //  Log only warnings and errors
     bool terminated;
+    bool stopped;               //  A STOP ended us: nodes are told to exit
     char *endpoints;            //  What we bound, for STATUS
     zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
     size_t backlogged;          //  Peers with answers in their backlog
@@ -489,12 +490,15 @@ s_send_error (self_t *self, const void *routing_id, size_t size, zaf_code_t code
 }
 
 static void
-s_send_bye (self_t *self, const void *routing_id, size_t size, const char *reason)
+s_send_bye (self_t *self, const void *routing_id, size_t size, const char *reason,
+            bool stop)
 {
     zaf_proto_reset (self->out);
     zaf_proto_set_id (self->out, ZAF_PROTO_BYE);
     cJSON *body = cJSON_CreateObject ();
     cJSON_AddStringToObject (body, "reason", reason);
+    if (stop)
+        cJSON_AddBoolToObject (body, "stop", true);
     zaf_proto_set_body_json (self->out, body);
     cJSON_Delete (body);
     s_send_out (self, routing_id, size);
@@ -1231,6 +1235,16 @@ s_names_array (zhashx_t *set)
     return array;
 }
 
+//  Peers in STATUS: by name, then by id
+static int
+s_peer_compare (const void *item1, const void *item2)
+{
+    const peer_t *peer1 = (const peer_t *) item1;
+    const peer_t *peer2 = (const peer_t *) item2;
+    int order = strcmp (peer1->name, peer2->name);
+    return order ? order : strcmp (peer1->hex, peer2->hex);
+}
+
 static cJSON *
 s_status (self_t *self, const cJSON *request)
 {
@@ -1245,6 +1259,8 @@ s_status (self_t *self, const cJSON *request)
     cJSON *nodes = cJSON_AddArrayToObject (status, "nodes");
     cJSON *clients = cJSON_AddArrayToObject (status, "clients");
     zlistx_t *peers = zhashx_values (self->peers);
+    zlistx_set_comparator (peers, s_peer_compare);
+    zlistx_sort (peers);
     for (peer_t *peer = (peer_t *) zlistx_first (peers); peer;
          peer = (peer_t *) zlistx_next (peers)) {
         cJSON *item = cJSON_CreateObject ();
@@ -1311,6 +1327,32 @@ s_handle_status (self_t *self)
     cJSON_Delete (request);
 }
 
+//  STOP: a CLI asks the whole cluster to end. Answer first, then end the
+//  loop; the goodbye tells every node to exit rather than dial again.
+static void
+s_handle_stop (self_t *self, peer_t *peer)
+{
+    if (peer->role != ROLE_CLI) {
+        s_refuse (self, ZAF_UNAUTHORIZED, "only a cli peer may stop the cluster");
+        return;
+    }
+    size_t nodes = 0;
+    zlistx_t *peers = zhashx_values (self->peers);
+    for (peer_t *other = (peer_t *) zlistx_first (peers); other;
+         other = (peer_t *) zlistx_next (peers))
+        if (other->role == ROLE_NODE)
+            nodes++;
+    zlistx_destroy (&peers);
+    zsys_info ("zaf_broker: STOP from peer=%s name=%s host=%s pid=%d: stopping %zu node(s)",
+               peer->hex, peer->name, peer->host, peer->pid, nodes);
+    cJSON *result = cJSON_CreateObject ();
+    cJSON_AddBoolToObject (result, "stopping", true);
+    cJSON_AddNumberToObject (result, "nodes", (double) nodes);
+    s_answer_ok (self, result);
+    self->stopped = true;
+    self->terminated = true;
+}
+
 //  --------------------------------------------------------------------------
 //  One message from the ROUTER
 
@@ -1349,7 +1391,7 @@ s_handle_router (self_t *self, int rc)
         //  A peer we do not know (or have declared lost): it must say HELLO
         self->count.unknown_peer++;
         if (id != ZAF_PROTO_BYE)
-            s_send_bye (self, routing_id, routing_size, "unknown peer: say HELLO first");
+            s_send_bye (self, routing_id, routing_size, "unknown peer: say HELLO first", false);
         return;
     }
     bool from_node = peer->role == ROLE_NODE;
@@ -1361,6 +1403,7 @@ s_handle_router (self_t *self, int rc)
         case ZAF_PROTO_KILL:    s_handle_kill (self, peer); break;
         case ZAF_PROTO_LOOKUP:  s_handle_lookup (self); break;
         case ZAF_PROTO_STATUS:  s_handle_status (self); break;
+        case ZAF_PROTO_STOP:    s_handle_stop (self, peer); break;
         case ZAF_PROTO_HEARTBEAT: break;
         case ZAF_PROTO_BYE:     s_peer_lost (self, peer, "said BYE"); break;
         case ZAF_PROTO_ERROR: {
@@ -1584,12 +1627,18 @@ zaf_broker (zsock_t *pipe, void *args)
         }
         s_reap (self);
     }
-    //  Say goodbye so peers notice at once rather than after a heartbeat
+    //  Say goodbye so peers notice at once rather than after a heartbeat.
+    //  After a STOP the goodbye asks nodes to exit instead of dialing again.
     zlistx_t *peers = zhashx_values (self->peers);
     for (peer_t *peer = (peer_t *) zlistx_first (peers); peer;
          peer = (peer_t *) zlistx_next (peers))
-        s_send_bye (self, peer->key.data, peer->key.size, "broker stopping");
+        s_send_bye (self, peer->key.data, peer->key.size,
+                    self->stopped ? "cluster stopped" : "broker stopping", self->stopped);
     zlistx_destroy (&peers);
-    zsock_set_linger (self->router, 200);
+    zsock_set_linger (self->router, self->stopped ? 2000 : 200);
+    bool stopped = self->stopped;
     s_self_destroy (&self);
+    //  Tell our owner the cluster was stopped (it did not ask us to end)
+    if (stopped)
+        zstr_send (pipe, "STOPPED");
 }

@@ -29,7 +29,7 @@ typedef enum {
     KIND_SPAWN,
     KIND_KILL,
     KIND_LOOKUP,
-    KIND_STATUS
+    KIND_CONTROL                //  STATUS, STOP
 } kind_t;
 
 struct _zaf_future_t {
@@ -739,20 +739,34 @@ s_get (zaf_t *self, zaf_future_t *future, int timeout_ms, zaf_error_t *err)
 //  --------------------------------------------------------------------------
 //  Ask the broker for its STATUS snapshot
 
-cJSON *
-zaf_client_status (zaf_t *self, cJSON *request, int timeout_ms, zaf_error_t *err)
+//  Send a broker-answered control request (STATUS, STOP) with a JSON body
+//  (taken; NULL means {}) and wait for its answer
+static cJSON *
+s_control (zaf_t *self, zaf_proto_id_t id, cJSON *request, int timeout_ms, zaf_error_t *err)
 {
     assert (self);
     zaf_proto_t *msg = zaf_proto_new ();
-    zaf_proto_set_id (msg, ZAF_PROTO_STATUS);
+    zaf_proto_set_id (msg, id);
     if (request)
         zaf_proto_set_body_json (msg, request);
     else
         zaf_proto_set_body (msg, "{}", 2);
     cJSON_Delete (request);
-    zaf_future_t *future = s_request (self, msg, KIND_STATUS);
+    zaf_future_t *future = s_request (self, msg, KIND_CONTROL);
     zaf_proto_destroy (&msg);
     return s_get (self, future, timeout_ms, err);
+}
+
+cJSON *
+zaf_client_status (zaf_t *self, cJSON *request, int timeout_ms, zaf_error_t *err)
+{
+    return s_control (self, ZAF_PROTO_STATUS, request, timeout_ms, err);
+}
+
+cJSON *
+zaf_client_stop (zaf_t *self, int timeout_ms, zaf_error_t *err)
+{
+    return s_control (self, ZAF_PROTO_STOP, NULL, timeout_ms, err);
 }
 
 //  ==========================================================================

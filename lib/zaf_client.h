@@ -71,6 +71,12 @@ int
 cJSON *
     zaf_client_status (zaf_t *self, cJSON *request, int timeout_ms, zaf_error_t *err);
 
+//  Ask the broker to stop the cluster (a "cli" connection only): the broker
+//  answers, tells every node to exit, and ends. Returns its answer
+//  ({"stopping": true, "nodes": n}; caller owns it) or NULL and fills err.
+cJSON *
+    zaf_client_stop (zaf_t *self, int timeout_ms, zaf_error_t *err);
+
 //  Return the broker endpoint ("" for inner connections).
 const char *
     zaf_client_endpoint (zaf_t *self);

@@ -61,6 +61,7 @@ typedef struct {
     int64_t next_beat;          //  When our next heartbeat is due
     int retry_ms;               //  Backoff
     bool started;
+    bool stopped;               //  The broker stopped the cluster: no redial
     bool stopping;
     bool terminated;
     bool verbose;
@@ -562,8 +563,16 @@ s_handle_broker (self_t *self, int rc)
             char reason [160];
             snprintf (reason, sizeof (reason), "broker said BYE: %s",
                       zaf_json_string (bye, "reason", "no reason"));
+            bool stop = zaf_json_bool (bye, "stop", false);
             cJSON_Delete (bye);
             s_link_down (self, reason);
+            if (stop) {
+                //  The cluster was stopped: do not dial again; our owner
+                //  decides what to do (zaf-node exits)
+                zsys_info ("zaf_node: cluster stopped name=%s", self->name);
+                self->stopped = true;
+                zstr_send (self->pipe, "STOPPED");
+            }
             break;
         }
         case ZAF_PROTO_ERROR: {
@@ -910,7 +919,7 @@ zaf_node (zsock_t *pipe, void *args)
         int count = 1 + (self->inner ? 1 : 0) + (self->inner && self->broker ? 1 : 0);
         int64_t now = zclock_mono ();
         int64_t timeout = self->next_beat - now;
-        if (self->started && self->link == LINK_DOWN && self->retry_at - now < timeout)
+        if (self->started && !self->stopped && self->link == LINK_DOWN && self->retry_at - now < timeout)
             timeout = self->retry_at - now;
         if (timeout < 0)
             timeout = 0;
@@ -931,7 +940,7 @@ zaf_node (zsock_t *pipe, void *args)
                 s_handle_broker (self, rc);
 
         now = zclock_mono ();
-        if (self->started && self->link == LINK_DOWN && now >= self->retry_at)
+        if (self->started && !self->stopped && self->link == LINK_DOWN && now >= self->retry_at)
             s_dial (self);
         if (now >= self->next_beat) {
             self->next_beat = now + self->heartbeat_ms;

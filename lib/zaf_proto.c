@@ -47,6 +47,7 @@ static const command_t s_commands [ZAF_PROTO_COUNT] = {
     [ZAF_PROTO_HEARTBEAT] = { "HEARTBEAT", 0 },
     [ZAF_PROTO_BYE]       = { "BYE",       F_BODY },
     [ZAF_PROTO_ERROR]     = { "ERROR",     F_BODY },
+    [ZAF_PROTO_STOP]      = { "STOP",      F_CALLER | F_CORR | F_BODY | R_CORR },
 };
 
 struct _zaf_proto_t {

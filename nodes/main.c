@@ -175,19 +175,38 @@ main (int argc, char **argv)
     zstr_free (&status);
     zstr_free (&value);
 
+    bool stopped = false;
     while (rc == 0 && !zsys_interrupted) {
         zpoller_t *poller = zpoller_new (node, NULL);
         zsock_t *which = (zsock_t *) zpoller_wait (poller, 500);
         zpoller_destroy (&poller);
         if (which) {
-            zsys_error ("zaf-node: engine ended unexpectedly");
-            rc = 1;
+            char *message = zstr_recv (node);
+            if (message && streq (message, "STOPPED")) {
+                zsys_info ("zaf-node: the broker stopped the cluster");
+                stopped = true;
+            }
+            else {
+                zsys_error ("zaf-node: engine ended unexpectedly");
+                rc = 1;
+            }
+            zstr_free (&message);
+            break;
         }
     }
-    if (rc == 0)
+    if (rc == 0 && !stopped)
         zsys_info ("zaf-node: stopping");
     signal (SIGALRM, s_watchdog);
     alarm (ZAF_NODE_STOP_S);
     zactor_destroy (&node);
+    if (zaf_actor_threads ()) {
+        //  Methods that never returned still hold their sockets: ending the
+        //  ZeroMQ context would wait for them forever, so leave now
+        zsys_warning ("zaf-node: %zu method(s) still running; exiting without waiting",
+                      zaf_actor_threads ());
+        fflush (stdout);
+        fflush (stderr);
+        _exit (rc);
+    }
     return rc;
 }

@@ -44,8 +44,8 @@ s_untrack (zt_proc_t *proc)
             s_procs [index] = NULL;
 }
 
-zt_proc_t *
-zt_proc_start (const char *const *argv, bool capture)
+static zt_proc_t *
+s_proc_start (const char *const *argv, bool capture, bool with_stderr)
 {
     int pipe_fds [2] = { -1, -1 };
     if (capture && pipe (pipe_fds))
@@ -60,6 +60,8 @@ zt_proc_start (const char *const *argv, bool capture)
             _exit (127);
         if (capture) {
             dup2 (pipe_fds [1], STDOUT_FILENO);
+            if (with_stderr)
+                dup2 (pipe_fds [1], STDERR_FILENO);
             close (pipe_fds [0]);
             close (pipe_fds [1]);
         }
@@ -76,6 +78,30 @@ zt_proc_start (const char *const *argv, bool capture)
     }
     s_track (self);
     return self;
+}
+
+zt_proc_t *
+zt_proc_start (const char *const *argv, bool capture)
+{
+    return s_proc_start (argv, capture, false);
+}
+
+int
+zt_run (const char *const *argv, int timeout_ms, char **output_p)
+{
+    zt_proc_t *proc = s_proc_start (argv, true, true);
+    if (!proc)
+        return -1;
+    int64_t deadline = zclock_mono () + timeout_ms;
+    char *output = zt_proc_read_all (proc, timeout_ms);
+    int64_t remaining = deadline - zclock_mono ();
+    int rc = zt_proc_wait (proc, remaining > 0 ? (int) remaining : 0);
+    zt_proc_stop (&proc, SIGKILL, 1000);
+    if (output_p)
+        *output_p = output;
+    else
+        free (output);
+    return rc;
 }
 
 pid_t

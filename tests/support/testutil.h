@@ -42,6 +42,12 @@ int
 int
     zt_proc_wait (zt_proc_t *self, int timeout_ms);
 
+//  Run a program to its end within timeout_ms, its stdout and stderr
+//  together into *output_p (a new string; output_p may be NULL). Returns
+//  its exit code as zt_proc_wait does (-1: killed at the timeout).
+int
+    zt_run (const char *const *argv, int timeout_ms, char **output_p);
+
 //  The process id.
 pid_t
     zt_proc_pid (zt_proc_t *self);
