@@ -107,7 +107,10 @@ s_keyed_map (void)
 //  State
 
 typedef enum { ROLE_NODE = 1, ROLE_DRIVER, ROLE_CLI } role_t;
-typedef enum { FLIGHT_CALL = 1, FLIGHT_SUBMIT, FLIGHT_SPAWN, FLIGHT_KILL } flight_kind_t;
+typedef enum {
+    FLIGHT_CALL = 1, FLIGHT_SUBMIT, FLIGHT_SPAWN, FLIGHT_KILL,
+    FLIGHT_MONITOR              //  Answered when its actor ends
+} flight_kind_t;
 
 typedef struct _peer_t {
     bkey_t key;                  //  Routing id (map key)
@@ -125,6 +128,7 @@ typedef struct _peer_t {
     int64_t last_seen;          //  Last message from it (mono ms)
     ring_t calls_out;           //  Flights it is waiting for
     ring_t work;                //  Flights of tasks it runs (nodes)
+    ring_t owned;               //  Actors it spawned (not from an actor)
     zlistx_t *backlog;          //  Answers waiting for room in its queue
     const char *doomed;         //  Why it is lost, once found gone
     bool warned;                //  Logged a protocol warning already
@@ -138,6 +142,14 @@ typedef struct _actor_t {
     bool ready;                 //  SPAWNED ok seen
     size_t pending;             //  Flights to it
     ring_t flights;             //  Flights it must answer
+    ring_t monitors;            //  MONITOR flights, answered when it ends
+    //  Ownership: an actor dies with its owner unless detached. The owner is
+    //  the actor that spawned it (parent), else the peer that did.
+    bool detached;
+    struct _actor_t *parent;    //  Owner actor, or NULL
+    peer_t *owner;              //  Owner peer when there is no parent
+    ring_t children;            //  Actors it owns
+    ring_t sibling;             //  In parent->children or owner->owned
 } actor_t;
 
 typedef struct {
@@ -313,6 +325,7 @@ s_peer_new (const void *routing_id, size_t size, role_t role)
     peer->joined = peer->last_seen = zclock_mono ();
     s_ring_init (&peer->calls_out);
     s_ring_init (&peer->work);
+    s_ring_init (&peer->owned);
     peer->backlog = zlistx_new ();
     zlistx_set_destructor (peer->backlog, (zlistx_destructor_fn *) zaf_proto_destroy);
     return peer;
@@ -544,6 +557,9 @@ s_flight_new (self_t *self, peer_t *caller, flight_kind_t kind, peer_t *node, ac
     flight->node = node;
     flight->actor = actor;
     s_ring_append (&caller->calls_out, &flight->by_caller);
+    if (actor && kind == FLIGHT_MONITOR)
+        s_ring_append (&actor->monitors, &flight->by_target);
+    else
     if (actor) {
         s_ring_append (&actor->flights, &flight->by_target);
         actor->pending++;
@@ -563,7 +579,7 @@ s_flight_destroy (self_t *self, flight_t **flight_p)
     zhashx_delete (self->flights, &flight->key);
     s_ring_remove (&flight->by_caller);
     s_ring_remove (&flight->by_target);
-    if (flight->actor)
+    if (flight->actor && flight->kind != FLIGHT_MONITOR)
         flight->actor->pending--;
     if (flight->kind == FLIGHT_SUBMIT && flight->node->tasks)
         flight->node->tasks--;
@@ -612,16 +628,49 @@ s_tombstone (self_t *self, const char *id, const char *reason)
     //  (the list frees its ids on destroy; an evicted one is freed above)
 }
 
-//  An actor has ended: fail what waits on it, remember it, forget it
+//  Answer a MONITOR flight: its actor ended, for this reason
+static void
+s_monitor_fire (self_t *self, flight_t *flight, const char *id, const char *reason)
+{
+    const byte *caller = flight->key.data + 1;
+    const byte *corr = caller + flight->caller_size;
+    zaf_proto_reset (self->out);
+    zaf_proto_set_id (self->out, ZAF_PROTO_REPLY);
+    zaf_proto_set_caller (self->out, caller, flight->caller_size);
+    zaf_proto_set_corr (self->out, corr, flight->key.size - 1 - flight->caller_size);
+    zaf_proto_set_ok (self->out, true);
+    cJSON *body = cJSON_CreateObject ();
+    cJSON_AddStringToObject (body, "actor", id);
+    cJSON_AddStringToObject (body, "reason", reason);
+    zaf_proto_set_body_json (self->out, body);
+    cJSON_Delete (body);
+    s_send_out (self, caller, flight->caller_size);
+    s_flight_destroy (self, &flight);
+}
+
+static void s_kill_actor (self_t *self, actor_t *actor, const char *reason);
+
+//  An actor has ended: fail what waits on it, tell its monitors, end what
+//  it owns, remember it, forget it
 static void
 s_actor_end (self_t *self, actor_t *actor, zaf_code_t code, const char *reason)
 {
     char message [ZAF_ERROR_MESSAGE_MAX];
     snprintf (message, sizeof (message), "actor %s (%s) ended: %s",
               actor->id, actor->class_name, reason);
+    s_ring_remove (&actor->sibling);
     while (!s_ring_empty (&actor->flights)) {
         flight_t *flight = RING_ENTRY (actor->flights.next, flight_t, by_target);
         s_flight_fail (self, flight, code, message);
+    }
+    while (!s_ring_empty (&actor->monitors)) {
+        flight_t *flight = RING_ENTRY (actor->monitors.next, flight_t, by_target);
+        s_monitor_fire (self, flight, actor->id, reason);
+    }
+    //  What it owns shares its fate (each child ends its own children)
+    while (!s_ring_empty (&actor->children)) {
+        actor_t *child = RING_ENTRY (actor->children.next, actor_t, sibling);
+        s_kill_actor (self, child, "owner_died");
     }
     if (actor->ready)
         s_tombstone (self, actor->id, reason);
@@ -646,6 +695,8 @@ static void
 s_peer_lost (self_t *self, peer_t *peer, const char *reason)
 {
     self->count.peers_lost++;
+    if (!peer->doomed)
+        peer->doomed = reason;  //  Sends nothing more to it from here on
     if (peer->role == ROLE_NODE && streq (reason, "said BYE")) {
         if (!self->quiet)
             zsys_info ("zaf_broker: node left name=%s peer=%s", peer->name, peer->hex);
@@ -676,13 +727,26 @@ s_peer_lost (self_t *self, peer_t *peer, const char *reason)
             flight_t *flight = RING_ENTRY (peer->work.next, flight_t, by_target);
             s_flight_fail (self, flight, ZAF_NODE_LOST, message);
         }
-        //  Actors it hosted
-        zlistx_t *actors = zhashx_values (self->actors);
-        for (actor_t *actor = (actor_t *) zlistx_first (actors); actor;
-             actor = (actor_t *) zlistx_next (actors))
+        //  Actors it hosted. Ending one may end others (what it owns), so
+        //  look each up again by id before ending it.
+        zlistx_t *ids = zlistx_new ();
+        zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
+        for (actor_t *actor = (actor_t *) zhashx_first (self->actors); actor;
+             actor = (actor_t *) zhashx_next (self->actors))
             if (actor->node == peer)
+                zlistx_add_end (ids, strdup (actor->id));
+        for (const char *id = (const char *) zlistx_first (ids); id;
+             id = (const char *) zlistx_next (ids)) {
+            actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
+            if (actor)
                 s_actor_end (self, actor, ZAF_NODE_LOST, "node_lost");
-        zlistx_destroy (&actors);
+        }
+        zlistx_destroy (&ids);
+    }
+    //  Actors it spawned (a driver, or a task on a node): their owner died
+    while (!s_ring_empty (&peer->owned)) {
+        actor_t *actor = RING_ENTRY (peer->owned.next, actor_t, sibling);
+        s_kill_actor (self, actor, "owner_died");
     }
     if (zlistx_size (peer->backlog))
         self->backlogged--;
@@ -897,16 +961,28 @@ s_forward_to_node (self_t *self, peer_t *caller, peer_t *node, flight_t *flight)
 //  --------------------------------------------------------------------------
 //  An actor whose spawner is gone: nobody holds it, so it goes too
 
+//  End an actor the broker decides to end (its owner is gone): tell its
+//  node to kill it, and end it here at once
+static void
+s_kill_actor (self_t *self, actor_t *actor, const char *reason)
+{
+    if (actor->node && !actor->node->doomed) {
+        zaf_proto_reset (self->out);
+        zaf_proto_set_id (self->out, ZAF_PROTO_KILL);
+        zaf_proto_set_actor (self->out, actor->id);
+        char body [80];
+        snprintf (body, sizeof (body), "{\"reason\":\"%s\"}", reason);
+        zaf_proto_set_body (self->out, body, strlen (body));
+        s_send_out (self, actor->node->key.data, actor->node->key.size);
+    }
+    actor->ready = true;        //  Remember the id as dead
+    s_actor_end (self, actor, ZAF_ACTOR_DIED, reason);
+}
+
 static void
 s_kill_orphan (self_t *self, actor_t *actor)
 {
-    zaf_proto_reset (self->out);
-    zaf_proto_set_id (self->out, ZAF_PROTO_KILL);
-    zaf_proto_set_actor (self->out, actor->id);
-    zaf_proto_set_body (self->out, "{\"reason\":\"owner_died\"}", 23);
-    s_send_out (self, actor->node->key.data, actor->node->key.size);
-    actor->ready = true;        //  Remember the id as dead
-    s_actor_end (self, actor, ZAF_ACTOR_DIED, "owner_died");
+    s_kill_actor (self, actor, "owner_died");
 }
 
 //  --------------------------------------------------------------------------
@@ -933,16 +1009,48 @@ s_handle_spawn (self_t *self, peer_t *caller)
     }
     const char *node_name = zaf_json_string (options, "node", NULL);
     const char *name = zaf_json_string (options, "name", NULL);
+    const char *owner_id = zaf_json_string (options, "owner", NULL);
+    bool detached = zaf_json_bool (options, "detached", false);
+    bool get_if_exists = zaf_json_bool (options, "get_if_exists", false);
     if (name && !zaf_registry_name_valid (name)) {
         s_refuse (self, ZAF_BAD_ARGS, "actor name must be 1-255 printable ASCII bytes");
         cJSON_Delete (options);
         return;
     }
-    if (name && zhashx_lookup (self->names, name)) {
-        actor_t *holder = (actor_t *) zhashx_lookup (self->names, name);
-        s_refuse (self, ZAF_NAME_TAKEN, "actor %s already holds the name %s", holder->id, name);
+    if (detached && !name) {
+        s_refuse (self, ZAF_BAD_ARGS, "a detached actor needs a name (nobody could find it)");
         cJSON_Delete (options);
         return;
+    }
+    if (name && zhashx_lookup (self->names, name)) {
+        actor_t *holder = (actor_t *) zhashx_lookup (self->names, name);
+        if (get_if_exists && holder->ready && streq (holder->class_name, class_name)) {
+            //  The caller asked for the live actor that holds the name
+            zaf_proto_set_id (self->msg, ZAF_PROTO_SPAWNED);
+            zaf_proto_set_actor (self->msg, holder->id);
+            zaf_proto_set_ok (self->msg, true);
+            zaf_proto_set_body (self->msg, "{\"existing\":true}", 17);
+            s_answer_requester (self);
+        }
+        else
+            s_refuse (self, ZAF_NAME_TAKEN, "actor %s (%s%s) already holds the name %s",
+                      holder->id, holder->class_name, holder->ready ? "" : ", starting", name);
+        cJSON_Delete (options);
+        return;
+    }
+    //  An actor spawning: its node says which one; it must live there
+    actor_t *parent = NULL;
+    if (owner_id && !detached) {
+        parent = (actor_t *) zhashx_lookup (self->actors, owner_id);
+        if (!parent || parent->node != caller) {
+            const char *reason = (const char *) zhashx_lookup (self->tombstones, owner_id);
+            if (reason)
+                s_refuse (self, ZAF_ACTOR_DIED, "owner actor %s ended: %s", owner_id, reason);
+            else
+                s_refuse (self, ZAF_BAD_ARGS, "owner %s is not an actor of the spawning node", owner_id);
+            cJSON_Delete (options);
+            return;
+        }
     }
     zaf_code_t code = ZAF_OK;
     peer_t *node = s_place (self, class_name, node_name, &code);
@@ -964,6 +1072,10 @@ s_handle_spawn (self_t *self, peer_t *caller)
     actor->name = name ? strdup (name) : NULL;
     actor->node = node;
     s_ring_init (&actor->flights);
+    s_ring_init (&actor->monitors);
+    s_ring_init (&actor->children);
+    s_ring_init (&actor->sibling);
+    actor->detached = detached;
     cJSON_Delete (options);
 
     flight_t *flight = s_flight_new (self, caller, FLIGHT_SPAWN, node, actor);
@@ -977,6 +1089,15 @@ s_handle_spawn (self_t *self, peer_t *caller)
     if (actor->name)
         zhashx_insert (self->names, actor->name, actor);
     node->actors++;
+    if (parent) {
+        actor->parent = parent;
+        s_ring_append (&parent->children, &actor->sibling);
+    }
+    else
+    if (!detached) {
+        actor->owner = caller;
+        s_ring_append (&caller->owned, &actor->sibling);
+    }
     zaf_proto_set_actor (self->msg, actor->id);
     if (s_forward_to_node (self, caller, node, flight) == -1) {
         //  The flight is answered; the actor never started. The node may be
@@ -1327,6 +1448,28 @@ s_handle_status (self_t *self)
     cJSON_Delete (request);
 }
 
+//  MONITOR: answered once, when the actor ends, with why. An actor that
+//  has already ended is answered at once with the reason we remember.
+static void
+s_handle_monitor (self_t *self, peer_t *caller)
+{
+    const char *id = zaf_proto_actor (self->msg);
+    actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
+    if (!actor) {
+        const char *reason = (const char *) zhashx_lookup (self->tombstones, id);
+        if (reason) {
+            cJSON *result = cJSON_CreateObject ();
+            cJSON_AddStringToObject (result, "actor", id);
+            cJSON_AddStringToObject (result, "reason", reason);
+            s_answer_ok (self, result);
+        }
+        else
+            s_refuse (self, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
+        return;
+    }
+    s_flight_new (self, caller, FLIGHT_MONITOR, actor->node, actor);
+}
+
 //  STOP: a CLI asks the whole cluster to end. Answer first, then end the
 //  loop; the goodbye tells every node to exit rather than dial again.
 static void
@@ -1404,6 +1547,7 @@ s_handle_router (self_t *self, int rc)
         case ZAF_PROTO_LOOKUP:  s_handle_lookup (self); break;
         case ZAF_PROTO_STATUS:  s_handle_status (self); break;
         case ZAF_PROTO_STOP:    s_handle_stop (self, peer); break;
+        case ZAF_PROTO_MONITOR: s_handle_monitor (self, peer); break;
         case ZAF_PROTO_HEARTBEAT: break;
         case ZAF_PROTO_BYE:     s_peer_lost (self, peer, "said BYE"); break;
         case ZAF_PROTO_ERROR: {

@@ -437,6 +437,16 @@ s_lost (zaf_t *self, const char *why)
 //  --------------------------------------------------------------------------
 //  Answers
 
+//  True if a SPAWNED names an actor that existed already (get_if_exists)
+static bool
+s_spawned_existing (zaf_proto_t *msg)
+{
+    cJSON *body = zaf_proto_body_json (msg);
+    bool existing = zaf_json_bool (body, "existing", false);
+    cJSON_Delete (body);
+    return existing;
+}
+
 //  Fill a future from a REPLY or SPAWNED
 static void
 s_resolve (zaf_t *self, zaf_future_t *future, zaf_proto_t *msg)
@@ -454,6 +464,8 @@ s_resolve (zaf_t *self, zaf_future_t *future, zaf_proto_t *msg)
         else {
             future->result = cJSON_CreateObject ();
             cJSON_AddStringToObject (future->result, "actor", zaf_proto_actor (msg));
+            if (s_spawned_existing (msg))
+                cJSON_AddBoolToObject (future->result, "existing", true);
         }
         return;
     }
@@ -484,8 +496,10 @@ zaf_client_dispatch (zaf_t *self, zaf_proto_t **msg_p)
         }
         zhashx_delete (self->pending, (void *) (uintptr_t) corr);
         if (future->abandoned) {
-            //  A spawn nobody waits for any more: do not leave the actor behind
-            if (id == ZAF_PROTO_SPAWNED && zaf_proto_ok (msg) && *zaf_proto_actor (msg)) {
+            //  A spawn nobody waits for any more: do not leave the actor
+            //  behind (unless it is one that existed before)
+            if (id == ZAF_PROTO_SPAWNED && zaf_proto_ok (msg) && *zaf_proto_actor (msg)
+            &&  !s_spawned_existing (msg)) {
                 zaf_proto_t *kill = zaf_proto_new ();
                 zaf_proto_set_id (kill, ZAF_PROTO_KILL);
                 zaf_proto_set_actor (kill, zaf_proto_actor (msg));
@@ -816,6 +830,13 @@ zaf_spawn (zaf_t *self, const char *cls, cJSON *args, const zaf_spawn_opts_t *op
         cJSON_AddStringToObject (options, "node", opts->node);
     if (opts && opts->name)
         cJSON_AddStringToObject (options, "name", opts->name);
+    if (opts && opts->detached)
+        cJSON_AddBoolToObject (options, "detached", true);
+    if (opts && opts->get_if_exists)
+        cJSON_AddBoolToObject (options, "get_if_exists", true);
+    //  An actor's children are its own: they die with it
+    if (self->self_actor)
+        cJSON_AddStringToObject (options, "owner", self->self_actor->id);
     zaf_proto_t *msg = zaf_proto_new ();
     zaf_proto_set_id (msg, ZAF_PROTO_SPAWN);
     zaf_proto_set_name (msg, cls);
@@ -837,9 +858,29 @@ zaf_spawn (zaf_t *self, const char *cls, cJSON *args, const zaf_spawn_opts_t *op
     }
     if (!result)
         return NULL;
-    zaf_actor_t *actor = s_actor_new (zaf_json_string (result, "actor", ""), true, self);
+    //  A detached actor, or one that existed already, is not ours to end
+    bool owned = !(opts && opts->detached) && !zaf_json_bool (result, "existing", false);
+    zaf_actor_t *actor = s_actor_new (zaf_json_string (result, "actor", ""), owned, self);
     cJSON_Delete (result);
     return actor;
+}
+
+//  --------------------------------------------------------------------------
+//  Watch an actor
+
+zaf_future_t *
+zaf_monitor (zaf_t *self, zaf_actor_t *actor)
+{
+    assert (self);
+    if (!actor)
+        return s_failed_future (self, ZAF_BAD_ARGS, "no actor handle given");
+    zaf_proto_t *msg = zaf_proto_new ();
+    zaf_proto_set_id (msg, ZAF_PROTO_MONITOR);
+    zaf_proto_set_actor (msg, actor->id);
+    zaf_proto_set_body (msg, "{}", 2);
+    zaf_future_t *future = s_request (self, msg, KIND_CONTROL);
+    zaf_proto_destroy (&msg);
+    return future;
 }
 
 //  --------------------------------------------------------------------------

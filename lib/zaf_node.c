@@ -727,6 +727,7 @@ s_handle_inner (self_t *self, int rc)
         case ZAF_PROTO_KILL:
         case ZAF_PROTO_LOOKUP:
         case ZAF_PROTO_STATUS:
+        case ZAF_PROTO_MONITOR:
             s_relay (self, party);
             break;
         default:

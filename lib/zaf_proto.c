@@ -48,6 +48,7 @@ static const command_t s_commands [ZAF_PROTO_COUNT] = {
     [ZAF_PROTO_BYE]       = { "BYE",       F_BODY },
     [ZAF_PROTO_ERROR]     = { "ERROR",     F_BODY },
     [ZAF_PROTO_STOP]      = { "STOP",      F_CALLER | F_CORR | F_BODY | R_CORR },
+    [ZAF_PROTO_MONITOR]   = { "MONITOR",   F_CALLER | F_CORR | F_ACTOR | F_BODY | R_CORR | R_ACTOR },
 };
 
 struct _zaf_proto_t {

@@ -171,12 +171,19 @@ typedef struct {
     const char *node;       //  Place on the node with this name (NULL: any)
     const char *name;       //  Register the actor under this name (NULL: none)
     int timeout_ms;         //  How long zaf_spawn waits (0: 30000)
+    bool detached;          //  Outlive the spawner, until killed (needs a name)
+    bool get_if_exists;     //  With name: if a live actor of this class holds
+                            //  it, return that actor instead of NAME_TAKEN
 } zaf_spawn_opts_t;
 
 //  Create an actor of class `cls` somewhere in the cluster, passing `args`
 //  (taken; NULL means []) to its constructor. Blocks until the actor is
-//  ready. Returns an owning handle: destroying it kills the actor. On
-//  failure returns NULL and fills err (may be NULL).
+//  ready. The spawner owns the actor: it ends when the owning handle is
+//  destroyed, when the owner ends (an actor's children die with it; a
+//  driver's actors die when it exits, crashes or is lost), recursively.
+//  Returns an owning handle, or, for a detached actor or an existing one
+//  (get_if_exists), a borrowed handle that never kills it. On failure
+//  returns NULL and fills err (may be NULL).
 zaf_actor_t *
     zaf_spawn (zaf_t *self, const char *cls, cJSON *args,
                const zaf_spawn_opts_t *opts, zaf_error_t *err);
@@ -198,6 +205,14 @@ int
 //  or -1 and fills err (may be NULL).
 int
     zaf_kill (zaf_t *self, zaf_actor_t *actor, zaf_error_t *err);
+
+//  Watch an actor: the returned future resolves, once, when the actor ends,
+//  with {"actor": id, "reason": r}; r is "normal", "killed", "failed",
+//  "node_lost", "owner_died" or "restart_limit". An actor that has already
+//  ended resolves it at once; an unknown id fails it with NO_SUCH_ACTOR.
+//  Destroy the future to stop watching. Never NULL.
+zaf_future_t *
+    zaf_monitor (zaf_t *self, zaf_actor_t *actor);
 
 //  Find an actor spawned with a name. Returns a borrowed handle (destroying
 //  it does not kill the actor), or NULL and fills err (may be NULL).
