@@ -150,6 +150,15 @@ typedef struct _actor_t {
     peer_t *owner;              //  Owner peer when there is no parent
     ring_t children;            //  Actors it owns
     ring_t sibling;             //  In parent->children or owner->owned
+    //  Restarts: after a failure (crash, node lost) the broker spawns the
+    //  same id again from what it kept, and holds requests meanwhile
+    int restarts_left;          //  max_restarts still to use (-1: no limit)
+    int restarts;               //  Incarnations after the first
+    int call_retries;           //  max_call_retries (-1: no limit)
+    char *pin;                  //  Node the spawn asked for, or NULL
+    zaf_proto_t *spawn;         //  The SPAWN to send again (restartable only)
+    bool restarting;            //  That SPAWN is out; requests are held
+    zlistx_t *held;             //  Requests for the next incarnation, in order
 } actor_t;
 
 typedef struct {
@@ -161,6 +170,8 @@ typedef struct {
     size_t caller_size;         //  Split of key into caller and corr
     ring_t by_caller;
     ring_t by_target;           //  In actor->flights or node->work
+    zaf_proto_t *copy;          //  The CALL, kept to retry (max_call_retries)
+    int retries;                //  Retries done
 } flight_t;
 
 typedef struct {
@@ -271,23 +282,35 @@ s_self_new (zsock_t *pipe)
 static void s_peer_destroy (peer_t **peer_p);
 
 static void
+s_actor_free (actor_t **actor_p)
+{
+    actor_t *actor = *actor_p;
+    free (actor->class_name);
+    free (actor->name);
+    free (actor->pin);
+    zaf_proto_destroy (&actor->spawn);
+    zlistx_destroy (&actor->held);
+    free (actor);
+    *actor_p = NULL;
+}
+
+static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     //  Flights first (they point into peers and actors)
     zlistx_t *items = zhashx_values (self->flights);
     for (flight_t *flight = (flight_t *) zlistx_first (items); flight;
-         flight = (flight_t *) zlistx_next (items))
+         flight = (flight_t *) zlistx_next (items)) {
+        zaf_proto_destroy (&flight->copy);
         free (flight);
+    }
     zlistx_destroy (&items);
     zhashx_destroy (&self->flights);
     items = zhashx_values (self->actors);
     for (actor_t *actor = (actor_t *) zlistx_first (items); actor;
-         actor = (actor_t *) zlistx_next (items)) {
-        free (actor->class_name);
-        free (actor->name);
-        free (actor);
-    }
+         actor = (actor_t *) zlistx_next (items))
+        s_actor_free (&actor);
     zlistx_destroy (&items);
     zhashx_destroy (&self->actors);
     zhashx_destroy (&self->names);
@@ -583,6 +606,7 @@ s_flight_destroy (self_t *self, flight_t **flight_p)
         flight->actor->pending--;
     if (flight->kind == FLIGHT_SUBMIT && flight->node->tasks)
         flight->node->tasks--;
+    zaf_proto_destroy (&flight->copy);
     free (flight);
     *flight_p = NULL;
 }
@@ -681,15 +705,14 @@ s_actor_end (self_t *self, actor_t *actor, zaf_code_t code, const char *reason)
     if (self->verbose)
         zsys_debug ("zaf_broker: actor ended actor=%s reason=%s", actor->id, reason);
     zhashx_delete (self->actors, actor->id);
-    free (actor->class_name);
-    free (actor->name);
-    free (actor);
+    s_actor_free (&actor);
 }
 
 //  --------------------------------------------------------------------------
 //  Losing a peer: every flight it owes or awaits ends now
 
 static void s_kill_orphan (self_t *self, actor_t *actor);
+static void s_actor_fail (self_t *self, actor_t *actor, zaf_code_t code, const char *reason);
 
 static void
 s_peer_lost (self_t *self, peer_t *peer, const char *reason)
@@ -739,7 +762,7 @@ s_peer_lost (self_t *self, peer_t *peer, const char *reason)
              id = (const char *) zlistx_next (ids)) {
             actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
             if (actor)
-                s_actor_end (self, actor, ZAF_NODE_LOST, "node_lost");
+                s_actor_fail (self, actor, ZAF_NODE_LOST, "node_lost");
         }
         zlistx_destroy (&ids);
     }
@@ -885,7 +908,7 @@ s_place (self_t *self, const char *class_name, const char *node_name, zaf_code_t
         ordered [index++] = peer;
     for (index = 0; index < count; index++) {
         peer_t *peer = ordered [(start + index) % count];
-        if (peer->role != ROLE_NODE)
+        if (peer->role != ROLE_NODE || peer->doomed)
             continue;
         if (node_name) {
             if (strneq (peer->name, node_name))
@@ -912,7 +935,7 @@ s_place_task (self_t *self, const char *function)
     peer_t *best = NULL;
     for (peer_t *peer = (peer_t *) zlistx_first (peers); peer;
          peer = (peer_t *) zlistx_next (peers)) {
-        if (peer->role != ROLE_NODE || !zhashx_lookup (peer->functions, function))
+        if (peer->role != ROLE_NODE || peer->doomed || !zhashx_lookup (peer->functions, function))
             continue;
         if (!best || peer->tasks * best->cpus < best->tasks * peer->cpus)
             best = peer;
@@ -986,6 +1009,157 @@ s_kill_orphan (self_t *self, actor_t *actor)
 }
 
 //  --------------------------------------------------------------------------
+//  Restarts. An actor spawned with max_restarts that fails (its process
+//  crashed, it ended itself with reason "failed", or its node was lost) is
+//  spawned again with the same id, constructor re-run, on an eligible live
+//  node. Calls that were in flight end with ACTOR_DIED (they may have run:
+//  at-most-once), unless max_call_retries lets them be sent again to the
+//  next incarnation (at-least-once). Requests that arrive meanwhile wait.
+
+//  Send the held requests to the actor's new incarnation, in order
+static void
+s_release_held (self_t *self, actor_t *actor)
+{
+    zaf_proto_t *held;
+    while ((held = (zaf_proto_t *) zlistx_detach (actor->held, NULL))) {
+        size_t caller_size, corr_size;
+        const void *caller = zaf_proto_caller (held, &caller_size);
+        const void *corr = zaf_proto_corr (held, &corr_size);
+        flight_t *flight = zaf_proto_id (held) == ZAF_PROTO_CALL
+                         ? s_flight_lookup (self, caller, caller_size, corr, corr_size) : NULL;
+        if (flight)
+            flight->node = actor->node;
+        zaf_proto_set_routing_id (held, actor->node->key.data, actor->node->key.size);
+        if (zaf_proto_send (held, self->router) == -1 && flight)
+            s_flight_fail (self, flight, ZAF_OVERLOADED, "the actor's node cannot take the call");
+        zaf_proto_destroy (&held);
+    }
+}
+
+//  Hold a request (self->msg, caller already set) for the next incarnation
+static void
+s_hold (self_t *self, actor_t *actor, flight_t *flight)
+{
+    if (!actor->held) {
+        actor->held = zlistx_new ();
+        zlistx_set_destructor (actor->held, (zlistx_destructor_fn *) zaf_proto_destroy);
+    }
+    zaf_proto_t *held = zaf_proto_dup (self->msg);
+    if (flight && actor->call_retries)
+        flight->copy = zaf_proto_dup (self->msg);
+    zlistx_add_end (actor->held, held);
+}
+
+//  Try to restart a failed actor. Returns 0 if a new incarnation is on its
+//  way, -1 if the actor must end.
+static int
+s_restart (self_t *self, actor_t *actor, const char *reason)
+{
+    //  A kill in flight wins over a restart
+    for (ring_t *item = actor->flights.next; item != &actor->flights; item = item->next)
+        if (RING_ENTRY (item, flight_t, by_target)->kind == FLIGHT_KILL)
+            return -1;
+    zaf_code_t code = ZAF_OK;
+    peer_t *node = actor->pin ? s_place (self, actor->class_name, actor->pin, &code) : NULL;
+    if (!node)
+        node = s_place (self, actor->class_name, NULL, &code);
+    if (!node) {
+        zsys_warning ("zaf_broker: cannot restart actor=%s class=%s: no live node serves it",
+                      actor->id, actor->class_name);
+        return -1;
+    }
+    if (actor->restarts_left > 0)
+        actor->restarts_left--;
+    zsys_info ("zaf_broker: restarting actor=%s class=%s after %s on node=%s (restart %d)",
+               actor->id, actor->class_name, reason, node->name, actor->restarts + 1);
+    //  Calls in flight: sent again if they may be, else they end now
+    char message [ZAF_ERROR_MESSAGE_MAX];
+    snprintf (message, sizeof (message), "actor %s (%s) failed (%s) while serving the call; "
+              "it is being restarted and the call may have run", actor->id, actor->class_name,
+              reason);
+    //  Retried calls go first, in flight order, then what was held already
+    zlistx_t *held = zlistx_new ();
+    zlistx_set_destructor (held, (zlistx_destructor_fn *) zaf_proto_destroy);
+    ring_t *item = actor->flights.next;
+    while (item != &actor->flights) {
+        flight_t *flight = RING_ENTRY (item, flight_t, by_target);
+        item = item->next;
+        if (flight->kind == FLIGHT_CALL && flight->copy
+        && (actor->call_retries < 0 || flight->retries < actor->call_retries)) {
+            flight->retries++;
+            zlistx_add_end (held, zaf_proto_dup (flight->copy));
+        }
+        else
+            s_flight_fail (self, flight, ZAF_ACTOR_DIED, message);
+    }
+    if (actor->held) {
+        zaf_proto_t *waiting;
+        while ((waiting = (zaf_proto_t *) zlistx_detach (actor->held, NULL)))
+            zlistx_add_end (held, waiting);
+        zlistx_destroy (&actor->held);
+    }
+    actor->held = held;
+    //  What it owned died with the old incarnation
+    while (!s_ring_empty (&actor->children)) {
+        actor_t *child = RING_ENTRY (actor->children.next, actor_t, sibling);
+        s_kill_actor (self, child, "owner_died");
+    }
+    if (actor->node && actor->node->actors)
+        actor->node->actors--;
+    actor->node = node;
+    node->actors++;
+    actor->restarting = true;
+    zaf_proto_t *spawn = zaf_proto_dup (actor->spawn);
+    zaf_proto_set_routing_id (spawn, node->key.data, node->key.size);
+    int rc = zaf_proto_send (spawn, self->router);
+    zaf_proto_destroy (&spawn);
+    if (rc == -1) {
+        zsys_warning ("zaf_broker: cannot send the restart of actor=%s to node=%s",
+                      actor->id, node->name);
+        return -1;
+    }
+    return 0;
+}
+
+//  An actor has failed: restart it if it may be, else it ends
+static void
+s_actor_fail (self_t *self, actor_t *actor, zaf_code_t code, const char *reason)
+{
+    if (actor->ready && actor->spawn) {
+        if (actor->restarts_left != 0) {
+            if (s_restart (self, actor, reason) == 0)
+                return;
+        }
+        else
+            reason = "restart_limit";
+    }
+    s_actor_end (self, actor, code, reason);
+}
+
+//  SPAWNED for a restart we sent: the new incarnation is up, or it failed
+static void
+s_handle_respawned (self_t *self, peer_t *node)
+{
+    actor_t *actor = (actor_t *) zhashx_lookup (self->actors, zaf_proto_actor (self->msg));
+    if (!actor || !actor->restarting || actor->node != node) {
+        self->count.late_replies++;
+        return;
+    }
+    actor->restarting = false;
+    if (zaf_proto_ok (self->msg)) {
+        actor->restarts++;
+        s_release_held (self, actor);
+    }
+    else {
+        cJSON *error = zaf_proto_body_json (self->msg);
+        zsys_warning ("zaf_broker: restart of actor=%s failed: %s", actor->id,
+                      zaf_json_string (error, "message", "constructor failed"));
+        cJSON_Delete (error);
+        s_actor_end (self, actor, ZAF_ACTOR_DIED, "failed");
+    }
+}
+
+//  --------------------------------------------------------------------------
 //  SPAWN
 
 static void
@@ -1012,6 +1186,13 @@ s_handle_spawn (self_t *self, peer_t *caller)
     const char *owner_id = zaf_json_string (options, "owner", NULL);
     bool detached = zaf_json_bool (options, "detached", false);
     bool get_if_exists = zaf_json_bool (options, "get_if_exists", false);
+    int max_restarts = zaf_json_int (options, "max_restarts", 0);
+    int max_call_retries = zaf_json_int (options, "max_call_retries", 0);
+    if (max_restarts < -1 || max_call_retries < -1) {
+        s_refuse (self, ZAF_BAD_ARGS, "max_restarts and max_call_retries must be -1 (no limit) or more");
+        cJSON_Delete (options);
+        return;
+    }
     if (name && !zaf_registry_name_valid (name)) {
         s_refuse (self, ZAF_BAD_ARGS, "actor name must be 1-255 printable ASCII bytes");
         cJSON_Delete (options);
@@ -1076,14 +1257,23 @@ s_handle_spawn (self_t *self, peer_t *caller)
     s_ring_init (&actor->children);
     s_ring_init (&actor->sibling);
     actor->detached = detached;
+    actor->restarts_left = max_restarts;
+    actor->call_retries = max_restarts ? max_call_retries : 0;
+    actor->pin = node_name ? strdup (node_name) : NULL;
     cJSON_Delete (options);
 
     flight_t *flight = s_flight_new (self, caller, FLIGHT_SPAWN, node, actor);
     if (!flight) {
-        free (actor->class_name);
-        free (actor->name);
-        free (actor);
+        s_actor_free (&actor);
         return;
+    }
+    if (max_restarts) {
+        //  Keep the SPAWN (class, options, constructor arguments) to send
+        //  again; its answer comes back to us, not to a caller
+        actor->spawn = zaf_proto_dup (self->msg);
+        zaf_proto_set_caller (actor->spawn, NULL, 0);
+        zaf_proto_set_corr (actor->spawn, "restart", 7);
+        zaf_proto_set_actor (actor->spawn, actor->id);
     }
     zhashx_insert (self->actors, actor->id, actor);
     if (actor->name)
@@ -1115,6 +1305,10 @@ s_handle_spawned (self_t *self, peer_t *node)
     size_t caller_size, corr_size;
     const void *caller = zaf_proto_caller (self->msg, &caller_size);
     const void *corr = zaf_proto_corr (self->msg, &corr_size);
+    if (caller_size == 0) {
+        s_handle_respawned (self, node);    //  A restart we sent
+        return;
+    }
     flight_t *flight = s_flight_lookup (self, caller, caller_size, corr, corr_size);
     if (!flight || flight->kind != FLIGHT_SPAWN || flight->node != node
     ||  strneq (flight->actor->id, zaf_proto_actor (self->msg))) {
@@ -1211,6 +1405,21 @@ s_handle_call (self_t *self, peer_t *caller)
         flight = s_flight_new (self, caller, FLIGHT_CALL, actor->node, actor);
         if (!flight)
             return;
+    }
+    if (actor->restarting || actor->call_retries) {
+        zaf_proto_set_caller (self->msg, caller->key.data, caller->key.size);
+        if (actor->restarting) {
+            //  Its next incarnation is on the way: the request waits for it
+            if (!flight && actor->held && zlistx_size (actor->held) >= self->max_pending) {
+                s_send_error (self, caller->key.data, caller->key.size, ZAF_OVERLOADED,
+                              "actor is restarting and has too many requests waiting");
+                return;
+            }
+            s_hold (self, actor, flight);
+            return;
+        }
+        if (flight)
+            flight->copy = zaf_proto_dup (self->msg);
     }
     s_forward_to_node (self, caller, actor->node, flight);
 }
@@ -1309,7 +1518,10 @@ s_handle_exit (self_t *self, peer_t *node)
     char reason [64];
     snprintf (reason, sizeof (reason), "%s", zaf_json_string (body, "reason", "normal"));
     cJSON_Delete (body);
-    s_actor_end (self, actor, ZAF_ACTOR_DIED, reason);
+    if (streq (reason, "failed"))
+        s_actor_fail (self, actor, ZAF_ACTOR_DIED, reason);
+    else
+        s_actor_end (self, actor, ZAF_ACTOR_DIED, reason);
 }
 
 //  --------------------------------------------------------------------------
@@ -1416,8 +1628,14 @@ s_status (self_t *self, const cJSON *request)
             cJSON_AddStringToObject (item, "node", actor->node->name);
             if (actor->name)
                 cJSON_AddStringToObject (item, "name", actor->name);
-            cJSON_AddBoolToObject (item, "ready", actor->ready);
+            cJSON_AddBoolToObject (item, "ready", actor->ready && !actor->restarting);
             cJSON_AddNumberToObject (item, "pending", (double) actor->pending);
+            if (actor->spawn)
+                cJSON_AddNumberToObject (item, "restarts", actor->restarts);
+            if (actor->restarting)
+                cJSON_AddBoolToObject (item, "restarting", true);
+            if (actor->detached)
+                cJSON_AddBoolToObject (item, "detached", true);
             cJSON_AddItemToArray (actors, item);
         }
         zlistx_destroy (&items);

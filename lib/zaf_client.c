@@ -834,6 +834,10 @@ zaf_spawn (zaf_t *self, const char *cls, cJSON *args, const zaf_spawn_opts_t *op
         cJSON_AddBoolToObject (options, "detached", true);
     if (opts && opts->get_if_exists)
         cJSON_AddBoolToObject (options, "get_if_exists", true);
+    if (opts && opts->max_restarts)
+        cJSON_AddNumberToObject (options, "max_restarts", opts->max_restarts);
+    if (opts && opts->max_call_retries)
+        cJSON_AddNumberToObject (options, "max_call_retries", opts->max_call_retries);
     //  An actor's children are its own: they die with it
     if (self->self_actor)
         cJSON_AddStringToObject (options, "owner", self->self_actor->id);

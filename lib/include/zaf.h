@@ -174,6 +174,10 @@ typedef struct {
     bool detached;          //  Outlive the spawner, until killed (needs a name)
     bool get_if_exists;     //  With name: if a live actor of this class holds
                             //  it, return that actor instead of NAME_TAKEN
+    int max_restarts;       //  Re-create it after a failure (crash, node
+                            //  lost) this many times; -1: always; 0: never
+    int max_call_retries;   //  Send calls caught by a failure again to the
+                            //  next incarnation (at-least-once); -1: always
 } zaf_spawn_opts_t;
 
 //  Create an actor of class `cls` somewhere in the cluster, passing `args`

@@ -1,0 +1,263 @@
+/*  =========================================================================
+    test_restarts - max_restarts and max_call_retries under real faults
+
+    A broker and two zaf-node processes; nodes are killed with SIGKILL or
+    frozen with SIGSTOP by the test. Actors spawned with max_restarts come
+    back, with the same id, on the surviving node; calls caught by the
+    failure end with ACTOR_DIED (at-most-once) unless max_call_retries
+    sends them again (at-least-once).
+    =========================================================================
+*/
+
+#include "testutil.h"
+#include <criterion/criterion.h>
+#include <signal.h>
+
+#define HEARTBEAT_MS 250
+
+static void
+s_setup (void)
+{
+    zsys_set_logstream (stderr);
+}
+
+TestSuite (restarts, .init = s_setup, .fini = zt_cleanup, .timeout = 120);
+
+typedef struct {
+    zt_proc_t *broker;
+    zt_proc_t *nodes [2];
+    char *endpoint;
+    zaf_t *z;
+} cluster_t;
+
+static void
+s_cluster_start (cluster_t *cluster)
+{
+    memset (cluster, 0, sizeof (*cluster));
+    cluster->broker = zt_broker_start (HEARTBEAT_MS, &cluster->endpoint);
+    cr_assert_not_null (cluster->broker);
+    cluster->nodes [0] = zt_node_start (cluster->endpoint, "n1", NULL);
+    cluster->nodes [1] = zt_node_start (cluster->endpoint, "n2", NULL);
+    cluster->z = zaf_init (cluster->endpoint);
+    cr_assert_not_null (cluster->z);
+    cr_assert (zt_wait_nodes (cluster->z, 2, 10000), "nodes did not register");
+}
+
+static void
+s_cluster_stop (cluster_t *cluster)
+{
+    zaf_shutdown (&cluster->z);
+    for (int index = 0; index < 2; index++)
+        if (cluster->nodes [index]) {
+            kill (zt_proc_pid (cluster->nodes [index]), SIGCONT);
+            zt_proc_stop (&cluster->nodes [index], SIGTERM, 10000);
+        }
+    if (cluster->broker)
+        zt_proc_stop (&cluster->broker, SIGTERM, 10000);
+    free (cluster->endpoint);
+}
+
+static zaf_actor_t *
+s_spawn (zaf_t *z, const char *node, int max_restarts, int max_call_retries)
+{
+    zaf_spawn_opts_t opts = {
+        .node = node, .max_restarts = max_restarts, .max_call_retries = max_call_retries
+    };
+    zaf_error_t err;
+    zaf_actor_t *actor = zaf_spawn (z, "Counter", NULL, &opts, &err);
+    cr_assert_not_null (actor, "spawn failed: %s", err.message);
+    return actor;
+}
+
+static cJSON *
+s_call (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args, zaf_error_t *err)
+{
+    zaf_future_t *future = zaf_call (z, actor, method, args);
+    cJSON *result = zaf_get (z, &future, 10000, err);
+    zaf_future_destroy (&future);
+    return result;
+}
+
+static int
+s_get (zaf_t *z, zaf_actor_t *actor)
+{
+    zaf_error_t err;
+    cJSON *value = s_call (z, actor, "get", NULL, &err);
+    cr_assert_not_null (value, "get failed: %s %s", zaf_code_name (err.code), err.message);
+    int result = value->valueint;
+    cJSON_Delete (value);
+    return result;
+}
+
+Test (restarts, a_lost_node_s_actors_come_back_on_the_other_node)
+{
+    cluster_t cluster;
+    s_cluster_start (&cluster);
+    zaf_t *z = cluster.z;
+    zaf_actor_t *phoenix = s_spawn (z, "n1", 1, 0);
+    zaf_actor_t *mortal = s_spawn (z, "n1", 0, 0);
+    zaf_actor_t *bystander = s_spawn (z, "n2", 0, 0);
+    zaf_error_t err;
+    cJSON *value = s_call (z, phoenix, "add", zaf_json ("[5]"), &err);
+    cr_assert_not_null (value);
+    cJSON_Delete (value);
+    zaf_future_t *watch = zaf_monitor (z, phoenix);
+
+    //  1,000 calls in flight to the n1 actors, then n1 dies
+    enum { CALLS = 1000 };
+    zaf_future_t *futures [CALLS];
+    for (int index = 0; index < CALLS; index++)
+        futures [index] = zaf_call (z, index % 2 ? phoenix : mortal, "sleep", zaf_json ("[1]"));
+    zclock_sleep (20);
+    int64_t killed_at = zclock_mono ();
+    kill (zt_proc_pid (cluster.nodes [0]), SIGKILL);
+    size_t ok = 0, died = 0;
+    for (int index = 0; index < CALLS; index++) {
+        cJSON *result = zaf_get (z, &futures [index], 3 * HEARTBEAT_MS + 1000, &err);
+        if (result) {
+            ok++;
+            cJSON_Delete (result);
+        }
+        else {
+            cr_assert (err.code == ZAF_ACTOR_DIED || err.code == ZAF_NODE_LOST,
+                       "call %d ended with %s %s", index, zaf_code_name (err.code), err.message);
+            died++;
+        }
+        zaf_future_destroy (&futures [index]);
+    }
+    cr_expect_eq (ok + died, CALLS, "every call ended");
+    cr_expect_gt (died, 0, "the kill caught calls in flight");
+    cr_expect_lt (zclock_mono () - killed_at, 3 * HEARTBEAT_MS + 2000);
+    zt_proc_stop (&cluster.nodes [0], 0, 5000);
+
+    //  The restartable actor answers again, from n2, constructor re-run
+    int64_t deadline = zclock_mono () + 5000;
+    cJSON *back = NULL;
+    while (!back && zclock_mono () < deadline) {
+        back = s_call (z, phoenix, "get", NULL, &err);
+        if (!back)
+            zclock_sleep (50);
+    }
+    cr_assert_not_null (back, "the actor did not come back: %s", err.message);
+    cr_expect_eq (back->valueint, 0, "a new incarnation starts from its constructor");
+    cJSON_Delete (back);
+    char *where = zt_actor_node (z, zaf_actor_id (phoenix));
+    cr_expect_str_eq (where ? where : "", "n2");
+    free (where);
+    cr_expect_not (zaf_future_ready (watch), "a restart is not an end");
+    //  The other one is gone; the bystander never noticed
+    value = s_call (z, mortal, "get", NULL, &err);
+    cr_expect_null (value);
+    cr_expect_eq (err.code, ZAF_ACTOR_DIED);
+    cr_expect_eq (s_get (z, bystander), 0);
+    for (int index = 0; index < 100; index++) {
+        value = s_call (z, bystander, "add", zaf_json ("[1]"), &err);
+        cr_assert_not_null (value, "%s", err.message);
+        cJSON_Delete (value);
+    }
+
+    //  Its one restart is used: losing n2 too ends it for good
+    kill (zt_proc_pid (cluster.nodes [1]), SIGKILL);
+    cJSON *reason = zaf_get (z, &watch, 5000, &err);
+    cr_assert_not_null (reason, "%s", err.message);
+    cr_expect_str_eq (zaf_json_string (reason, "reason", ""), "restart_limit");
+    cJSON_Delete (reason);
+    zt_proc_stop (&cluster.nodes [1], 0, 5000);
+
+    zaf_actor_destroy (&phoenix);
+    zaf_actor_destroy (&mortal);
+    zaf_actor_destroy (&bystander);
+    s_cluster_stop (&cluster);
+}
+
+Test (restarts, call_retries_deliver_calls_caught_by_the_failure)
+{
+    cluster_t cluster;
+    s_cluster_start (&cluster);
+    zaf_t *z = cluster.z;
+    zaf_actor_t *actor = s_spawn (z, "n1", -1, -1);
+    zaf_actor_t *strict = s_spawn (z, "n1", -1, 0);
+    cr_assert_eq (s_get (z, actor), 0);
+
+    //  Freeze n1 so the calls are in flight, then kill it
+    kill (zt_proc_pid (cluster.nodes [0]), SIGSTOP);
+    enum { CALLS = 50 };
+    zaf_future_t *futures [CALLS], *strict_futures [CALLS];
+    for (int index = 0; index < CALLS; index++) {
+        futures [index] = zaf_call (z, actor, "add", zaf_json ("[1]"));
+        strict_futures [index] = zaf_call (z, strict, "add", zaf_json ("[1]"));
+    }
+    zclock_sleep (100);
+    kill (zt_proc_pid (cluster.nodes [0]), SIGKILL);
+    zt_proc_stop (&cluster.nodes [0], 0, 5000);
+
+    //  With retries: every call runs once on the next incarnation, in order
+    zaf_error_t err;
+    for (int index = 0; index < CALLS; index++) {
+        cJSON *result = zaf_get (z, &futures [index], 10000, &err);
+        cr_assert_not_null (result, "retried call %d: %s %s", index, zaf_code_name (err.code),
+                            err.message);
+        cr_expect_eq (result->valueint, index + 1, "calls keep their order");
+        cJSON_Delete (result);
+    }
+    cr_expect_eq (s_get (z, actor), CALLS);
+    //  Without: each ends with ACTOR_DIED, saying the call may have run
+    for (int index = 0; index < CALLS; index++) {
+        cJSON *result = zaf_get (z, &strict_futures [index], 10000, &err);
+        cr_expect_null (result);
+        cr_expect_eq (err.code, ZAF_ACTOR_DIED, "%s", err.message);
+        cJSON_Delete (result);
+        zaf_future_destroy (&strict_futures [index]);
+    }
+    cr_expect (strstr (err.message, "may have run"), "%s", err.message);
+    //  ... and the actor itself is back
+    cr_expect_eq (s_get (z, strict), 0);
+
+    zaf_actor_destroy (&actor);
+    zaf_actor_destroy (&strict);
+    s_cluster_stop (&cluster);
+}
+
+Test (restarts, a_kill_is_final_and_a_name_follows_the_restart)
+{
+    cluster_t cluster;
+    s_cluster_start (&cluster);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_actor_t *killed = s_spawn (z, NULL, -1, 0);
+    zaf_future_t *watch = zaf_monitor (z, killed);
+    cr_assert_eq (zaf_kill (z, killed, &err), 0);
+    cJSON *reason = zaf_get (z, &watch, 5000, &err);
+    cr_assert_not_null (reason);
+    cr_expect_str_eq (zaf_json_string (reason, "reason", ""), "killed");
+    cJSON_Delete (reason);
+    zaf_actor_destroy (&killed);
+
+    zaf_spawn_opts_t opts = { .node = "n2", .name = "phoenix", .max_restarts = 2 };
+    zaf_actor_t *named = zaf_spawn (z, "Counter", NULL, &opts, &err);
+    cr_assert_not_null (named, "%s", err.message);
+    kill (zt_proc_pid (cluster.nodes [1]), SIGKILL);
+    zt_proc_stop (&cluster.nodes [1], 0, 5000);
+    //  Calls made while it is being restarted wait for it
+    cJSON *value = NULL;
+    int64_t deadline = zclock_mono () + 5000;
+    while (!value && zclock_mono () < deadline) {
+        value = s_call (z, named, "add", zaf_json ("[2]"), &err);
+        if (!value)
+            zclock_sleep (20);
+    }
+    cr_assert_not_null (value, "%s", err.message);
+    cJSON_Delete (value);
+    zaf_actor_t *found = zaf_lookup (z, "phoenix", &err);
+    cr_assert_not_null (found, "the name survives the restart: %s", err.message);
+    cr_expect_str_eq (zaf_actor_id (found), zaf_actor_id (named));
+    zaf_actor_destroy (&found);
+    cr_expect_eq (s_get (z, named), 2);
+
+    //  Bad restart options are refused
+    zaf_spawn_opts_t bad = { .max_restarts = -2 };
+    cr_expect_null (zaf_spawn (z, "Counter", NULL, &bad, &err));
+    cr_expect_eq (err.code, ZAF_BAD_ARGS);
+    zaf_actor_destroy (&named);
+    s_cluster_stop (&cluster);
+}
