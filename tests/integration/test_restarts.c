@@ -261,3 +261,132 @@ Test (restarts, a_kill_is_final_and_a_name_follows_the_restart)
     zaf_actor_destroy (&named);
     s_cluster_stop (&cluster);
 }
+
+//  The peer id the broker has for a node, from STATUS (caller frees)
+static char *
+s_node_peer (zaf_t *z, const char *name)
+{
+    zaf_error_t err;
+    cJSON *status = zaf_client_status (z, NULL, 2000, &err);
+    char *peer = NULL;
+    const cJSON *node;
+    cJSON_ArrayForEach (node, cJSON_GetObjectItem (status, "nodes"))
+        if (streq (zaf_json_string (node, "name", ""), name))
+            peer = strdup (zaf_json_string (node, "peer", ""));
+    cJSON_Delete (status);
+    return peer;
+}
+
+Test (restarts, a_frozen_node_is_lost_and_comes_back_as_a_new_incarnation)
+{
+    cluster_t cluster;
+    s_cluster_start (&cluster);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_actor_t *frozen = s_spawn (z, "n1", 0, 0);
+    zaf_actor_t *phoenix = s_spawn (z, "n1", -1, 0);
+    zaf_actor_t *other = s_spawn (z, "n2", 0, 0);
+    char *before = s_node_peer (z, "n1");
+    cr_assert_not_null (before);
+
+    //  Calls in flight, some of them mid-method when the node freezes
+    enum { CALLS = 200 };
+    zaf_future_t *futures [CALLS];
+    for (int index = 0; index < CALLS; index++)
+        futures [index] = zaf_call (z, index % 2 ? frozen : phoenix, "sleep", zaf_json ("[5]"));
+    zclock_sleep (30);
+    kill (zt_proc_pid (cluster.nodes [0]), SIGSTOP);
+    int64_t stopped_at = zclock_mono ();
+    size_t ended = 0;
+    for (int index = 0; index < CALLS; index++) {
+        cJSON *result = zaf_get (z, &futures [index], 3 * HEARTBEAT_MS + 2000, &err);
+        if (!result)
+            cr_assert (err.code == ZAF_ACTOR_DIED || err.code == ZAF_NODE_LOST,
+                       "call %d: %s %s", index, zaf_code_name (err.code), err.message);
+        cJSON_Delete (result);
+        cr_assert_null (futures [index], "call %d did not end", index);
+        ended++;
+    }
+    cr_expect_eq (ended, CALLS);
+    //  Frozen for 5 heartbeats in all, then thawed
+    int64_t frozen_for = zclock_mono () - stopped_at;
+    if (frozen_for < 5 * HEARTBEAT_MS)
+        zclock_sleep ((int) (5 * HEARTBEAT_MS - frozen_for));
+    kill (zt_proc_pid (cluster.nodes [0]), SIGCONT);
+
+    //  It registers again under its name, as a new peer
+    char *after = NULL;
+    int64_t deadline = zclock_mono () + 10000;
+    while (zclock_mono () < deadline) {
+        free (after);
+        after = s_node_peer (z, "n1");
+        if (after && strneq (after, before))
+            break;
+        zclock_sleep (50);
+    }
+    cr_assert_not_null (after, "n1 did not come back");
+    cr_expect_str_neq (after, before, "a new incarnation has a new peer id");
+    //  Its old actors stay dead; the restartable one lives (on n2, or on
+    //  n1 again); new spawns on n1 work; nothing answered twice
+    cJSON *value = s_call (z, frozen, "get", NULL, &err);
+    cr_expect_null (value);
+    cr_expect_eq (err.code, ZAF_ACTOR_DIED);
+    cr_expect_eq (s_get (z, phoenix), 0);
+    zaf_actor_t *fresh = s_spawn (z, "n1", 0, 0);
+    cr_expect_eq (s_get (z, fresh), 0);
+    cr_expect_eq (s_get (z, other), 0);
+    zaf_actor_destroy (&fresh);
+    free (before);
+    free (after);
+    zaf_actor_destroy (&frozen);
+    zaf_actor_destroy (&phoenix);
+    zaf_actor_destroy (&other);
+    s_cluster_stop (&cluster);
+}
+
+Test (restarts, a_flooded_actor_answers_overloaded_at_its_bound)
+{
+    //  A broker with a small per-actor bound
+    char *endpoint = NULL;
+    const char *argv [] = {
+        zt_path ("bin", "zaf-broker"), "--bind", "tcp://127.0.0.1:0", "--max-pending", "100", NULL
+    };
+    zt_proc_t *broker = zt_proc_start (argv, true);
+    cr_assert_not_null (broker);
+    char *line = zt_proc_read_line (broker, 10000);
+    cr_assert (line && strncmp (line, "listening ", 10) == 0, "%s", line ? line : "no line");
+    endpoint = strdup (line + 10);
+    free (line);
+    zt_proc_t *node = zt_node_start (endpoint, "n1", NULL);
+    zaf_t *z = zaf_init (endpoint);
+    cr_assert_not_null (z);
+    cr_assert (zt_wait_nodes (z, 1, 10000));
+    zaf_actor_t *actor = s_spawn (z, NULL, 0, 0);
+
+    enum { CALLS = 1000 };
+    zaf_future_t *futures [CALLS];
+    for (int index = 0; index < CALLS; index++)
+        futures [index] = zaf_call (z, actor, "sleep", zaf_json ("[2]"));
+    size_t ok = 0, overloaded = 0;
+    zaf_error_t err;
+    for (int index = 0; index < CALLS; index++) {
+        cJSON *result = zaf_get (z, &futures [index], 30000, &err);
+        if (result)
+            ok++;
+        else {
+            cr_assert_eq (err.code, ZAF_OVERLOADED, "call %d: %s", index, err.message);
+            overloaded++;
+        }
+        cJSON_Delete (result);
+    }
+    cr_expect_eq (ok + overloaded, CALLS, "every call ended");
+    cr_expect_geq (ok, 100, "the first 100 fit under the bound");
+    cr_expect_gt (overloaded, 0, "the flood past the bound was refused");
+    //  It still serves afterwards
+    cr_expect_eq (s_get (z, actor), 0);
+    zaf_actor_destroy (&actor);
+    zaf_shutdown (&z);
+    zt_proc_stop (&node, SIGTERM, 10000);
+    zt_proc_stop (&broker, SIGTERM, 10000);
+    free (endpoint);
+}
