@@ -5,11 +5,13 @@
 
 #include "test_actors.h"
 #include <czmq.h>
+#include <unistd.h>
 
 typedef struct {
     double value;
     cJSON *records;
     zlist_t *children;          //  Owned handles
+    cJSON *last_seq;            //  ordered: last sequence number per tag
 } counter_t;
 
 static void *
@@ -31,6 +33,7 @@ s_counter_destroy (void *state)
         zaf_actor_destroy (&child);
     zlist_destroy (&self->children);
     cJSON_Delete (self->records);
+    cJSON_Delete (self->last_seq);
     free (self);
 }
 
@@ -93,6 +96,33 @@ s_recorded (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     return cJSON_Duplicate (((counter_t *) state)->records, true);
 }
 
+//  ordered (tag, seq): seq must be above the last one seen for tag in this
+//  incarnation, else the call fails with BAD_ARGS "out of order"
+static cJSON *
+s_ordered (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    counter_t *self = (counter_t *) state;
+    const char *tag = zaf_arg_string (args, 0, NULL);
+    double seq = zaf_arg_number (args, 1, -1);
+    if (!tag || seq < 0) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "ordered takes a tag and a sequence number");
+        return NULL;
+    }
+    if (!self->last_seq)
+        self->last_seq = cJSON_CreateObject ();
+    cJSON *last = cJSON_GetObjectItemCaseSensitive (self->last_seq, tag);
+    if (last && seq <= last->valuedouble) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "out of order: %s %.0f after %.0f", tag, seq,
+                       last->valuedouble);
+        return NULL;
+    }
+    if (last)
+        cJSON_SetNumberValue (last, seq);
+    else
+        cJSON_AddNumberToObject (self->last_seq, tag, seq);
+    return cJSON_CreateNumber (seq);
+}
+
 static cJSON *
 s_whoami (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
@@ -149,6 +179,30 @@ s_submit_method (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     return zaf_get (z, &future, 10000, err);
 }
 
+//  Crash tests, for nodes that isolate actors (zaf-node --isolate) only:
+//  anywhere else they take the whole process down
+static cJSON *
+s_crash (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    //  Through a volatile pointer, so the compiler cannot drop the load
+    int *volatile nowhere = NULL;
+    int value = *nowhere;
+    return cJSON_CreateNumber (value);
+}
+
+static cJSON *
+s_abort (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    abort ();
+    return NULL;
+}
+
+static cJSON *
+s_pid (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    return cJSON_CreateNumber (getpid ());
+}
+
 static const zaf_method_t s_counter_methods [] = {
     { "add", s_add },
     { "get", s_get },
@@ -158,10 +212,14 @@ static const zaf_method_t s_counter_methods [] = {
     { "echo", s_echo },
     { "record", s_record },
     { "recorded", s_recorded },
+    { "ordered", s_ordered },
     { "whoami", s_whoami },
     { "call", s_call },
     { "spawn", s_spawn },
     { "submit", s_submit_method },
+    { "crash", s_crash },
+    { "abort", s_abort },
+    { "pid", s_pid },
     { NULL, NULL }
 };
 

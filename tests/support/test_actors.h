@@ -10,11 +10,16 @@
         echo (x)                 -> x
         record (x)               appends x to a list, -> list length
         recorded ()              -> the list
+        ordered (tag, seq)       -> seq; BAD_ARGS if seq is not above the
+                                 last seq seen for tag (this incarnation)
         whoami ()                -> its own handle
         call (handle, method, args [, timeout_ms])
                                  calls another actor and waits, -> its result
         spawn (class, args)      spawns a child it owns, -> the child's handle
         submit (function, args)  runs a task and waits, -> its result
+        pid ()                   -> the process id it runs in
+        crash ()                 dereferences NULL (SIGSEGV)    } only on a node
+        abort ()                 calls abort () (SIGABRT)       } that isolates
     Refuser: its constructor always fails with BAD_ARGS.
     Functions:
         add (a, b)               -> a + b
