@@ -20,7 +20,8 @@ s_usage (FILE *stream)
         "Train a toy parameter server with remote gradient workers.\n"
         "\n"
         "  --address ENDPOINT   join the cluster whose broker is there\n"
-        "                       (default: start an embedded cluster)\n"
+        "                       (default: $ZAF_ADDRESS if set, else start an\n"
+        "                       embedded cluster)\n"
         "  --workers N          worker tasks (default 3)\n"
         "  --updates N          gradients each worker pushes (default 20)\n"
         "  --interval-ms N      pause before each gradient (default 500)\n"
@@ -101,6 +102,10 @@ main (int argc, char **argv)
             return 2;
         }
     }
+    if (!address)
+        address = getenv ("ZAF_ADDRESS");     //  As ray.init () reads RAY_ADDRESS
+    if (address && !*address)
+        address = NULL;
     zsys_set_logstream (stderr);
     zsys_set_logident ("param_server");
     if (!address && param_server_register ()) {
