@@ -360,6 +360,14 @@ s_connect_socket (zaf_t *self, int timeout_ms, zaf_error_t *err)
     cJSON_AddStringToObject (hello, "host", host);
     cJSON_AddNumberToObject (hello, "pid", getpid ());
     cJSON_AddNumberToObject (hello, "version", 1);
+    if (*self->session) {
+        //  Dialing again: if the broker restarted, claim what we own
+        cJSON_AddStringToObject (hello, "session", self->session);
+        cJSON *owns = cJSON_AddArrayToObject (hello, "owns");
+        for (zaf_actor_t *actor = (zaf_actor_t *) zlistx_first (self->owned); actor;
+             actor = (zaf_actor_t *) zlistx_next (self->owned))
+            cJSON_AddItemToArray (owns, cJSON_CreateString (actor->id));
+    }
     zaf_proto_t *msg = zaf_proto_new ();
     zaf_proto_set_id (msg, ZAF_PROTO_HELLO);
     zaf_proto_set_name (msg, self->role);
@@ -553,9 +561,12 @@ zaf_client_dispatch (zaf_t *self, zaf_proto_t **msg_p)
 //  Keeps heartbeats going and notices a lost broker. Returns -1 if the
 //  inbox asked to abort, else 0.
 
+//  Read and dispatch everything that waits on the socket. Returns how many
+//  messages it took, or -1 if the inbox asked to abort.
 static int
 s_drain (zaf_t *self)
 {
+    int taken = 0;
     while (self->socket) {
         int rc = zaf_proto_recv_nowait (self->msg, self->socket);
         if (rc == -1)
@@ -565,6 +576,7 @@ s_drain (zaf_t *self)
                                 zaf_proto_fault (self->msg));
             continue;
         }
+        taken++;
         if (zaf_client_dispatch (self, &self->msg) == -1) {
             if (!self->msg)
                 self->msg = zaf_proto_new ();
@@ -573,7 +585,7 @@ s_drain (zaf_t *self)
         if (!self->msg)
             self->msg = zaf_proto_new ();   //  The inbox kept it
     }
-    return 0;
+    return taken;
 }
 
 static void
@@ -588,14 +600,18 @@ s_check_monitor (zaf_t *self)
     }
 }
 
+//  Take in what has arrived; if nothing had, wait up to timeout_ms for
+//  something. Callers loop on their own condition, so what was taken in
+//  (an answer they wait for, maybe) is looked at before any wait.
 static int
 s_pump (zaf_t *self, int timeout_ms)
 {
-    if (s_drain (self) == -1)
+    int taken = s_drain (self);
+    if (taken == -1)
         return -1;
     if (self->direct && !self->connected)
         return 0;               //  Nothing to wait on
-    if (timeout_ms > 0 && self->socket) {
+    if (taken == 0 && timeout_ms > 0 && self->socket) {
         zmq_pollitem_t items [2] = {
             { zsock_resolve (self->socket), 0, ZMQ_POLLIN, 0 },
             { self->monitor ? zsock_resolve (self->monitor) : NULL, 0, ZMQ_POLLIN, 0 }
