@@ -159,6 +159,10 @@ typedef struct _actor_t {
     zaf_proto_t *spawn;         //  The SPAWN to send again (restartable only)
     bool restarting;            //  That SPAWN is out; requests are held
     zlistx_t *held;             //  Requests for the next incarnation, in order
+    int64_t claim_by;           //  Adopted, owner unknown: ends unless a
+                                //  driver claims it by then (0: not waiting)
+    zlistx_t *watchers;         //  Actors told by a TELL when it ends
+                                //  ("<watcher id> <method>" strings)
 } actor_t;
 
 typedef struct {
@@ -200,6 +204,7 @@ typedef struct {
     char *endpoints;            //  What we bound, for STATUS
     zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
     size_t backlogged;          //  Peers with answers in their backlog
+    size_t unclaimed;           //  Adopted actors waiting for their owner
     size_t doomed;              //  Peers found gone, to be ended
     //  Counters
     struct {
@@ -290,6 +295,7 @@ s_actor_free (actor_t **actor_p)
     free (actor->pin);
     zaf_proto_destroy (&actor->spawn);
     zlistx_destroy (&actor->held);
+    zlistx_destroy (&actor->watchers);
     free (actor);
     *actor_p = NULL;
 }
@@ -673,6 +679,46 @@ s_monitor_fire (self_t *self, flight_t *flight, const char *id, const char *reas
 }
 
 static void s_kill_actor (self_t *self, actor_t *actor, const char *reason);
+static void s_hold (self_t *self, actor_t *actor, flight_t *flight);
+
+//  Tell a watching actor that an actor ended: a TELL of its chosen method
+//  with [{"actor": id, "reason": reason}]. A watcher that has ended since
+//  is skipped.
+static void
+s_notify_watcher (self_t *self, const char *entry, const char *id, const char *reason)
+{
+    char watcher_id [ZAF_PROTO_ACTOR_MAX + 1];
+    const char *space = strchr (entry, ' ');
+    if (!space || (size_t) (space - entry) > ZAF_PROTO_ACTOR_MAX)
+        return;
+    memcpy (watcher_id, entry, (size_t) (space - entry));
+    watcher_id [space - entry] = 0;
+    actor_t *watcher = (actor_t *) zhashx_lookup (self->actors, watcher_id);
+    if (!watcher || !watcher->node || watcher->node->doomed)
+        return;
+    zaf_proto_reset (self->out);
+    zaf_proto_set_id (self->out, ZAF_PROTO_TELL);
+    zaf_proto_set_actor (self->out, watcher->id);
+    zaf_proto_set_name (self->out, space + 1);
+    cJSON *args = cJSON_CreateArray ();
+    cJSON *notice = cJSON_CreateObject ();
+    cJSON_AddStringToObject (notice, "actor", id);
+    cJSON_AddStringToObject (notice, "reason", reason);
+    cJSON_AddItemToArray (args, notice);
+    zaf_proto_set_body_json (self->out, args);
+    cJSON_Delete (args);
+    if (watcher->restarting) {
+        //  It is coming back: the notice waits with its other requests
+        zaf_proto_t *saved = self->msg;
+        self->msg = self->out;
+        s_hold (self, watcher, NULL);
+        self->msg = saved;
+        return;
+    }
+    zaf_proto_set_routing_id (self->out, watcher->node->key.data, watcher->node->key.size);
+    if (zaf_proto_send (self->out, self->router))
+        self->count.unroutable++;
+}
 
 //  An actor has ended: fail what waits on it, tell its monitors, end what
 //  it owns, remember it, forget it
@@ -683,6 +729,8 @@ s_actor_end (self_t *self, actor_t *actor, zaf_code_t code, const char *reason)
     snprintf (message, sizeof (message), "actor %s (%s) ended: %s",
               actor->id, actor->class_name, reason);
     s_ring_remove (&actor->sibling);
+    if (actor->claim_by > 0)
+        self->unclaimed--;
     while (!s_ring_empty (&actor->flights)) {
         flight_t *flight = RING_ENTRY (actor->flights.next, flight_t, by_target);
         s_flight_fail (self, flight, code, message);
@@ -691,6 +739,10 @@ s_actor_end (self_t *self, actor_t *actor, zaf_code_t code, const char *reason)
         flight_t *flight = RING_ENTRY (actor->monitors.next, flight_t, by_target);
         s_monitor_fire (self, flight, actor->id, reason);
     }
+    if (actor->watchers)
+        for (const char *entry = (const char *) zlistx_first (actor->watchers); entry;
+             entry = (const char *) zlistx_next (actor->watchers))
+            s_notify_watcher (self, entry, actor->id, reason);
     //  What it owns shares its fate (each child ends its own children)
     while (!s_ring_empty (&actor->children)) {
         actor_t *child = RING_ENTRY (actor->children.next, actor_t, sibling);
@@ -793,6 +845,135 @@ s_control_json (self_t *self, const char *data, size_t size, const char *what)
 }
 
 //  --------------------------------------------------------------------------
+//  Adoption: a node that was serving a broker of another session (this
+//  broker's predecessor) lists the actors it still runs; we take them on
+//  with their ids and names. Their owners come back as they reconnect:
+//  parents are among the adopted actors, drivers claim theirs in HELLO.
+
+static actor_t *
+s_adopt_one (self_t *self, peer_t *node, const cJSON *entry)
+{
+    const char *id = zaf_json_string (entry, "id", NULL);
+    const char *class_name = zaf_json_string (entry, "class", NULL);
+    const char *name = zaf_json_string (entry, "name", NULL);
+    if (!id || !*id || strlen (id) > ZAF_PROTO_ACTOR_MAX || !zaf_registry_name_valid (id)
+    ||  !class_name || !zhashx_lookup (node->classes, class_name)
+    ||  zhashx_lookup (self->actors, id) || zhashx_lookup (self->tombstones, id)) {
+        s_warn (self, node, "node %s announced an actor we cannot adopt: %s",
+                node->name, id ? id : "(no id)");
+        return NULL;
+    }
+    actor_t *actor = (actor_t *) zmalloc (sizeof (actor_t));
+    assert (actor);
+    snprintf (actor->id, sizeof (actor->id), "%s", id);
+    actor->class_name = strdup (class_name);
+    actor->node = node;
+    actor->ready = true;
+    actor->detached = zaf_json_bool (entry, "detached", false);
+    s_ring_init (&actor->flights);
+    s_ring_init (&actor->monitors);
+    s_ring_init (&actor->children);
+    s_ring_init (&actor->sibling);
+    if (name && zaf_registry_name_valid (name)) {
+        if (zhashx_lookup (self->names, name))
+            zsys_warning ("zaf_broker: adopted actor=%s lost its name %s: taken meanwhile",
+                          id, name);
+        else {
+            actor->name = strdup (name);
+            zhashx_insert (self->names, actor->name, actor);
+        }
+    }
+    zhashx_insert (self->actors, actor->id, actor);
+    node->actors++;
+    return actor;
+}
+
+static size_t
+s_adopt (self_t *self, peer_t *node, const cJSON *entries)
+{
+    if (!cJSON_IsArray (entries))
+        return 0;
+    size_t adopted = 0;
+    const cJSON *entry;
+    cJSON_ArrayForEach (entry, entries)
+        if (s_adopt_one (self, node, entry))
+            adopted++;
+    //  Second pass: owners. A parent that did not come back takes its
+    //  children with it; the rest wait for their driver.
+    int64_t claim_by = zclock_mono () + (int64_t) self->heartbeat_ms * ZAF_BROKER_CLAIM_BEATS;
+    cJSON_ArrayForEach (entry, entries) {
+        actor_t *actor = (actor_t *) zhashx_lookup (self->actors, zaf_json_string (entry, "id", ""));
+        if (!actor || actor->node != node || actor->detached || actor->parent || actor->claim_by)
+            continue;
+        const char *parent_id = zaf_json_string (entry, "parent", NULL);
+        actor_t *parent = parent_id ? (actor_t *) zhashx_lookup (self->actors, parent_id) : NULL;
+        if (parent && parent != actor) {
+            actor->parent = parent;
+            s_ring_append (&parent->children, &actor->sibling);
+        }
+        else
+        if (parent_id)
+            actor->claim_by = -1;       //  Its owner actor is gone: ends below
+        else {
+            actor->claim_by = claim_by;
+            self->unclaimed++;
+        }
+    }
+    cJSON_ArrayForEach (entry, entries) {
+        actor_t *actor = (actor_t *) zhashx_lookup (self->actors, zaf_json_string (entry, "id", ""));
+        if (actor && actor->claim_by == -1) {
+            actor->claim_by = 0;
+            s_kill_actor (self, actor, "owner_died");
+        }
+    }
+    zsys_info ("zaf_broker: adopted %zu actor(s) from node=%s", adopted, node->name);
+    return adopted;
+}
+
+//  A driver back after our restart claims the actors it owns
+static size_t
+s_claim (self_t *self, peer_t *peer, const cJSON *ids)
+{
+    size_t claimed = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach (item, ids) {
+        const char *id = cJSON_GetStringValue (item);
+        actor_t *actor = id ? (actor_t *) zhashx_lookup (self->actors, id) : NULL;
+        if (!actor || actor->claim_by <= 0)
+            continue;
+        actor->claim_by = 0;
+        self->unclaimed--;
+        actor->owner = peer;
+        s_ring_append (&peer->owned, &actor->sibling);
+        claimed++;
+    }
+    return claimed;
+}
+
+//  Adopted actors whose driver did not come back in time end
+static void
+s_expire_claims (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    zlistx_t *ids = zlistx_new ();
+    zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
+    for (actor_t *actor = (actor_t *) zhashx_first (self->actors); actor;
+         actor = (actor_t *) zhashx_next (self->actors))
+        if (actor->claim_by > 0 && now >= actor->claim_by)
+            zlistx_add_end (ids, strdup (actor->id));
+    for (const char *id = (const char *) zlistx_first (ids); id;
+         id = (const char *) zlistx_next (ids)) {
+        actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
+        if (actor && actor->claim_by > 0) {
+            actor->claim_by = 0;
+            self->unclaimed--;
+            s_kill_actor (self, actor, "owner_died");
+        }
+    }
+    zlistx_destroy (&ids);
+}
+
+//  --------------------------------------------------------------------------
 //  HELLO
 
 static void
@@ -867,8 +1048,18 @@ s_handle_hello (self_t *self, peer_t *known)
         zhashx_insert (peer->classes, item->valuestring, (void *) 1);
     cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive (hello, "functions"))
         zhashx_insert (peer->functions, item->valuestring, (void *) 1);
-    cJSON_Delete (hello);
     zhashx_insert (self->peers, &peer->key, peer);
+    //  After a broker restart: nodes bring their actors back, drivers claim
+    //  the actors they own
+    size_t adopted = 0, claimed = 0;
+    const char *session = zaf_json_string (hello, "session", "");
+    if (*session && strneq (session, self->session)) {
+        if (role == ROLE_NODE)
+            adopted = s_adopt (self, peer, cJSON_GetObjectItemCaseSensitive (hello, "actors"));
+        else
+            claimed = s_claim (self, peer, cJSON_GetObjectItemCaseSensitive (hello, "owns"));
+    }
+    cJSON_Delete (hello);
     if (role == ROLE_NODE && !self->quiet)
         zsys_info ("zaf_broker: node joined name=%s host=%s pid=%d cpus=%d classes=%zu functions=%zu",
                    peer->name, peer->host, peer->pid, peer->cpus,
@@ -882,6 +1073,10 @@ s_handle_hello (self_t *self, peer_t *known)
     cJSON_AddStringToObject (welcome, "session", self->session);
     cJSON_AddNumberToObject (welcome, "heartbeat_ms", self->heartbeat_ms);
     cJSON_AddNumberToObject (welcome, "version", 1);
+    if (adopted)
+        cJSON_AddNumberToObject (welcome, "adopted", (double) adopted);
+    if (claimed)
+        cJSON_AddNumberToObject (welcome, "claimed", (double) claimed);
     zaf_proto_reset (self->out);
     zaf_proto_set_id (self->out, ZAF_PROTO_WELCOME);
     zaf_proto_set_body_json (self->out, welcome);
@@ -1673,6 +1868,55 @@ s_handle_monitor (self_t *self, peer_t *caller)
 {
     const char *id = zaf_proto_actor (self->msg);
     actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
+    size_t size;
+    zaf_proto_body (self->msg, &size);
+    cJSON *request = size ? s_control_json (self, zaf_proto_body (self->msg, &size), size,
+                                            "MONITOR request") : NULL;
+    if (size && !request) {
+        if (size <= ZAF_BROKER_CONTROL_MAX)
+            s_refuse (self, ZAF_BAD_ARGS, "MONITOR request is not valid JSON");
+        return;
+    }
+    const char *method = zaf_json_string (request, "notify", NULL);
+    if (method) {
+        //  An actor asks to be told by a TELL of one of its methods
+        const char *watcher_id = zaf_json_string (request, "watcher", "");
+        actor_t *watcher = (actor_t *) zhashx_lookup (self->actors, watcher_id);
+        if (!zaf_registry_name_valid (method))
+            s_refuse (self, ZAF_BAD_ARGS, "notify must name a method (printable ASCII)");
+        else
+        if (!watcher || watcher->node != caller)
+            s_refuse (self, ZAF_BAD_ARGS, "watcher %s is not an actor of the requesting node",
+                      watcher_id);
+        else
+        if (!actor && !zhashx_lookup (self->tombstones, id))
+            s_refuse (self, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
+        else
+        if (actor && actor->watchers && zlistx_size (actor->watchers) >= self->max_pending)
+            s_refuse (self, ZAF_OVERLOADED, "actor %s has too many watchers", id);
+        else {
+            char *entry = zsys_sprintf ("%s %s", watcher->id, method);
+            if (actor) {
+                if (!actor->watchers) {
+                    actor->watchers = zlistx_new ();
+                    zlistx_set_destructor (actor->watchers, (zlistx_destructor_fn *) zstr_free);
+                }
+                zlistx_add_end (actor->watchers, entry);
+            }
+            else {
+                //  Already ended: told at once
+                s_notify_watcher (self, entry, id,
+                                  (const char *) zhashx_lookup (self->tombstones, id));
+                zstr_free (&entry);
+            }
+            cJSON *result = cJSON_CreateObject ();
+            cJSON_AddBoolToObject (result, "watching", true);
+            s_answer_ok (self, result);
+        }
+        cJSON_Delete (request);
+        return;
+    }
+    cJSON_Delete (request);
     if (!actor) {
         const char *reason = (const char *) zhashx_lookup (self->tombstones, id);
         if (reason) {
@@ -1814,6 +2058,8 @@ s_handle_router (self_t *self, int rc)
 static void
 s_tick (self_t *self)
 {
+    if (self->unclaimed)
+        s_expire_claims (self);
     int64_t now = zclock_mono ();
     int64_t window = (int64_t) self->heartbeat_ms * ZAF_HEARTBEAT_MISSES;
     zlistx_t *peers = zhashx_values (self->peers);

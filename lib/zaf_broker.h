@@ -38,6 +38,9 @@
 //  Answers kept for one peer whose queue is full; a peer past this bound is
 //  not reading at all and is dropped
 #define ZAF_BROKER_BACKLOG_MAX  1000000
+//  Heartbeats an adopted actor waits for its driver to claim it after a
+//  broker restart, before it ends (owner_died)
+#define ZAF_BROKER_CLAIM_BEATS  10
 //  How many dead actor ids the broker remembers (for ACTOR_DIED answers)
 #define ZAF_BROKER_TOMBSTONES   100000
 

@@ -886,6 +886,38 @@ zaf_spawn (zaf_t *self, const char *cls, cJSON *args, const zaf_spawn_opts_t *op
 }
 
 //  --------------------------------------------------------------------------
+//  Watch an actor from inside another: told by a TELL of one of its methods
+
+int
+zaf_monitor_notify (zaf_t *self, zaf_actor_t *actor, const char *method, zaf_error_t *err)
+{
+    assert (self);
+    if (!self->self_actor) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "zaf_monitor_notify works inside an actor only");
+        return -1;
+    }
+    if (!actor || !zaf_registry_name_valid (method)) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "zaf_monitor_notify needs an actor and a method name");
+        return -1;
+    }
+    cJSON *request = cJSON_CreateObject ();
+    cJSON_AddStringToObject (request, "notify", method);
+    cJSON_AddStringToObject (request, "watcher", self->self_actor->id);
+    zaf_proto_t *msg = zaf_proto_new ();
+    zaf_proto_set_id (msg, ZAF_PROTO_MONITOR);
+    zaf_proto_set_actor (msg, actor->id);
+    zaf_proto_set_body_json (msg, request);
+    cJSON_Delete (request);
+    zaf_future_t *future = s_request (self, msg, KIND_CONTROL);
+    zaf_proto_destroy (&msg);
+    cJSON *result = s_get (self, future, 10000, err);
+    if (!result)
+        return -1;
+    cJSON_Delete (result);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Watch an actor
 
 zaf_future_t *

@@ -218,6 +218,15 @@ int
 zaf_future_t *
     zaf_monitor (zaf_t *self, zaf_actor_t *actor);
 
+//  Inside an actor: have `method` of this actor told, once, when `actor`
+//  ends, as a tell with [{"actor": id, "reason": r}] (reasons as for
+//  zaf_monitor). Erlang's monitor messages, as method calls: the notice
+//  waits in the mailbox like any other call. Returns 0, or -1 and fills
+//  err (BAD_ARGS outside an actor, NO_SUCH_ACTOR for an unknown id).
+int
+    zaf_monitor_notify (zaf_t *self, zaf_actor_t *actor, const char *method,
+                        zaf_error_t *err);
+
 //  Find an actor spawned with a name. Returns a borrowed handle (destroying
 //  it does not kill the actor), or NULL and fills err (may be NULL).
 zaf_actor_t *

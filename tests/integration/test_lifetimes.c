@@ -359,3 +359,63 @@ Test (lifetimes, killing_a_parent_spares_detached_actors)
     zaf_actor_destroy (&parent);
     s_cluster_stop (&cluster);
 }
+
+Test (lifetimes, an_actor_is_told_by_a_method_call_when_a_watched_actor_ends)
+{
+    cluster_t cluster;
+    s_cluster_start (&cluster, 0);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_actor_t *watcher = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    zaf_actor_t *target = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    cr_assert (watcher && target);
+    cJSON *args = cJSON_CreateArray ();
+    cJSON_AddItemToArray (args, zaf_actor_to_json (target));
+    zaf_future_t *future = zaf_call (z, watcher, "watch", args);
+    cJSON *ok = zaf_get (z, &future, 5000, &err);
+    cr_assert_not_null (ok, "%s", err.message);
+    cJSON_Delete (ok);
+    cr_assert_eq (zaf_kill (z, target, &err), 0);
+    //  The notice arrives as a call of `record`
+    cJSON *records = NULL;
+    int64_t deadline = zclock_mono () + 5000;
+    while (zclock_mono () < deadline) {
+        future = zaf_call (z, watcher, "recorded", NULL);
+        records = zaf_get (z, &future, 5000, &err);
+        if (cJSON_GetArraySize (records) > 0)
+            break;
+        cJSON_Delete (records);
+        records = NULL;
+        zclock_sleep (20);
+    }
+    cr_assert_not_null (records, "no notice came");
+    cr_expect_eq (cJSON_GetArraySize (records), 1, "told once");
+    const cJSON *notice = cJSON_GetArrayItem (records, 0);
+    cr_expect_str_eq (zaf_json_string (notice, "actor", ""), zaf_actor_id (target));
+    cr_expect_str_eq (zaf_json_string (notice, "reason", ""), "killed");
+    cJSON_Delete (records);
+    //  Watching an actor that has ended already: told at once
+    args = cJSON_CreateArray ();
+    cJSON_AddItemToArray (args, zaf_actor_to_json (target));
+    future = zaf_call (z, watcher, "watch", args);
+    ok = zaf_get (z, &future, 5000, &err);
+    cr_assert_not_null (ok, "%s", err.message);
+    cJSON_Delete (ok);
+    future = zaf_call (z, watcher, "recorded", NULL);
+    records = zaf_get (z, &future, 5000, &err);
+    cr_expect_eq (cJSON_GetArraySize (records), 2);
+    cJSON_Delete (records);
+    //  An unknown actor is refused; a driver cannot use this form
+    zaf_actor_t *nobody = s_handle ("ffffffff00000001");
+    args = cJSON_CreateArray ();
+    cJSON_AddItemToArray (args, zaf_actor_to_json (nobody));
+    future = zaf_call (z, watcher, "watch", args);
+    cr_expect_null (zaf_get (z, &future, 5000, &err));
+    cr_expect_eq (err.code, ZAF_NO_SUCH_ACTOR, "%s", err.message);
+    cr_expect_eq (zaf_monitor_notify (z, nobody, "record", &err), -1);
+    cr_expect_eq (err.code, ZAF_BAD_ARGS);
+    zaf_actor_destroy (&nobody);
+    zaf_actor_destroy (&watcher);
+    zaf_actor_destroy (&target);
+    s_cluster_stop (&cluster);
+}

@@ -123,6 +123,20 @@ s_ordered (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     return cJSON_CreateNumber (seq);
 }
 
+//  watch (handle): have `record` told when that actor ends
+static cJSON *
+s_watch (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    zaf_actor_t *target = zaf_actor_from_json (cJSON_GetArrayItem (args, 0));
+    if (!target) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "watch takes an actor handle");
+        return NULL;
+    }
+    int rc = zaf_monitor_notify (z, target, "record", err);
+    zaf_actor_destroy (&target);
+    return rc == 0 ? cJSON_CreateTrue () : NULL;
+}
+
 static cJSON *
 s_whoami (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
@@ -213,6 +227,7 @@ static const zaf_method_t s_counter_methods [] = {
     { "record", s_record },
     { "recorded", s_recorded },
     { "ordered", s_ordered },
+    { "watch", s_watch },
     { "whoami", s_whoami },
     { "call", s_call },
     { "spawn", s_spawn },

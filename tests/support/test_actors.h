@@ -10,6 +10,8 @@
         echo (x)                 -> x
         record (x)               appends x to a list, -> list length
         recorded ()              -> the list
+        watch (handle)           has `record` told (a tell of {"actor",
+                                 "reason"}) when that actor ends
         ordered (tag, seq)       -> seq; BAD_ARGS if seq is not above the
                                  last seq seen for tag (this incarnation)
         whoami ()                -> its own handle
