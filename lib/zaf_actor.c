@@ -1,8 +1,10 @@
 /*  =========================================================================
     zaf_actor - the actor runtime: light actor threads and task workers
 
-    Runs in the actor's (or worker's) own thread. Talks only to the node's
-    inproc ROUTER through its DEALER. Invariants: one method at a time;
+    Runs in the actor's (or worker's) own thread, or for an actor process
+    in that process's main thread (zaf_actor_run). Talks only to the node's
+    inner ROUTER through its DEALER (inproc, or ipc from an actor process).
+    Invariants: one method at a time;
     messages are served in arrival order (the mailbox holds those that came
     while a method was waiting and is always served before the socket); a
     CALL gets exactly one REPLY unless the node has killed the actor, in
@@ -27,6 +29,7 @@ typedef struct {
     byte corr [ZAF_PROTO_ID_MAX];
     size_t corr_size;
     zaf_actor_ctl_t *ctl;           //  Shared with the node (actors)
+    zaf_actor_running_t *running;   //  Shared with the node, or NULL
     bool verbose;
 
     void *socket;                   //  DEALER to the node: a plain libzmq
@@ -89,6 +92,7 @@ s_self_new (const zaf_actor_spec_t *spec)
         memcpy (self->corr, spec->corr, spec->corr_size);
     self->corr_size = spec->corr_size;
     self->ctl = spec->ctl;
+    self->running = spec->running;
     self->verbose = spec->verbose;
     self->mailbox = zlistx_new ();
     self->msg = zaf_proto_new ();
@@ -118,7 +122,7 @@ s_self_destroy (self_t **self_p)
 //  Open the DEALER to the node. Runs in the node's thread before the actor
 //  thread starts (pthread_create is the memory barrier libzmq asks for when
 //  a socket changes threads), so a node out of sockets refuses the spawn at
-//  once. Returns 0, or -1 with errno set.
+//  once; an actor process runs it for itself. Returns 0, or -1 with errno.
 static int
 s_connect (self_t *self)
 {
@@ -214,6 +218,27 @@ s_handle_other (self_t *self, zaf_proto_id_t id)
     return carry_on;
 }
 
+//  Record the call or tell that is about to run, for the node to answer
+//  if this process dies in it. The node reads it only after the process
+//  has ended; doing is stored last all the same.
+static void
+s_running_set (zaf_actor_running_t *running, zaf_proto_t *msg, bool is_call)
+{
+    size_t size;
+    const void *data = zaf_proto_caller (msg, &size);
+    assert (size <= sizeof (running->caller));      //  The codec's bound
+    if (size)
+        memcpy (running->caller, data, size);
+    running->caller_size = (uint32_t) size;
+    data = zaf_proto_corr (msg, &size);
+    assert (size <= sizeof (running->corr));
+    if (size)
+        memcpy (running->corr, data, size);
+    running->corr_size = (uint32_t) size;
+    snprintf (running->method, sizeof (running->method), "%s", zaf_proto_name (msg));
+    atomic_store (&running->doing, is_call ? ZAF_ACTOR_IN_CALL : ZAF_ACTOR_IN_TELL);
+}
+
 //  Run one call or tell
 static void
 s_serve_call (self_t *self, zaf_proto_t *msg)
@@ -224,10 +249,19 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     zaf_error_clear (&err);
     cJSON *result = NULL;
 
-    zaf_method_fn *method = zaf_registry_method (self->cls, method_name);
+    //  Names starting "zaf." are the runtime's own (supervisor notices)
+    bool hook = strncmp (method_name, ZAF_CLIENT_HOOK_PREFIX,
+                         sizeof (ZAF_CLIENT_HOOK_PREFIX) - 1) == 0;
+    zaf_method_fn *method = hook ? NULL : zaf_registry_method (self->cls, method_name);
     size_t size;
     const char *body = zaf_proto_body (msg, &size);
-    cJSON *args = method ? zaf_json_parse (body, size) : NULL;
+    cJSON *args = method || hook ? zaf_json_parse (body, size) : NULL;
+    if (hook && args && zaf_client_run_hook (self->z, method_name, args) == 0)
+        ;                       //  Handled by the runtime
+    else
+    if (hook && !is_call)
+        ;                       //  A notice for a hook that is gone: old news
+    else
     if (!method)
         zaf_error_set (&err, ZAF_NO_SUCH_METHOD, "class %s has no method %s",
                        self->cls->name, method_name);
@@ -238,7 +272,11 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     else {
         if (self->verbose)
             zsys_debug ("zaf_actor: actor=%s method=%s", self->actor_id, method_name);
+        if (self->running)
+            s_running_set (self->running, msg, is_call);
         result = method (self->state, self->z, args, &err);
+        if (self->running)
+            atomic_store (&self->running->doing, ZAF_ACTOR_IDLE);
         if (err.code != ZAF_OK) {
             cJSON_Delete (result);
             result = NULL;
@@ -265,12 +303,12 @@ zaf_actor_threads (void)
 }
 
 //  --------------------------------------------------------------------------
-//  The actor thread
+//  The actor: its whole life, in a thread of its own or in the main thread
+//  of an actor process. Destroys self.
 
-static void *
-s_actor_thread (void *arg)
+static void
+s_actor_body (self_t *self)
 {
-    self_t *self = (self_t *) arg;
     zaf_error_t err;
     zaf_error_clear (&err);
     bool constructed = false;
@@ -309,8 +347,9 @@ s_actor_thread (void *arg)
         zaf_proto_set_error (out, err.code, "%s", err.message);
     zaf_proto_send (out, self->socket);
 
-    //  Serve until killed
+    //  Serve until killed, or until a method asks to end (zaf_exit)
     const char *reason = constructed ? "killed" : "failed";
+    char exit_reason [64] = "";
     while (constructed && !self->killed && !atomic_load (&self->ctl->killed)) {
         zaf_proto_t *msg = s_next (self);
         if (!msg) {
@@ -323,6 +362,12 @@ s_actor_thread (void *arg)
                 atomic_fetch_add (&self->ctl->processed, 1);    //  Node answered it
             else
                 s_serve_call (self, msg);
+            const char *asked = zaf_client_exit_reason (self->z);
+            if (asked) {
+                snprintf (exit_reason, sizeof (exit_reason), "%s", asked);
+                reason = exit_reason;
+                break;
+            }
         }
         else
         if (!s_handle_other (self, id))
@@ -341,6 +386,12 @@ s_actor_thread (void *arg)
     zstr_free (&text);
     zaf_proto_send (out, self->socket);
     s_self_destroy (&self);
+}
+
+static void *
+s_actor_thread (void *arg)
+{
+    s_actor_body ((self_t *) arg);
     atomic_fetch_sub (&s_threads, 1);
     return NULL;
 }
@@ -435,6 +486,24 @@ zaf_actor_start (const zaf_actor_spec_t *spec, pthread_t *thread)
 {
     assert (spec && spec->actor_id && spec->cls && spec->ctl);
     return s_start (spec, thread, s_actor_thread);
+}
+
+//  --------------------------------------------------------------------------
+//  Run an actor in the calling thread (an actor process)
+
+int
+zaf_actor_run (const zaf_actor_spec_t *spec)
+{
+    assert (spec && spec->actor_id && spec->cls && spec->ctl);
+    self_t *self = s_self_new (spec);
+    if (s_connect (self)) {
+        int error = errno;
+        s_self_destroy (&self);
+        errno = error;
+        return -1;
+    }
+    s_actor_body (self);
+    return 0;
 }
 
 int

@@ -15,6 +15,12 @@
     This is lighter than zactor_new (no PAIR pipe, no blocking handshake):
     one file descriptor and tens of KB per idle actor. Ownership is kept by
     the node, which created the thread and joins it after its EXIT.
+
+    zaf_actor_run runs the same actor in the calling thread instead: that is
+    how an actor process (zaf_isolate, zaf-node --isolate) hosts its one
+    actor. The control block then lives in memory shared with the node, and
+    the actor records there which call it is running, so that the node can
+    answer that call if the process dies in it.
     =========================================================================
 */
 
@@ -35,9 +41,28 @@ typedef struct {
     atomic_uint_fast64_t processed; //  Calls and tells the actor has taken
 } zaf_actor_ctl_t;
 
+//  What an actor is running, recorded only for an actor in a process of
+//  its own, in memory shared with its node: if the process dies, the node
+//  answers the call that was running. Fixed size, no pointers.
+typedef enum {
+    ZAF_ACTOR_IDLE = 0,             //  Between methods
+    ZAF_ACTOR_IN_CALL = 1,          //  In a method for a CALL
+    ZAF_ACTOR_IN_TELL = 2           //  In a method for a TELL
+} zaf_actor_doing_t;
+
+typedef struct {
+    atomic_uint doing;              //  zaf_actor_doing_t; set last
+    char method [ZAF_PROTO_ID_MAX + 1];
+    byte caller [ZAF_PROTO_ID_MAX]; //  Of the CALL
+    uint32_t caller_size;
+    byte corr [ZAF_PROTO_ID_MAX];
+    uint32_t corr_size;
+} zaf_actor_running_t;
+
 //  What a new actor or worker thread needs; zaf_actor_start copies it all.
 typedef struct {
-    const char *endpoint;           //  The node's inproc ROUTER
+    const char *endpoint;           //  The node's inner ROUTER (inproc; ipc
+                                    //  for an actor process)
     uint32_t inner_id;              //  Our routing id on it
     const char *actor_id;           //  Actor id (NULL for a worker)
     const zaf_class_t *cls;         //  Actor class (NULL for a worker)
@@ -49,6 +74,8 @@ typedef struct {
     const void *corr;               //  Spawn correlation id, echoed
     size_t corr_size;
     zaf_actor_ctl_t *ctl;           //  Actor: shared control block
+    zaf_actor_running_t *running;   //  Actor: where to record the method it
+                                    //  runs (NULL: not recorded)
     bool verbose;                   //  Log every message
 } zaf_actor_spec_t;
 
@@ -56,6 +83,14 @@ typedef struct {
 //  thread, or -1 with errno if no socket or no thread could be had.
 int
     zaf_actor_start (const zaf_actor_spec_t *spec, pthread_t *thread);
+
+//  Run an actor in the calling thread, as a thread started with
+//  zaf_actor_start would: open its socket (on the default zsys context),
+//  construct, report SPAWNED, serve until killed, destroy, report EXIT.
+//  For a process that hosts one actor. Returns 0 once the actor has ended
+//  and its EXIT is sent, or -1 with errno if it had no socket.
+int
+    zaf_actor_run (const zaf_actor_spec_t *spec);
 
 //  Same for a task worker thread.
 int

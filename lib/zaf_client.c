@@ -21,6 +21,7 @@
 #endif
 #include "zaf_classes.h"
 #include <errno.h>
+#include <ctype.h>
 
 //  A request's kind, for how its answer is read
 typedef enum {
@@ -76,7 +77,14 @@ struct _zaf_t {
     zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
     void *attached;             //  Destroyed after the socket
     void (*attached_destroy) (void **);
+    char *exit_reason;          //  Inner: zaf_exit asked the actor to end
+    zhashx_t *hooks;            //  Inner: "zaf." method -> hook_t
 };
+
+typedef struct {
+    zaf_client_hook_fn *fn;
+    void *arg;
+} hook_t;
 
 static int s_connect_socket (zaf_t *self, int timeout_ms, zaf_error_t *err);
 static void s_lost (zaf_t *self, const char *why);
@@ -717,6 +725,8 @@ zaf_client_destroy (zaf_t **self_p)
     zaf_ratelimit_destroy (&self->warnings);
     zstr_free (&self->endpoint);
     zstr_free (&self->role);
+    zstr_free (&self->exit_reason);
+    zhashx_destroy (&self->hooks);
     free (self);
     *self_p = NULL;
 }
@@ -886,6 +896,61 @@ zaf_spawn (zaf_t *self, const char *cls, cJSON *args, const zaf_spawn_opts_t *op
 }
 
 //  --------------------------------------------------------------------------
+//  An actor ends itself; runtime hooks
+
+void
+zaf_exit (zaf_t *self, const char *reason)
+{
+    assert (self);
+    if (!self->self_actor)
+        return;                 //  Drivers and tasks have nothing to end
+    zstr_free (&self->exit_reason);
+    //  Reasons travel in JSON and logs: keep them to a short, plain word
+    char word [64];
+    snprintf (word, sizeof (word), "%s", reason && *reason ? reason : "normal");
+    for (char *c = word; *c; c++)
+        if (!isalnum ((unsigned char) *c) && *c != '_' && *c != '-' && *c != '.')
+            *c = '_';
+    self->exit_reason = strdup (word);
+}
+
+const char *
+zaf_client_exit_reason (zaf_t *self)
+{
+    return self->exit_reason;
+}
+
+void
+zaf_client_set_hook (zaf_t *self, const char *method, zaf_client_hook_fn *fn, void *arg)
+{
+    assert (self);
+    assert (strncmp (method, ZAF_CLIENT_HOOK_PREFIX, strlen (ZAF_CLIENT_HOOK_PREFIX)) == 0);
+    if (!self->hooks) {
+        self->hooks = zhashx_new ();
+        zhashx_set_destructor (self->hooks, (zhashx_destructor_fn *) zstr_free);
+    }
+    if (!fn) {
+        zhashx_delete (self->hooks, method);
+        return;
+    }
+    hook_t *hook = (hook_t *) zmalloc (sizeof (hook_t));
+    assert (hook);
+    hook->fn = fn;
+    hook->arg = arg;
+    zhashx_update (self->hooks, method, hook);
+}
+
+int
+zaf_client_run_hook (zaf_t *self, const char *method, const cJSON *args)
+{
+    hook_t *hook = self->hooks ? (hook_t *) zhashx_lookup (self->hooks, method) : NULL;
+    if (!hook)
+        return -1;
+    hook->fn (hook->arg, self, args);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
 //  Watch an actor from inside another: told by a TELL of one of its methods
 
 int
@@ -1017,6 +1082,7 @@ zaf_kill (zaf_t *self, zaf_actor_t *actor, zaf_error_t *err)
         actor->owner = NULL;
         actor->owner_item = NULL;
     }
+    actor->owned = false;
     return 0;
 }
 

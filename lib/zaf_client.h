@@ -77,6 +77,26 @@ cJSON *
 cJSON *
     zaf_client_stop (zaf_t *self, int timeout_ms, zaf_error_t *err);
 
+//  The reason zaf_exit gave, once an actor's code asked to end; NULL
+//  until then. The actor runtime ends the actor after the method returns.
+const char *
+    zaf_client_exit_reason (zaf_t *self);
+
+//  Methods whose names start with this prefix are the runtime's own: an
+//  actor runs the hook registered for the name instead of its class's
+//  method (the supervisor library receives its notices this way).
+#define ZAF_CLIENT_HOOK_PREFIX  "zaf."
+typedef void (zaf_client_hook_fn) (void *arg, zaf_t *z, const cJSON *args);
+
+//  Register (fn) or remove (NULL) the hook for a "zaf." method name on an
+//  actor's connection.
+void
+    zaf_client_set_hook (zaf_t *self, const char *method, zaf_client_hook_fn *fn, void *arg);
+
+//  Run the hook for a method name. Returns 0, or -1 if there is none.
+int
+    zaf_client_run_hook (zaf_t *self, const char *method, const cJSON *args);
+
 //  Return the broker endpoint ("" for inner connections).
 const char *
     zaf_client_endpoint (zaf_t *self);

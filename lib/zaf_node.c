@@ -12,10 +12,29 @@
     answers what was pending, so answers the dying thread still sends are
     dropped; every party thread is joined after its EXIT, the last message
     it sends.
+
+    Isolated (ISOLATE): each actor is a child process (zaf_isolate) whose
+    DEALER reaches the same ROUTER on a private ipc endpoint; tasks stay on
+    the worker threads. A child party ends when both its EXIT has come and
+    its process is reaped. A child that dies without EXIT (a signal, or
+    any exit without EXIT: a sanitizer's report exits with a code) is given
+    50 ms for messages it sent before dying to arrive. Then the node
+    answers the call it was running (its running record, in memory shared
+    with it) with ACTOR_DIED naming the signal, unless the actor is
+    restartable (then that call is the broker's), and
+    reports EXIT {"reason":"failed","signal":...}; if it died before its
+    constructor returned, SPAWNED error instead. A killed child gets
+    ZAF_ISOLATE_GRACE_MS to end, then SIGKILL.
     =========================================================================
 */
 
 #include "zaf_classes.h"
+#include "zaf_isolate.h"
+#include <signal.h>
+#include <sys/wait.h>
+
+//  How long a child that died without EXIT gets for its last messages
+#define ZAF_NODE_SETTLE_MS      50
 
 typedef enum { LINK_DOWN, LINK_HELLO, LINK_UP } link_t;
 
@@ -34,6 +53,18 @@ typedef struct {
     zlistx_t *backlog;          //  Calls that came before it was ready
     //  Workers
     bool busy;                  //  Running a task
+    //  Actor processes (isolated)
+    bool isolated;              //  ctl lives in the child's shared block
+    pid_t pid;
+    const char *class_name;     //  Borrowed from the registry
+    zaf_proto_t *spawned;       //  SPAWNED to send if it dies constructing
+    bool restartable;           //  max_restarts: the broker answers the
+                                //  call it dies in (section 9.6)
+    bool exited;                //  Its EXIT came
+    bool ended;                 //  Its process is reaped
+    int status;                 //  How it ended (waitpid status)
+    int64_t settle_at;          //  Ended without EXIT: decide at this time
+    void *settling_item;        //  Our place in self->settling
 } party_t;
 
 typedef struct {
@@ -68,6 +99,9 @@ typedef struct {
     bool quiet;                 //  Log only warnings and errors
     size_t dropped;             //  Messages we could not deliver
     zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
+    zaf_isolate_t *isolate;     //  Actor processes, if ISOLATE
+    bool isolate_failed;        //  ISOLATE asked for and impossible
+    zlistx_t *settling;         //  Children ended without EXIT (borrowed)
 } self_t;
 
 //  --------------------------------------------------------------------------
@@ -113,6 +147,7 @@ s_self_new (zsock_t *pipe)
     self->heartbeat_ms = ZAF_HEARTBEAT_MS;
     self->retry_ms = 100;
     self->warnings = zaf_ratelimit_new ("zaf_node", 10);
+    self->settling = zlistx_new ();
     return self;
 }
 
@@ -126,7 +161,9 @@ s_party_destroy (party_t **party_p)
             zaf_proto_destroy (&held);
         zlistx_destroy (&party->backlog);
     }
-    free (party->ctl);
+    if (!party->isolated)
+        free (party->ctl);      //  Else zaf_isolate_forget frees it
+    zaf_proto_destroy (&party->spawned);
     free (party);
     *party_p = NULL;
 }
@@ -144,6 +181,9 @@ s_self_destroy (self_t **self_p)
     zhashx_destroy (&self->parties);
     zsock_destroy (&self->broker);
     zsock_destroy (&self->inner);
+    //  After the ROUTER: no child can reach us any more
+    zaf_isolate_destroy (&self->isolate);
+    zlistx_destroy (&self->settling);
     zaf_proto_destroy (&self->msg);
     zaf_proto_destroy (&self->out);
     free (self->endpoint);
@@ -244,6 +284,10 @@ s_actor_kill (self_t *self, party_t *party, const char *reason, bool report)
         zstr_free (&text);
         s_to_broker (self, self->out);
     }
+    //  A child that does not end in time is SIGKILLed; the shared killed
+    //  flag covers a KILL sent before it connected
+    if (party->isolated)
+        zaf_isolate_kill (self->isolate, party->inner_id, ZAF_ISOLATE_GRACE_MS);
     if (self->verbose)
         zsys_debug ("zaf_node: actor killed actor=%s reason=%s", party->id, reason);
 }
@@ -292,9 +336,7 @@ s_handle_spawn (self_t *self)
     party->inner_id = 0x80000000u | (++self->next_inner & 0x7fffffffu);
     zaf_actor_encode_id (party->inner_id, party->routing_id);
     snprintf (party->id, sizeof (party->id), "%s", id);
-    party->ctl = (zaf_actor_ctl_t *) zmalloc (sizeof (zaf_actor_ctl_t));
-    atomic_init (&party->ctl->killed, false);
-    atomic_init (&party->ctl->processed, 0);
+    party->class_name = cls->name;
     party->backlog = zlistx_new ();
 
     size_t args_size, caller_size, corr_size;
@@ -303,7 +345,6 @@ s_handle_spawn (self_t *self)
         .inner_id = party->inner_id,
         .actor_id = id,
         .cls = cls,
-        .ctl = party->ctl,
         .verbose = self->verbose
     };
     spec.args = zaf_proto_body (msg, &args_size);
@@ -312,7 +353,34 @@ s_handle_spawn (self_t *self)
     spec.caller_size = caller_size;
     spec.corr = zaf_proto_corr (msg, &corr_size);
     spec.corr_size = corr_size;
-    if (zaf_actor_start (&spec, &party->thread)) {
+    int rc;
+    if (self->isolate) {
+        party->isolated = true;
+        party->pid = zaf_isolate_spawn (self->isolate, &spec, &party->ctl);
+        rc = party->pid > 0 ? 0 : -1;
+        if (rc == 0) {
+            //  What to answer if it dies before its SPAWNED
+            party->spawned = zaf_proto_new ();
+            zaf_proto_set_id (party->spawned, ZAF_PROTO_SPAWNED);
+            zaf_proto_set_caller (party->spawned, spec.caller, spec.caller_size);
+            zaf_proto_set_corr (party->spawned, spec.corr, spec.corr_size);
+            zaf_proto_set_actor (party->spawned, id);
+            cJSON *options = zaf_proto_options_json (msg);
+            party->restartable = zaf_json_int (options, "max_restarts", 0) != 0;
+            cJSON_Delete (options);
+            if (self->verbose)
+                zsys_debug ("zaf_node: actor process started actor=%s class=%s pid=%d",
+                            id, cls->name, (int) party->pid);
+        }
+    }
+    else {
+        party->ctl = (zaf_actor_ctl_t *) zmalloc (sizeof (zaf_actor_ctl_t));
+        atomic_init (&party->ctl->killed, false);
+        atomic_init (&party->ctl->processed, 0);
+        spec.ctl = party->ctl;
+        rc = zaf_actor_start (&spec, &party->thread);
+    }
+    if (rc) {
         const char *reason = zmq_strerror (errno);
         s_party_destroy (&party);
         zaf_ratelimit_warn (self->warnings, "cannot start actor %s: %s", id, reason);
@@ -446,6 +514,8 @@ s_dial (self_t *self)
     cJSON_AddNumberToObject (hello, "pid", getpid ());
     cJSON_AddNumberToObject (hello, "cpus", self->cpus);
     cJSON_AddNumberToObject (hello, "version", 1);
+    if (self->isolate)
+        cJSON_AddBoolToObject (hello, "isolate", true);
     cJSON_AddItemToObject (hello, "classes", zaf_registry_classes_json (self->registry));
     cJSON_AddItemToObject (hello, "functions", zaf_registry_functions_json (self->registry));
     zaf_proto_reset (self->out);
@@ -591,6 +661,144 @@ s_handle_broker (self_t *self, int rc)
 }
 
 //  --------------------------------------------------------------------------
+//  Actor processes
+
+//  Forget a party whose thread or process has ended
+static void
+s_party_end (self_t *self, party_t *party)
+{
+    if (party->settling_item)
+        zlistx_delete (self->settling, party->settling_item);
+    if (party->isolated)
+        zaf_isolate_forget (self->isolate, party->inner_id);
+    zhashx_delete (self->parties, (void *) (uintptr_t) party->inner_id);
+    s_party_destroy (&party);
+}
+
+//  A child ended without EXIT: the actor failed. Answer the call it was
+//  in, report EXIT with what killed it (SPAWNED error if it was still
+//  constructing), and log it.
+static void
+s_isolated_died (self_t *self, party_t *party)
+{
+    char how [64];
+    zaf_isolate_describe (party->status, how, sizeof (how));
+    if (party->dying) {
+        //  We had killed it already and told the broker
+        bool sigkill = party->status != -1 && WIFSIGNALED (party->status)
+                    && WTERMSIG (party->status) == SIGKILL;
+        if (party->status != 0 && party->status != -1 && !sigkill)
+            zsys_warning ("zaf_node: killed actor process ended by %s actor=%s class=%s pid=%d",
+                          how, party->id, party->class_name, (int) party->pid);
+        return;
+    }
+    party->dying = true;
+    zhashx_delete (self->actors, party->id);
+    const zaf_actor_running_t *running = zaf_isolate_running (self->isolate, party->inner_id);
+    unsigned doing = running ? atomic_load (&running->doing) : ZAF_ACTOR_IDLE;
+    zsys_warning ("zaf_node: actor process died actor=%s class=%s pid=%d %s%s%s", party->id,
+                  party->class_name, (int) party->pid, how,
+                  !party->ready ? " before its constructor returned"
+                  : doing != ZAF_ACTOR_IDLE ? " in method " : "",
+                  party->ready && doing != ZAF_ACTOR_IDLE ? running->method : "");
+    if (!party->ready) {
+        //  The actor never existed: its SPAWN fails, no EXIT
+        if (party->spawned) {
+            zaf_proto_set_error (party->spawned, ZAF_ACTOR_DIED,
+                                 "actor %s (%s) died before its constructor returned: %s",
+                                 party->id, party->class_name, how);
+            s_to_broker (self, party->spawned);
+        }
+        return;
+    }
+    //  The call it died in ends here, saying how. Not for a restartable
+    //  actor: the broker may send that call again, and its caller must
+    //  not hear of the death before the broker has seen the EXIT, or its
+    //  next call could miss the next incarnation (section 9.6)
+    if (doing == ZAF_ACTOR_IN_CALL && !party->restartable) {
+        zaf_proto_reset (self->out);
+        zaf_proto_set_id (self->out, ZAF_PROTO_REPLY);
+        zaf_proto_set_caller (self->out, running->caller, running->caller_size);
+        zaf_proto_set_corr (self->out, running->corr, running->corr_size);
+        zaf_proto_set_error (self->out, ZAF_ACTOR_DIED, "actor %s (%s) died in method %s: %s",
+                             party->id, party->class_name, running->method, how);
+        s_to_broker (self, self->out);
+    }
+    cJSON *body = cJSON_CreateObject ();
+    cJSON_AddStringToObject (body, "reason", "failed");
+    const char *signal_name = zaf_isolate_signal_name (party->status);
+    if (signal_name)
+        cJSON_AddStringToObject (body, "signal", signal_name);
+    else
+    if (party->status != -1 && WIFEXITED (party->status))
+        cJSON_AddNumberToObject (body, "exit_code", WEXITSTATUS (party->status));
+    if (doing != ZAF_ACTOR_IDLE)
+        cJSON_AddStringToObject (body, "method", running->method);
+    zaf_proto_reset (self->out);
+    zaf_proto_set_id (self->out, ZAF_PROTO_EXIT);
+    zaf_proto_set_actor (self->out, party->id);
+    zaf_proto_set_body_json (self->out, body);
+    cJSON_Delete (body);
+    s_to_broker (self, self->out);
+}
+
+//  Reap the children that ended, decide about those that have settled and
+//  SIGKILL those past their grace. Returns in how many ms it wants to run
+//  again, or -1.
+static int
+s_tend_children (self_t *self)
+{
+    if (!self->isolate)
+        return -1;
+    uint32_t inner_id;
+    int status;
+    bool forced;
+    while (zaf_isolate_reap (self->isolate, &inner_id, &status, &forced)) {
+        party_t *party = (party_t *) zhashx_lookup (self->parties, (void *) (uintptr_t) inner_id);
+        if (!party) {
+            zaf_isolate_forget (self->isolate, inner_id);
+            continue;
+        }
+        party->ended = true;
+        party->status = status;
+        if (party->exited) {
+            if (status != 0 && !forced) {
+                char how [64];
+                zsys_warning ("zaf_node: actor process ended by %s after its EXIT actor=%s pid=%d",
+                              zaf_isolate_describe (status, how, sizeof (how)), party->id,
+                              (int) party->pid);
+            }
+            s_party_end (self, party);
+        }
+        else {
+            //  Messages it sent before it died may still be on their way:
+            //  a clean exit has sent EXIT; anything else had little to say
+            party->settle_at = zclock_mono () + (status == 0 ? 1000 : ZAF_NODE_SETTLE_MS);
+            party->settling_item = zlistx_add_end (self->settling, party);
+        }
+    }
+    int next = zaf_isolate_tick (self->isolate);
+    while (true) {
+        int64_t now = zclock_mono ();
+        party_t *due = NULL;
+        for (party_t *party = (party_t *) zlistx_first (self->settling); party;
+             party = (party_t *) zlistx_next (self->settling)) {
+            if (now >= party->settle_at) {
+                due = party;
+                break;
+            }
+            if (next == -1 || party->settle_at - now < next)
+                next = (int) (party->settle_at - now);
+        }
+        if (!due)
+            break;
+        s_isolated_died (self, due);
+        s_party_end (self, due);
+    }
+    return next;
+}
+
+//  --------------------------------------------------------------------------
 //  Messages from our parties
 
 static void s_stop_worker (self_t *self, party_t *worker);
@@ -675,6 +883,7 @@ s_handle_inner (self_t *self, int rc)
             }
             break;
         case ZAF_PROTO_SPAWNED:
+            zaf_proto_destroy (&party->spawned);
             if (party->dying)
                 break;          //  Killed while constructing; broker knows
             s_to_broker (self, msg);
@@ -706,6 +915,18 @@ s_handle_inner (self_t *self, int rc)
                 s_to_broker (self, msg);
             break;
         case ZAF_PROTO_EXIT:
+            if (party->isolated) {
+                //  The child's last word; the party ends once it is reaped
+                if (!party->dying) {
+                    party->dying = true;
+                    zhashx_delete (self->actors, party->id);
+                    s_to_broker (self, msg);
+                }
+                party->exited = true;
+                if (party->ended)
+                    s_party_end (self, party);
+                break;
+            }
             //  The thread's last word: it ends now
             pthread_join (party->thread, NULL);
             if (!party->is_worker && !party->dying) {
@@ -755,6 +976,12 @@ s_start (self_t *self)
     zsock_set_linger (self->inner, 0);
     if (zsock_bind (self->inner, "%s", self->inner_endpoint) == -1)
         return -1;
+    //  Actor processes reach the same ROUTER on our private ipc endpoint
+    if (self->isolate && zsock_bind (self->inner, "%s", zaf_isolate_endpoint (self->isolate)) == -1) {
+        zsys_error ("zaf_node: cannot bind %s: %s", zaf_isolate_endpoint (self->isolate),
+                    zmq_strerror (errno));
+        return -1;
+    }
     for (int index = 0; index < self->cpus; index++) {
         party_t *worker = (party_t *) zmalloc (sizeof (party_t));
         assert (worker);
@@ -809,29 +1036,44 @@ s_stop (self_t *self)
     }
     zlistx_destroy (&parties);
 
-    //  Their last requests (kills of children they own) still go out
+    //  Their last requests (kills of children they own) still go out;
+    //  actor processes that do not end are SIGKILLed after their grace
     int64_t deadline = zclock_mono () + 5000;
     while (zhashx_size (self->parties) && zclock_mono () < deadline) {
-        zmq_pollitem_t item = { zsock_resolve (self->inner), 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, 100) == -1 && errno == ETERM)
+        int timeout = s_tend_children (self);
+        if (timeout == -1 || timeout > 100)
+            timeout = 100;
+        zmq_pollitem_t items [2] = {
+            { zsock_resolve (self->inner), 0, ZMQ_POLLIN, 0 },
+            { NULL, self->isolate ? zaf_isolate_fd (self->isolate) : -1, ZMQ_POLLIN, 0 }
+        };
+        if (zmq_poll (items, items [1].fd >= 0 ? 2 : 1, timeout) == -1 && errno == ETERM)
             break;
         int rc;
         while ((rc = zaf_proto_recv_nowait (self->msg, self->inner)) != -1)
             s_handle_inner (self, rc);
+        s_tend_children (self);
     }
     if (zhashx_size (self->parties)) {
-        //  Threads stuck in user code: leave them, and their control blocks
-        zsys_warning ("zaf_node: %zu threads did not end within 5 s; leaving them",
-                      zhashx_size (self->parties));
+        //  Threads stuck in user code: leave them, and their control
+        //  blocks. Actor processes still here are SIGKILLed and reaped.
+        size_t threads = 0;
         parties = zhashx_values (self->parties);
         for (party_t *party = (party_t *) zlistx_first (parties); party;
              party = (party_t *) zlistx_next (parties)) {
+            if (party->isolated) {
+                s_party_end (self, party);
+                continue;
+            }
+            threads++;
             pthread_detach (party->thread);
             party->ctl = NULL;
+            zhashx_delete (self->parties, (void *) (uintptr_t) party->inner_id);
             s_party_destroy (&party);
         }
         zlistx_destroy (&parties);
-        zhashx_purge (self->parties);
+        if (threads)
+            zsys_warning ("zaf_node: %zu threads did not end within 5 s; leaving them", threads);
     }
     if (self->link == LINK_UP) {
         zaf_proto_reset (self->out);
@@ -880,9 +1122,27 @@ s_handle_pipe (self_t *self)
     if (streq (command, "CPUS") && value && atoi (value) > 0)
         self->cpus = atoi (value);
     else
+    if (streq (command, "ISOLATE") && value && !self->started && !self->isolate) {
+        self->isolate = zaf_isolate_new (value);
+        if (self->isolate) {
+            char *module;
+            while ((module = zmsg_popstr (request))) {
+                zaf_isolate_add_module (self->isolate, module);
+                zstr_free (&module);
+            }
+        }
+        else {
+            zsys_error ("zaf_node: cannot isolate actors: %s", strerror (errno));
+            self->isolate_failed = true;    //  START refuses
+        }
+    }
+    else
     if (streq (command, "START")) {
         if (self->started)
             zstr_sendx (self->pipe, "ERROR", "already started", NULL);
+        else
+        if (self->isolate_failed)
+            zstr_sendx (self->pipe, "ERROR", "cannot isolate actors", NULL);
         else
         if (s_start (self) == 0)
             zstr_sendx (self->pipe, "OK", self->inner_endpoint, NULL);
@@ -912,16 +1172,24 @@ zaf_node (zsock_t *pipe, void *args)
     self->next_beat = zclock_mono () + self->heartbeat_ms;
 
     while (!self->terminated) {
-        zmq_pollitem_t items [3] = {
-            { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
-            { self->inner ? zsock_resolve (self->inner) : NULL, 0, ZMQ_POLLIN, 0 },
-            { self->broker ? zsock_resolve (self->broker) : NULL, 0, ZMQ_POLLIN, 0 }
+        //  Children first: what they need decides how long we may wait
+        int children = self->started ? s_tend_children (self) : -1;
+        zmq_pollitem_t items [4] = {
+            { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 }
         };
-        int count = 1 + (self->inner ? 1 : 0) + (self->inner && self->broker ? 1 : 0);
+        int count = 1;
+        if (self->inner)
+            items [count++] = (zmq_pollitem_t) { zsock_resolve (self->inner), 0, ZMQ_POLLIN, 0 };
+        if (self->inner && self->broker)
+            items [count++] = (zmq_pollitem_t) { zsock_resolve (self->broker), 0, ZMQ_POLLIN, 0 };
+        if (self->started && self->isolate && zaf_isolate_fd (self->isolate) >= 0)
+            items [count++] = (zmq_pollitem_t) { NULL, zaf_isolate_fd (self->isolate), ZMQ_POLLIN, 0 };
         int64_t now = zclock_mono ();
         int64_t timeout = self->next_beat - now;
         if (self->started && !self->stopped && self->link == LINK_DOWN && self->retry_at - now < timeout)
             timeout = self->retry_at - now;
+        if (children >= 0 && children < timeout)
+            timeout = children;
         if (timeout < 0)
             timeout = 0;
         if (zmq_poll (items, count, timeout) == -1 && errno == ETERM)

@@ -9,6 +9,11 @@
         BROKER <endpoint>       the broker to register with
         NAME <name>             node name (default: host-pid)
         CPUS <n>                task worker pool size (default: CPUs, at least 4)
+        ISOLATE <program> [<module>...]
+                                before START: host each actor in a child
+                                process of its own (zaf_isolate): program
+                                is run in its --actor-host mode and loads
+                                the modules; tasks stay on worker threads
         START                   bind the inner endpoint, start the workers and
                                 begin dialing the broker; answers "OK" or
                                 "ERROR" <reason>
@@ -20,7 +25,10 @@
     actors and tasks make are relayed to the broker with their correlation
     id prefixed by the sender's inner routing id, and answers find their way
     back by that prefix. A node that loses its broker ends its actors (the
-    broker has declared them dead) and dials again with backoff.
+    broker has declared them dead) and dials again with backoff. With
+    ISOLATE, each actor is a child process on the same ROUTER (bound on a
+    private ipc endpoint too); one that dies in a method ends alone, with
+    EXIT {"reason":"failed","signal":...}.
     =========================================================================
 */
 

@@ -232,6 +232,14 @@ int
 zaf_actor_t *
     zaf_lookup (zaf_t *self, const char *name, zaf_error_t *err);
 
+//  Inside an actor's method: end this actor once the method returns, with
+//  a reason ("normal" when NULL). "failed" counts as a failure: an actor
+//  spawned with max_restarts is restarted, and supervisors restart their
+//  children that fail. Calls queued behind it end with ACTOR_DIED.
+//  Elsewhere (drivers, tasks) it does nothing.
+void
+    zaf_exit (zaf_t *self, const char *reason);
+
 //  Return the actor this code runs in, inside an actor's method or
 //  constructor; NULL in drivers and tasks. The handle is borrowed from the
 //  runtime: do not destroy it.
@@ -263,6 +271,53 @@ bool
 //  a borrowed one is just freed.
 void
     zaf_actor_destroy (zaf_actor_t **self_p);
+
+//  ---------------------------------------------------------------------
+//  Supervisors (after OTP). Any actor can hold one: it starts children
+//  that the actor owns, watches them, and restarts those that end for any
+//  reason but "normal", by its strategy. Past `intensity` restarts within
+//  `period_ms` it gives up: it ends every child and ends its actor with
+//  reason "restart_limit", for the actor's owner or supervisor to decide.
+//  Use it from the actor's constructor and methods only (it runs on the
+//  actor's thread); destroy it in the destructor, which ends the children.
+
+typedef struct _zaf_supervisor_t zaf_supervisor_t;
+
+typedef enum {
+    ZAF_ONE_FOR_ONE,        //  Restart the child that ended
+    ZAF_ONE_FOR_ALL,        //  Restart every child
+    ZAF_REST_FOR_ONE        //  Restart it and the children started after it
+} zaf_strategy_t;
+
+//  Create a supervisor in the actor whose connection is z. Returns NULL
+//  outside an actor or with bad arguments (intensity >= 0, period_ms > 0).
+zaf_supervisor_t *
+    zaf_supervisor_new (zaf_t *z, zaf_strategy_t strategy, int intensity, int period_ms);
+
+//  Destroy a supervisor: it stops watching, and its children end (killed,
+//  the last started first, each waited for).
+void
+    zaf_supervisor_destroy (zaf_supervisor_t **self_p);
+
+//  Start a child (args taken; NULL means []); opts.node and opts.name are
+//  kept for restarts, the other options are not used. Returns the child's
+//  index (0, 1, ... in start order) or -1 and fills err.
+int
+    zaf_supervisor_start_child (zaf_supervisor_t *self, const char *cls, cJSON *args,
+                                const zaf_spawn_opts_t *opts, zaf_error_t *err);
+
+//  Return the current handle of child `index` (borrowed from the
+//  supervisor: a restart replaces it), or NULL if there is none now.
+zaf_actor_t *
+    zaf_supervisor_child (zaf_supervisor_t *self, size_t index);
+
+//  Return how many children were started.
+size_t
+    zaf_supervisor_size (zaf_supervisor_t *self);
+
+//  Return how many restarts the supervisor has made.
+size_t
+    zaf_supervisor_restarts (zaf_supervisor_t *self);
 
 //  ---------------------------------------------------------------------
 //  Remote functions (tasks).

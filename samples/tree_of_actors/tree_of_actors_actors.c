@@ -5,10 +5,11 @@
     state needs a lock. A Worker never blocks: training is a deadline on
     the monotonic clock, so it answers state calls while it "trains". The
     Supervisor's methods call its workers through the zaf_t the runtime
-    hands them and wait on the futures with a timeout; its state holds the
-    owning handles of the workers, and its destructor destroys them, which
-    kills the workers (if the runtime got there first, because the actor
-    ended, its connection kills them all the same).
+    hands them and wait on the futures with a timeout. It holds a
+    zaf_supervisor (one_for_one, 3 restarts in 5 s) that owns the workers
+    and restarts one that fails; destroying it (terminate, or the
+    destructor) ends them. The broker also ends them if the Supervisor
+    dies some other way: they are its children.
     =========================================================================
 */
 
@@ -100,22 +101,42 @@ static const zaf_class_t s_worker_class = {
 };
 
 //  ==========================================================================
-//  Supervisor
+//  Supervisor: an ordinary actor holding a zaf_supervisor (one_for_one, at
+//  most 3 restarts in 5 s). A worker that fails is spawned again; past the
+//  intensity the Supervisor ends with reason restart_limit.
+
+#define TREE_INTENSITY      3
+#define TREE_PERIOD_MS      5000
 
 typedef struct {
-    zaf_actor_t *workers [TREE_WORKERS];    //  Owning handles: the tree
-    bool killed [TREE_WORKERS];             //  terminate has killed it
+    zaf_supervisor_t *supervisor;           //  Owns the workers; NULL once terminated
+    zaf_actor_t *last [TREE_WORKERS];       //  Borrowed copies of the last handles
 } supervisor_t;
 
 static void
 s_supervisor_destroy (void *state)
 {
     supervisor_t *self = (supervisor_t *) state;
-    //  Destroying an owning handle kills its worker (a killed worker's
-    //  handle owns nothing any more and is just freed)
+    //  Destroying the supervisor ends the workers
+    zaf_supervisor_destroy (&self->supervisor);
     for (int index = 0; index < TREE_WORKERS; index++)
-        zaf_actor_destroy (&self->workers [index]);
+        zaf_actor_destroy (&self->last [index]);
     free (self);
+}
+
+//  The current handle of worker `index`: the supervisor's while it runs
+//  (a restart replaces it), the last one known after terminate
+static zaf_actor_t *
+s_worker (supervisor_t *self, int index)
+{
+    zaf_actor_t *current = self->supervisor
+                         ? zaf_supervisor_child (self->supervisor, (size_t) index) : NULL;
+    if (current && (!self->last [index]
+                || strneq (zaf_actor_id (current), zaf_actor_id (self->last [index])))) {
+        zaf_actor_destroy (&self->last [index]);
+        self->last [index] = zaf_actor_dup (current);
+    }
+    return self->last [index];
 }
 
 //  Supervisor (duration_ms = 2000): spawn the workers
@@ -129,14 +150,16 @@ s_supervisor_new (zaf_t *z, const cJSON *args, zaf_error_t *err)
         return NULL;
     }
     supervisor_t *self = (supervisor_t *) calloc (1, sizeof (supervisor_t));
+    self->supervisor = zaf_supervisor_new (z, ZAF_ONE_FOR_ONE, TREE_INTENSITY, TREE_PERIOD_MS);
+    assert (self->supervisor);
     zaf_spawn_opts_t opts = { .timeout_ms = TREE_CALL_TIMEOUT };
     for (int index = 0; index < TREE_WORKERS; index++) {
         //  Staggered: lr is quickest, nn takes the whole duration
         int64_t worker_ms = (int64_t) duration_ms * (index + 1) / TREE_WORKERS;
         zaf_error_t spawn_err;
-        self->workers [index] = zaf_spawn (z, "Worker",
-            zaf_json ("[\"%s\", %" PRId64 "]", s_kinds [index], worker_ms), &opts, &spawn_err);
-        if (!self->workers [index]) {
+        if (zaf_supervisor_start_child (self->supervisor, "Worker",
+                zaf_json ("[\"%s\", %" PRId64 "]", s_kinds [index], worker_ms),
+                &opts, &spawn_err) < 0) {
             zaf_error_set (err, spawn_err.code, "cannot spawn Worker %s: %s",
                            s_kinds [index], spawn_err.message);
             s_supervisor_destroy (self);
@@ -155,7 +178,7 @@ s_supervisor_work (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     //  so that a later state () finds every worker started
     zaf_future_t *futures [TREE_WORKERS];
     for (int index = 0; index < TREE_WORKERS; index++)
-        futures [index] = zaf_call (z, self->workers [index], "train", NULL);
+        futures [index] = zaf_call (z, s_worker (self, index), "train", NULL);
     int started = 0;
     for (int index = 0; index < TREE_WORKERS; index++) {
         zaf_error_t call_err;
@@ -179,7 +202,7 @@ s_supervisor_state (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     supervisor_t *self = (supervisor_t *) state;
     zaf_future_t *futures [TREE_WORKERS];
     for (int index = 0; index < TREE_WORKERS; index++)
-        futures [index] = zaf_call (z, self->workers [index], "state", NULL);
+        futures [index] = zaf_call (z, s_worker (self, index), "state", NULL);
     cJSON *states = cJSON_CreateArray ();
     for (int index = 0; index < TREE_WORKERS; index++) {
         zaf_error_t call_err;
@@ -202,30 +225,23 @@ s_supervisor_workers (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err
     supervisor_t *self = (supervisor_t *) state;
     cJSON *handles = cJSON_CreateArray ();
     for (int index = 0; index < TREE_WORKERS; index++)
-        cJSON_AddItemToArray (handles, zaf_actor_to_json (self->workers [index]));
+        cJSON_AddItemToArray (handles, zaf_actor_to_json (s_worker (self, index)));
     return handles;
 }
 
-//  terminate (): kill the workers and wait until they are gone
+//  terminate (): end the workers and wait until they are gone; returns how
+//  many were running (0 the second time)
 static cJSON *
 s_supervisor_terminate (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
     supervisor_t *self = (supervisor_t *) state;
-    int killed = 0;
-    for (int index = 0; index < TREE_WORKERS; index++) {
-        if (self->killed [index])
-            continue;
-        zaf_error_t kill_err;
-        if (zaf_kill (z, self->workers [index], &kill_err) == 0) {
-            self->killed [index] = true;
-            killed++;
-        }
-        else
-        if (err->code == ZAF_OK)
-            zaf_error_set (err, kill_err.code, "cannot kill Worker %s: %s",
-                           s_kinds [index], kill_err.message);
-    }
-    return err->code == ZAF_OK ? cJSON_CreateNumber (killed) : NULL;
+    int running = 0;
+    for (int index = 0; index < TREE_WORKERS; index++)
+        if (self->supervisor && s_worker (self, index))
+            running++;
+    //  The supervisor stops watching, then kills each worker and waits
+    zaf_supervisor_destroy (&self->supervisor);
+    return cJSON_CreateNumber (running);
 }
 
 static const zaf_method_t s_supervisor_methods [] = {

@@ -58,6 +58,8 @@ s_proc_start (const char *const *argv, bool capture, bool with_stderr)
         prctl (PR_SET_PDEATHSIG, SIGKILL);
         if (getppid () != parent)
             _exit (127);
+        //  Criterion's sandbox map is for its own workers, not our programs
+        unsetenv ("BXFI_MAP");
         if (capture) {
             dup2 (pipe_fds [1], STDOUT_FILENO);
             if (with_stderr)
