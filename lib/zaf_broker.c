@@ -129,6 +129,8 @@ typedef struct _peer_t {
     ring_t calls_out;           //  Flights it is waiting for
     ring_t work;                //  Flights of tasks it runs (nodes)
     ring_t owned;               //  Actors it spawned (not from an actor)
+    zhashx_t *claims;           //  Actor ids it said it owns in HELLO that no
+                                //  node has brought back yet (or NULL)
     zlistx_t *backlog;          //  Answers waiting for room in its queue
     const char *doomed;         //  Why it is lost, once found gone
     bool warned;                //  Logged a protocol warning already
@@ -366,6 +368,7 @@ s_peer_destroy (peer_t **peer_p)
     peer_t *peer = *peer_p;
     zhashx_destroy (&peer->classes);
     zhashx_destroy (&peer->functions);
+    zhashx_destroy (&peer->claims);
     zlistx_destroy (&peer->backlog);
     free (peer->name);
     free (peer->host);
@@ -883,9 +886,44 @@ s_adopt_one (self_t *self, peer_t *node, const cJSON *entry)
             zhashx_insert (self->names, actor->name, actor);
         }
     }
+    //  A restartable actor brings what it takes to restart it
+    const cJSON *options = cJSON_GetObjectItemCaseSensitive (entry, "options");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive (entry, "args");
+    int max_restarts = zaf_json_int (options, "max_restarts", 0);
+    if (cJSON_IsObject (options) && args && max_restarts >= -1 && max_restarts != 0) {
+        actor->restarts_left = max_restarts;
+        actor->call_retries = zaf_json_int (options, "max_call_retries", 0);
+        if (actor->call_retries < -1)
+            actor->call_retries = 0;
+        const char *pin = zaf_json_string (options, "node", NULL);
+        actor->pin = pin ? strdup (pin) : NULL;
+        actor->spawn = zaf_proto_new ();
+        zaf_proto_set_id (actor->spawn, ZAF_PROTO_SPAWN);
+        zaf_proto_set_corr (actor->spawn, "restart", 7);
+        zaf_proto_set_actor (actor->spawn, actor->id);
+        zaf_proto_set_name (actor->spawn, class_name);
+        char *text = cJSON_PrintUnformatted (options);
+        zaf_proto_set_options (actor->spawn, text, strlen (text));
+        cJSON_free (text);
+        zaf_proto_set_body_json (actor->spawn, args);
+    }
     zhashx_insert (self->actors, actor->id, actor);
     node->actors++;
     return actor;
+}
+
+//  The peer that claimed an actor id before its node came back, if any
+//  (the claim is used up)
+static peer_t *
+s_claimant (self_t *self, const char *id)
+{
+    for (peer_t *peer = (peer_t *) zhashx_first (self->peers); peer;
+         peer = (peer_t *) zhashx_next (self->peers))
+        if (peer->claims && zhashx_lookup (peer->claims, id)) {
+            zhashx_delete (peer->claims, id);
+            return peer;
+        }
+    return NULL;
 }
 
 static size_t
@@ -915,8 +953,16 @@ s_adopt (self_t *self, peer_t *node, const cJSON *entries)
         if (parent_id)
             actor->claim_by = -1;       //  Its owner actor is gone: ends below
         else {
-            actor->claim_by = claim_by;
-            self->unclaimed++;
+            //  Its driver may have come back before this node did
+            peer_t *claimant = s_claimant (self, actor->id);
+            if (claimant) {
+                actor->owner = claimant;
+                s_ring_append (&claimant->owned, &actor->sibling);
+            }
+            else {
+                actor->claim_by = claim_by;
+                self->unclaimed++;
+            }
         }
     }
     cJSON_ArrayForEach (entry, entries) {
@@ -938,8 +984,18 @@ s_claim (self_t *self, peer_t *peer, const cJSON *ids)
     const cJSON *item;
     cJSON_ArrayForEach (item, ids) {
         const char *id = cJSON_GetStringValue (item);
-        actor_t *actor = id ? (actor_t *) zhashx_lookup (self->actors, id) : NULL;
-        if (!actor || actor->claim_by <= 0)
+        if (!id || !*id || strlen (id) > ZAF_PROTO_ACTOR_MAX)
+            continue;
+        actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
+        if (!actor) {
+            //  Its node is not back yet: remember the claim for it
+            if (!peer->claims)
+                peer->claims = zhashx_new ();
+            if (zhashx_size (peer->claims) < self->max_pending)
+                zhashx_insert (peer->claims, id, (void *) 1);
+            continue;
+        }
+        if (actor->claim_by <= 0)
             continue;
         actor->claim_by = 0;
         self->unclaimed--;

@@ -65,6 +65,9 @@ typedef struct {
     int status;                 //  How it ended (waitpid status)
     int64_t settle_at;          //  Ended without EXIT: decide at this time
     void *settling_item;        //  Our place in self->settling
+    cJSON *announce;            //  Actor: what a restarted broker is told of
+                                //  it (id, class, name, parent, detached,
+                                //  and for a restartable one its SPAWN)
 } party_t;
 
 typedef struct {
@@ -93,6 +96,8 @@ typedef struct {
     int retry_ms;               //  Backoff
     bool started;
     bool stopped;               //  The broker stopped the cluster: no redial
+    char session [64];          //  The session of the broker that last
+                                //  welcomed us ("" before the first)
     bool stopping;
     bool terminated;
     bool verbose;
@@ -164,6 +169,7 @@ s_party_destroy (party_t **party_p)
     if (!party->isolated)
         free (party->ctl);      //  Else zaf_isolate_forget frees it
     zaf_proto_destroy (&party->spawned);
+    cJSON_Delete (party->announce);
     free (party);
     *party_p = NULL;
 }
@@ -316,6 +322,37 @@ s_deliver (self_t *self, party_t *party, zaf_proto_t *msg)
         s_refuse (self, msg, ZAF_ACTOR_DIED, "actor %s is gone", party->id);
 }
 
+//  What we tell a restarted broker about an actor, from its SPAWN
+static cJSON *
+s_announce_new (zaf_proto_t *msg, const char *id, const char *class_name)
+{
+    cJSON *announce = cJSON_CreateObject ();
+    cJSON_AddStringToObject (announce, "id", id);
+    cJSON_AddStringToObject (announce, "class", class_name);
+    cJSON *options = zaf_proto_options_json (msg);
+    const char *name = zaf_json_string (options, "name", NULL);
+    const char *owner = zaf_json_string (options, "owner", NULL);
+    bool detached = zaf_json_bool (options, "detached", false);
+    if (name)
+        cJSON_AddStringToObject (announce, "name", name);
+    if (owner && !detached)
+        cJSON_AddStringToObject (announce, "parent", owner);
+    if (detached)
+        cJSON_AddBoolToObject (announce, "detached", true);
+    if (zaf_json_int (options, "max_restarts", 0) != 0) {
+        //  Enough for the new broker to restart it as the old one would
+        size_t size;
+        const char *body = zaf_proto_body (msg, &size);
+        cJSON *args = size ? zaf_json_parse (body, size) : cJSON_CreateArray ();
+        if (args) {
+            cJSON_AddItemToObject (announce, "options", cJSON_Duplicate (options, true));
+            cJSON_AddItemToObject (announce, "args", args);
+        }
+    }
+    cJSON_Delete (options);
+    return announce;
+}
+
 static void
 s_handle_spawn (self_t *self)
 {
@@ -388,6 +425,7 @@ s_handle_spawn (self_t *self)
                   self->name, reason);
         return;
     }
+    party->announce = s_announce_new (msg, id, cls->name);
     zhashx_insert (self->actors, party->id, party);
     zhashx_insert (self->parties, (void *) (uintptr_t) party->inner_id, party);
 }
@@ -516,6 +554,15 @@ s_dial (self_t *self)
     cJSON_AddNumberToObject (hello, "version", 1);
     if (self->isolate)
         cJSON_AddBoolToObject (hello, "isolate", true);
+    if (*self->session) {
+        //  Dialing again: if the broker restarted, it takes our actors on
+        cJSON_AddStringToObject (hello, "session", self->session);
+        cJSON *actors = cJSON_AddArrayToObject (hello, "actors");
+        for (party_t *party = (party_t *) zhashx_first (self->actors); party;
+             party = (party_t *) zhashx_next (self->actors))
+            if (party->ready && !party->dying && party->announce)
+                cJSON_AddItemToArray (actors, cJSON_Duplicate (party->announce, true));
+    }
     cJSON_AddItemToObject (hello, "classes", zaf_registry_classes_json (self->registry));
     cJSON_AddItemToObject (hello, "functions", zaf_registry_functions_json (self->registry));
     zaf_proto_reset (self->out);
@@ -526,6 +573,18 @@ s_dial (self_t *self)
     zaf_proto_send (self->out, self->broker);
     self->link = LINK_HELLO;
     self->hello_at = self->last_tx = zclock_mono ();
+}
+
+//  End every actor we host, without telling the broker (it knows)
+static void
+s_end_actors (self_t *self, const char *reason)
+{
+    zlistx_t *parties = zhashx_values (self->parties);
+    for (party_t *party = (party_t *) zlistx_first (parties); party;
+         party = (party_t *) zlistx_next (parties))
+        if (!party->is_worker)
+            s_actor_kill (self, party, reason, false);
+    zlistx_destroy (&parties);
 }
 
 //  The link is down: end what depended on it and plan the next dial
@@ -540,14 +599,13 @@ s_link_down (self_t *self, const char *reason)
     self->retry_at = zclock_mono () + self->retry_ms;
     self->retry_ms = self->retry_ms * 2 > 2000 ? 2000 : self->retry_ms * 2;
 
-    //  The broker has declared our actors dead (or will): end them
+    //  Our actors live on: if the broker restarted, the next one takes them
+    //  on when we say HELLO; if it declared us lost, its WELCOME says so by
+    //  its session, and they end then. What they wait on ends now.
     zlistx_t *parties = zhashx_values (self->parties);
     for (party_t *party = (party_t *) zlistx_first (parties); party;
-         party = (party_t *) zlistx_next (parties)) {
-        if (!party->is_worker)
-            s_actor_kill (self, party, "node_lost", false);
+         party = (party_t *) zlistx_next (parties))
         s_notify_broker_lost (self, party);
-    }
     zlistx_destroy (&parties);
     //  Their callers get NODE_LOST from the broker
     zaf_proto_t *held;
@@ -595,6 +653,15 @@ s_handle_broker (self_t *self, int rc)
         if (id == ZAF_PROTO_WELCOME) {
             cJSON *welcome = zaf_proto_body_json (self->msg);
             int heartbeat_ms = zaf_json_int (welcome, "heartbeat_ms", ZAF_HEARTBEAT_MS);
+            const char *session = zaf_json_string (welcome, "session", "");
+            if (*self->session && streq (session, self->session))
+                //  The same broker: it declared us lost and our actors dead
+                s_end_actors (self, "node_lost");
+            else
+            if (*self->session && zhashx_size (self->actors) && !self->quiet)
+                zsys_info ("zaf_node: a restarted broker took on %d of our %zu actor(s)",
+                           zaf_json_int (welcome, "adopted", 0), zhashx_size (self->actors));
+            snprintf (self->session, sizeof (self->session), "%s", session);
             cJSON_Delete (welcome);
             self->heartbeat_ms = heartbeat_ms >= 10 ? heartbeat_ms : ZAF_HEARTBEAT_MS;
             zsock_set_heartbeat_ivl (self->broker, self->heartbeat_ms);
@@ -640,6 +707,7 @@ s_handle_broker (self_t *self, int rc)
                 //  The cluster was stopped: do not dial again; our owner
                 //  decides what to do (zaf-node exits)
                 zsys_info ("zaf_node: cluster stopped name=%s", self->name);
+                s_end_actors (self, "node_stopped");
                 self->stopped = true;
                 zstr_send (self->pipe, "STOPPED");
             }

@@ -390,3 +390,122 @@ Test (restarts, a_flooded_actor_answers_overloaded_at_its_bound)
     zt_proc_stop (&broker, SIGTERM, 10000);
     free (endpoint);
 }
+
+//  Kill the broker with SIGKILL and start a new one on the same endpoint
+static void
+s_broker_restart (cluster_t *cluster)
+{
+    zt_proc_stop (&cluster->broker, SIGKILL, 5000);
+    char heartbeat [16];
+    snprintf (heartbeat, sizeof (heartbeat), "%d", HEARTBEAT_MS);
+    const char *argv [] = {
+        zt_path ("bin", "zaf-broker"), "--bind", cluster->endpoint, "--heartbeat-ms", heartbeat, NULL
+    };
+    cluster->broker = zt_proc_start (argv, true);
+    char *line = zt_proc_read_line (cluster->broker, 10000);
+    cr_assert_not_null (line, "restarted broker did not bind %s", cluster->endpoint);
+    free (line);
+}
+
+//  Call until it answers (the driver dials again on its next request)
+static cJSON *
+s_call_until (zaf_t *z, zaf_actor_t *actor, const char *method, int timeout_ms, zaf_error_t *err)
+{
+    int64_t deadline = zclock_mono () + timeout_ms;
+    while (true) {
+        cJSON *result = s_call (z, actor, method, NULL, err);
+        if (result || zclock_mono () >= deadline)
+            return result;
+        zclock_sleep (50);
+    }
+}
+
+Test (restarts, a_restarted_broker_serves_the_same_actors_again)
+{
+    cluster_t cluster;
+    s_cluster_start (&cluster);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_actor_t *owned = s_spawn (z, "n1", 0, 0);
+    zaf_actor_t *phoenix = s_spawn (z, "n1", -1, 0);
+    zaf_spawn_opts_t named = { .node = "n2", .name = "keeper", .detached = true };
+    zaf_actor_t *keeper = zaf_spawn (z, "Counter", zaf_json ("[40]"), &named, &err);
+    cr_assert_not_null (keeper, "%s", err.message);
+    cJSON_Delete (s_call (z, owned, "add", zaf_json ("[3]"), &err));
+    //  An actor owned by another driver that will not come back
+    const char *argv [] = { zt_path ("bin", "zt_driver"), cluster.endpoint, "--owned", "1", NULL };
+    zt_proc_t *driver = zt_proc_start (argv, true);
+    char *line = zt_proc_read_line (driver, 20000);
+    cr_assert (line && strncmp (line, "owned ", 6) == 0, "%s", line ? line : "no line");
+    char orphan_id [64];
+    snprintf (orphan_id, sizeof (orphan_id), "%s", line + 6);
+    free (line);
+
+    //  A call in flight when the broker dies ends at once, "may have run"
+    zaf_future_t *pending = zaf_call (z, owned, "sleep", zaf_json ("[3000]"));
+    zclock_sleep (100);
+    int64_t killed_at = zclock_mono ();
+    kill (zt_proc_pid (cluster.broker), SIGKILL);
+    cJSON *result = zaf_get (z, &pending, 5000, &err);
+    cr_expect_null (result);
+    cr_expect_eq (err.code, ZAF_BROKER_LOST, "%s", err.message);
+    cr_expect (strstr (err.message, "may"), "%s", err.message);
+    cr_expect_lt (zclock_mono () - killed_at, 3 * HEARTBEAT_MS + 1500);
+    zt_proc_stop (&driver, SIGKILL, 5000);      //  Gone for good
+    s_broker_restart (&cluster);
+
+    //  The same actors answer again, state kept, through the same handles
+    cJSON *value = s_call_until (z, owned, "get", 10000, &err);
+    cr_assert_not_null (value, "the owned actor did not come back: %s", err.message);
+    cr_expect_eq (value->valueint, 3);
+    cJSON_Delete (value);
+    value = s_call_until (z, phoenix, "get", 5000, &err);
+    cr_assert_not_null (value, "%s", err.message);
+    cJSON_Delete (value);
+    zaf_t *other = zaf_init (cluster.endpoint);
+    cr_assert_not_null (other);
+    zaf_actor_t *found = zaf_lookup (other, "keeper", &err);
+    cr_assert_not_null (found, "the name came back: %s", err.message);
+    cr_expect_str_eq (zaf_actor_id (found), zaf_actor_id (keeper));
+    value = s_call (other, found, "get", NULL, &err);
+    cr_assert_not_null (value, "%s", err.message);
+    cr_expect_eq (value->valueint, 40);
+    cJSON_Delete (value);
+    zaf_actor_destroy (&found);
+
+    //  The actor of the driver that never came back ends, owner_died
+    zaf_actor_t *orphan = NULL;
+    cJSON *json = cJSON_CreateObject ();
+    cJSON_AddStringToObject (json, "$actor", orphan_id);
+    orphan = zaf_actor_from_json (json);
+    cJSON_Delete (json);
+    zaf_future_t *watch = zaf_monitor (other, orphan);
+    cJSON *why = zaf_get (other, &watch, 20 * HEARTBEAT_MS + 5000, &err);
+    cr_assert_not_null (why, "the unclaimed actor did not end: %s", err.message);
+    cr_expect_str_eq (zaf_json_string (why, "reason", ""), "owner_died");
+    cJSON_Delete (why);
+    zaf_actor_destroy (&orphan);
+
+    //  Restarts survive the broker restart: lose n1, the phoenix comes back
+    kill (zt_proc_pid (cluster.nodes [0]), SIGKILL);
+    zt_proc_stop (&cluster.nodes [0], 0, 5000);
+    value = s_call_until (z, phoenix, "get", 5000, &err);
+    cr_assert_not_null (value, "the restartable actor did not come back: %s", err.message);
+    cJSON_Delete (value);
+    char *where = zt_actor_node (z, zaf_actor_id (phoenix));
+    cr_expect_str_eq (where ? where : "", "n2");
+    free (where);
+    //  Ownership came back too: the driver's actors go when it leaves
+    zaf_actor_t *watched = zaf_actor_dup (phoenix);
+    watch = zaf_monitor (other, watched);
+    zaf_actor_destroy (&owned);
+    zaf_actor_destroy (&phoenix);
+    zaf_actor_destroy (&keeper);
+    zaf_shutdown (&cluster.z);
+    why = zaf_get (other, &watch, 5000, &err);
+    cr_assert_not_null (why, "%s", err.message);
+    cJSON_Delete (why);
+    zaf_actor_destroy (&watched);
+    zaf_shutdown (&other);
+    s_cluster_stop (&cluster);
+}
