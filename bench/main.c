@@ -1,0 +1,585 @@
+/*  =========================================================================
+    zaf-bench - zaf against the raw ZeroMQ floor, scenario by scenario
+
+    One program in four roles:
+      (default)            the orchestrator: runs each scenario x mode as a
+                           child process (`--role run`), each in its own
+                           process group under a deadline, and prints the
+                           table or the --json lines;
+      --role run           runs one scenario in one mode (bench_scenarios)
+                           and prints its result as one JSON line;
+      --role floor-broker  the floor's relay, for tcp mode;
+      --role floor-server  the floor's server, for tcp mode.
+    A scenario that hangs or crashes costs only its child: the orchestrator
+    kills that process group (by id) and goes on. zaf-broker and zaf-node
+    are found next to this program, libzaf_bench.so in ../lib (or where
+    --bin-dir and --lib-dir say).
+    =========================================================================
+*/
+
+#include "bench_classes.h"
+#include <libgen.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define FULL_DURATION_MS    3000
+#define QUICK_DURATION_MS   200
+#define DEFAULT_ACTORS      10000
+#define QUICK_ACTORS        5000    //  So that --quick stays well under 30 s
+#define RUN_GRACE_S         60      //  Setup and teardown allowance per run
+#define MANY_GRACE_S        120     //  More for actors_10k
+
+static void
+s_usage (FILE *stream)
+{
+    fprintf (stream,
+"Usage: zaf-bench [OPTIONS]\n"
+"Measure zaf and the raw ZeroMQ floor of the same topology, scenario by\n"
+"scenario, and print zaf's rate as a ratio of the floor's.\n"
+"\n"
+"  --quick              short runs (%d ms per side; the whole run < 30 s)\n"
+"  --json               print one JSON line per row instead of the table\n"
+"  --mode MODE          embedded, tcp or both (default both)\n"
+"  --scenario NAME      run only these (repeatable, or a comma list)\n"
+"  --duration-ms N      measure each side for N ms (default %d)\n"
+"  --calls N            measure each side for N operations instead (nn_async:\n"
+"                       N per caller; actors_10k: whole rounds of N actors)\n"
+"  --actors N           actors for actors_10k (default %d; --quick: %d)\n"
+"  --bin-dir DIR        where zaf-broker and zaf-node are (default: here)\n"
+"  --lib-dir DIR        where libzaf_bench.so is (default: ../lib from here)\n"
+"  --verbose            progress details and the children's logs on stderr\n"
+"  --help               print this help and exit\n"
+"\n"
+"Scenarios (after Ray's microbenchmark):\n"
+"  sync         1:1 calls, one at a time: update_params with 10 numbers\n"
+"  async        1:1 calls, 1,000 in flight\n"
+"  tell         batches of 5,000 tells, each followed by one call (rate: tells)\n"
+"  nn_async     4 callers x 4 actors (tcp: on 2 nodes), 1,000 calls in flight\n"
+"  task_sync    zaf_submit of bench_task, one at a time (node: 2 workers)\n"
+"  task_async   zaf_submit, 1,000 in flight\n"
+"  spawn        actors created one at a time, in batches of 250, each batch\n"
+"               then killed without waiting (killing is not timed)\n"
+"  blob_1mb     calls carrying 1 MiB of doubles (131,072): zaf sends them as\n"
+"               a JSON array (~2.6 MB of text), the floor as one binary frame\n"
+"  actors_10k   zaf only: N Idle actors on one node; creation time, RSS and\n"
+"               open files per actor, calls/s to all of them (all in flight)\n"
+"\n"
+"Modes: embedded = zaf_init (NULL), everything in one process; the floor's\n"
+"relay and server are threads over inproc. tcp = zaf-broker and zaf-node\n"
+"processes on 127.0.0.1, the driver here; the floor's relay and server are\n"
+"`zaf-bench --role floor-broker|floor-server` processes.\n"
+"\n"
+"The floor: the same processes, sockets (client DEALER -> relay ROUTER <-\n"
+"server DEALER) and ZAF1 frames as zaf, with no framework: the relay routes\n"
+"on the actor and caller frames; the server parses the JSON args with cJSON,\n"
+"applies them and prints `null`; the client prints its args and parses the\n"
+"answer, as a zaf driver does. Per scenario:\n"
+"  sync, async  CALL update_params round trips through the relay\n"
+"  tell         TELL frames, then one CALL round trip\n"
+"  nn_async     4 client threads x 4 actors on 2 server processes (embedded: 1)\n"
+"  task_*       SUBMIT bench_task round trips\n"
+"  spawn        SPAWN round trip in which the server starts a thread (256 KB\n"
+"               stack) with its own DEALER to the server's inproc ROUTER and\n"
+"               answers SPAWNED once that thread said READY: the least a\n"
+"               thread-per-actor runtime must do; KILL (no answer) joins it\n"
+"  blob_1mb     CALL round trip carrying a 1 MiB binary frame, summed by the server\n"
+"  actors_10k   no floor (floor/s and ratio show '-')\n"
+"\n"
+"Columns: zaf/s and floor/s are operations per second; ratio = zaf/floor.\n"
+"p50/p99 are zaf's latencies in microseconds: sync, task_sync, blob_1mb,\n"
+"spawn: each round trip; async, task_async, nn_async, actors_10k: from\n"
+"issuing a call to collecting its result in issue order (includes the\n"
+"queueing behind the window); tell: none. rss KB: the RSS of the process(es)\n"
+"hosting the actors after zaf's run (embedded: zaf-bench itself; tcp: the\n"
+"zaf-node processes); actors_10k: RSS growth per actor after the calls.\n"
+"--json keys: scenario, mode, zaf_per_s, floor_per_s, ratio, p50_us, p99_us,\n"
+"rss_kb, status (ok or failed) and error; actors_10k adds actors, create_s,\n"
+"rss_idle_kb and fds_per_actor. null means not measured.\n"
+"\n"
+"Both clusters of a scenario run side by side, and the floor and zaf take\n"
+"turns in slices of about a second (a 3 s side is 3 slices; a short side\n"
+"is 2), so that both see the same load from the rest of the machine; each\n"
+"warms up first.\n"
+"\n"
+"Each scenario x mode runs in its own child process under a deadline; one\n"
+"that fails or times out is printed as FAILED and the run goes on. Exits 0\n"
+"if every row was measured, 1 if any failed, 2 on bad options.\n",
+        QUICK_DURATION_MS, FULL_DURATION_MS, DEFAULT_ACTORS, QUICK_ACTORS);
+}
+
+//  Return the value of --name VALUE or --name=VALUE, advancing *index
+static const char *
+s_value (int argc, char **argv, int *index, const char *name)
+{
+    const char *arg = argv [*index];
+    size_t size = strlen (name);
+    if (strncmp (arg, name, size))
+        return NULL;
+    if (arg [size] == '=')
+        return arg + size + 1;
+    if (arg [size] == 0) {
+        if (*index + 1 >= argc) {
+            fprintf (stderr, "zaf-bench: %s needs a value\n", name);
+            exit (2);
+        }
+        return argv [++*index];
+    }
+    return NULL;
+}
+
+static long
+s_number (const char *name, const char *value, long min, long max)
+{
+    char *end = NULL;
+    long number = strtol (value, &end, 10);
+    if (!*value || *end || number < min || number > max) {
+        fprintf (stderr, "zaf-bench: %s must be a whole number from %ld to %ld, not '%s'\n",
+                 name, min, max, value);
+        exit (2);
+    }
+    return number;
+}
+
+//  ==========================================================================
+//  Helper roles
+
+static int
+s_role_floor_broker (const char *bind)
+{
+    void *ctx = zmq_ctx_new ();
+    bench_floor_broker_t *broker = bench_floor_broker_new (ctx, bind);
+    if (!broker) {
+        zmq_ctx_term (ctx);
+        return 1;
+    }
+    printf ("listening %s\n", bench_floor_broker_endpoint (broker));
+    fflush (stdout);
+    bench_floor_broker_run (broker);
+    bench_floor_broker_destroy (&broker);
+    zmq_ctx_term (ctx);
+    return 0;
+}
+
+static int
+s_role_floor_server (const char *broker, const char *actor_ids)
+{
+    void *ctx = zmq_ctx_new ();
+    zmq_ctx_set (ctx, ZMQ_MAX_SOCKETS, 20000);
+    bench_floor_server_t *server = bench_floor_server_new (ctx, broker, actor_ids);
+    if (!server) {
+        zmq_ctx_term (ctx);
+        return 1;
+    }
+    bench_floor_server_run (server);
+    zmq_ctx_shutdown (ctx);             //  Ends the threads it spawned
+    bench_floor_server_destroy (&server);
+    zmq_ctx_term (ctx);
+    return 0;
+}
+
+static int
+s_role_run (const char *scenario, const char *mode, const bench_opts_t *opts)
+{
+    if (!scenario || !mode || !bench_scenario_known (scenario)
+    ||  !(streq (mode, "tcp") || streq (mode, "embedded"))) {
+        fprintf (stderr, "zaf-bench: --role run needs --scenario NAME and --mode embedded|tcp\n");
+        return 2;
+    }
+    //  Every actor costs a socket and a file: allow as many as we may open
+    struct rlimit limit;
+    if (getrlimit (RLIMIT_NOFILE, &limit) == 0) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &limit);
+        getrlimit (RLIMIT_NOFILE, &limit);
+        //  czmq's context exists already (zsys_set_logident made it), but
+        //  it has no socket yet, so the limit still takes
+        zsys_set_max_sockets (limit.rlim_cur > 100 ? (size_t) limit.rlim_cur - 50
+                                                   : (size_t) limit.rlim_cur);
+    }
+    //  The embedded clusters' nodes get as many workers as the tcp ones.
+    //  Set here, before any thread runs: setenv is not thread-safe
+    char cpus [16];
+    snprintf (cpus, sizeof (cpus), "%d", BENCH_NODE_CPUS);
+    setenv ("ZAF_CPUS", cpus, 1);
+    //  The embedded clusters serve our own classes
+    if (bench_actors_register ()) {
+        fprintf (stderr, "zaf-bench: cannot register the bench classes\n");
+        return 1;
+    }
+    bench_result_t result;
+    bench_scenario_run (scenario, streq (mode, "tcp"), opts, &result);
+    char *line = bench_result_json (&result, true);
+    printf ("%s\n", line);
+    fflush (stdout);
+    cJSON_free (line);
+    return result.ok ? 0 : 1;
+}
+
+//  ==========================================================================
+//  Orchestrator
+
+typedef struct {
+    bool json;
+    bool verbose;
+    bool quick;
+    int duration_ms;
+    long calls;
+    int actors;
+    const char *self_path;
+    const char *bin_dir;
+    const char *lib_dir;
+} plan_opts_t;
+
+//  Run one scenario x mode in a child; fill result (failed if the child
+//  did not deliver)
+static void
+s_run_child (const plan_opts_t *plan, const char *scenario, const char *mode, int timeout_s,
+             bench_result_t *result)
+{
+    char duration [32], calls [32], actors [32];
+    snprintf (duration, sizeof (duration), "%d", plan->duration_ms);
+    snprintf (calls, sizeof (calls), "%ld", plan->calls);
+    snprintf (actors, sizeof (actors), "%d", plan->actors);
+    char *argv [32];
+    int argc = 0;
+    argv [argc++] = (char *) plan->self_path;
+    argv [argc++] = "--role";
+    argv [argc++] = "run";
+    argv [argc++] = "--scenario";
+    argv [argc++] = (char *) scenario;
+    argv [argc++] = "--mode";
+    argv [argc++] = (char *) mode;
+    argv [argc++] = "--duration-ms";
+    argv [argc++] = duration;
+    if (plan->calls > 0) {
+        argv [argc++] = "--calls";
+        argv [argc++] = calls;
+    }
+    argv [argc++] = "--actors";
+    argv [argc++] = actors;
+    argv [argc++] = "--bin-dir";
+    argv [argc++] = (char *) plan->bin_dir;
+    argv [argc++] = "--lib-dir";
+    argv [argc++] = (char *) plan->lib_dir;
+    if (plan->verbose)
+        argv [argc++] = "--verbose";
+    argv [argc] = NULL;
+
+    bench_result_init (result, scenario, mode);
+    int64_t start = zclock_mono ();
+    //  The child's stderr is ours (its errors and --verbose progress)
+    bench_proc_t *child = bench_proc_start (argv, true, true);
+    if (!child) {
+        bench_result_fail (result, "cannot start a child process");
+        return;
+    }
+    char line [4096];
+    bool got = false;
+    while (!got && !zsys_interrupted) {
+        int64_t remaining = start + (int64_t) timeout_s * 1000 - zclock_mono ();
+        if (remaining <= 0 || bench_proc_read_line (child, line, sizeof (line), (int) remaining) < 0)
+            break;
+        got = bench_result_from_json (result, line) == 0;
+    }
+    int status = 0;
+    if (got && bench_proc_wait (child, 15000, &status) == 0) {
+        //  Done; also make sure nothing is left in its group
+        bench_proc_stop (child, 0);
+    }
+    else {
+        bool timed_out = !zsys_interrupted && zclock_mono () - start >= (int64_t) timeout_s * 1000;
+        bool exited = bench_proc_wait (child, 0, &status) == 0;
+        bench_proc_stop (child, 10000);
+        if (!got) {
+            if (zsys_interrupted)
+                bench_result_fail (result, "interrupted");
+            else
+            if (timed_out)
+                bench_result_fail (result, "timed out after %d s", timeout_s);
+            else
+            if (exited && WIFSIGNALED (status))
+                bench_result_fail (result, "child died of signal %d", WTERMSIG (status));
+            else
+                bench_result_fail (result, "child exited with status %d without a result",
+                                   exited && WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+        }
+    }
+    bench_proc_destroy (&child);
+    if (result->seconds < 0)
+        result->seconds = (double) (zclock_mono () - start) / 1000.0;
+}
+
+static void
+s_print_footer (FILE *stream, const plan_opts_t *plan, double total_s)
+{
+    char when [64];
+    time_t now = time (NULL);
+    strftime (when, sizeof (when), "%Y-%m-%d %H:%M:%S UTC", gmtime (&now));
+    char host [256] = "";
+    gethostname (host, sizeof (host) - 1);
+    char cpu [128] = "";
+    FILE *info = fopen ("/proc/cpuinfo", "r");
+    if (info) {
+        char text [512];
+        while (fgets (text, sizeof (text), info))
+            if (strncmp (text, "model name", 10) == 0) {
+                const char *colon = strchr (text, ':');
+                snprintf (cpu, sizeof (cpu), "%s", colon ? colon + 2 : "");
+                cpu [strcspn (cpu, "\n")] = 0;
+                break;
+            }
+        fclose (info);
+    }
+    //  The machine may be shared: say how busy it was
+    double load = -1;
+    FILE *loadavg = fopen ("/proc/loadavg", "r");
+    if (loadavg) {
+        if (fscanf (loadavg, "%lf", &load) != 1)
+            load = -1;
+        fclose (loadavg);
+    }
+    char amount [64];
+    if (plan->calls > 0)
+        snprintf (amount, sizeof (amount), "%ld operations per side", plan->calls);
+    else
+        snprintf (amount, sizeof (amount), "%d ms per side", plan->duration_ms);
+    int major, minor, patch;
+    zmq_version (&major, &minor, &patch);
+    fprintf (stream, "# %s  host %s  %ld CPUs (%s)  load %.2f  zaf %d.%d.%d  libzmq %d.%d.%d"
+             "  czmq %d.%d.%d  %s, %s  total %.1f s\n",
+             when, host, sysconf (_SC_NPROCESSORS_ONLN), *cpu ? cpu : "unknown CPU", load,
+             ZAF_VERSION_MAJOR, ZAF_VERSION_MINOR, ZAF_VERSION_PATCH,
+             major, minor, patch, CZMQ_VERSION_MAJOR, CZMQ_VERSION_MINOR, CZMQ_VERSION_PATCH,
+             plan->quick ? "quick" : "full", amount, total_s);
+}
+
+static int
+s_orchestrate (const plan_opts_t *plan, bool modes [2], bool scenarios [BENCH_SCENARIO_COUNT])
+{
+    static const char *mode_names [2] = { "embedded", "tcp" };
+    int total = 0;
+    for (int index = 0; index < BENCH_SCENARIO_COUNT; index++)
+        for (int mode = 0; mode < 2; mode++)
+            total += scenarios [index] && modes [mode];
+    bench_result_t *results = (bench_result_t *) calloc ((size_t) total, sizeof (bench_result_t));
+    assert (results);
+    int64_t start = zclock_mono ();
+    if (!plan->json) {
+        bench_result_print_header (stdout);
+        fflush (stdout);
+    }
+    int done = 0, failed = 0;
+    for (int index = 0; index < BENCH_SCENARIO_COUNT && !zsys_interrupted; index++)
+        for (int mode = 0; mode < 2 && !zsys_interrupted; mode++) {
+            if (!scenarios [index] || !modes [mode])
+                continue;
+            const char *scenario = bench_scenario_name (index);
+            fprintf (stderr, "zaf-bench: [%d/%d] %s %s\n", done + 1, total, scenario,
+                     mode_names [mode]);
+            int64_t run_start = zclock_mono ();
+            //  Both sides, their warm-ups and setup, with room to spare
+            int timeout_s = RUN_GRACE_S + 4 * plan->duration_ms / 1000;
+            if (plan->calls > 0)
+                timeout_s += 240;
+            if (streq (scenario, "actors_10k"))
+                timeout_s += MANY_GRACE_S;
+            bench_result_t *result = &results [done++];
+            s_run_child (plan, scenario, mode_names [mode], timeout_s, result);
+            if (!result->ok)
+                failed++;
+            if (plan->verbose)
+                fprintf (stderr, "zaf-bench: [%d/%d] %s %s took %.1f s\n", done, total, scenario,
+                         mode_names [mode], (double) (zclock_mono () - run_start) / 1000.0);
+            if (plan->json) {
+                char *line = bench_result_json (result, false);
+                printf ("%s\n", line);
+                cJSON_free (line);
+            }
+            else
+                bench_result_print_row (result, stdout);
+            fflush (stdout);
+        }
+    double total_s = (double) (zclock_mono () - start) / 1000.0;
+    if (zsys_interrupted) {
+        fprintf (stderr, "zaf-bench: interrupted; %d of %d rows measured\n", done, total);
+        failed++;
+    }
+    if (!plan->json) {
+        for (int index = 0; index < done; index++)
+            bench_result_print_notes (&results [index], stdout);
+        s_print_footer (stdout, plan, total_s);
+    }
+    else
+        s_print_footer (stderr, plan, total_s);
+    free (results);
+    return failed ? 1 : 0;
+}
+
+//  Select scenarios from a comma list; returns -1 on an unknown name
+static int
+s_select (const char *list, bool scenarios [BENCH_SCENARIO_COUNT])
+{
+    char *copy = strdup (list);
+    char *saved = NULL;
+    int rc = 0;
+    for (char *name = strtok_r (copy, ",", &saved); name; name = strtok_r (NULL, ",", &saved)) {
+        bool found = false;
+        for (int index = 0; index < BENCH_SCENARIO_COUNT; index++)
+            if (streq (name, bench_scenario_name (index))) {
+                scenarios [index] = true;
+                found = true;
+            }
+        if (!found) {
+            fprintf (stderr, "zaf-bench: no scenario '%s'; see --help\n", name);
+            rc = -1;
+        }
+    }
+    free (copy);
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    plan_opts_t plan = { .actors = 0 };
+    const char *role = NULL, *mode = "both", *bind = NULL, *connect = NULL, *actor_ids = "";
+    const char *run_scenario = NULL;
+    bool modes [2] = { false, false };
+    bool scenarios [BENCH_SCENARIO_COUNT] = { false };
+    bool any_scenario = false;
+    bool duration_set = false;
+    for (int index = 1; index < argc; index++) {
+        const char *value;
+        const char *arg = argv [index];
+        if (streq (arg, "--help") || streq (arg, "-h")) {
+            s_usage (stdout);
+            return 0;
+        }
+        else
+        if (streq (arg, "--quick"))
+            plan.quick = true;
+        else
+        if (streq (arg, "--json"))
+            plan.json = true;
+        else
+        if (streq (arg, "--verbose"))
+            plan.verbose = true;
+        else
+        if ((value = s_value (argc, argv, &index, "--mode")))
+            mode = value;
+        else
+        if ((value = s_value (argc, argv, &index, "--scenario"))) {
+            if (s_select (value, scenarios))
+                return 2;
+            any_scenario = true;
+            run_scenario = value;
+        }
+        else
+        if ((value = s_value (argc, argv, &index, "--duration-ms"))) {
+            plan.duration_ms = (int) s_number ("--duration-ms", value, 1, 600000);
+            duration_set = true;
+        }
+        else
+        if ((value = s_value (argc, argv, &index, "--calls")))
+            plan.calls = s_number ("--calls", value, 1, 100000000);
+        else
+        if ((value = s_value (argc, argv, &index, "--actors")))
+            plan.actors = (int) s_number ("--actors", value, 1, 100000);
+        else
+        if ((value = s_value (argc, argv, &index, "--bin-dir")))
+            plan.bin_dir = value;
+        else
+        if ((value = s_value (argc, argv, &index, "--lib-dir")))
+            plan.lib_dir = value;
+        else
+        if ((value = s_value (argc, argv, &index, "--role")))
+            role = value;
+        else
+        if ((value = s_value (argc, argv, &index, "--bind")))
+            bind = value;
+        else
+        if ((value = s_value (argc, argv, &index, "--connect")))
+            connect = value;
+        else
+        if ((value = s_value (argc, argv, &index, "--actor-ids")))
+            actor_ids = value;
+        else {
+            fprintf (stderr, "zaf-bench: unknown option '%s'; see --help\n", arg);
+            return 2;
+        }
+    }
+    zsys_catch_interrupts ();
+    zsys_set_logident ("zaf-bench");
+    zsys_set_logstream (stderr);
+    if (!duration_set)
+        plan.duration_ms = plan.quick ? QUICK_DURATION_MS : FULL_DURATION_MS;
+    if (plan.actors == 0)
+        plan.actors = plan.quick ? QUICK_ACTORS : DEFAULT_ACTORS;
+
+    if (role && streq (role, "floor-broker"))
+        return s_role_floor_broker (bind ? bind : "tcp://127.0.0.1:0");
+    if (role && streq (role, "floor-server")) {
+        if (!connect) {
+            fprintf (stderr, "zaf-bench: --role floor-server needs --connect ENDPOINT\n");
+            return 2;
+        }
+        return s_role_floor_server (connect, actor_ids);
+    }
+
+    //  Where we and our programs are
+    char self_path [PATH_MAX];
+    ssize_t size = readlink ("/proc/self/exe", self_path, sizeof (self_path) - 1);
+    if (size <= 0) {
+        fprintf (stderr, "zaf-bench: cannot find my own executable: %s\n", strerror (errno));
+        return 1;
+    }
+    self_path [size] = 0;
+    char bin_dir [PATH_MAX], lib_dir [PATH_MAX + 8];
+    char here [PATH_MAX];
+    snprintf (here, sizeof (here), "%s", self_path);
+    snprintf (bin_dir, sizeof (bin_dir), "%s", plan.bin_dir ? plan.bin_dir : dirname (here));
+    if (plan.lib_dir)
+        snprintf (lib_dir, sizeof (lib_dir), "%s", plan.lib_dir);
+    else {
+        char guess [PATH_MAX + 8];
+        snprintf (guess, sizeof (guess), "%s/../lib", bin_dir);
+        if (!realpath (guess, lib_dir))
+            snprintf (lib_dir, sizeof (lib_dir), "%s", guess);
+    }
+    plan.self_path = self_path;
+    plan.bin_dir = bin_dir;
+    plan.lib_dir = lib_dir;
+
+    if (role && streq (role, "run")) {
+        bench_opts_t opts = {
+            plan.quick, plan.verbose, plan.duration_ms, plan.calls, plan.actors,
+            plan.self_path, plan.bin_dir, plan.lib_dir
+        };
+        return s_role_run (any_scenario ? run_scenario : NULL, mode, &opts);
+    }
+    if (role) {
+        fprintf (stderr, "zaf-bench: unknown role '%s'\n", role);
+        return 2;
+    }
+
+    if (streq (mode, "both"))
+        modes [0] = modes [1] = true;
+    else
+    if (streq (mode, "embedded"))
+        modes [0] = true;
+    else
+    if (streq (mode, "tcp"))
+        modes [1] = true;
+    else {
+        fprintf (stderr, "zaf-bench: --mode must be embedded, tcp or both, not '%s'\n", mode);
+        return 2;
+    }
+    if (!any_scenario)
+        for (int index = 0; index < BENCH_SCENARIO_COUNT; index++)
+            scenarios [index] = true;
+    //  Our children must not outlive a write to a closed pipe of ours
+    signal (SIGPIPE, SIG_IGN);
+    return s_orchestrate (&plan, modes, scenarios);
+}
