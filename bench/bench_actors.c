@@ -11,6 +11,7 @@
 #include "bench_actors.h"
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define BENCH_DIM_DEFAULT   10
 #define BENCH_DIM_MAX       1000000
@@ -88,25 +89,27 @@ s_echo (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     return cJSON_Duplicate (args, true);
 }
 
-//  blob ([d0, d1, ...]) -> how many numbers it got. The argument comes as
-//  a JSON array today; when zaf carries binary attachments this method
-//  will read the attachment instead (see bench_scenarios.c, s_blob_args).
+//  blob ({"$blob": 0}) -> how many doubles it got. The doubles come as a
+//  binary attachment (native byte order), read where they lie.
 static cJSON *
 s_blob (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
     server_t *self = (server_t *) state;
-    const cJSON *data = cJSON_GetArrayItem (args, 0);
-    int count = s_numbers (data, -1);
-    if (count < 0) {
-        zaf_error_set (err, ZAF_BAD_ARGS, "blob takes one array of numbers");
+    size_t size;
+    const unsigned char *data = (const unsigned char *) zaf_arg_blob (z, cJSON_GetArrayItem (args, 0), &size);
+    if (!data) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "blob takes one blob of doubles");
         return NULL;
     }
+    size_t count = size / sizeof (double);
     double sum = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach (item, data)
-        sum += item->valuedouble;
+    for (size_t index = 0; index < count; index++) {
+        double value;
+        memcpy (&value, data + index * sizeof (double), sizeof (double));
+        sum += value;
+    }
     self->blob_sum = sum;
-    return cJSON_CreateNumber (count);
+    return cJSON_CreateNumber ((double) count);
 }
 
 static const zaf_method_t s_server_methods [] = {

@@ -200,6 +200,7 @@ s_answer (self_t *self, zaf_proto_t *request, cJSON *result, const zaf_error_t *
     else {
         zaf_proto_set_ok (out, true);
         zaf_proto_set_body_json (out, result);
+        zaf_client_take_returns (self->z, out);
     }
     if (zaf_proto_send (out, self->socket) && errno != ETERM)
         zsys_warning ("zaf_actor: answer could not be sent: %s", zmq_strerror (errno));
@@ -274,6 +275,7 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
             zsys_debug ("zaf_actor: actor=%s method=%s", self->actor_id, method_name);
         if (self->running)
             s_running_set (self->running, msg, is_call);
+        zaf_client_serving (self->z, msg);
         result = method (self->state, self->z, args, &err);
         if (self->running)
             atomic_store (&self->running->doing, ZAF_ACTOR_IDLE);
@@ -289,6 +291,7 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     if (err.code != ZAF_OK)
         zsys_warning ("zaf_actor: tell failed actor=%s method=%s code=%s message=%s",
                       self->actor_id, method_name, zaf_code_name (err.code), err.message);
+    zaf_client_serving (self->z, NULL);
     cJSON_Delete (result);
     atomic_fetch_add (&self->ctl->processed, 1);
 }
@@ -432,10 +435,12 @@ s_worker_thread (void *arg)
             else {
                 if (self->verbose)
                     zsys_debug ("zaf_actor: worker=%u function=%s", self->inner_id, name);
+                zaf_client_serving (self->z, msg);
                 result = fn (self->z, args, &err);
             }
             cJSON_Delete (args);
             s_answer (self, msg, err.code == ZAF_OK ? result : NULL, &err);
+            zaf_client_serving (self->z, NULL);
             cJSON_Delete (result);
         }
         else

@@ -41,6 +41,12 @@ struct _zaf_future_t {
     bool abandoned;             //  Destroyed while pending (spawns only)
     cJSON *result;              //  Result on success
     zaf_error_t error;          //  Error on failure
+    zmq_msg_t *blobs;           //  Attachments of the answer, or NULL
+    size_t blob_count;
+};
+
+struct _zaf_blob_t {
+    zmq_msg_t frame;            //  The bytes, as a frame ready to send
 };
 
 struct _zaf_actor_t {
@@ -79,6 +85,9 @@ struct _zaf_t {
     void (*attached_destroy) (void **);
     char *exit_reason;          //  Inner: zaf_exit asked the actor to end
     zhashx_t *hooks;            //  Inner: "zaf." method -> hook_t
+    zaf_proto_t *serving;       //  Inner: the request a method or task runs
+                                //  for (borrowed), for zaf_arg_blob
+    zaf_proto_t *returning;     //  Inner: blobs for its answer (zaf_return_blob)
 };
 
 typedef struct {
@@ -488,6 +497,27 @@ s_resolve (zaf_t *self, zaf_future_t *future, zaf_proto_t *msg)
     future->result = size ? zaf_json_parse (body, size) : cJSON_CreateNull ();
     if (!future->result)
         zaf_error_set (&future->error, ZAF_PROTOCOL, "answer is not valid JSON (%zu bytes)", size);
+    else
+    if (zaf_proto_attachments (msg)) {
+        //  The answer's blobs: moved, not copied
+        future->blob_count = zaf_proto_attachments (msg);
+        future->blobs = (zmq_msg_t *) calloc (future->blob_count, sizeof (zmq_msg_t));
+        assert (future->blobs);
+        for (size_t index = 0; index < future->blob_count; index++) {
+            zmq_msg_init (&future->blobs [index]);
+            zmq_msg_move (&future->blobs [index], zaf_proto_attachment (msg, index));
+        }
+    }
+}
+
+static void
+s_future_blobs_close (zaf_future_t *future)
+{
+    for (size_t index = 0; index < future->blob_count; index++)
+        zmq_msg_close (&future->blobs [index]);
+    free (future->blobs);
+    future->blobs = NULL;
+    future->blob_count = 0;
 }
 
 int
@@ -725,6 +755,7 @@ zaf_client_destroy (zaf_t **self_p)
     zaf_ratelimit_destroy (&self->warnings);
     zstr_free (&self->endpoint);
     zstr_free (&self->role);
+    zaf_proto_destroy (&self->returning);
     zstr_free (&self->exit_reason);
     zhashx_destroy (&self->hooks);
     free (self);
@@ -896,6 +927,137 @@ zaf_spawn (zaf_t *self, const char *cls, cJSON *args, const zaf_spawn_opts_t *op
 }
 
 //  --------------------------------------------------------------------------
+//  Blobs: binary attachments
+
+zaf_blob_t *
+zaf_blob_new (const void *data, size_t size)
+{
+    zaf_blob_t *self = (zaf_blob_t *) zmalloc (sizeof (zaf_blob_t));
+    assert (self);
+    if (zmq_msg_init_size (&self->frame, size)) {
+        free (self);
+        return NULL;
+    }
+    if (size)
+        memcpy (zmq_msg_data (&self->frame), data, size);
+    return self;
+}
+
+zaf_blob_t *
+zaf_blob_new_take (void *data, size_t size, zaf_blob_free_fn *free_fn, void *hint)
+{
+    zaf_blob_t *self = (zaf_blob_t *) zmalloc (sizeof (zaf_blob_t));
+    assert (self);
+    if (zmq_msg_init_data (&self->frame, data, size, free_fn, hint)) {
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+zaf_blob_destroy (zaf_blob_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zmq_msg_close (&(*self_p)->frame);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+const void *
+zaf_blob_data (zaf_blob_t *self)
+{
+    assert (self);
+    return zmq_msg_data (&self->frame);
+}
+
+size_t
+zaf_blob_size (zaf_blob_t *self)
+{
+    assert (self);
+    return zmq_msg_size (&self->frame);
+}
+
+cJSON *
+zaf_blob_ref (size_t index)
+{
+    cJSON *ref = cJSON_CreateObject ();
+    cJSON_AddNumberToObject (ref, "$blob", (double) index);
+    return ref;
+}
+
+//  The index a {"$blob": n} reference names, or -1
+static int
+s_blob_index (const cJSON *ref)
+{
+    const cJSON *index = cJSON_GetObjectItemCaseSensitive (ref, "$blob");
+    if (!cJSON_IsNumber (index) || index->valuedouble < 0
+    ||  index->valuedouble >= ZAF_BLOBS_MAX || index->valuedouble != (int) index->valuedouble)
+        return -1;
+    return (int) index->valuedouble;
+}
+
+const void *
+zaf_arg_blob (zaf_t *self, const cJSON *ref, size_t *size)
+{
+    assert (self);
+    int index = s_blob_index (ref);
+    zmq_msg_t *frame = index >= 0 && self->serving
+                     ? zaf_proto_attachment (self->serving, (size_t) index) : NULL;
+    if (size)
+        *size = frame ? zmq_msg_size (frame) : 0;
+    return frame ? zmq_msg_data (frame) : NULL;
+}
+
+size_t
+zaf_arg_blobs (zaf_t *self)
+{
+    assert (self);
+    return self->serving ? zaf_proto_attachments (self->serving) : 0;
+}
+
+cJSON *
+zaf_return_blob (zaf_t *self, zaf_blob_t *blob)
+{
+    assert (self);
+    if (!blob)
+        return NULL;
+    if (!self->serving) {
+        zaf_blob_destroy (&blob);
+        return NULL;
+    }
+    if (!self->returning)
+        self->returning = zaf_proto_new ();
+    size_t index = zaf_proto_attachments (self->returning);
+    int rc = zaf_proto_attach (self->returning, &blob->frame);
+    zaf_blob_destroy (&blob);
+    return rc == 0 ? zaf_blob_ref (index) : NULL;
+}
+
+void
+zaf_client_serving (zaf_t *self, zaf_proto_t *request)
+{
+    assert (self);
+    self->serving = request;
+    if (self->returning)
+        zaf_proto_reset (self->returning);      //  Blobs of an earlier method
+}
+
+void
+zaf_client_take_returns (zaf_t *self, zaf_proto_t *answer)
+{
+    assert (self);
+    if (!self->returning)
+        return;
+    size_t count = zaf_proto_attachments (self->returning);
+    for (size_t index = 0; index < count; index++)
+        zaf_proto_attach (answer, zaf_proto_attachment (self->returning, index));
+    zaf_proto_reset (self->returning);
+}
+
+//  --------------------------------------------------------------------------
 //  An actor ends itself; runtime hooks
 
 void
@@ -1003,12 +1165,30 @@ zaf_monitor (zaf_t *self, zaf_actor_t *actor)
 //  --------------------------------------------------------------------------
 //  Call a method
 
+//  Move blobs (taken, and nulled in the array) into a message's attachments
+static int
+s_attach_blobs (zaf_proto_t *msg, zaf_blob_t **blobs, size_t count)
+{
+    int rc = count > ZAF_BLOBS_MAX ? -1 : 0;
+    for (size_t index = 0; index < count; index++) {
+        if (!blobs [index])
+            continue;
+        if (rc == 0 && zaf_proto_attach (msg, &blobs [index]->frame))
+            rc = -1;
+        zaf_blob_destroy (&blobs [index]);
+    }
+    return rc;
+}
+
 zaf_future_t *
-zaf_call (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args)
+zaf_call_blobs (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args,
+                zaf_blob_t **blobs, size_t count)
 {
     assert (self);
     if (!actor || !zaf_registry_name_valid (method)) {
         cJSON_Delete (args);
+        for (size_t index = 0; index < count; index++)
+            zaf_blob_destroy (&blobs [index]);
         return s_failed_future (self, ZAF_BAD_ARGS,
                                 actor ? "method name is missing or not printable ASCII"
                                       : "no actor handle given");
@@ -1018,9 +1198,19 @@ zaf_call (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args)
     zaf_proto_set_actor (msg, actor->id);
     zaf_proto_set_name (msg, method);
     s_set_args (msg, args);
+    if (s_attach_blobs (msg, blobs, count)) {
+        zaf_proto_destroy (&msg);
+        return s_failed_future (self, ZAF_BAD_ARGS, "at most 16 blobs go with one call");
+    }
     zaf_future_t *future = s_request (self, msg, KIND_CALL);
     zaf_proto_destroy (&msg);
     return future;
+}
+
+zaf_future_t *
+zaf_call (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args)
+{
+    return zaf_call_blobs (self, actor, method, args, NULL, 0);
 }
 
 //  --------------------------------------------------------------------------
@@ -1128,24 +1318,72 @@ zaf_self (zaf_t *self)
 //  Run a remote function
 
 zaf_future_t *
-zaf_submit (zaf_t *self, const char *function, cJSON *args)
+zaf_submit_blobs (zaf_t *self, const char *function, cJSON *args, zaf_blob_t **blobs,
+                  size_t count)
 {
     assert (self);
     if (!zaf_registry_name_valid (function)) {
         cJSON_Delete (args);
+        for (size_t index = 0; index < count; index++)
+            zaf_blob_destroy (&blobs [index]);
         return s_failed_future (self, ZAF_BAD_ARGS, "function name is missing or not printable ASCII");
     }
     zaf_proto_t *msg = zaf_proto_new ();
     zaf_proto_set_id (msg, ZAF_PROTO_SUBMIT);
     zaf_proto_set_name (msg, function);
     s_set_args (msg, args);
+    if (s_attach_blobs (msg, blobs, count)) {
+        zaf_proto_destroy (&msg);
+        return s_failed_future (self, ZAF_BAD_ARGS, "at most 16 blobs go with one task");
+    }
     zaf_future_t *future = s_request (self, msg, KIND_SUBMIT);
     zaf_proto_destroy (&msg);
     return future;
 }
 
+zaf_future_t *
+zaf_submit (zaf_t *self, const char *function, cJSON *args)
+{
+    return zaf_submit_blobs (self, function, args, NULL, 0);
+}
+
 //  --------------------------------------------------------------------------
 //  Futures
+
+cJSON *
+zaf_get_blobs (zaf_t *self, zaf_future_t **future_p, int timeout_ms, zaf_blob_t **blobs,
+               size_t *count, zaf_error_t *err)
+{
+    if (count)
+        *count = 0;
+    zaf_future_t *future = future_p ? *future_p : NULL;
+    size_t taken = 0;
+    if (future && blobs) {
+        //  Wait first (zaf_get destroys the future), then take the blobs
+        cJSON *result = NULL;
+        zaf_error_clear (err);
+        if (!future->ready && future->owner == self)
+            s_wait_future (self, future, timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms);
+        if (future->ready && future->result) {
+            for (; taken < future->blob_count && taken < ZAF_BLOBS_MAX; taken++) {
+                blobs [taken] = (zaf_blob_t *) zmalloc (sizeof (zaf_blob_t));
+                assert (blobs [taken]);
+                zmq_msg_init (&blobs [taken]->frame);
+                zmq_msg_move (&blobs [taken]->frame, &future->blobs [taken]);
+            }
+        }
+        result = zaf_get (self, future_p, 0, err);
+        if (!result) {
+            for (size_t index = 0; index < taken; index++)
+                zaf_blob_destroy (&blobs [index]);
+            taken = 0;
+        }
+        if (count)
+            *count = taken;
+        return result;
+    }
+    return zaf_get (self, future_p, timeout_ms, err);
+}
 
 cJSON *
 zaf_get (zaf_t *self, zaf_future_t **future_p, int timeout_ms, zaf_error_t *err)
@@ -1239,6 +1477,7 @@ zaf_future_destroy (zaf_future_t **self_p)
     if (!future->ready && future->owner)
         zhashx_delete (future->owner->pending, (void *) (uintptr_t) future->corr);
     cJSON_Delete (future->result);
+    s_future_blobs_close (future);
     free (future);
     *self_p = NULL;
 }

@@ -77,6 +77,16 @@ cJSON *
 cJSON *
     zaf_client_stop (zaf_t *self, int timeout_ms, zaf_error_t *err);
 
+//  An actor or task worker is about to run a method or task for `request`
+//  (borrowed until the next call; NULL when done): zaf_arg_blob reads its
+//  attachments, and blobs returned with zaf_return_blob are dropped.
+void
+    zaf_client_serving (zaf_t *self, zaf_proto_t *request);
+
+//  Move the blobs the method returned (zaf_return_blob) into its answer.
+void
+    zaf_client_take_returns (zaf_t *self, zaf_proto_t *answer);
+
 //  The reason zaf_exit gave, once an actor's code asked to end; NULL
 //  until then. The actor runtime ends the actor after the method returns.
 const char *

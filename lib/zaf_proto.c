@@ -25,6 +25,8 @@
 //  Policy bits: fields that must not be empty
 #define R_CORR      0x100
 #define R_ACTOR     0x200
+//  Attachments: binary frames after the body (CALL, TELL, SUBMIT, REPLY)
+#define A_ATTACH    0x400
 
 typedef struct {
     const char *word;           //  Command word on the wire
@@ -36,10 +38,10 @@ static const command_t s_commands [ZAF_PROTO_COUNT] = {
     [ZAF_PROTO_WELCOME]   = { "WELCOME",   F_BODY },
     [ZAF_PROTO_SPAWN]     = { "SPAWN",     F_CALLER | F_CORR | F_ACTOR | F_NAME | F_OPTIONS | F_BODY | R_CORR },
     [ZAF_PROTO_SPAWNED]   = { "SPAWNED",   F_CALLER | F_CORR | F_ACTOR | F_STATUS | F_BODY | R_CORR },
-    [ZAF_PROTO_CALL]      = { "CALL",      F_CALLER | F_CORR | F_ACTOR | F_NAME | F_BODY | R_CORR | R_ACTOR },
-    [ZAF_PROTO_TELL]      = { "TELL",      F_CALLER | F_CORR | F_ACTOR | F_NAME | F_BODY | R_ACTOR },
-    [ZAF_PROTO_REPLY]     = { "REPLY",     F_CALLER | F_CORR | F_STATUS | F_BODY | R_CORR },
-    [ZAF_PROTO_SUBMIT]    = { "SUBMIT",    F_CALLER | F_CORR | F_NAME | F_BODY | R_CORR },
+    [ZAF_PROTO_CALL]      = { "CALL",      F_CALLER | F_CORR | F_ACTOR | F_NAME | F_BODY | R_CORR | R_ACTOR | A_ATTACH },
+    [ZAF_PROTO_TELL]      = { "TELL",      F_CALLER | F_CORR | F_ACTOR | F_NAME | F_BODY | R_ACTOR | A_ATTACH },
+    [ZAF_PROTO_REPLY]     = { "REPLY",     F_CALLER | F_CORR | F_STATUS | F_BODY | R_CORR | A_ATTACH },
+    [ZAF_PROTO_SUBMIT]    = { "SUBMIT",    F_CALLER | F_CORR | F_NAME | F_BODY | R_CORR | A_ATTACH },
     [ZAF_PROTO_KILL]      = { "KILL",      F_CALLER | F_CORR | F_ACTOR | F_BODY | R_ACTOR },
     [ZAF_PROTO_EXIT]      = { "EXIT",      F_ACTOR | F_BODY | R_ACTOR },
     [ZAF_PROTO_LOOKUP]    = { "LOOKUP",    F_CALLER | F_CORR | F_NAME | R_CORR },
@@ -64,8 +66,19 @@ struct _zaf_proto_t {
     bool ok;                                    //  Status of an answer
     zmq_msg_t options;                          //  Spawn options
     zmq_msg_t body;                             //  Arguments, result...
+    zmq_msg_t attach [ZAF_PROTO_ATTACH_MAX];    //  Attachments; the first
+    size_t attach_count;                        //  attach_count are open
     char fault [160];                           //  Why the last recv failed
 };
+
+//  Close every attachment
+static void
+s_attach_close (zaf_proto_t *self)
+{
+    for (size_t index = 0; index < self->attach_count; index++)
+        zmq_msg_close (&self->attach [index]);
+    self->attach_count = 0;
+}
 
 //  --------------------------------------------------------------------------
 //  Create an empty message
@@ -92,6 +105,7 @@ zaf_proto_destroy (zaf_proto_t **self_p)
         zaf_proto_t *self = *self_p;
         zmq_msg_close (&self->options);
         zmq_msg_close (&self->body);
+        s_attach_close (self);
         free (self);
         *self_p = NULL;
     }
@@ -115,6 +129,8 @@ zaf_proto_reset (zaf_proto_t *self)
     zmq_msg_init (&self->options);
     zmq_msg_close (&self->body);
     zmq_msg_init (&self->body);
+    if (self->attach_count)
+        s_attach_close (self);
 }
 
 //  --------------------------------------------------------------------------
@@ -138,6 +154,13 @@ zaf_proto_move (zaf_proto_t *self, zaf_proto_t *from)
     self->ok = from->ok;
     zmq_msg_move (&self->options, &from->options);
     zmq_msg_move (&self->body, &from->body);
+    for (size_t index = 0; index < from->attach_count; index++) {
+        zmq_msg_init (&self->attach [index]);
+        zmq_msg_move (&self->attach [index], &from->attach [index]);
+        zmq_msg_close (&from->attach [index]);
+    }
+    self->attach_count = from->attach_count;
+    from->attach_count = 0;
     zaf_proto_reset (from);
 }
 
@@ -161,6 +184,13 @@ zaf_proto_dup (zaf_proto_t *self)
     copy->ok = self->ok;
     zaf_proto_set_options (copy, zmq_msg_data (&self->options), zmq_msg_size (&self->options));
     zaf_proto_set_body (copy, zmq_msg_data (&self->body), zmq_msg_size (&self->body));
+    for (size_t index = 0; index < self->attach_count; index++) {
+        size_t size = zmq_msg_size (&self->attach [index]);
+        zmq_msg_init_size (&copy->attach [index], size);
+        if (size)
+            memcpy (zmq_msg_data (&copy->attach [index]), zmq_msg_data (&self->attach [index]), size);
+    }
+    copy->attach_count = self->attach_count;
     return copy;
 }
 
@@ -334,6 +364,15 @@ s_recv (zaf_proto_t *self, void *socket, int flags)
             fields &= ~F_BODY;
         }
         else
+        if ((s_commands [self->id].fields & A_ATTACH) && self->attach_count < ZAF_PROTO_ATTACH_MAX) {
+            zmq_msg_init (&self->attach [self->attach_count]);
+            zmq_msg_move (&self->attach [self->attach_count++], &frame);
+        }
+        else
+        if (s_commands [self->id].fields & A_ATTACH)
+            s_fault (self, "%s has more than %d attachments", s_commands [self->id].word,
+                     ZAF_PROTO_ATTACH_MAX);
+        else
             s_fault (self, "%s has more frames than it should", s_commands [self->id].word);
 
         if (!more)
@@ -438,8 +477,44 @@ zaf_proto_send (zaf_proto_t *self, void *socket)
             zmq_send (handle, "error", 5, MORE (F_STATUS));
     }
     if (fields & F_BODY)
-        zmq_msg_send (&self->body, handle, 0);
+        zmq_msg_send (&self->body, handle, self->attach_count ? ZMQ_SNDMORE : 0);
     #undef MORE
+    //  Attachments go by reference: zmq_msg_send takes each frame
+    for (size_t index = 0; index < self->attach_count; index++) {
+        zmq_msg_send (&self->attach [index], handle,
+                      index + 1 < self->attach_count ? ZMQ_SNDMORE : 0);
+        zmq_msg_close (&self->attach [index]);
+    }
+    self->attach_count = 0;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Attachments
+
+size_t
+zaf_proto_attachments (zaf_proto_t *self)
+{
+    assert (self);
+    return self->attach_count;
+}
+
+zmq_msg_t *
+zaf_proto_attachment (zaf_proto_t *self, size_t index)
+{
+    assert (self);
+    return index < self->attach_count ? &self->attach [index] : NULL;
+}
+
+int
+zaf_proto_attach (zaf_proto_t *self, zmq_msg_t *frame)
+{
+    assert (self);
+    assert (frame);
+    if (self->attach_count >= ZAF_PROTO_ATTACH_MAX)
+        return -1;
+    zmq_msg_init (&self->attach [self->attach_count]);
+    zmq_msg_move (&self->attach [self->attach_count++], frame);
     return 0;
 }
 
@@ -674,4 +749,5 @@ zaf_proto_set_error (zaf_proto_t *self, zaf_code_t code, const char *format, ...
     zaf_proto_set_body_take (self, &text);
     zmq_msg_close (&self->options);
     zmq_msg_init (&self->options);
+    s_attach_close (self);      //  An error carries no attachments
 }

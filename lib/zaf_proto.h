@@ -11,7 +11,7 @@
     on a ROUTER socket. Fields always appear in this order, each command
     carrying a subset (docs/PROTOCOL.md has the table):
 
-        caller  corr  actor  name  options  status  body
+        caller  corr  actor  name  options  status  body  [attachments]
 
     The codec checks frame counts, sizes and the few fixed values (signature,
     command word, status); it never parses JSON.
@@ -24,6 +24,7 @@
 #define ZAF_PROTO_SIGNATURE     "ZAF1"
 #define ZAF_PROTO_ID_MAX        255     //  caller, corr, name, routing id
 #define ZAF_PROTO_ACTOR_MAX     64      //  actor ids
+#define ZAF_PROTO_ATTACH_MAX    16      //  attachments (CALL, TELL, SUBMIT, REPLY)
 
 typedef enum {
     ZAF_PROTO_HELLO = 1,
@@ -168,6 +169,25 @@ cJSON *
 //  Same for options.
 cJSON *
     zaf_proto_options_json (zaf_proto_t *self);
+
+//  Attachments: binary frames after the body of CALL, TELL, SUBMIT and
+//  REPLY (at most ZAF_PROTO_ATTACH_MAX), referenced from the JSON by
+//  {"$blob": index}. They travel by reference: receiving moves each frame
+//  in, sending moves it onto the wire (the message has none afterwards).
+
+//  Number of attachments.
+size_t
+    zaf_proto_attachments (zaf_proto_t *self);
+
+//  Attachment `index` (borrowed; NULL if out of range). zmq_msg_move out
+//  of it to keep its bytes without copying.
+zmq_msg_t *
+    zaf_proto_attachment (zaf_proto_t *self, size_t index);
+
+//  Add an attachment, moving the frame in (it is left empty). Returns 0,
+//  or -1 if the message has ZAF_PROTO_ATTACH_MAX already.
+int
+    zaf_proto_attach (zaf_proto_t *self, zmq_msg_t *frame);
 
 //  Make this message an error answer: REPLY or SPAWNED (kept as is when it
 //  is one of those; REPLY otherwise), status error, body the error object

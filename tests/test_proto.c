@@ -37,6 +37,7 @@
 #define BODY            0x40
 #define NEEDS_CORR      0x100
 #define NEEDS_ACTOR     0x200
+#define ATTACHES        0x400       //  May carry attachments after the body
 
 typedef struct {
     zaf_proto_id_t id;          //  Command
@@ -49,10 +50,10 @@ static const spec_t s_spec [] = {
     { ZAF_PROTO_WELCOME,   "WELCOME",   BODY },
     { ZAF_PROTO_SPAWN,     "SPAWN",     CALLER | CORR | ACTOR | NAME | OPTIONS | BODY | NEEDS_CORR },
     { ZAF_PROTO_SPAWNED,   "SPAWNED",   CALLER | CORR | ACTOR | STATUS | BODY | NEEDS_CORR },
-    { ZAF_PROTO_CALL,      "CALL",      CALLER | CORR | ACTOR | NAME | BODY | NEEDS_CORR | NEEDS_ACTOR },
-    { ZAF_PROTO_TELL,      "TELL",      CALLER | CORR | ACTOR | NAME | BODY | NEEDS_ACTOR },
-    { ZAF_PROTO_REPLY,     "REPLY",     CALLER | CORR | STATUS | BODY | NEEDS_CORR },
-    { ZAF_PROTO_SUBMIT,    "SUBMIT",    CALLER | CORR | NAME | BODY | NEEDS_CORR },
+    { ZAF_PROTO_CALL,      "CALL",      CALLER | CORR | ACTOR | NAME | BODY | NEEDS_CORR | NEEDS_ACTOR | ATTACHES },
+    { ZAF_PROTO_TELL,      "TELL",      CALLER | CORR | ACTOR | NAME | BODY | NEEDS_ACTOR | ATTACHES },
+    { ZAF_PROTO_REPLY,     "REPLY",     CALLER | CORR | STATUS | BODY | NEEDS_CORR | ATTACHES },
+    { ZAF_PROTO_SUBMIT,    "SUBMIT",    CALLER | CORR | NAME | BODY | NEEDS_CORR | ATTACHES },
     { ZAF_PROTO_KILL,      "KILL",      CALLER | CORR | ACTOR | BODY | NEEDS_ACTOR },
     { ZAF_PROTO_EXIT,      "EXIT",      ACTOR | BODY | NEEDS_ACTOR },
     { ZAF_PROTO_LOOKUP,    "LOOKUP",    CALLER | CORR | NAME | NEEDS_CORR },
@@ -724,9 +725,12 @@ Test (proto, missing_frame_is_refused, .init = s_setup, .fini = s_teardown, .tim
 
 Test (proto, extra_frames_are_refused, .init = s_setup, .fini = s_teardown, .timeout = 10)
 {
-    //  Every command, with one and then three frames too many
+    //  Every command that takes no attachments, with one and then three
+    //  frames too many
     for (size_t index = 0; index < SPEC_COUNT; index++) {
         const spec_t *spec = &s_spec [index];
+        if (spec->fields & ATTACHES)
+            continue;
         for (int extra = 1; extra <= 3; extra += 2) {
             frames_t frames = { .count = 0 };
             s_well_formed (&frames, spec, true);
@@ -737,6 +741,83 @@ Test (proto, extra_frames_are_refused, .init = s_setup, .fini = s_teardown, .tim
             s_assert_refused_both (&frames, "more frames", what);
         }
     }
+}
+
+Test (proto, attachments_travel_after_the_body, .init = s_setup, .fini = s_teardown, .timeout = 10)
+{
+    //  Up to 16 frames after the body of CALL, TELL, SUBMIT and REPLY:
+    //  decoded, re-sent and decoded again unchanged (empty and binary too)
+    static const byte binary [] = { 0, 1, 2, 255, 0 };
+    for (size_t index = 0; index < SPEC_COUNT; index++) {
+        const spec_t *spec = &s_spec [index];
+        if (!(spec->fields & ATTACHES))
+            continue;
+        for (int direction = TO_ROUTER; direction <= TO_DEALER; direction++) {
+            frames_t frames = { .count = 0 };
+            s_well_formed (&frames, spec, true);
+            s_push (&frames, binary, sizeof (binary));
+            s_push (&frames, "", 0);
+            s_push_str (&frames, "third");
+            char what [64];
+            snprintf (what, sizeof (what), "%s with 3 attachments", spec->word);
+            zaf_proto_t *proto = s_accepted (&frames, (direction_t) direction, what);
+            cr_assert_eq (zaf_proto_attachments (proto), 3, "%s", what);
+            cr_expect_eq (zmq_msg_size (zaf_proto_attachment (proto, 0)), sizeof (binary));
+            cr_expect_eq (memcmp (zmq_msg_data (zaf_proto_attachment (proto, 0)), binary,
+                                  sizeof (binary)), 0);
+            cr_expect_eq (zmq_msg_size (zaf_proto_attachment (proto, 1)), 0);
+            cr_expect_null (zaf_proto_attachment (proto, 3));
+            //  A copy keeps them; sending moves them onto the wire
+            zaf_proto_t *copy = zaf_proto_dup (proto);
+            cr_expect_eq (zaf_proto_attachments (copy), 3);
+            zsock_t *sender = direction == TO_ROUTER ? s_router : s_dealer;
+            zsock_t *receiver = direction == TO_ROUTER ? s_dealer : s_router;
+            if (sender == s_router)
+                zaf_proto_set_routing_id (copy, DEALER_ID, strlen (DEALER_ID));
+            cr_assert_eq (zaf_proto_send (copy, sender), 0);
+            cr_expect_eq (zaf_proto_attachments (copy), 0, "sent attachments are gone");
+            zaf_proto_destroy (&copy);
+            zaf_proto_t *again = zaf_proto_new ();
+            cr_assert_eq (zaf_proto_recv (again, receiver), 0, "%s", zaf_proto_fault (again));
+            cr_expect_eq (zaf_proto_attachments (again), 3);
+            cr_expect_str_eq ((char *) zmq_msg_data (zaf_proto_attachment (again, 2)), "third");
+            zaf_proto_destroy (&again);
+        }
+    }
+}
+
+Test (proto, too_many_attachments_are_refused, .init = s_setup, .fini = s_teardown, .timeout = 10)
+{
+    //  The codec builds at most 16
+    zaf_proto_t *proto = zaf_proto_new ();
+    zaf_proto_set_id (proto, ZAF_PROTO_CALL);
+    zaf_proto_set_corr (proto, "c", 1);
+    zaf_proto_set_actor (proto, SAMPLE_ACTOR);
+    zaf_proto_set_name (proto, SAMPLE_NAME);
+    for (int index = 0; index < ZAF_PROTO_ATTACH_MAX; index++) {
+        zmq_msg_t frame;
+        zmq_msg_init_size (&frame, 1);
+        cr_assert_eq (zaf_proto_attach (proto, &frame), 0);
+        zmq_msg_close (&frame);
+    }
+    zmq_msg_t frame;
+    zmq_msg_init_size (&frame, 1);
+    cr_expect_eq (zaf_proto_attach (proto, &frame), -1, "the 17th is refused");
+    zmq_msg_close (&frame);
+    //  On the wire: 17 frames after the body make the message malformed
+    void *handle = zsock_resolve (s_dealer);
+    const char *head [] = { ZAF_PROTO_SIGNATURE, "CALL", "", "c", SAMPLE_ACTOR, SAMPLE_NAME, "[]" };
+    for (size_t index = 0; index < 7; index++)
+        zmq_send (handle, head [index], strlen (head [index]), ZMQ_SNDMORE);
+    for (int index = 0; index <= ZAF_PROTO_ATTACH_MAX; index++)
+        zmq_send (handle, "x", 1, index < ZAF_PROTO_ATTACH_MAX ? ZMQ_SNDMORE : 0);
+    int rc = zaf_proto_recv (s_received, s_router);
+    cr_expect_eq (rc, -2);
+    cr_expect (strstr (zaf_proto_fault (s_received), "attachments"), "%s", zaf_proto_fault (s_received));
+    //  An error answer drops attachments
+    zaf_proto_set_error (proto, ZAF_BAD_ARGS, "no");
+    cr_expect_eq (zaf_proto_attachments (proto), 0);
+    zaf_proto_destroy (&proto);
 }
 
 Test (proto, oversized_ids_are_refused, .init = s_setup, .fini = s_teardown, .timeout = 10)

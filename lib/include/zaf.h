@@ -273,6 +273,74 @@ void
     zaf_actor_destroy (zaf_actor_t **self_p);
 
 //  ---------------------------------------------------------------------
+//  Blobs: binary arguments and results. A blob travels as a ZeroMQ frame
+//  of its own next to the JSON, which names it {"$blob": index} (index in
+//  the order the blobs were given), so bytes are never turned into text
+//  and the framework copies them nowhere on the way.
+
+typedef struct _zaf_blob_t zaf_blob_t;
+
+#define ZAF_BLOBS_MAX 16        //  Blobs one call, task or answer may carry
+
+typedef void (zaf_blob_free_fn) (void *data, void *hint);
+
+//  A blob holding a copy of size bytes. NULL if memory runs out.
+zaf_blob_t *
+    zaf_blob_new (const void *data, size_t size);
+
+//  A blob that takes `data` without copying; free_fn (data, hint) is
+//  called when it has been sent or destroyed (free_fn may be NULL).
+zaf_blob_t *
+    zaf_blob_new_take (void *data, size_t size, zaf_blob_free_fn *free_fn, void *hint);
+
+//  Destroy a blob.
+void
+    zaf_blob_destroy (zaf_blob_t **self_p);
+
+//  Its bytes and their count.
+const void *
+    zaf_blob_data (zaf_blob_t *self);
+size_t
+    zaf_blob_size (zaf_blob_t *self);
+
+//  The reference to blob `index`: {"$blob": index} (caller owns it).
+cJSON *
+    zaf_blob_ref (size_t index);
+
+//  zaf_call and zaf_submit with blobs. Takes the blobs (the array entries
+//  are nulled) as it takes args; more than ZAF_BLOBS_MAX fails the future
+//  with BAD_ARGS.
+zaf_future_t *
+    zaf_call_blobs (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args,
+                    zaf_blob_t **blobs, size_t count);
+zaf_future_t *
+    zaf_submit_blobs (zaf_t *self, const char *function, cJSON *args,
+                      zaf_blob_t **blobs, size_t count);
+
+//  Inside a method or task: the bytes of the blob a {"$blob": i} reference
+//  in its arguments names (valid until the method returns; *size gets
+//  their count), or NULL if ref names no blob of this call.
+const void *
+    zaf_arg_blob (zaf_t *self, const cJSON *ref, size_t *size);
+
+//  Inside a method or task: how many blobs came with the call.
+size_t
+    zaf_arg_blobs (zaf_t *self);
+
+//  Inside a method or task: send a blob (taken) with the answer. Returns
+//  its reference {"$blob": i} to put in the result, or NULL (and the blob
+//  is destroyed) past ZAF_BLOBS_MAX or outside a method.
+cJSON *
+    zaf_return_blob (zaf_t *self, zaf_blob_t *blob);
+
+//  zaf_get that also hands over the answer's blobs: blobs (an array of at
+//  least ZAF_BLOBS_MAX) gets them, *count how many; the caller destroys
+//  each. On failure none are handed over.
+cJSON *
+    zaf_get_blobs (zaf_t *self, zaf_future_t **future_p, int timeout_ms,
+                   zaf_blob_t **blobs, size_t *count, zaf_error_t *err);
+
+//  ---------------------------------------------------------------------
 //  Supervisors (after OTP). Any actor can hold one: it starts children
 //  that the actor owns, watches them, and restarts those that end for any
 //  reason but "normal", by its strategy. Past `intensity` restarts within

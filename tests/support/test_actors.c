@@ -123,6 +123,38 @@ s_ordered (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     return cJSON_CreateNumber (seq);
 }
 
+static void
+s_free_data (void *data, void *hint)
+{
+    free (data);
+}
+
+//  blob_echo ({"$blob": 0}): the sum of its bytes and its size, and the
+//  blob back with its bytes reversed
+static cJSON *
+s_blob_echo (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    size_t size;
+    const byte *data = (const byte *) zaf_arg_blob (z, cJSON_GetArrayItem (args, 0), &size);
+    if (!data) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "blob_echo takes a blob");
+        return NULL;
+    }
+    double sum = 0;
+    byte *reversed = (byte *) malloc (size ? size : 1);
+    for (size_t index = 0; index < size; index++) {
+        sum += data [index];
+        reversed [size - 1 - index] = data [index];
+    }
+    cJSON *result = cJSON_CreateObject ();
+    cJSON_AddNumberToObject (result, "size", (double) size);
+    cJSON_AddNumberToObject (result, "sum", sum);
+    cJSON_AddNumberToObject (result, "blobs", (double) zaf_arg_blobs (z));
+    cJSON_AddItemToObject (result, "reversed",
+        zaf_return_blob (z, zaf_blob_new_take (reversed, size, s_free_data, NULL)));
+    return result;
+}
+
 //  watch (handle): have `record` told when that actor ends
 static cJSON *
 s_watch (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
@@ -228,6 +260,7 @@ static const zaf_method_t s_counter_methods [] = {
     { "recorded", s_recorded },
     { "ordered", s_ordered },
     { "watch", s_watch },
+    { "blob_echo", s_blob_echo },
     { "whoami", s_whoami },
     { "call", s_call },
     { "spawn", s_spawn },
@@ -260,6 +293,23 @@ static const zaf_class_t s_refuser_class = {
 };
 
 //  Functions
+
+//  blob_size ({"$blob": 0}): its size, and the blob back unchanged
+static cJSON *
+s_task_blob_size (zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    size_t size;
+    const void *data = zaf_arg_blob (z, cJSON_GetArrayItem (args, 0), &size);
+    if (!data) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "blob_size takes a blob");
+        return NULL;
+    }
+    cJSON *result = cJSON_CreateArray ();
+    cJSON_AddItemToArray (result, cJSON_CreateNumber ((double) size));
+    cJSON_AddItemToArray (result, zaf_return_blob (z, zaf_blob_new (data, size)));
+    return result;
+}
+
 static cJSON *
 s_task_add (zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
@@ -308,7 +358,8 @@ test_actors_register (void)
 {
     if (zaf_register_class (&s_counter_class) || zaf_register_class (&s_refuser_class))
         return -1;
-    if (zaf_register_function ("add", s_task_add)
+    if (zaf_register_function ("blob_size", s_task_blob_size)
+    ||  zaf_register_function ("add", s_task_add)
     ||  zaf_register_function ("fail", s_task_fail)
     ||  zaf_register_function ("sleep", s_task_sleep)
     ||  zaf_register_function ("call_actor", s_call_through)

@@ -10,6 +10,8 @@
         echo (x)                 -> x
         record (x)               appends x to a list, -> list length
         recorded ()              -> the list
+        blob_echo ({"$blob": 0}) -> {"size", "sum" of its bytes, "blobs",
+                                 "reversed": the blob back, bytes reversed}
         watch (handle)           has `record` told (a tell of {"actor",
                                  "reason"}) when that actor ends
         ordered (tag, seq)       -> seq; BAD_ARGS if seq is not above the
@@ -24,6 +26,7 @@
         abort ()                 calls abort () (SIGABRT)       } that isolates
     Refuser: its constructor always fails with BAD_ARGS.
     Functions:
+        blob_size ({"$blob": 0}) -> [its size, the same blob back]
         add (a, b)               -> a + b
         fail (message)           fails with METHOD_FAILED
         sleep (ms)               -> ms
