@@ -52,7 +52,7 @@ typedef struct {
     uint64_t forwarded;         //  Calls and tells sent to the thread
     zlistx_t *backlog;          //  Calls that came before it was ready
     //  Workers
-    bool busy;                  //  Running a task
+    int inflight;               //  Tasks sent to it and not yet answered
     //  Actor processes (isolated)
     bool isolated;              //  ctl lives in the child's shared block
     pid_t pid;
@@ -83,7 +83,8 @@ typedef struct {
     char inner_endpoint [64];
     zhashx_t *actors;           //  id -> party_t (live actors)
     zhashx_t *parties;          //  inner id -> party_t (every running thread)
-    zlistx_t *idle;             //  Idle workers (party_t, borrowed)
+    zlistx_t *idle;             //  Ready workers (party_t, borrowed), each
+                                //  holding up to ZAF_NODE_PREFETCH tasks
     zlistx_t *tasks;            //  Queued SUBMITs (zaf_proto_t)
     uint32_t next_inner;        //  Next inner id (low 31 bits)
     link_t link;                //  State of our link to the broker
@@ -488,14 +489,24 @@ s_handle_kill (self_t *self)
 //  --------------------------------------------------------------------------
 //  Tasks
 
+//  Hand queued tasks to the workers: each to the worker holding the fewest,
+//  and none holding more than ZAF_NODE_PREFETCH, so a worker finds its next
+//  task waiting when it finishes one instead of waiting for the node
 static void
 s_dispatch_tasks (self_t *self)
 {
-    while (zlistx_size (self->idle) && zlistx_size (self->tasks)) {
-        party_t *worker = (party_t *) zlistx_detach (self->idle, NULL);
+    while (zlistx_size (self->tasks)) {
+        party_t *worker = NULL;
+        for (party_t *party = (party_t *) zlistx_first (self->idle); party;
+             party = (party_t *) zlistx_next (self->idle))
+            if (party->inflight < ZAF_NODE_PREFETCH
+            && (!worker || party->inflight < worker->inflight))
+                worker = party;
+        if (!worker)
+            break;
         zaf_proto_t *task = (zaf_proto_t *) zlistx_detach (self->tasks, NULL);
         if (s_to_party (self, worker, task) == 0)
-            worker->busy = true;
+            worker->inflight++;
         else
             s_refuse (self, task, ZAF_METHOD_FAILED, "task worker on node %s is gone", self->name);
         zaf_proto_destroy (&task);
@@ -971,9 +982,9 @@ s_handle_inner (self_t *self, int rc)
             break;
         case ZAF_PROTO_REPLY:
             if (party->is_worker) {
-                party->busy = false;
+                if (party->inflight)
+                    party->inflight--;
                 if (!self->stopping) {
-                    zlistx_add_end (self->idle, party);
                     s_to_broker (self, msg);
                     s_dispatch_tasks (self);
                 }

@@ -35,6 +35,8 @@
 #ifndef ZAF_NODE_H_INCLUDED
 #define ZAF_NODE_H_INCLUDED
 
+//  Tasks a worker may hold at once (one running, the rest waiting for it)
+#define ZAF_NODE_PREFETCH   8
 //  Bound on messages queued to one actor on the node (calls and tells)
 #define ZAF_NODE_MAX_QUEUE  200000
 
