@@ -225,6 +225,7 @@ s_handle_other (self_t *self, zaf_proto_id_t id)
 static void
 s_running_set (zaf_actor_running_t *running, zaf_proto_t *msg, bool is_call)
 {
+    atomic_fetch_add (&running->seq, 1);            //  Odd: being written
     size_t size;
     const void *data = zaf_proto_caller (msg, &size);
     assert (size <= sizeof (running->caller));      //  The codec's bound
@@ -237,7 +238,9 @@ s_running_set (zaf_actor_running_t *running, zaf_proto_t *msg, bool is_call)
         memcpy (running->corr, data, size);
     running->corr_size = (uint32_t) size;
     snprintf (running->method, sizeof (running->method), "%s", zaf_proto_name (msg));
+    atomic_store (&running->started, zclock_mono ());
     atomic_store (&running->doing, is_call ? ZAF_ACTOR_IN_CALL : ZAF_ACTOR_IN_TELL);
+    atomic_fetch_add (&running->seq, 1);            //  Even: whole
 }
 
 //  Run one call or tell

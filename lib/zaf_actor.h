@@ -41,9 +41,12 @@ typedef struct {
     atomic_uint_fast64_t processed; //  Calls and tells the actor has taken
 } zaf_actor_ctl_t;
 
-//  What an actor is running, recorded only for an actor in a process of
-//  its own, in memory shared with its node: if the process dies, the node
-//  answers the call that was running. Fixed size, no pointers.
+//  What an actor is running, recorded for an actor in a process of its own
+//  (in memory shared with its node: if the process dies, the node answers
+//  the call that was running) and for an actor with a call deadline (the
+//  node answers a call that runs past it). Fixed size, no pointers. The
+//  actor writes it between two increments of seq (odd while it writes);
+//  a reader that sees the same even seq before and after read a whole one.
 typedef enum {
     ZAF_ACTOR_IDLE = 0,             //  Between methods
     ZAF_ACTOR_IN_CALL = 1,          //  In a method for a CALL
@@ -51,6 +54,8 @@ typedef enum {
 } zaf_actor_doing_t;
 
 typedef struct {
+    atomic_uint_fast64_t seq;       //  Even when the record is whole
+    atomic_int_fast64_t started;    //  When the method began (zclock_mono)
     atomic_uint doing;              //  zaf_actor_doing_t; set last
     char method [ZAF_PROTO_ID_MAX + 1];
     byte caller [ZAF_PROTO_ID_MAX]; //  Of the CALL

@@ -895,6 +895,8 @@ zaf_spawn (zaf_t *self, const char *cls, cJSON *args, const zaf_spawn_opts_t *op
         cJSON_AddNumberToObject (options, "max_restarts", opts->max_restarts);
     if (opts && opts->max_call_retries)
         cJSON_AddNumberToObject (options, "max_call_retries", opts->max_call_retries);
+    if (opts && opts->call_deadline_ms > 0)
+        cJSON_AddNumberToObject (options, "call_deadline_ms", opts->call_deadline_ms);
     //  An actor's children are its own: they die with it
     if (self->self_actor)
         cJSON_AddStringToObject (options, "owner", self->self_actor->id);

@@ -65,6 +65,10 @@ typedef struct {
     int status;                 //  How it ended (waitpid status)
     int64_t settle_at;          //  Ended without EXIT: decide at this time
     void *settling_item;        //  Our place in self->settling
+    int deadline_ms;            //  Actor: call_deadline_ms, or 0
+    zaf_actor_running_t *watch; //  Actor with a deadline, in a thread: its
+                                //  running record (ours to free)
+    uint64_t reported;          //  seq of the last call answered as late
     cJSON *announce;            //  Actor: what a restarted broker is told of
                                 //  it (id, class, name, parent, detached,
                                 //  and for a restartable one its SPAWN)
@@ -106,6 +110,8 @@ typedef struct {
     size_t dropped;             //  Messages we could not deliver
     zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
     zaf_isolate_t *isolate;     //  Actor processes, if ISOLATE
+    size_t deadlines;           //  Live actors with a call deadline
+    int64_t deadlines_at;       //  When to look at them next
     bool isolate_failed;        //  ISOLATE asked for and impossible
     zlistx_t *settling;         //  Children ended without EXIT (borrowed)
 } self_t;
@@ -170,6 +176,7 @@ s_party_destroy (party_t **party_p)
     if (!party->isolated)
         free (party->ctl);      //  Else zaf_isolate_forget frees it
     zaf_proto_destroy (&party->spawned);
+    free (party->watch);
     cJSON_Delete (party->announce);
     free (party);
     *party_p = NULL;
@@ -391,6 +398,17 @@ s_handle_spawn (self_t *self)
     spec.caller_size = caller_size;
     spec.corr = zaf_proto_corr (msg, &corr_size);
     spec.corr_size = corr_size;
+    cJSON *options = zaf_proto_options_json (msg);
+    int deadline_ms = zaf_json_int (options, "call_deadline_ms", 0);
+    cJSON_Delete (options);
+    if (deadline_ms > 0) {
+        party->deadline_ms = deadline_ms;
+        if (!self->isolate) {
+            party->watch = (zaf_actor_running_t *) zmalloc (sizeof (zaf_actor_running_t));
+            assert (party->watch);
+            spec.running = party->watch;
+        }
+    }
     int rc;
     if (self->isolate) {
         party->isolated = true;
@@ -427,6 +445,8 @@ s_handle_spawn (self_t *self)
         return;
     }
     party->announce = s_announce_new (msg, id, cls->name);
+    if (party->deadline_ms)
+        self->deadlines++;
     zhashx_insert (self->actors, party->id, party);
     zhashx_insert (self->parties, (void *) (uintptr_t) party->inner_id, party);
 }
@@ -1037,6 +1057,65 @@ s_handle_inner (self_t *self, int rc)
 }
 
 //  --------------------------------------------------------------------------
+//  Call deadlines: a call still running past its actor's call_deadline_ms
+//  is answered TIMEOUT by the node and logged; the method's own answer,
+//  when it comes, is dropped by the broker as late
+
+#define ZAF_NODE_DEADLINE_TICK  50      //  ms between looks
+
+static void
+s_check_deadlines (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    size_t watched = 0;
+    for (party_t *party = (party_t *) zhashx_first (self->actors); party;
+         party = (party_t *) zhashx_next (self->actors)) {
+        if (!party->deadline_ms || party->dying)
+            continue;
+        watched++;
+        const zaf_actor_running_t *running = party->watch;
+        if (!running && party->isolated && self->isolate)
+            running = zaf_isolate_running (self->isolate, party->inner_id);
+        if (!running)
+            continue;
+        //  A consistent copy of the record, or none this time
+        uint64_t seq = atomic_load (&running->seq);
+        if ((seq & 1) || seq == party->reported)
+            continue;
+        unsigned doing = atomic_load (&running->doing);
+        int64_t started = atomic_load (&running->started);
+        zaf_actor_running_t copy;
+        memcpy (copy.method, running->method, sizeof (copy.method));
+        memcpy (copy.caller, running->caller, sizeof (copy.caller));
+        memcpy (copy.corr, running->corr, sizeof (copy.corr));
+        copy.caller_size = running->caller_size;
+        copy.corr_size = running->corr_size;
+        if (atomic_load (&running->seq) != seq || doing == ZAF_ACTOR_IDLE
+        ||  now - started <= party->deadline_ms)
+            continue;
+        party->reported = seq;
+        copy.method [sizeof (copy.method) - 1] = 0;
+        zsys_warning ("zaf_node: actor=%s class=%s method=%s has run %" PRId64 " ms, past "
+                      "its deadline of %d ms", party->id, party->class_name, copy.method,
+                      now - started, party->deadline_ms);
+        if (doing != ZAF_ACTOR_IN_CALL || copy.caller_size > ZAF_PROTO_ID_MAX
+        ||  copy.corr_size > ZAF_PROTO_ID_MAX || !copy.corr_size)
+            continue;
+        zaf_proto_reset (self->out);
+        zaf_proto_set_id (self->out, ZAF_PROTO_REPLY);
+        zaf_proto_set_caller (self->out, copy.caller, copy.caller_size);
+        zaf_proto_set_corr (self->out, copy.corr, copy.corr_size);
+        zaf_proto_set_error (self->out, ZAF_TIMEOUT,
+                             "actor %s (%s) method %s ran past its deadline of %d ms; "
+                             "it may still finish, and its answer will be dropped",
+                             party->id, party->class_name, copy.method, party->deadline_ms);
+        s_to_broker (self, self->out);
+    }
+    self->deadlines = watched;
+    self->deadlines_at = now + ZAF_NODE_DEADLINE_TICK;
+}
+
+//  --------------------------------------------------------------------------
 //  Start and stop
 
 static int
@@ -1269,6 +1348,8 @@ zaf_node (zsock_t *pipe, void *args)
             timeout = self->retry_at - now;
         if (children >= 0 && children < timeout)
             timeout = children;
+        if (self->deadlines && self->deadlines_at - now < timeout)
+            timeout = self->deadlines_at - now;
         if (timeout < 0)
             timeout = 0;
         if (zmq_poll (items, count, timeout) == -1 && errno == ETERM)
@@ -1288,6 +1369,8 @@ zaf_node (zsock_t *pipe, void *args)
                 s_handle_broker (self, rc);
 
         now = zclock_mono ();
+        if (self->deadlines && now >= self->deadlines_at)
+            s_check_deadlines (self);
         if (self->started && !self->stopped && self->link == LINK_DOWN && now >= self->retry_at)
             s_dial (self);
         if (now >= self->next_beat) {

@@ -178,6 +178,8 @@ typedef struct {
                             //  lost) this many times; -1: always; 0: never
     int max_call_retries;   //  Send calls caught by a failure again to the
                             //  next incarnation (at-least-once); -1: always
+    int call_deadline_ms;   //  A call that runs longer is answered TIMEOUT
+                            //  by its node and logged there (0: none)
 } zaf_spawn_opts_t;
 
 //  Create an actor of class `cls` somewhere in the cluster, passing `args`

@@ -419,3 +419,37 @@ Test (lifetimes, an_actor_is_told_by_a_method_call_when_a_watched_actor_ends)
     zaf_actor_destroy (&target);
     s_cluster_stop (&cluster);
 }
+
+Test (lifetimes, a_call_past_its_deadline_is_answered_timeout_and_reported)
+{
+    cluster_t cluster;
+    s_cluster_start (&cluster, 0);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_spawn_opts_t opts = { .call_deadline_ms = 200 };
+    zaf_actor_t *actor = zaf_spawn (z, "Counter", NULL, &opts, &err);
+    cr_assert_not_null (actor, "%s", err.message);
+    //  Under the deadline: answered as usual
+    zaf_future_t *future = zaf_call (z, actor, "sleep", zaf_json ("[20]"));
+    cJSON *value = zaf_get (z, &future, 5000, &err);
+    cr_assert_not_null (value, "%s", err.message);
+    cJSON_Delete (value);
+    //  Past it: TIMEOUT from the node, long before the method returns
+    int64_t started = zclock_mono ();
+    future = zaf_call (z, actor, "sleep", zaf_json ("[1500]"));
+    zaf_future_t *behind = zaf_call (z, actor, "add", zaf_json ("[1]"));
+    value = zaf_get (z, &future, 5000, &err);
+    int64_t elapsed = zclock_mono () - started;
+    cr_expect_null (value);
+    cr_expect_eq (err.code, ZAF_TIMEOUT, "%s", err.message);
+    cr_expect (strstr (err.message, "deadline"), "%s", err.message);
+    cr_expect_lt (elapsed, 1200, "answered at the deadline, not at the end (%lld ms)",
+                  (long long) elapsed);
+    //  The actor carries on: the call behind it runs once the method ends
+    value = zaf_get (z, &behind, 5000, &err);
+    cr_assert_not_null (value, "%s", err.message);
+    cr_expect_eq (value->valueint, 1);
+    cJSON_Delete (value);
+    zaf_actor_destroy (&actor);
+    s_cluster_stop (&cluster);
+}
