@@ -542,6 +542,7 @@ main (int argc, char **argv)
         if (streq (arg, "--address")) {
             if (!value || !*value) {
                 fprintf (stderr, "zaf: --address needs an endpoint such as tcp://host:5555\n");
+                free (options.argv);
                 return ZAF_CLI_EXIT_USAGE;
             }
             options.address = argv [++index];

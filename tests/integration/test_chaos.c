@@ -143,33 +143,36 @@ s_rss_kb (pid_t pid)
     return rss;
 }
 
+//  How much the broker may grow over the run. AddressSanitizer keeps freed
+//  memory aside (its quarantine, 256 MB by default): the test bounds that
+//  for the processes it starts and allows for it.
+#if defined (__SANITIZE_ADDRESS__)
+#   define ZT_GROWTH_KB  (48 * 1024)
+#else
+#   define ZT_GROWTH_KB  (16 * 1024)
+#endif
+
 Test (chaos, nodes_killed_at_random_lose_no_call)
 {
-    char *endpoint = NULL;
-    zt_proc_t *broker = zt_broker_start (HEARTBEAT_MS, &endpoint);
-    cr_assert_not_null (broker);
-    zt_proc_t *nodes [NODES];
-    char names [NODES][8];
-    for (int index = 0; index < NODES; index++) {
-        snprintf (names [index], sizeof (names [index]), "c%d", index + 1);
-        nodes [index] = zt_node_start (endpoint, names [index], NULL);
-    }
-    zaf_t *z = zaf_init (endpoint);
-    cr_assert_not_null (z);
-    cr_assert (zt_wait_nodes (z, NODES, 10000));
+#if defined (__SANITIZE_ADDRESS__)
+    setenv ("ASAN_OPTIONS", "quarantine_size_mb=16", 1);
+#endif
+    //  Nodes c1, c2, c3
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "c", NODES, NULL);
 
     volatile bool stop = false;
     driver_t drivers [DRIVERS];
     pthread_t threads [DRIVERS];
     for (int index = 0; index < DRIVERS; index++) {
         memset (&drivers [index], 0, sizeof (driver_t));
-        drivers [index].endpoint = endpoint;
+        drivers [index].endpoint = cluster.endpoint;
         drivers [index].index = index;
         drivers [index].stop = &stop;
         pthread_create (&threads [index], NULL, s_driver, &drivers [index]);
     }
     zclock_sleep (1000);
-    long rss_start = s_rss_kb (zt_proc_pid (broker));
+    long rss_start = s_rss_kb (zt_proc_pid (cluster.broker));
 
     //  Chaos: kill a random node, start it again a little later; never
     //  more than one down at a time
@@ -179,17 +182,16 @@ Test (chaos, nodes_killed_at_random_lose_no_call)
     while (zclock_mono () < chaos_end) {
         zclock_sleep (700 + rand_r (&seed) % 800);
         int victim = rand_r (&seed) % NODES;
-        kill (zt_proc_pid (nodes [victim]), SIGKILL);
-        zt_proc_stop (&nodes [victim], 0, 5000);
+        kill (zt_proc_pid (cluster.nodes [victim]), SIGKILL);
+        zt_proc_stop (&cluster.nodes [victim], 0, 5000);
         kills++;
         zclock_sleep (200 + rand_r (&seed) % 600);
-        nodes [victim] = zt_node_start (endpoint, names [victim], NULL);
-        cr_assert_not_null (nodes [victim]);
+        cr_assert_not_null (zt_cluster_node_start (&cluster, victim));
     }
     stop = true;
     for (int index = 0; index < DRIVERS; index++)
         pthread_join (threads [index], NULL);
-    long rss_end = s_rss_kb (zt_proc_pid (broker));
+    long rss_end = s_rss_kb (zt_proc_pid (cluster.broker));
 
     size_t sent = 0, ok = 0, ended = 0;
     for (int index = 0; index < DRIVERS; index++) {
@@ -216,11 +218,7 @@ Test (chaos, nodes_killed_at_random_lose_no_call)
     cr_log_info ("broker RSS %ld KB -> %ld KB over %zu calls and %d node kills",
                  rss_start, rss_end, sent, kills);
     cr_expect (rss_start > 0 && rss_end > 0);
-    cr_expect_lt (rss_end - rss_start, 16 * 1024, "broker grew from %ld to %ld KB", rss_start, rss_end);
+    cr_expect_lt (rss_end - rss_start, ZT_GROWTH_KB, "broker grew from %ld to %ld KB", rss_start, rss_end);
 
-    zaf_shutdown (&z);
-    for (int index = 0; index < NODES; index++)
-        zt_proc_stop (&nodes [index], SIGTERM, 10000);
-    zt_proc_stop (&broker, SIGTERM, 10000);
-    free (endpoint);
+    zt_cluster_stop (&cluster);
 }
