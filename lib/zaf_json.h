@@ -40,6 +40,13 @@ bool
 bool
     zaf_json_is_string_array (const cJSON *json);
 
+//  Print a tree as compact JSON, as cJSON_PrintUnformatted does, but
+//  faster: a new malloc'd string (free with free) and its length in
+//  *size_p (may be NULL). Numbers that are not finite print as null.
+//  Returns NULL if memory runs out or the tree is malformed.
+char *
+    zaf_json_print (const cJSON *json, size_t *size_p);
+
 //  Print an error object {"code", "message"} into a new malloc'd string
 //  the caller frees.
 char *

@@ -86,11 +86,21 @@ s_attach_close (zaf_proto_t *self)
 zaf_proto_t *
 zaf_proto_new (void)
 {
-    zaf_proto_t *self = (zaf_proto_t *) zmalloc (sizeof (zaf_proto_t));
+    //  Not zeroed as a whole (it is 2.5 KB, mostly buffers): each field
+    //  says how much of its buffer holds data
+    zaf_proto_t *self = (zaf_proto_t *) malloc (sizeof (zaf_proto_t));
     assert (self);
+    self->id = 0;
+    self->routing_id_size = 0;
+    self->caller_size = 0;
+    self->corr_size = 0;
+    self->actor [0] = 0;
+    self->name [0] = 0;
+    self->ok = true;
     zmq_msg_init (&self->options);
     zmq_msg_init (&self->body);
-    self->ok = true;
+    self->attach_count = 0;
+    self->fault [0] = 0;
     return self;
 }
 
@@ -254,18 +264,31 @@ s_take_string (zaf_proto_t *self, zmq_msg_t *frame, char *buffer, size_t max,
     buffer [0] = 0;
 }
 
+//  The libzmq handle and type of a zsock_t or a raw libzmq socket. A
+//  zsock_t knows its type; a raw socket is asked (zsock_resolve would ask
+//  it twice: this runs for every message)
+static void *
+s_handle (void *socket, int *type)
+{
+    if (zsock_is (socket)) {
+        *type = zsock_type ((zsock_t *) socket);
+        return zsock_resolve (socket);
+    }
+    *type = 0;
+    size_t type_size = sizeof (*type);
+    zmq_getsockopt (socket, ZMQ_TYPE, type, &type_size);
+    return socket;
+}
+
 static int
 s_recv (zaf_proto_t *self, void *socket, int flags)
 {
     assert (self);
     assert (socket);
-    void *handle = zsock_resolve (socket);
+    int type;
+    void *handle = s_handle (socket, &type);
     zaf_proto_reset (self);
     self->fault [0] = 0;
-
-    int type = 0;
-    size_t type_size = sizeof (type);
-    zmq_getsockopt (handle, ZMQ_TYPE, &type, &type_size);
 
     zmq_msg_t frame;
     zmq_msg_init (&frame);
@@ -435,11 +458,8 @@ zaf_proto_send (zaf_proto_t *self, void *socket)
     assert (self);
     assert (socket);
     assert (self->id > 0 && self->id < ZAF_PROTO_COUNT);
-    void *handle = zsock_resolve (socket);
-
-    int type = 0;
-    size_t type_size = sizeof (type);
-    zmq_getsockopt (handle, ZMQ_TYPE, &type, &type_size);
+    int type;
+    void *handle = s_handle (socket, &type);
 
     //  Only the first frame may fail: once it is queued, libzmq queues the
     //  rest of the message on the same pipe
@@ -709,9 +729,18 @@ void
 zaf_proto_set_body_json (zaf_proto_t *self, const cJSON *json)
 {
     assert (self);
-    char *text = json ? cJSON_PrintUnformatted (json) : NULL;
-    if (text)
-        zaf_proto_set_body_take (self, &text);
+    size_t size = 0;
+    char *text = json ? zaf_json_print (json, &size) : NULL;
+    if (text && size <= 32) {
+        //  Small bodies live inside the frame itself: copy, no allocation
+        zaf_proto_set_body (self, text, size);
+        free (text);
+    }
+    else
+    if (text) {
+        zmq_msg_close (&self->body);
+        zmq_msg_init_data (&self->body, text, size, s_free_buffer, NULL);
+    }
     else
         zaf_proto_set_body (self, "null", 4);
 }

@@ -14,6 +14,7 @@
 
 #include "testutil.h"
 #include <criterion/criterion.h>
+#include <math.h>
 #include <pthread.h>
 
 //  Every code's wire name, from zaf.h and DESIGN.md, in enum order
@@ -606,4 +607,63 @@ Test (json, positional_arguments)
     cJSON_Delete (scalar);
     cr_assert_eq (zaf_arg_number (NULL, 0, 4), 4);
     cr_assert_str_eq (zaf_arg_string (NULL, 0, "def"), "def");
+}
+
+//  --------------------------------------------------------------------------
+//  zaf_json_print: compact JSON, read back to the same tree
+
+static void
+s_assert_prints (const char *text, const char *expected)
+{
+    cJSON *json = cJSON_Parse (text);
+    cr_assert_not_null (json, "test input is JSON: %s", text);
+    size_t size = 0;
+    char *printed = zaf_json_print (json, &size);
+    cr_assert_not_null (printed);
+    cr_expect_eq (size, strlen (printed));
+    cr_expect_str_eq (printed, expected ? expected : text);
+    free (printed);
+    cJSON_Delete (json);
+}
+
+Test (json, print_writes_compact_json)
+{
+    s_assert_prints ("[]", NULL);
+    s_assert_prints ("{}", NULL);
+    s_assert_prints ("null", NULL);
+    s_assert_prints ("[true,false,null]", NULL);
+    s_assert_prints ("{ \"a\" : [1, 2, {\"b\": \"c\"}] }", "{\"a\":[1,2,{\"b\":\"c\"}]}");
+    s_assert_prints ("[0,-3,42,1e20,-1e-7,123456789012345]", "[0,-3,42,1e+20,-1e-07,123456789012345]");
+    s_assert_prints ("[0.1,2.75,-1234.5678,0.05,0.0001]", NULL);
+    //  Escapes: quote, backslash, control characters; UTF-8 passes through
+    s_assert_prints ("[\"a\\\"b\\\\c\\n\\t\\u0001\"]", "[\"a\\\"b\\\\c\\n\\t\\u0001\"]");
+    s_assert_prints ("[\"h\xc3\xa9llo\"]", NULL);
+}
+
+Test (json, print_numbers_read_back_exactly)
+{
+    //  Every double prints to text that reads back to the same double
+    unsigned int seed = 42;
+    for (int index = 0; index < 200000; index++) {
+        double value = ((double) rand_r (&seed) - RAND_MAX / 2) / (double) (1 << (rand_r (&seed) % 40));
+        if (index % 3 == 0)
+            value = round (value * 1000) / 1000;
+        if (index % 7 == 0)
+            value *= 1e-9;
+        cJSON *number = cJSON_CreateNumber (value);
+        char *printed = zaf_json_print (number, NULL);
+        cr_assert_not_null (printed);
+        cr_assert_eq (strtod (printed, NULL), value, "%.17g printed as %s", value, printed);
+        free (printed);
+        cJSON_Delete (number);
+    }
+    //  Not finite: null, as cJSON does
+    cJSON *array = cJSON_CreateArray ();
+    cJSON_AddItemToArray (array, cJSON_CreateNumber (NAN));
+    cJSON_AddItemToArray (array, cJSON_CreateNumber (INFINITY));
+    char *printed = zaf_json_print (array, NULL);
+    cr_expect_str_eq (printed, "[null,null]");
+    free (printed);
+    cJSON_Delete (array);
+    cr_expect_null (zaf_json_print (NULL, NULL));
 }

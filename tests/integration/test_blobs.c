@@ -12,7 +12,6 @@
 #include "testutil.h"
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
-#include <signal.h>
 
 static void
 s_setup (void)
@@ -23,40 +22,18 @@ s_setup (void)
 
 TestSuite (blobs, .init = s_setup, .fini = zt_cleanup, .timeout = 60);
 
-typedef struct {
-    zt_proc_t *broker;
-    zt_proc_t *node;
-    char *endpoint;
-    zaf_t *z;
-} cluster_t;
-
+//  tcp: a broker and one node ("b1") as processes; else embedded, no
+//  process at all (zt_cluster_stop shuts the driver down either way)
 static void
-s_cluster_start (cluster_t *cluster, bool tcp)
+s_cluster_start (zt_cluster_t *cluster, bool tcp)
 {
-    memset (cluster, 0, sizeof (*cluster));
-    if (tcp) {
-        cluster->broker = zt_broker_start (0, &cluster->endpoint);
-        cr_assert_not_null (cluster->broker);
-        cluster->node = zt_node_start (cluster->endpoint, "b1", NULL);
-        cluster->z = zaf_init (cluster->endpoint);
-        cr_assert_not_null (cluster->z);
-        cr_assert (zt_wait_nodes (cluster->z, 1, 10000));
-    }
+    if (tcp)
+        zt_cluster_start (cluster, 0, "b", 1, NULL);
     else {
+        memset (cluster, 0, sizeof (*cluster));
         cluster->z = zaf_init (NULL);
         cr_assert_not_null (cluster->z);
     }
-}
-
-static void
-s_cluster_stop (cluster_t *cluster)
-{
-    zaf_shutdown (&cluster->z);
-    if (cluster->node)
-        zt_proc_stop (&cluster->node, SIGTERM, 10000);
-    if (cluster->broker)
-        zt_proc_stop (&cluster->broker, SIGTERM, 10000);
-    free (cluster->endpoint);
 }
 
 static int s_freed = 0;
@@ -76,7 +53,7 @@ ParameterizedTestParameters (blobs, a_megabyte_goes_to_an_actor_and_comes_back)
 
 ParameterizedTest (bool *tcp, blobs, a_megabyte_goes_to_an_actor_and_comes_back)
 {
-    cluster_t cluster;
+    zt_cluster_t cluster;
     s_cluster_start (&cluster, *tcp);
     zaf_error_t err;
     zaf_actor_t *actor = zaf_spawn (cluster.z, "Counter", NULL, NULL, &err);
@@ -128,7 +105,7 @@ ParameterizedTest (bool *tcp, blobs, a_megabyte_goes_to_an_actor_and_comes_back)
     cr_expect_eq (zaf_json_number (result, "sum", -1), 'a' + 'b' + 'c');
     cJSON_Delete (result);
     zaf_actor_destroy (&actor);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
     cr_expect_eq (s_freed, 1, "the zero-copy buffer was freed exactly once");
 }
 
@@ -140,7 +117,7 @@ ParameterizedTestParameters (blobs, tasks_take_and_return_blobs_and_bad_uses_fai
 
 ParameterizedTest (bool *tcp, blobs, tasks_take_and_return_blobs_and_bad_uses_fail)
 {
-    cluster_t cluster;
+    zt_cluster_t cluster;
     s_cluster_start (&cluster, *tcp);
     zaf_error_t err;
     //  Several blobs, one of them empty; the task reads the second
@@ -190,5 +167,5 @@ ParameterizedTest (bool *tcp, blobs, tasks_take_and_return_blobs_and_bad_uses_fa
     cr_expect_eq (size, 0);
     cJSON_Delete (ref);
     zaf_actor_destroy (&actor);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
 }

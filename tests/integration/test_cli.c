@@ -10,7 +10,6 @@
 
 #include "testutil.h"
 #include <criterion/criterion.h>
-#include <signal.h>
 
 static void
 s_setup (void)
@@ -19,38 +18,6 @@ s_setup (void)
 }
 
 TestSuite (cli, .init = s_setup, .fini = zt_cleanup, .timeout = 120);
-
-typedef struct {
-    zt_proc_t *broker;
-    zt_proc_t *nodes [2];
-    char *endpoint;
-    zaf_t *z;                   //  A driver of our own
-} cluster_t;
-
-static void
-s_cluster_start (cluster_t *cluster)
-{
-    memset (cluster, 0, sizeof (*cluster));
-    cluster->broker = zt_broker_start (0, &cluster->endpoint);
-    cr_assert_not_null (cluster->broker, "zaf-broker did not start");
-    cluster->nodes [0] = zt_node_start (cluster->endpoint, "n1", NULL);
-    cluster->nodes [1] = zt_node_start (cluster->endpoint, "n2", NULL);
-    cluster->z = zaf_init (cluster->endpoint);
-    cr_assert_not_null (cluster->z);
-    cr_assert (zt_wait_nodes (cluster->z, 2, 10000), "nodes did not register");
-}
-
-static void
-s_cluster_stop (cluster_t *cluster)
-{
-    zaf_shutdown (&cluster->z);
-    for (int index = 0; index < 2; index++)
-        if (cluster->nodes [index])
-            cr_expect_eq (zt_proc_stop (&cluster->nodes [index], SIGTERM, 10000), 0);
-    if (cluster->broker)
-        cr_expect_eq (zt_proc_stop (&cluster->broker, SIGTERM, 10000), 0);
-    free (cluster->endpoint);
-}
 
 //  Run `zaf ARGS... --address endpoint`; returns the exit code, output in
 //  *output_p (stdout and stderr together; caller frees)
@@ -84,8 +51,8 @@ s_parse (const char *output)
 
 Test (cli, status_shows_the_nodes_their_load_and_uptime)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_error_t err;
     zaf_spawn_opts_t opts = { .node = "n2" };
     zaf_actor_t *actor = zaf_spawn (cluster.z, "Counter", NULL, &opts, &err);
@@ -116,13 +83,13 @@ Test (cli, status_shows_the_nodes_their_load_and_uptime)
     cJSON_Delete (status);
     free (output);
     zaf_actor_destroy (&actor);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (cli, list_shows_actors_nodes_classes_and_functions)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_error_t err;
     zaf_spawn_opts_t opts = { .name = "cli-counter", .node = "n1" };
     zaf_actor_t *named = zaf_spawn (cluster.z, "Counter", NULL, &opts, &err);
@@ -176,13 +143,13 @@ Test (cli, list_shows_actors_nodes_classes_and_functions)
 
     zaf_actor_destroy (&named);
     zaf_actor_destroy (&plain);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (cli, call_prints_results_and_errors)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_error_t err;
     zaf_spawn_opts_t opts = { .name = "cli-calls" };
     zaf_actor_t *actor = zaf_spawn (cluster.z, "Counter", NULL, &opts, &err);
@@ -233,13 +200,13 @@ Test (cli, call_prints_results_and_errors)
     cJSON_Delete (value);
 
     zaf_actor_destroy (&actor);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (cli, kill_ends_the_actor_for_everyone)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_error_t err;
     zaf_spawn_opts_t opts = { .name = "cli-victim" };
     zaf_actor_t *actor = zaf_spawn (cluster.z, "Counter", NULL, &opts, &err);
@@ -270,13 +237,13 @@ Test (cli, kill_ends_the_actor_for_everyone)
 
     zaf_actor_destroy (&actor);
     zaf_actor_destroy (&other);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (cli, stop_ends_the_broker_and_every_node)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_error_t err;
     //  A driver may not stop the cluster; only the CLI's peer role may
     cJSON *refused = zaf_client_stop (cluster.z, 5000, &err);
@@ -303,7 +270,7 @@ Test (cli, stop_ends_the_broker_and_every_node)
     cr_expect_eq (s_zaf (cluster.endpoint, &output, "status", "--timeout-ms", "300", NULL), 3);
     free (output);
     zaf_actor_destroy (&actor);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (cli, unreachable_broker_is_a_clear_error_in_bounded_time)

@@ -35,22 +35,14 @@ TestSuite (embedded, .init = s_setup, .fini = s_teardown, .timeout = 60);
 static cJSON *
 s_call (zaf_actor_t *actor, const char *method, cJSON *args, zaf_error_t *err)
 {
-    zaf_future_t *future = zaf_call (z, actor, method, args);
-    cJSON *result = zaf_get (z, &future, 10000, err);
-    zaf_future_destroy (&future);
-    return result;
+    return zt_call (z, actor, method, args, 10000, err);
 }
 
+//  Call a method that must answer a number; returns it
 static double
 s_call_number (zaf_actor_t *actor, const char *method, cJSON *args)
 {
-    zaf_error_t err;
-    cJSON *result = s_call (actor, method, args, &err);
-    cr_assert_not_null (result, "%s failed: %s %s", method, zaf_code_name (err.code), err.message);
-    cr_assert (cJSON_IsNumber (result));
-    double value = result->valuedouble;
-    cJSON_Delete (result);
-    return value;
+    return zt_call_number (z, actor, method, args, 10000);
 }
 
 //  Arguments [handle, method, args] for the relaying methods and tasks;

@@ -29,41 +29,19 @@ TestSuite (isolate, .init = s_setup, .fini = zt_cleanup, .timeout = 120);
 //  Generous: under valgrind every actor process starts under valgrind too
 #define WAIT_MS 60000
 
-typedef struct {
-    zt_proc_t *broker;
-    zt_proc_t *node;
-    char *endpoint;
-    zaf_t *z;
-} cluster_t;
-
+//  A broker, one zaf-node --isolate ("iso") and a driver
 static void
-s_cluster_start (cluster_t *cluster)
+s_cluster_start (zt_cluster_t *cluster)
 {
-    memset (cluster, 0, sizeof (*cluster));
-    cluster->broker = zt_broker_start (0, &cluster->endpoint);
-    cr_assert_not_null (cluster->broker, "zaf-broker did not start");
+    zt_cluster_start (cluster, 0, "n", 0, NULL);
     const char *argv [] = {
         zt_path ("bin", "zaf-node"), "--broker", cluster->endpoint, "--name", "iso",
         "--cpus", "2", "--isolate", "--module", zt_path ("lib", "libzaf_test_actors.so"), NULL
     };
-    cluster->node = zt_proc_start (argv, false);
-    cr_assert_not_null (cluster->node);
-    cluster->z = zaf_init (cluster->endpoint);
-    cr_assert_not_null (cluster->z);
+    cluster->nodes [0] = zt_proc_start (argv, false);
+    cluster->nodes_count = 1;
+    cr_assert_not_null (cluster->nodes [0]);
     cr_assert (zt_wait_nodes (cluster->z, 1, 10000), "node did not register");
-}
-
-static void
-s_cluster_stop (cluster_t *cluster)
-{
-    zaf_shutdown (&cluster->z);
-    if (cluster->node)
-        cr_expect_eq (zt_proc_stop (&cluster->node, SIGTERM, 10000), 0,
-                      "node did not stop cleanly on SIGTERM");
-    if (cluster->broker)
-        cr_expect_eq (zt_proc_stop (&cluster->broker, SIGTERM, 10000), 0,
-                      "broker did not stop cleanly on SIGTERM");
-    free (cluster->endpoint);
 }
 
 static zaf_actor_t *
@@ -76,33 +54,11 @@ s_spawn (zaf_t *z)
     return actor;
 }
 
-static cJSON *
-s_call (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args, zaf_error_t *err)
-{
-    zaf_future_t *future = zaf_call (z, actor, method, args);
-    cJSON *result = zaf_get (z, &future, WAIT_MS, err);
-    zaf_future_destroy (&future);
-    return result;
-}
-
-//  Call a method that must answer a number
-static double
-s_number (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args)
-{
-    zaf_error_t err;
-    cJSON *result = s_call (z, actor, method, args, &err);
-    cr_assert_not_null (result, "%s failed: %s %s", method, zaf_code_name (err.code), err.message);
-    cr_assert (cJSON_IsNumber (result), "%s did not answer a number", method);
-    double value = result->valuedouble;
-    cJSON_Delete (result);
-    return value;
-}
-
 //  The process an actor runs in
 static pid_t
 s_pid (zaf_t *z, zaf_actor_t *actor)
 {
-    return (pid_t) s_number (z, actor, "pid", NULL);
+    return (pid_t) zt_call_number (z, actor, "pid", NULL, WAIT_MS);
 }
 
 //  Whether a process exists; a zombie counts unless zombies_too is false
@@ -148,18 +104,18 @@ s_gone (pid_t pid, int timeout_ms, bool strict)
 static void
 s_crash_ends_only_its_actor (const char *method, const char *signal_name)
 {
-    cluster_t cluster;
+    zt_cluster_t cluster;
     s_cluster_start (&cluster);
     zaf_actor_t *doomed = s_spawn (cluster.z);
     zaf_actor_t *survivor = s_spawn (cluster.z);
-    pid_t node_pid = zt_proc_pid (cluster.node);
+    pid_t node_pid = zt_proc_pid (cluster.nodes [0]);
     pid_t doomed_pid = s_pid (cluster.z, doomed);
     pid_t survivor_pid = s_pid (cluster.z, survivor);
     cr_assert_neq (doomed_pid, node_pid, "actor runs in the node's process");
     cr_assert_neq (survivor_pid, node_pid);
     cr_assert_neq (doomed_pid, survivor_pid, "two actors share a process");
-    cr_assert_eq (s_number (cluster.z, doomed, "add", zaf_json ("[7]")), 7);
-    cr_assert_eq (s_number (cluster.z, survivor, "add", zaf_json ("[5]")), 5);
+    cr_assert_eq (zt_call_number (cluster.z, doomed, "add", zaf_json ("[7]"), WAIT_MS), 7);
+    cr_assert_eq (zt_call_number (cluster.z, survivor, "add", zaf_json ("[5]"), WAIT_MS), 5);
 
     //  The crash, and a call queued behind it
     zaf_future_t *crash = zaf_call (cluster.z, doomed, method, NULL);
@@ -180,7 +136,7 @@ s_crash_ends_only_its_actor (const char *method, const char *signal_name)
                   err.message);
 
     //  Later calls: the actor failed
-    result = s_call (cluster.z, doomed, "get", NULL, &err);
+    result = zt_call (cluster.z, doomed, "get", NULL, WAIT_MS, &err);
     cr_assert_null (result);
     cr_assert_eq (err.code, ZAF_ACTOR_DIED, "later call ended %s: %s", zaf_code_name (err.code),
                   err.message);
@@ -188,13 +144,13 @@ s_crash_ends_only_its_actor (const char *method, const char *signal_name)
 
     //  The other actor, in its process, has its state; the node reaped the
     //  dead one and carries on
-    cr_assert_eq (s_number (cluster.z, survivor, "get", NULL), 5);
+    cr_assert_eq (zt_call_number (cluster.z, survivor, "get", NULL, WAIT_MS), 5);
     cr_assert_eq (s_pid (cluster.z, survivor), survivor_pid);
     cr_assert (s_gone (doomed_pid, 5000, true), "crashed actor process %d not reaped",
                (int) doomed_pid);
-    cr_assert_eq (zt_proc_wait (cluster.node, 0), -1, "the node died");
+    cr_assert_eq (zt_proc_wait (cluster.nodes [0], 0), -1, "the node died");
     zaf_actor_t *fresh = s_spawn (cluster.z);
-    cr_assert_eq (s_number (cluster.z, fresh, "add", zaf_json ("[3]")), 3);
+    cr_assert_eq (zt_call_number (cluster.z, fresh, "add", zaf_json ("[3]"), WAIT_MS), 3);
     pid_t fresh_pid = s_pid (cluster.z, fresh);
     cr_assert (fresh_pid != node_pid && fresh_pid != doomed_pid && fresh_pid != survivor_pid);
     //  Tasks still run on the node's workers
@@ -207,7 +163,7 @@ s_crash_ends_only_its_actor (const char *method, const char *signal_name)
     zaf_actor_destroy (&doomed);
     zaf_actor_destroy (&survivor);
     zaf_actor_destroy (&fresh);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
     cr_assert (s_gone (survivor_pid, 5000, false));
     cr_assert (s_gone (fresh_pid, 5000, false));
 }
@@ -225,7 +181,7 @@ Test (isolate, abort_in_a_method_kills_only_its_actor)
 //  Actors in processes call each other, spawn children and submit tasks
 Test (isolate, actors_call_actors)
 {
-    cluster_t cluster;
+    zt_cluster_t cluster;
     s_cluster_start (&cluster);
     zaf_actor_t *first = s_spawn (cluster.z);
     zaf_actor_t *second = s_spawn (cluster.z);
@@ -236,100 +192,103 @@ Test (isolate, actors_call_actors)
     cJSON_AddItemToArray (args, zaf_actor_to_json (second));
     cJSON_AddItemToArray (args, cJSON_CreateString ("add"));
     cJSON_AddItemToArray (args, zaf_json ("[100]"));
-    cr_assert_eq (s_number (cluster.z, first, "call", args), 100);
+    cr_assert_eq (zt_call_number (cluster.z, first, "call", args, WAIT_MS), 100);
     args = cJSON_CreateArray ();
     cJSON_AddItemToArray (args, zaf_actor_to_json (first));
     cJSON_AddItemToArray (args, cJSON_CreateString ("add"));
     cJSON_AddItemToArray (args, zaf_json ("[1]"));
-    cr_assert_eq (s_number (cluster.z, second, "call", args), 1);
-    cr_assert_eq (s_number (cluster.z, second, "get", NULL), 100);
+    cr_assert_eq (zt_call_number (cluster.z, second, "call", args, WAIT_MS), 1);
+    cr_assert_eq (zt_call_number (cluster.z, second, "get", NULL, WAIT_MS), 100);
 
     //  A child spawned by an actor, called through its handle
     zaf_error_t err;
-    cJSON *handle = s_call (cluster.z, first, "spawn", zaf_json ("[\"Counter\", [40]]"), &err);
+    cJSON *handle = zt_call (cluster.z, first, "spawn", zaf_json ("[\"Counter\", [40]]"), WAIT_MS,
+                             &err);
     cr_assert_not_null (handle, "spawn from an actor failed: %s", err.message);
     zaf_actor_t *child = zaf_actor_from_json (handle);
     cJSON_Delete (handle);
     cr_assert_not_null (child);
-    cr_assert_eq (s_number (cluster.z, child, "add", zaf_json ("[2]")), 42);
+    cr_assert_eq (zt_call_number (cluster.z, child, "add", zaf_json ("[2]"), WAIT_MS), 42);
 
     //  A task submitted by an actor runs on the node's worker threads
-    cr_assert_eq (s_number (cluster.z, first, "submit", zaf_json ("[\"add\", [20, 22]]")), 42);
+    cr_assert_eq (zt_call_number (cluster.z, first, "submit", zaf_json ("[\"add\", [20, 22]]"),
+                                  WAIT_MS), 42);
 
     //  The owner's end takes its child along
     pid_t child_pid = s_pid (cluster.z, child);
     zaf_actor_destroy (&first);
     cr_assert (s_gone (child_pid, 10000, true), "child of a killed actor lives on");
-    cJSON *result = s_call (cluster.z, child, "get", NULL, &err);
+    cJSON *result = zt_call (cluster.z, child, "get", NULL, WAIT_MS, &err);
     cr_assert_null (result);
     cr_assert_eq (err.code, ZAF_ACTOR_DIED, "%s: %s", zaf_code_name (err.code), err.message);
 
     zaf_actor_destroy (&child);
     zaf_actor_destroy (&second);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 //  An actor that crashes takes the children it owns along, as any
 //  other end of an owner does
 Test (isolate, crash_of_an_owner_ends_its_children)
 {
-    cluster_t cluster;
+    zt_cluster_t cluster;
     s_cluster_start (&cluster);
     zaf_actor_t *owner = s_spawn (cluster.z);
     zaf_error_t err;
-    cJSON *handle = s_call (cluster.z, owner, "spawn", zaf_json ("[\"Counter\", [1]]"), &err);
+    cJSON *handle = zt_call (cluster.z, owner, "spawn", zaf_json ("[\"Counter\", [1]]"), WAIT_MS,
+                             &err);
     cr_assert_not_null (handle, "spawn from an actor failed: %s", err.message);
     zaf_actor_t *child = zaf_actor_from_json (handle);
     cJSON_Delete (handle);
     cr_assert_not_null (child);
     pid_t child_pid = s_pid (cluster.z, child);
-    cr_assert_eq (s_number (cluster.z, child, "get", NULL), 1);
+    cr_assert_eq (zt_call_number (cluster.z, child, "get", NULL, WAIT_MS), 1);
 
-    cJSON *result = s_call (cluster.z, owner, "crash", NULL, &err);
+    cJSON *result = zt_call (cluster.z, owner, "crash", NULL, WAIT_MS, &err);
     cr_assert_null (result);
     cr_assert_eq (err.code, ZAF_ACTOR_DIED, "%s: %s", zaf_code_name (err.code), err.message);
     cr_assert (s_gone (child_pid, 10000, true), "child of a crashed actor lives on");
-    result = s_call (cluster.z, child, "get", NULL, &err);
+    result = zt_call (cluster.z, child, "get", NULL, WAIT_MS, &err);
     cr_assert_null (result);
     cr_assert_eq (err.code, ZAF_ACTOR_DIED, "%s: %s", zaf_code_name (err.code), err.message);
 
     zaf_actor_destroy (&child);
     zaf_actor_destroy (&owner);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 //  A crash is a failure like any other: a restartable actor comes back,
 //  in a new process, with fresh state
 Test (isolate, a_crashed_actor_restarts)
 {
-    cluster_t cluster;
+    zt_cluster_t cluster;
     s_cluster_start (&cluster);
     zaf_spawn_opts_t opts = { .timeout_ms = WAIT_MS, .max_restarts = 1 };
     zaf_error_t err;
     zaf_actor_t *actor = zaf_spawn (cluster.z, "Counter", zaf_json ("[10]"), &opts, &err);
     cr_assert_not_null (actor, "spawn failed: %s", err.message);
     pid_t first_pid = s_pid (cluster.z, actor);
-    cr_assert_eq (s_number (cluster.z, actor, "add", zaf_json ("[5]")), 15);
+    cr_assert_eq (zt_call_number (cluster.z, actor, "add", zaf_json ("[5]"), WAIT_MS), 15);
 
-    cJSON *result = s_call (cluster.z, actor, "crash", NULL, &err);
+    cJSON *result = zt_call (cluster.z, actor, "crash", NULL, WAIT_MS, &err);
     cr_assert_null (result);
     cr_assert_eq (err.code, ZAF_ACTOR_DIED, "%s: %s", zaf_code_name (err.code), err.message);
     //  The next incarnation: constructor args again, state fresh
-    cr_assert_eq (s_number (cluster.z, actor, "get", NULL), 10);
+    cr_assert_eq (zt_call_number (cluster.z, actor, "get", NULL, WAIT_MS), 10);
     pid_t second_pid = s_pid (cluster.z, actor);
     cr_assert_neq (second_pid, first_pid);
     cr_assert (s_gone (first_pid, 5000, true));
 
     zaf_actor_destroy (&actor);
     cr_assert (s_gone (second_pid, 10000, true), "killed actor process lives on");
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 //  A method that never returns cannot stop a kill: the process gets its
 //  grace, then SIGKILL, and is reaped
 Test (isolate, kill_ends_an_actor_stuck_in_a_method)
 {
-    cluster_t cluster;
+    zt_cluster_t cluster;
     s_cluster_start (&cluster);
     zaf_actor_t *stuck = s_spawn (cluster.z);
     zaf_actor_t *other = s_spawn (cluster.z);
@@ -353,18 +312,18 @@ Test (isolate, kill_ends_an_actor_stuck_in_a_method)
     //  Grace (2 s) and SIGKILL; the node reaps it
     cr_assert (s_gone (stuck_pid, ZAF_ISOLATE_GRACE_MS + 8000, true),
                "killed actor process %d still exists", (int) stuck_pid);
-    cr_assert_eq (s_number (cluster.z, other, "add", zaf_json ("[1]")), 1);
+    cr_assert_eq (zt_call_number (cluster.z, other, "add", zaf_json ("[1]"), WAIT_MS), 1);
 
     zaf_actor_destroy (&stuck);
     zaf_actor_destroy (&other);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 //  SIGTERM: the node kills its actor processes (one of them stuck in a
 //  method) and reaps them before it exits
 Test (isolate, node_stop_leaves_no_actor_process)
 {
-    cluster_t cluster;
+    zt_cluster_t cluster;
     s_cluster_start (&cluster);
     pid_t pids [3];
     zaf_actor_t *actors [3];
@@ -377,7 +336,7 @@ Test (isolate, node_stop_leaves_no_actor_process)
     cr_assert_eq (zaf_wait (cluster.z, &queued, 1, 1, 200), 0, "sleep did not block");
 
     int64_t started = zclock_mono ();
-    cr_assert_eq (zt_proc_stop (&cluster.node, SIGTERM, 15000), 0,
+    cr_assert_eq (zt_proc_stop (&cluster.nodes [0], SIGTERM, 15000), 0,
                   "node did not stop cleanly on SIGTERM");
     cr_assert_lt (zclock_mono () - started, 10000);
     for (int index = 0; index < 3; index++)
@@ -390,13 +349,13 @@ Test (isolate, node_stop_leaves_no_actor_process)
     cr_assert_null (result);
     for (int index = 0; index < 3; index++)
         zaf_actor_destroy (&actors [index]);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 //  kill -9 of the node: its actor processes die with it (PDEATHSIG)
 Test (isolate, node_kill_9_leaves_no_actor_process)
 {
-    cluster_t cluster;
+    zt_cluster_t cluster;
     s_cluster_start (&cluster);
     pid_t pids [3];
     zaf_actor_t *actors [3];
@@ -405,7 +364,7 @@ Test (isolate, node_kill_9_leaves_no_actor_process)
         pids [index] = s_pid (cluster.z, actors [index]);
     }
     zaf_future_t *forever = zaf_call (cluster.z, actors [0], "sleep", zaf_json ("[3600000]"));
-    zt_proc_stop (&cluster.node, SIGKILL, 5000);
+    zt_proc_stop (&cluster.nodes [0], SIGKILL, 5000);
     for (int index = 0; index < 3; index++)
         cr_assert (s_gone (pids [index], 5000, false), "actor process %d outlived its node",
                    (int) pids [index]);
@@ -416,7 +375,7 @@ Test (isolate, node_kill_9_leaves_no_actor_process)
                zaf_code_name (err.code), err.message);
     for (int index = 0; index < 3; index++)
         zaf_actor_destroy (&actors [index]);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 //  The flag is documented

@@ -22,58 +22,13 @@ s_setup (void)
 
 TestSuite (lifetimes, .init = s_setup, .fini = zt_cleanup, .timeout = 120);
 
-typedef struct {
-    zt_proc_t *broker;
-    zt_proc_t *nodes [2];
-    char *endpoint;
-    zaf_t *z;
-} cluster_t;
-
-static void
-s_cluster_start (cluster_t *cluster, int heartbeat_ms)
-{
-    memset (cluster, 0, sizeof (*cluster));
-    cluster->broker = zt_broker_start (heartbeat_ms, &cluster->endpoint);
-    cr_assert_not_null (cluster->broker);
-    cluster->nodes [0] = zt_node_start (cluster->endpoint, "n1", NULL);
-    cluster->nodes [1] = zt_node_start (cluster->endpoint, "n2", NULL);
-    cluster->z = zaf_init (cluster->endpoint);
-    cr_assert_not_null (cluster->z);
-    cr_assert (zt_wait_nodes (cluster->z, 2, 10000), "nodes did not register");
-}
-
-static void
-s_cluster_stop (cluster_t *cluster)
-{
-    zaf_shutdown (&cluster->z);
-    for (int index = 0; index < 2; index++)
-        if (cluster->nodes [index])
-            zt_proc_stop (&cluster->nodes [index], SIGTERM, 10000);
-    if (cluster->broker)
-        zt_proc_stop (&cluster->broker, SIGTERM, 10000);
-    free (cluster->endpoint);
-}
-
-static zaf_actor_t *
-s_handle (const char *id)
-{
-    cJSON *json = cJSON_CreateObject ();
-    cJSON_AddStringToObject (json, "$actor", id);
-    zaf_actor_t *actor = zaf_actor_from_json (json);
-    cJSON_Delete (json);
-    cr_assert_not_null (actor);
-    return actor;
-}
-
 //  Call get on an actor by id; return the error code (ZAF_OK if it answered)
 static zaf_code_t
 s_probe (zaf_t *z, const char *id)
 {
-    zaf_actor_t *actor = s_handle (id);
+    zaf_actor_t *actor = zt_actor_handle (id);
     zaf_error_t err;
-    zaf_future_t *future = zaf_call (z, actor, "get", NULL);
-    cJSON *result = zaf_get (z, &future, 5000, &err);
-    zaf_future_destroy (&future);
+    cJSON *result = zt_call (z, actor, "get", NULL, 5000, &err);
     zaf_actor_destroy (&actor);
     if (result) {
         cJSON_Delete (result);
@@ -101,8 +56,8 @@ s_reason (zaf_t *z, zaf_future_t **future_p, int timeout_ms)
 
 Test (lifetimes, monitors_are_told_once_with_the_reason)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, 0);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_t *z = cluster.z;
     zaf_error_t err;
 
@@ -159,7 +114,7 @@ Test (lifetimes, monitors_are_told_once_with_the_reason)
     zaf_actor_destroy (&actor);
 
     //  Unknown actors are refused; destroying a monitor future is fine
-    zaf_actor_t *nobody = s_handle ("ffffffff00000000");
+    zaf_actor_t *nobody = zt_actor_handle ("ffffffff00000000");
     zaf_future_t *unknown = zaf_monitor (z, nobody);
     cr_expect_str_eq (s_reason (z, &unknown, 5000), "error NO_SUCH_ACTOR");
     zaf_actor_destroy (&nobody);
@@ -168,13 +123,13 @@ Test (lifetimes, monitors_are_told_once_with_the_reason)
     watch = zaf_monitor (z, actor);
     zaf_future_destroy (&watch);
     zaf_actor_destroy (&actor);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
 }
 
 Test (lifetimes, a_crashed_driver_takes_its_actors_but_not_detached_ones)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, 250);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 250, "n", 2, NULL);
     const char *argv [] = {
         zt_path ("bin", "zt_driver"), cluster.endpoint,
         "--owned", "3", "--tree", "--detached", "keeper", NULL
@@ -208,7 +163,7 @@ Test (lifetimes, a_crashed_driver_takes_its_actors_but_not_detached_ones)
     cr_assert_eq (s_probe (cluster.z, child), ZAF_OK);
 
     //  Watch one of them, then crash the driver
-    zaf_actor_t *watched = s_handle (owned [0]);
+    zaf_actor_t *watched = zt_actor_handle (owned [0]);
     zaf_future_t *watch = zaf_monitor (cluster.z, watched);
     int64_t killed_at = zclock_mono ();
     kill (zt_proc_pid (driver), SIGKILL);
@@ -245,13 +200,13 @@ Test (lifetimes, a_crashed_driver_takes_its_actors_but_not_detached_ones)
     free (detached);
     free (child);
     zaf_actor_destroy (&watched);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
 }
 
 Test (lifetimes, a_driver_that_leaves_takes_its_actors)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, 0);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_t *leaver = zaf_init (cluster.endpoint);
     cr_assert_not_null (leaver);
     zaf_error_t err;
@@ -259,7 +214,7 @@ Test (lifetimes, a_driver_that_leaves_takes_its_actors)
     cr_assert_not_null (actor);
     char id [64];
     snprintf (id, sizeof (id), "%s", zaf_actor_id (actor));
-    zaf_actor_t *watched = s_handle (id);
+    zaf_actor_t *watched = zt_actor_handle (id);
     zaf_future_t *watch = zaf_monitor (cluster.z, watched);
     //  A borrowed copy held elsewhere does not keep it alive
     zaf_actor_t *copy = zaf_actor_dup (actor);
@@ -270,13 +225,13 @@ Test (lifetimes, a_driver_that_leaves_takes_its_actors)
     zaf_actor_destroy (&copy);
     zaf_actor_destroy (&actor);
     zaf_actor_destroy (&watched);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
 }
 
 Test (lifetimes, names_detached_and_get_if_exists)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, 0);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_t *z = cluster.z;
     zaf_error_t err;
 
@@ -329,13 +284,13 @@ Test (lifetimes, names_detached_and_get_if_exists)
     cr_expect_eq (s_probe (z, id), ZAF_OK);
     cr_expect_eq (zaf_kill (z, found, &err), 0);
     zaf_actor_destroy (&found);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
 }
 
 Test (lifetimes, killing_a_parent_spares_detached_actors)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, 0);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_t *z = cluster.z;
     zaf_error_t err;
     zaf_actor_t *parent = zaf_spawn (z, "Counter", NULL, NULL, &err);
@@ -357,13 +312,13 @@ Test (lifetimes, killing_a_parent_spares_detached_actors)
     cr_expect_eq (zaf_kill (z, free_one, &err), 0);
     zaf_actor_destroy (&free_one);
     zaf_actor_destroy (&parent);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
 }
 
 Test (lifetimes, an_actor_is_told_by_a_method_call_when_a_watched_actor_ends)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, 0);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_t *z = cluster.z;
     zaf_error_t err;
     zaf_actor_t *watcher = zaf_spawn (z, "Counter", NULL, NULL, &err);
@@ -406,7 +361,7 @@ Test (lifetimes, an_actor_is_told_by_a_method_call_when_a_watched_actor_ends)
     cr_expect_eq (cJSON_GetArraySize (records), 2);
     cJSON_Delete (records);
     //  An unknown actor is refused; a driver cannot use this form
-    zaf_actor_t *nobody = s_handle ("ffffffff00000001");
+    zaf_actor_t *nobody = zt_actor_handle ("ffffffff00000001");
     args = cJSON_CreateArray ();
     cJSON_AddItemToArray (args, zaf_actor_to_json (nobody));
     future = zaf_call (z, watcher, "watch", args);
@@ -417,13 +372,13 @@ Test (lifetimes, an_actor_is_told_by_a_method_call_when_a_watched_actor_ends)
     zaf_actor_destroy (&nobody);
     zaf_actor_destroy (&watcher);
     zaf_actor_destroy (&target);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
 }
 
 Test (lifetimes, a_call_past_its_deadline_is_answered_timeout_and_reported)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, 0);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_t *z = cluster.z;
     zaf_error_t err;
     zaf_spawn_opts_t opts = { .call_deadline_ms = 200 };
@@ -451,5 +406,5 @@ Test (lifetimes, a_call_past_its_deadline_is_answered_timeout_and_reported)
     cr_expect_eq (value->valueint, 1);
     cJSON_Delete (value);
     zaf_actor_destroy (&actor);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
 }

@@ -86,30 +86,6 @@ s_setup (void)
 
 TestSuite (partition, .init = s_setup, .fini = s_unmake, .timeout = 120);
 
-static char *
-s_node_peer (zaf_t *z, const char *name)
-{
-    zaf_error_t err;
-    cJSON *status = zaf_client_status (z, NULL, 2000, &err);
-    char *peer = NULL;
-    const cJSON *node;
-    cJSON_ArrayForEach (node, cJSON_GetObjectItem (status, "nodes"))
-        if (streq (zaf_json_string (node, "name", ""), name))
-            peer = strdup (zaf_json_string (node, "peer", ""));
-    cJSON_Delete (status);
-    return peer;
-}
-
-static cJSON *
-s_call (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args, int timeout_ms,
-        zaf_error_t *err)
-{
-    zaf_future_t *future = zaf_call (z, actor, method, args);
-    cJSON *result = zaf_get (z, &future, timeout_ms, err);
-    zaf_future_destroy (&future);
-    return result;
-}
-
 Test (partition, a_cut_off_node_is_lost_then_comes_back_as_a_new_incarnation)
 {
     if (!s_can_partition ())
@@ -145,7 +121,7 @@ Test (partition, a_cut_off_node_is_lost_then_comes_back_as_a_new_incarnation)
     zaf_t *z = zaf_init (local_ep);
     cr_assert_not_null (z);
     cr_assert (zt_wait_nodes (z, 2, 15000), "both nodes did not register");
-    char *before = s_node_peer (z, "p1");
+    char *before = zt_node_peer (z, "p1");
 
     zaf_error_t err;
     zaf_spawn_opts_t restartable = { .node = "p1", .max_restarts = -1 };
@@ -155,7 +131,7 @@ Test (partition, a_cut_off_node_is_lost_then_comes_back_as_a_new_incarnation)
     zaf_actor_t *mortal = zaf_spawn (z, "Counter", NULL, &plain, &err);
     zaf_actor_t *safe = zaf_spawn (z, "Counter", NULL, &other, &err);
     cr_assert (phoenix && mortal && safe, "spawns failed: %s", err.message);
-    cJSON *value = s_call (z, mortal, "add", zaf_json ("[7]"), 5000, &err);
+    cJSON *value = zt_call (z, mortal, "add", zaf_json ("[7]"), 5000, &err);
     cr_assert_not_null (value, "%s", err.message);
     cJSON_Delete (value);
 
@@ -181,13 +157,13 @@ Test (partition, a_cut_off_node_is_lost_then_comes_back_as_a_new_incarnation)
     }
     cr_expect_lt (zclock_mono () - cut_at, 3 * HEARTBEAT_MS + 2500);
     //  The other node serves on; the restartable actor is back, on p2
-    value = s_call (z, safe, "add", zaf_json ("[1]"), 5000, &err);
+    value = zt_call (z, safe, "add", zaf_json ("[1]"), 5000, &err);
     cr_expect_not_null (value, "%s", err.message);
     cJSON_Delete (value);
     value = NULL;
     int64_t deadline = zclock_mono () + 5000;
     while (!value && zclock_mono () < deadline) {
-        value = s_call (z, phoenix, "get", NULL, 2000, &err);
+        value = zt_call (z, phoenix, "get", NULL, 2000, &err);
         if (!value)
             zclock_sleep (50);
     }
@@ -208,7 +184,7 @@ Test (partition, a_cut_off_node_is_lost_then_comes_back_as_a_new_incarnation)
     deadline = zclock_mono () + 15000;
     while (zclock_mono () < deadline) {
         free (after);
-        after = s_node_peer (z, "p1");
+        after = zt_node_peer (z, "p1");
         if (after && before && strneq (after, before))
             break;
         zclock_sleep (100);
@@ -216,7 +192,7 @@ Test (partition, a_cut_off_node_is_lost_then_comes_back_as_a_new_incarnation)
     cr_assert (after && before && strneq (after, before), "p1 did not come back as a new incarnation");
     //  Its old actor stays dead (its value 7 is gone with it); the
     //  restarted one answers once, from p2 only; p1 takes new actors
-    value = s_call (z, mortal, "get", NULL, 5000, &err);
+    value = zt_call (z, mortal, "get", NULL, 5000, &err);
     cr_expect_null (value);
     cr_expect_eq (err.code, ZAF_ACTOR_DIED, "%s", err.message);
     zaf_error_t status_err;
@@ -231,7 +207,7 @@ Test (partition, a_cut_off_node_is_lost_then_comes_back_as_a_new_incarnation)
     zaf_actor_t *fresh = zaf_spawn (z, "Counter", NULL, &plain, &err);
     cr_expect_not_null (fresh, "spawn on the healed node: %s", err.message);
     if (fresh) {
-        value = s_call (z, fresh, "add", zaf_json ("[3]"), 5000, &err);
+        value = zt_call (z, fresh, "add", zaf_json ("[3]"), 5000, &err);
         cr_expect (value && value->valueint == 3);
         cJSON_Delete (value);
     }

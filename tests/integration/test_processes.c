@@ -21,50 +21,6 @@ s_setup (void)
 
 TestSuite (processes, .init = s_setup, .fini = zt_cleanup, .timeout = 120);
 
-static cJSON *
-s_call (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args, zaf_error_t *err)
-{
-    zaf_future_t *future = zaf_call (z, actor, method, args);
-    cJSON *result = zaf_get (z, &future, 10000, err);
-    zaf_future_destroy (&future);
-    return result;
-}
-
-//  A broker, two nodes (n1, n2) and a driver connected to them
-typedef struct {
-    zt_proc_t *broker;
-    zt_proc_t *nodes [2];
-    char *endpoint;
-    zaf_t *z;
-} cluster_t;
-
-static void
-s_cluster_start (cluster_t *cluster, int heartbeat_ms, const char *extra_module)
-{
-    memset (cluster, 0, sizeof (*cluster));
-    cluster->broker = zt_broker_start (heartbeat_ms, &cluster->endpoint);
-    cr_assert_not_null (cluster->broker, "zaf-broker did not start");
-    cluster->nodes [0] = zt_node_start (cluster->endpoint, "n1", extra_module);
-    cluster->nodes [1] = zt_node_start (cluster->endpoint, "n2", extra_module);
-    cluster->z = zaf_init (cluster->endpoint);
-    cr_assert_not_null (cluster->z);
-    cr_assert (zt_wait_nodes (cluster->z, 2, 10000), "nodes did not register");
-}
-
-static void
-s_cluster_stop (cluster_t *cluster)
-{
-    zaf_shutdown (&cluster->z);
-    for (int index = 0; index < 2; index++)
-        if (cluster->nodes [index])
-            cr_expect_eq (zt_proc_stop (&cluster->nodes [index], SIGTERM, 10000), 0,
-                          "node did not stop cleanly on SIGTERM");
-    if (cluster->broker)
-        cr_expect_eq (zt_proc_stop (&cluster->broker, SIGTERM, 10000), 0,
-                      "broker did not stop cleanly on SIGTERM");
-    free (cluster->endpoint);
-}
-
 static zaf_actor_t *
 s_spawn_on (zaf_t *z, const char *node)
 {
@@ -77,8 +33,8 @@ s_spawn_on (zaf_t *z, const char *node)
 
 Test (processes, actors_are_placed_on_both_nodes)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, 0, NULL);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_actor_t *actors [6];
     int on_n1 = 0, on_n2 = 0;
     for (int index = 0; index < 6; index++) {
@@ -94,7 +50,8 @@ Test (processes, actors_are_placed_on_both_nodes)
     cr_assert_eq (on_n2, 3);
     for (int index = 0; index < 6; index++) {
         zaf_error_t err;
-        cJSON *result = s_call (cluster.z, actors [index], "add", zaf_json ("[%d]", index), &err);
+        cJSON *result = zt_call (cluster.z, actors [index], "add", zaf_json ("[%d]", index),
+                                 10000, &err);
         cr_assert_not_null (result, "%s", err.message);
         cr_assert_eq (result->valuedouble, index);
         cJSON_Delete (result);
@@ -105,19 +62,19 @@ Test (processes, actors_are_placed_on_both_nodes)
     cJSON_AddItemToArray (args, cJSON_CreateString ("add"));
     cJSON_AddItemToArray (args, zaf_json ("[100]"));
     zaf_error_t err;
-    cJSON *result = s_call (cluster.z, actors [0], "call", args, &err);
+    cJSON *result = zt_call (cluster.z, actors [0], "call", args, 10000, &err);
     cr_assert_not_null (result, "%s", err.message);
     cr_assert_eq (result->valuedouble, 101);
     cJSON_Delete (result);
     for (int index = 0; index < 6; index++)
         zaf_actor_destroy (&actors [index]);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (processes, param_server_driver_against_two_nodes)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, 0, zt_path ("lib", "libparam_server.so"));
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, zt_path ("lib", "libparam_server.so"));
     const char *argv [] = {
         zt_path ("bin", "param_server"), "--address", cluster.endpoint,
         "--updates", "5", "--interval-ms", "20", NULL
@@ -133,14 +90,14 @@ Test (processes, param_server_driver_against_two_nodes)
                "%s", output);
     free (output);
     zt_proc_stop (&driver, 0, 1000);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (processes, kill_9_node_ends_every_pending_call, .timeout = 120)
 {
     const int heartbeat_ms = 250;
-    cluster_t cluster;
-    s_cluster_start (&cluster, heartbeat_ms, NULL);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, heartbeat_ms, "n", 2, NULL);
     zaf_actor_t *doomed = s_spawn_on (cluster.z, "n1");
     zaf_actor_t *survivor = s_spawn_on (cluster.z, "n2");
 
@@ -190,26 +147,26 @@ Test (processes, kill_9_node_ends_every_pending_call, .timeout = 120)
     //  The broker serves the other node
     cr_assert (zt_wait_nodes (cluster.z, 1, 5000));
     for (int index = 0; index < 100; index++) {
-        result = s_call (cluster.z, survivor, "add", zaf_json ("[1]"), &err);
+        result = zt_call (cluster.z, survivor, "add", zaf_json ("[1]"), 10000, &err);
         cr_assert_not_null (result, "%s", err.message);
         cr_assert_eq (result->valuedouble, index + 1);
         cJSON_Delete (result);
     }
     //  And the dead actor stays dead
-    result = s_call (cluster.z, doomed, "get", NULL, &err);
+    result = zt_call (cluster.z, doomed, "get", NULL, 10000, &err);
     cr_assert_null (result);
     cr_assert_eq (err.code, ZAF_ACTOR_DIED);
     cr_assert (strstr (err.message, "node_lost"), "%s", err.message);
     zaf_actor_destroy (&doomed);
     zaf_actor_destroy (&survivor);
     zt_proc_stop (&cluster.nodes [0], 0, 1000);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (processes, broker_killed_ends_pending_calls_at_once)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, 0, NULL);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_actor_t *actor = s_spawn_on (cluster.z, NULL);
     zaf_future_t *future = zaf_call (cluster.z, actor, "sleep", zaf_json ("[5000]"));
     zclock_sleep (100);
@@ -223,28 +180,21 @@ Test (processes, broker_killed_ends_pending_calls_at_once)
                   zclock_mono () - killed_at);
     //  With no broker, new calls fail fast instead of hanging
     int64_t started = zclock_mono ();
-    result = s_call (cluster.z, actor, "get", NULL, &err);
+    result = zt_call (cluster.z, actor, "get", NULL, 10000, &err);
     cr_assert_null (result);
     cr_assert_eq (err.code, ZAF_BROKER_LOST, "got %s: %s", zaf_code_name (err.code), err.message);
     cr_assert_lt (zclock_mono () - started, 5000);
     zaf_actor_destroy (&actor);
     zt_proc_stop (&cluster.broker, 0, 1000);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (processes, nodes_and_drivers_come_back_after_a_broker_restart)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, 250, NULL);
-    zt_proc_stop (&cluster.broker, SIGKILL, 5000);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 250, "n", 2, NULL);
     //  Same endpoint, new broker
-    const char *argv [] = {
-        zt_path ("bin", "zaf-broker"), "--bind", cluster.endpoint, "--heartbeat-ms", "250", NULL
-    };
-    cluster.broker = zt_proc_start (argv, true);
-    char *line = zt_proc_read_line (cluster.broker, 10000);
-    cr_assert_not_null (line, "restarted broker did not bind %s", cluster.endpoint);
-    free (line);
+    zt_cluster_broker_restart (&cluster, 250);
     //  The nodes dial again and register; the driver's next call reconnects
     int64_t deadline = zclock_mono () + 15000;
     bool up = false;
@@ -259,18 +209,18 @@ Test (processes, nodes_and_drivers_come_back_after_a_broker_restart)
     cr_assert (up, "nodes did not re-register with the new broker");
     zaf_actor_t *actor = s_spawn_on (cluster.z, "n2");
     zaf_error_t err;
-    cJSON *result = s_call (cluster.z, actor, "add", zaf_json ("[2]"), &err);
+    cJSON *result = zt_call (cluster.z, actor, "add", zaf_json ("[2]"), 10000, &err);
     cr_assert_not_null (result, "%s", err.message);
     cr_assert_eq (result->valuedouble, 2);
     cJSON_Delete (result);
     zaf_actor_destroy (&actor);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (processes, garbage_to_the_broker_leaves_it_serving)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, 0, NULL);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zsock_t *rogue = zsock_new_dealer (cluster.endpoint);
     cr_assert_not_null (rogue);
     for (int index = 0; index < 2000; index++) {
@@ -285,7 +235,7 @@ Test (processes, garbage_to_the_broker_leaves_it_serving)
     zaf_actor_t *actor = s_spawn_on (cluster.z, NULL);
     for (int index = 0; index < 100; index++) {
         zaf_error_t err;
-        cJSON *result = s_call (cluster.z, actor, "add", zaf_json ("[1]"), &err);
+        cJSON *result = zt_call (cluster.z, actor, "add", zaf_json ("[1]"), 10000, &err);
         cr_assert_not_null (result, "%s", err.message);
         cJSON_Delete (result);
     }
@@ -298,7 +248,7 @@ Test (processes, garbage_to_the_broker_leaves_it_serving)
     cJSON_Delete (status);
     zsock_destroy (&rogue);
     zaf_actor_destroy (&actor);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (processes, programs_answer_help_and_refuse_bad_flags)

@@ -23,40 +23,6 @@ s_setup (void)
 
 TestSuite (restarts, .init = s_setup, .fini = zt_cleanup, .timeout = 120);
 
-typedef struct {
-    zt_proc_t *broker;
-    zt_proc_t *nodes [2];
-    char *endpoint;
-    zaf_t *z;
-} cluster_t;
-
-static void
-s_cluster_start (cluster_t *cluster)
-{
-    memset (cluster, 0, sizeof (*cluster));
-    cluster->broker = zt_broker_start (HEARTBEAT_MS, &cluster->endpoint);
-    cr_assert_not_null (cluster->broker);
-    cluster->nodes [0] = zt_node_start (cluster->endpoint, "n1", NULL);
-    cluster->nodes [1] = zt_node_start (cluster->endpoint, "n2", NULL);
-    cluster->z = zaf_init (cluster->endpoint);
-    cr_assert_not_null (cluster->z);
-    cr_assert (zt_wait_nodes (cluster->z, 2, 10000), "nodes did not register");
-}
-
-static void
-s_cluster_stop (cluster_t *cluster)
-{
-    zaf_shutdown (&cluster->z);
-    for (int index = 0; index < 2; index++)
-        if (cluster->nodes [index]) {
-            kill (zt_proc_pid (cluster->nodes [index]), SIGCONT);
-            zt_proc_stop (&cluster->nodes [index], SIGTERM, 10000);
-        }
-    if (cluster->broker)
-        zt_proc_stop (&cluster->broker, SIGTERM, 10000);
-    free (cluster->endpoint);
-}
-
 static zaf_actor_t *
 s_spawn (zaf_t *z, const char *node, int max_restarts, int max_call_retries)
 {
@@ -69,20 +35,11 @@ s_spawn (zaf_t *z, const char *node, int max_restarts, int max_call_retries)
     return actor;
 }
 
-static cJSON *
-s_call (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args, zaf_error_t *err)
-{
-    zaf_future_t *future = zaf_call (z, actor, method, args);
-    cJSON *result = zaf_get (z, &future, 10000, err);
-    zaf_future_destroy (&future);
-    return result;
-}
-
 static int
 s_get (zaf_t *z, zaf_actor_t *actor)
 {
     zaf_error_t err;
-    cJSON *value = s_call (z, actor, "get", NULL, &err);
+    cJSON *value = zt_call (z, actor, "get", NULL, 10000, &err);
     cr_assert_not_null (value, "get failed: %s %s", zaf_code_name (err.code), err.message);
     int result = value->valueint;
     cJSON_Delete (value);
@@ -91,14 +48,14 @@ s_get (zaf_t *z, zaf_actor_t *actor)
 
 Test (restarts, a_lost_node_s_actors_come_back_on_the_other_node)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "n", 2, NULL);
     zaf_t *z = cluster.z;
     zaf_actor_t *phoenix = s_spawn (z, "n1", 1, 0);
     zaf_actor_t *mortal = s_spawn (z, "n1", 0, 0);
     zaf_actor_t *bystander = s_spawn (z, "n2", 0, 0);
     zaf_error_t err;
-    cJSON *value = s_call (z, phoenix, "add", zaf_json ("[5]"), &err);
+    cJSON *value = zt_call (z, phoenix, "add", zaf_json ("[5]"), 10000, &err);
     cr_assert_not_null (value);
     cJSON_Delete (value);
     zaf_future_t *watch = zaf_monitor (z, phoenix);
@@ -134,7 +91,7 @@ Test (restarts, a_lost_node_s_actors_come_back_on_the_other_node)
     int64_t deadline = zclock_mono () + 5000;
     cJSON *back = NULL;
     while (!back && zclock_mono () < deadline) {
-        back = s_call (z, phoenix, "get", NULL, &err);
+        back = zt_call (z, phoenix, "get", NULL, 10000, &err);
         if (!back)
             zclock_sleep (50);
     }
@@ -146,12 +103,12 @@ Test (restarts, a_lost_node_s_actors_come_back_on_the_other_node)
     free (where);
     cr_expect_not (zaf_future_ready (watch), "a restart is not an end");
     //  The other one is gone; the bystander never noticed
-    value = s_call (z, mortal, "get", NULL, &err);
+    value = zt_call (z, mortal, "get", NULL, 10000, &err);
     cr_expect_null (value);
     cr_expect_eq (err.code, ZAF_ACTOR_DIED);
     cr_expect_eq (s_get (z, bystander), 0);
     for (int index = 0; index < 100; index++) {
-        value = s_call (z, bystander, "add", zaf_json ("[1]"), &err);
+        value = zt_call (z, bystander, "add", zaf_json ("[1]"), 10000, &err);
         cr_assert_not_null (value, "%s", err.message);
         cJSON_Delete (value);
     }
@@ -167,13 +124,13 @@ Test (restarts, a_lost_node_s_actors_come_back_on_the_other_node)
     zaf_actor_destroy (&phoenix);
     zaf_actor_destroy (&mortal);
     zaf_actor_destroy (&bystander);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
 }
 
 Test (restarts, call_retries_deliver_calls_caught_by_the_failure)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "n", 2, NULL);
     zaf_t *z = cluster.z;
     zaf_actor_t *actor = s_spawn (z, "n1", -1, -1);
     zaf_actor_t *strict = s_spawn (z, "n1", -1, 0);
@@ -215,13 +172,13 @@ Test (restarts, call_retries_deliver_calls_caught_by_the_failure)
 
     zaf_actor_destroy (&actor);
     zaf_actor_destroy (&strict);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
 }
 
 Test (restarts, a_kill_is_final_and_a_name_follows_the_restart)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "n", 2, NULL);
     zaf_t *z = cluster.z;
     zaf_error_t err;
     zaf_actor_t *killed = s_spawn (z, NULL, -1, 0);
@@ -242,7 +199,7 @@ Test (restarts, a_kill_is_final_and_a_name_follows_the_restart)
     cJSON *value = NULL;
     int64_t deadline = zclock_mono () + 5000;
     while (!value && zclock_mono () < deadline) {
-        value = s_call (z, named, "add", zaf_json ("[2]"), &err);
+        value = zt_call (z, named, "add", zaf_json ("[2]"), 10000, &err);
         if (!value)
             zclock_sleep (20);
     }
@@ -259,34 +216,19 @@ Test (restarts, a_kill_is_final_and_a_name_follows_the_restart)
     cr_expect_null (zaf_spawn (z, "Counter", NULL, &bad, &err));
     cr_expect_eq (err.code, ZAF_BAD_ARGS);
     zaf_actor_destroy (&named);
-    s_cluster_stop (&cluster);
-}
-
-//  The peer id the broker has for a node, from STATUS (caller frees)
-static char *
-s_node_peer (zaf_t *z, const char *name)
-{
-    zaf_error_t err;
-    cJSON *status = zaf_client_status (z, NULL, 2000, &err);
-    char *peer = NULL;
-    const cJSON *node;
-    cJSON_ArrayForEach (node, cJSON_GetObjectItem (status, "nodes"))
-        if (streq (zaf_json_string (node, "name", ""), name))
-            peer = strdup (zaf_json_string (node, "peer", ""));
-    cJSON_Delete (status);
-    return peer;
+    zt_cluster_stop (&cluster);
 }
 
 Test (restarts, a_frozen_node_is_lost_and_comes_back_as_a_new_incarnation)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "n", 2, NULL);
     zaf_t *z = cluster.z;
     zaf_error_t err;
     zaf_actor_t *frozen = s_spawn (z, "n1", 0, 0);
     zaf_actor_t *phoenix = s_spawn (z, "n1", -1, 0);
     zaf_actor_t *other = s_spawn (z, "n2", 0, 0);
-    char *before = s_node_peer (z, "n1");
+    char *before = zt_node_peer (z, "n1");
     cr_assert_not_null (before);
 
     //  Calls in flight, some of them mid-method when the node freezes
@@ -319,7 +261,7 @@ Test (restarts, a_frozen_node_is_lost_and_comes_back_as_a_new_incarnation)
     int64_t deadline = zclock_mono () + 10000;
     while (zclock_mono () < deadline) {
         free (after);
-        after = s_node_peer (z, "n1");
+        after = zt_node_peer (z, "n1");
         if (after && strneq (after, before))
             break;
         zclock_sleep (50);
@@ -328,7 +270,7 @@ Test (restarts, a_frozen_node_is_lost_and_comes_back_as_a_new_incarnation)
     cr_expect_str_neq (after, before, "a new incarnation has a new peer id");
     //  Its old actors stay dead; the restartable one lives (on n2, or on
     //  n1 again); new spawns on n1 work; nothing answered twice
-    cJSON *value = s_call (z, frozen, "get", NULL, &err);
+    cJSON *value = zt_call (z, frozen, "get", NULL, 10000, &err);
     cr_expect_null (value);
     cr_expect_eq (err.code, ZAF_ACTOR_DIED);
     cr_expect_eq (s_get (z, phoenix), 0);
@@ -341,7 +283,7 @@ Test (restarts, a_frozen_node_is_lost_and_comes_back_as_a_new_incarnation)
     zaf_actor_destroy (&frozen);
     zaf_actor_destroy (&phoenix);
     zaf_actor_destroy (&other);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
 }
 
 Test (restarts, a_flooded_actor_answers_overloaded_at_its_bound)
@@ -391,29 +333,13 @@ Test (restarts, a_flooded_actor_answers_overloaded_at_its_bound)
     free (endpoint);
 }
 
-//  Kill the broker with SIGKILL and start a new one on the same endpoint
-static void
-s_broker_restart (cluster_t *cluster)
-{
-    zt_proc_stop (&cluster->broker, SIGKILL, 5000);
-    char heartbeat [16];
-    snprintf (heartbeat, sizeof (heartbeat), "%d", HEARTBEAT_MS);
-    const char *argv [] = {
-        zt_path ("bin", "zaf-broker"), "--bind", cluster->endpoint, "--heartbeat-ms", heartbeat, NULL
-    };
-    cluster->broker = zt_proc_start (argv, true);
-    char *line = zt_proc_read_line (cluster->broker, 10000);
-    cr_assert_not_null (line, "restarted broker did not bind %s", cluster->endpoint);
-    free (line);
-}
-
 //  Call until it answers (the driver dials again on its next request)
 static cJSON *
 s_call_until (zaf_t *z, zaf_actor_t *actor, const char *method, int timeout_ms, zaf_error_t *err)
 {
     int64_t deadline = zclock_mono () + timeout_ms;
     while (true) {
-        cJSON *result = s_call (z, actor, method, NULL, err);
+        cJSON *result = zt_call (z, actor, method, NULL, 10000, err);
         if (result || zclock_mono () >= deadline)
             return result;
         zclock_sleep (50);
@@ -422,8 +348,8 @@ s_call_until (zaf_t *z, zaf_actor_t *actor, const char *method, int timeout_ms, 
 
 Test (restarts, a_restarted_broker_serves_the_same_actors_again)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster);
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "n", 2, NULL);
     zaf_t *z = cluster.z;
     zaf_error_t err;
     zaf_actor_t *owned = s_spawn (z, "n1", 0, 0);
@@ -431,7 +357,7 @@ Test (restarts, a_restarted_broker_serves_the_same_actors_again)
     zaf_spawn_opts_t named = { .node = "n2", .name = "keeper", .detached = true };
     zaf_actor_t *keeper = zaf_spawn (z, "Counter", zaf_json ("[40]"), &named, &err);
     cr_assert_not_null (keeper, "%s", err.message);
-    cJSON_Delete (s_call (z, owned, "add", zaf_json ("[3]"), &err));
+    cJSON_Delete (zt_call (z, owned, "add", zaf_json ("[3]"), 10000, &err));
     //  An actor owned by another driver that will not come back
     const char *argv [] = { zt_path ("bin", "zt_driver"), cluster.endpoint, "--owned", "1", NULL };
     zt_proc_t *driver = zt_proc_start (argv, true);
@@ -452,7 +378,7 @@ Test (restarts, a_restarted_broker_serves_the_same_actors_again)
     cr_expect (strstr (err.message, "may"), "%s", err.message);
     cr_expect_lt (zclock_mono () - killed_at, 3 * HEARTBEAT_MS + 1500);
     zt_proc_stop (&driver, SIGKILL, 5000);      //  Gone for good
-    s_broker_restart (&cluster);
+    zt_cluster_broker_restart (&cluster, HEARTBEAT_MS);
 
     //  The same actors answer again, state kept, through the same handles
     cJSON *value = s_call_until (z, owned, "get", 10000, &err);
@@ -467,18 +393,14 @@ Test (restarts, a_restarted_broker_serves_the_same_actors_again)
     zaf_actor_t *found = zaf_lookup (other, "keeper", &err);
     cr_assert_not_null (found, "the name came back: %s", err.message);
     cr_expect_str_eq (zaf_actor_id (found), zaf_actor_id (keeper));
-    value = s_call (other, found, "get", NULL, &err);
+    value = zt_call (other, found, "get", NULL, 10000, &err);
     cr_assert_not_null (value, "%s", err.message);
     cr_expect_eq (value->valueint, 40);
     cJSON_Delete (value);
     zaf_actor_destroy (&found);
 
     //  The actor of the driver that never came back ends, owner_died
-    zaf_actor_t *orphan = NULL;
-    cJSON *json = cJSON_CreateObject ();
-    cJSON_AddStringToObject (json, "$actor", orphan_id);
-    orphan = zaf_actor_from_json (json);
-    cJSON_Delete (json);
+    zaf_actor_t *orphan = zt_actor_handle (orphan_id);
     zaf_future_t *watch = zaf_monitor (other, orphan);
     cJSON *why = zaf_get (other, &watch, 20 * HEARTBEAT_MS + 5000, &err);
     cr_assert_not_null (why, "the unclaimed actor did not end: %s", err.message);
@@ -507,5 +429,5 @@ Test (restarts, a_restarted_broker_serves_the_same_actors_again)
     cJSON_Delete (why);
     zaf_actor_destroy (&watched);
     zaf_shutdown (&other);
-    s_cluster_stop (&cluster);
+    zt_cluster_stop (&cluster);
 }

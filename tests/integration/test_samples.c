@@ -331,43 +331,10 @@ Test (samples, drivers_stop_on_sigint)
 //  --------------------------------------------------------------------------
 //  Cluster: a zaf-broker and two zaf-node processes loading the module
 
-typedef struct {
-    zt_proc_t *broker;
-    zt_proc_t *nodes [2];
-    char *endpoint;
-    zaf_t *z;                   //  Ours, to wait for the nodes and look
-} cluster_t;
-
-static void
-s_cluster_start (cluster_t *cluster, const char *module)
-{
-    memset (cluster, 0, sizeof (*cluster));
-    cluster->broker = zt_broker_start (0, &cluster->endpoint);
-    cr_assert_not_null (cluster->broker, "zaf-broker did not start");
-    cluster->nodes [0] = zt_node_start (cluster->endpoint, "n1", zt_path ("lib", module));
-    cluster->nodes [1] = zt_node_start (cluster->endpoint, "n2", zt_path ("lib", module));
-    cr_assert (cluster->nodes [0] && cluster->nodes [1]);
-    cluster->z = zaf_init (cluster->endpoint);
-    cr_assert_not_null (cluster->z);
-    cr_assert (zt_wait_nodes (cluster->z, 2, 10000), "nodes did not register");
-}
-
-static void
-s_cluster_stop (cluster_t *cluster)
-{
-    zaf_shutdown (&cluster->z);
-    for (int index = 0; index < 2; index++)
-        cr_expect_eq (zt_proc_stop (&cluster->nodes [index], SIGTERM, 10000), 0,
-                      "node did not stop cleanly on SIGTERM");
-    cr_expect_eq (zt_proc_stop (&cluster->broker, SIGTERM, 10000), 0,
-                  "broker did not stop cleanly on SIGTERM");
-    free (cluster->endpoint);
-}
-
 Test (samples, tree_of_actors_against_two_nodes)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, "libtree_of_actors.so");
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, zt_path ("lib", "libtree_of_actors.so"));
     const char *argv [] = {
         zt_path ("bin", "tree_of_actors"), "--address", cluster.endpoint,
         "--duration-ms", "300", "--poll-ms", "50", NULL
@@ -381,13 +348,13 @@ Test (samples, tree_of_actors_against_two_nodes)
     cr_assert_not_null (placement, "%s", output);
     cr_assert (strstr (placement, " n1=2") && strstr (placement, " n2=2"), "%s", output);
     free (output);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (samples, message_actor_against_two_nodes)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, "libmessage_actor.so");
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, zt_path ("lib", "libmessage_actor.so"));
     const char *argv [] = {
         zt_path ("bin", "message_actor"), "--address", cluster.endpoint, "--workers", "3",
         "--messages", "10", "--interval-ms", "10", "--poll-ms", "30", NULL
@@ -397,13 +364,13 @@ Test (samples, message_actor_against_two_nodes)
     cr_assert_eq (rc, 0, "message_actor exited %d:\n%s", rc, output);
     s_check_messages_output (output, 3, 10);
     free (output);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 Test (samples, param_server_against_two_nodes)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, "libparam_server.so");
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, zt_path ("lib", "libparam_server.so"));
     const char *argv [] = {
         zt_path ("bin", "param_server"), "--address", cluster.endpoint, "--workers", "3",
         "--updates", "5", "--interval-ms", "10", "--polls", "2", NULL
@@ -413,20 +380,11 @@ Test (samples, param_server_against_two_nodes)
     cr_assert_eq (rc, 0, "param_server exited %d:\n%s", rc, output);
     s_check_params_output (output, -15);
     free (output);
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }
 
 //  --------------------------------------------------------------------------
 //  The tree driven from here: placement, IDLE before work, shared fate
-
-static cJSON *
-s_call (zaf_t *z, zaf_actor_t *actor, const char *method, zaf_error_t *err)
-{
-    zaf_future_t *future = zaf_call (z, actor, method, NULL);
-    cJSON *result = zaf_get (z, &future, 10000, err);
-    zaf_future_destroy (&future);
-    return result;
-}
 
 //  Call state until it fails with code (a kill lands shortly after the
 //  owner's handle goes); returns true if it did within timeout_ms
@@ -436,7 +394,7 @@ s_eventually_code (zaf_t *z, zaf_actor_t *actor, zaf_code_t code, int timeout_ms
     int64_t deadline = zclock_mono () + timeout_ms;
     while (zclock_mono () < deadline) {
         zaf_error_t err;
-        cJSON *result = s_call (z, actor, "state", &err);
+        cJSON *result = zt_call (z, actor, "state", NULL, 10000, &err);
         cJSON_Delete (result);
         if (!result && err.code == code)
             return true;
@@ -447,14 +405,14 @@ s_eventually_code (zaf_t *z, zaf_actor_t *actor, zaf_code_t code, int timeout_ms
 
 Test (samples, supervisor_spreads_its_workers_and_they_share_its_fate)
 {
-    cluster_t cluster;
-    s_cluster_start (&cluster, "libtree_of_actors.so");
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, zt_path ("lib", "libtree_of_actors.so"));
     zaf_t *z = cluster.z;
     zaf_error_t err;
     zaf_actor_t *supervisor = zaf_spawn (z, "Supervisor", zaf_json ("[30000]"), NULL, &err);
     cr_assert_not_null (supervisor, "%s %s", zaf_code_name (err.code), err.message);
 
-    cJSON *handles = s_call (z, supervisor, "workers", &err);
+    cJSON *handles = zt_call (z, supervisor, "workers", NULL, 10000, &err);
     cr_assert (cJSON_IsArray (handles) && cJSON_GetArraySize (handles) == 3, "%s", err.message);
     zaf_actor_t *workers [3];
     char *nodes [3];
@@ -471,22 +429,22 @@ Test (samples, supervisor_spreads_its_workers_and_they_share_its_fate)
                "all workers on %s", nodes [0]);
 
     //  IDLE until work (), then RUNNING for 10 to 30 s
-    cJSON *states = s_call (z, supervisor, "state", &err);
+    cJSON *states = zt_call (z, supervisor, "state", NULL, 10000, &err);
     cr_assert_not_null (states, "%s", err.message);
     char *text = cJSON_PrintUnformatted (states);
     cr_assert_str_eq (text, "[\"IDLE\",\"IDLE\",\"IDLE\"]");
     cJSON_free (text);
     cJSON_Delete (states);
-    cJSON *started = s_call (z, supervisor, "work", &err);
+    cJSON *started = zt_call (z, supervisor, "work", NULL, 10000, &err);
     cr_assert (cJSON_IsNumber (started) && started->valuedouble == 3, "%s", err.message);
     cJSON_Delete (started);
-    states = s_call (z, supervisor, "state", &err);
+    states = zt_call (z, supervisor, "state", NULL, 10000, &err);
     cr_assert_not_null (states, "%s", err.message);
     text = cJSON_PrintUnformatted (states);
     cr_assert_str_eq (text, "[\"RUNNING\",\"RUNNING\",\"RUNNING\"]");
     cJSON_free (text);
     cJSON_Delete (states);
-    cJSON *kind = s_call (z, workers [2], "kind", &err);
+    cJSON *kind = zt_call (z, workers [2], "kind", NULL, 10000, &err);
     cr_assert (cJSON_IsString (kind) && streq (kind->valuestring, "nn"));
     cJSON_Delete (kind);
 
@@ -499,5 +457,5 @@ Test (samples, supervisor_spreads_its_workers_and_they_share_its_fate)
         zaf_actor_destroy (&workers [index]);
         free (nodes [index]);
     }
-    s_cluster_stop (&cluster);
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }

@@ -143,13 +143,11 @@ s_teardown (void)
 
 TestSuite (supervisor, .init = s_setup, .fini = s_teardown, .timeout = 60);
 
+//  Call a method on the suite's driver; result or NULL with err
 static cJSON *
 s_call (zaf_actor_t *actor, const char *method, cJSON *args, zaf_error_t *err)
 {
-    zaf_future_t *future = zaf_call (s_z, actor, method, args);
-    cJSON *result = zaf_get (s_z, &future, 10000, err);
-    zaf_future_destroy (&future);
-    return result;
+    return zt_call (s_z, actor, method, args, 10000, err);
 }
 
 static cJSON *
@@ -161,14 +159,11 @@ s_ids (zaf_actor_t *boss)
     return ids;
 }
 
+//  A handle for child `index` in the boss's ids
 static zaf_actor_t *
 s_child (cJSON *ids, int index)
 {
-    cJSON *json = cJSON_CreateObject ();
-    cJSON_AddStringToObject (json, "$actor", cJSON_GetStringValue (cJSON_GetArrayItem (ids, index)));
-    zaf_actor_t *actor = zaf_actor_from_json (json);
-    cJSON_Delete (json);
-    return actor;
+    return zt_actor_handle (cJSON_GetStringValue (cJSON_GetArrayItem (ids, index)));
 }
 
 //  Tell child `index` to die, then wait until the boss shows child ids

@@ -4,6 +4,7 @@
 */
 
 #include "testutil.h"
+#include <criterion/criterion.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -236,14 +237,15 @@ zt_path (const char *folder, const char *name)
     return path;
 }
 
-zt_proc_t *
-zt_broker_start (int heartbeat_ms, char **endpoint_p)
+//  Start zaf-broker bound to bind and wait for it to say where it listens;
+//  *endpoint_p gets that endpoint (caller frees). Returns NULL if it did not.
+static zt_proc_t *
+s_broker_start (const char *bind, int heartbeat_ms, char **endpoint_p)
 {
     char heartbeat [32];
     snprintf (heartbeat, sizeof (heartbeat), "%d", heartbeat_ms > 0 ? heartbeat_ms : 1000);
     const char *argv [] = {
-        zt_path ("bin", "zaf-broker"), "--bind", "tcp://127.0.0.1:0",
-        "--heartbeat-ms", heartbeat, NULL
+        zt_path ("bin", "zaf-broker"), "--bind", bind, "--heartbeat-ms", heartbeat, NULL
     };
     zt_proc_t *broker = zt_proc_start (argv, true);
     if (!broker)
@@ -257,6 +259,12 @@ zt_broker_start (int heartbeat_ms, char **endpoint_p)
     *endpoint_p = strdup (line + 10);
     free (line);
     return broker;
+}
+
+zt_proc_t *
+zt_broker_start (int heartbeat_ms, char **endpoint_p)
+{
+    return s_broker_start ("tcp://127.0.0.1:0", heartbeat_ms, endpoint_p);
 }
 
 zt_proc_t *
@@ -293,16 +301,176 @@ zt_wait_nodes (zaf_t *z, int n, int timeout_ms)
     return false;
 }
 
+//  Look one item up in the broker's STATUS (query: NULL for the default;
+//  taken): in its array `list`, the item whose `key` is `value`. Returns
+//  a copy of that item's `field` (the last such item's), or NULL. Caller
+//  frees.
+static char *
+s_status_lookup (zaf_t *z, cJSON *query, const char *list, const char *key,
+                 const char *value, const char *field)
+{
+    zaf_error_t err;
+    cJSON *status = zaf_client_status (z, query, 2000, &err);
+    char *found = NULL;
+    const cJSON *item;
+    cJSON_ArrayForEach (item, cJSON_GetObjectItem (status, list))
+        if (streq (zaf_json_string (item, key, ""), value)) {
+            free (found);
+            found = strdup (zaf_json_string (item, field, ""));
+        }
+    cJSON_Delete (status);
+    return found;
+}
+
 char *
 zt_actor_node (zaf_t *z, const char *actor_id)
 {
+    return s_status_lookup (z, zaf_json ("{\"actors\":true,\"limit\":100000}"),
+                            "actors", "id", actor_id, "node");
+}
+
+//  --------------------------------------------------------------------------
+//  Return the peer id the broker has for the named node, or NULL
+
+char *
+zt_node_peer (zaf_t *z, const char *name)
+{
+    return s_status_lookup (z, NULL, "nodes", "name", name, "peer");
+}
+
+//  --------------------------------------------------------------------------
+//  Call a method and wait for the answer
+
+cJSON *
+zt_call (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args,
+         int timeout_ms, zaf_error_t *err)
+{
+    zaf_future_t *future = zaf_call (z, actor, method, args);
+    cJSON *result = zaf_get (z, &future, timeout_ms, err);
+    zaf_future_destroy (&future);
+    return result;
+}
+
+//  --------------------------------------------------------------------------
+//  Call a method that must answer a number
+
+double
+zt_call_number (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args,
+                int timeout_ms)
+{
     zaf_error_t err;
-    cJSON *status = zaf_client_status (z, zaf_json ("{\"actors\":true,\"limit\":100000}"), 2000, &err);
-    char *node = NULL;
-    const cJSON *actor;
-    cJSON_ArrayForEach (actor, cJSON_GetObjectItem (status, "actors"))
-        if (streq (zaf_json_string (actor, "id", ""), actor_id))
-            node = strdup (zaf_json_string (actor, "node", ""));
-    cJSON_Delete (status);
-    return node;
+    cJSON *result = zt_call (z, actor, method, args, timeout_ms, &err);
+    cr_assert_not_null (result, "%s failed: %s %s", method, zaf_code_name (err.code), err.message);
+    cr_assert (cJSON_IsNumber (result), "%s did not answer a number", method);
+    double value = result->valuedouble;
+    cJSON_Delete (result);
+    return value;
+}
+
+//  --------------------------------------------------------------------------
+//  Return a borrowed handle for an actor id
+
+zaf_actor_t *
+zt_actor_handle (const char *id)
+{
+    cJSON *json = cJSON_CreateObject ();
+    cJSON_AddStringToObject (json, "$actor", id);
+    zaf_actor_t *actor = zaf_actor_from_json (json);
+    cJSON_Delete (json);
+    cr_assert_not_null (actor, "no actor handle from id %s", id ? id : "(null)");
+    return actor;
+}
+
+//  --------------------------------------------------------------------------
+//  Start a broker, nodes and a driver, and wait for the nodes
+
+void
+zt_cluster_start (zt_cluster_t *self, int heartbeat_ms, const char *prefix,
+                  int nodes, const char *extra_module)
+{
+    assert (self);
+    assert (prefix && strlen (prefix) < sizeof (self->prefix));
+    assert (nodes >= 0 && nodes <= ZT_NODES_MAX);
+    memset (self, 0, sizeof (*self));
+    snprintf (self->prefix, sizeof (self->prefix), "%s", prefix);
+    //  A copy: zt_path's strings are reused by later calls
+    self->extra_module = extra_module ? strdup (extra_module) : NULL;
+    self->broker = zt_broker_start (heartbeat_ms, &self->endpoint);
+    cr_assert_not_null (self->broker, "zaf-broker did not start");
+    self->nodes_count = nodes;
+    for (int index = 0; index < nodes; index++)
+        cr_assert_not_null (zt_cluster_node_start (self, index), "zaf-node %s%d did not start",
+                            self->prefix, index + 1);
+    self->z = zaf_init (self->endpoint);
+    cr_assert_not_null (self->z);
+    cr_assert (zt_wait_nodes (self->z, nodes, 10000), "nodes did not register");
+}
+
+//  --------------------------------------------------------------------------
+//  Start node index again, with the same name and modules
+
+zt_proc_t *
+zt_cluster_node_start (zt_cluster_t *self, int index)
+{
+    assert (self);
+    assert (index >= 0 && index < self->nodes_count);
+    assert (!self->nodes [index]);
+    char name [32];
+    snprintf (name, sizeof (name), "%s%d", self->prefix, index + 1);
+    self->nodes [index] = zt_node_start (self->endpoint, name, self->extra_module);
+    return self->nodes [index];
+}
+
+//  --------------------------------------------------------------------------
+//  Kill the broker and start a new one on the same endpoint
+
+void
+zt_cluster_broker_restart (zt_cluster_t *self, int heartbeat_ms)
+{
+    assert (self);
+    zt_proc_stop (&self->broker, SIGKILL, 5000);
+    char *endpoint = NULL;
+    self->broker = s_broker_start (self->endpoint, heartbeat_ms, &endpoint);
+    cr_assert_not_null (self->broker, "restarted broker did not bind %s", self->endpoint);
+    free (endpoint);
+}
+
+//  Stop one process of the cluster with SIGTERM (what and index name it in
+//  the log); true if it exited 0 or was stopped already
+static bool
+s_cluster_proc_stop (zt_proc_t **proc_p, const char *what, int index)
+{
+    zt_proc_t *proc = *proc_p;
+    if (!proc)
+        return true;
+    pid_t pid = proc->pid;
+    if (!proc->reaped)
+        kill (pid, SIGCONT);
+    int rc = zt_proc_stop (proc_p, SIGTERM, 10000);
+    if (rc != 0)
+        zsys_warning ("testutil: %s did not stop cleanly on SIGTERM index=%d pid=%d rc=%d",
+                      what, index, (int) pid, rc);
+    return rc == 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Shut the driver down, stop the nodes and the broker, free the struct's
+//  contents; true if every process stopped exited 0
+
+bool
+zt_cluster_stop (zt_cluster_t *self)
+{
+    assert (self);
+    zaf_shutdown (&self->z);
+    bool clean = true;
+    for (int index = 0; index < self->nodes_count; index++)
+        if (!s_cluster_proc_stop (&self->nodes [index], "node", index))
+            clean = false;
+    if (!s_cluster_proc_stop (&self->broker, "broker", 0))
+        clean = false;
+    free (self->endpoint);
+    self->endpoint = NULL;
+    free (self->extra_module);
+    self->extra_module = NULL;
+    return clean;
 }

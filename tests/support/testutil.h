@@ -5,6 +5,9 @@
     by pid, dies with the test process (PR_SET_PDEATHSIG), and is killed
     and reaped by zt_cleanup, which the suites call from .fini and which
     also runs at exit. Nothing is ever killed by name.
+
+    The cluster helpers (zt_cluster_*), zt_call_number and zt_actor_handle
+    assert with Criterion, so they are for use inside a test or fixture.
     =========================================================================
 */
 
@@ -77,5 +80,77 @@ char *
 //  A path under the build tree: zt_path ("bin", "zaf-broker").
 const char *
     zt_path (const char *folder, const char *name);
+
+//  Return the peer id the broker has for the named node (from STATUS), or
+//  NULL. Caller frees.
+char *
+    zt_node_peer (zaf_t *z, const char *name);
+
+//  Call a method and wait up to timeout_ms for the answer. Takes args.
+//  Returns the result (caller frees) or NULL with err filled.
+cJSON *
+    zt_call (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args,
+             int timeout_ms, zaf_error_t *err);
+
+//  Call a method that must answer a number within timeout_ms and return
+//  it; fails the test if it does not. Takes args.
+double
+    zt_call_number (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args,
+                    int timeout_ms);
+
+//  Return a borrowed handle for an actor id (as from {"$actor": id}); fails
+//  the test if it cannot be made. Caller destroys the handle.
+zaf_actor_t *
+    zt_actor_handle (const char *id);
+
+//  --------------------------------------------------------------------------
+//  A cluster of processes: a zaf-broker on tcp://127.0.0.1:*, zaf-node
+//  processes against it and a driver of the test's own. The test owns the
+//  struct (on its stack) and may stop or kill any process itself: a slot it
+//  stopped with zt_proc_stop is NULL and zt_cluster_stop passes it over.
+
+#define ZT_NODES_MAX 4
+
+typedef struct {
+    zt_proc_t *broker;                  //  zaf-broker (NULL once stopped)
+    zt_proc_t *nodes [ZT_NODES_MAX];    //  zaf-node processes, prefix + 1 at
+                                        //  0, ... (NULL once stopped)
+    int nodes_count;                    //  How many slots are in use
+    char *endpoint;                     //  Where the broker listens
+    zaf_t *z;                           //  A driver connected to it
+    char prefix [8];                    //  Node names: prefix + 1, 2, ...
+    char *extra_module;                 //  Loaded by every node besides the
+                                        //  test actors, or NULL
+} zt_cluster_t;
+
+//  Start a broker (heartbeat_ms 0: default), `nodes` zaf-node processes
+//  (at most ZT_NODES_MAX) named prefix + 1, 2, ... ("n" gives n1, n2)
+//  with the test actors module (and extra_module if not NULL), connect a
+//  driver and wait up to 10 s until the broker lists exactly that many
+//  nodes. With nodes 0 it starts the broker and the driver only, and the
+//  test adds nodes of its own to the slots. Fails the test if any step
+//  fails.
+void
+    zt_cluster_start (zt_cluster_t *self, int heartbeat_ms, const char *prefix,
+                      int nodes, const char *extra_module);
+
+//  Start node index again (its slot must be empty, e.g. after the test
+//  killed it), with the same name and modules. Returns the process (also
+//  in nodes [index]), or NULL if it could not be started.
+zt_proc_t *
+    zt_cluster_node_start (zt_cluster_t *self, int index);
+
+//  Kill the broker with SIGKILL and start a new one on the same endpoint
+//  (heartbeat_ms 0: default). Fails the test if it does not bind.
+void
+    zt_cluster_broker_restart (zt_cluster_t *self, int heartbeat_ms);
+
+//  Shut the driver down, then stop every node still running and the broker
+//  with SIGTERM, waiting up to 10 s for each (SIGCONT first, in case the
+//  test froze one with SIGSTOP), and free what the struct holds. Returns
+//  true if every process it stopped exited 0; a process that did not is
+//  logged.
+bool
+    zt_cluster_stop (zt_cluster_t *self);
 
 #endif
