@@ -332,12 +332,11 @@ s_deliver (self_t *self, party_t *party, zaf_proto_t *msg)
 
 //  What we tell a restarted broker about an actor, from its SPAWN
 static cJSON *
-s_announce_new (zaf_proto_t *msg, const char *id, const char *class_name)
+s_announce_new (zaf_proto_t *msg, const cJSON *options, const char *id, const char *class_name)
 {
     cJSON *announce = cJSON_CreateObject ();
     cJSON_AddStringToObject (announce, "id", id);
     cJSON_AddStringToObject (announce, "class", class_name);
-    cJSON *options = zaf_proto_options_json (msg);
     const char *name = zaf_json_string (options, "name", NULL);
     const char *owner = zaf_json_string (options, "owner", NULL);
     bool detached = zaf_json_bool (options, "detached", false);
@@ -357,7 +356,6 @@ s_announce_new (zaf_proto_t *msg, const char *id, const char *class_name)
             cJSON_AddItemToObject (announce, "args", args);
         }
     }
-    cJSON_Delete (options);
     return announce;
 }
 
@@ -398,9 +396,9 @@ s_handle_spawn (self_t *self)
     spec.caller_size = caller_size;
     spec.corr = zaf_proto_corr (msg, &corr_size);
     spec.corr_size = corr_size;
+    //  The spawn options, read once (empty frame: none)
     cJSON *options = zaf_proto_options_json (msg);
     int deadline_ms = zaf_json_int (options, "call_deadline_ms", 0);
-    cJSON_Delete (options);
     if (deadline_ms > 0) {
         party->deadline_ms = deadline_ms;
         if (!self->isolate) {
@@ -421,9 +419,7 @@ s_handle_spawn (self_t *self)
             zaf_proto_set_caller (party->spawned, spec.caller, spec.caller_size);
             zaf_proto_set_corr (party->spawned, spec.corr, spec.corr_size);
             zaf_proto_set_actor (party->spawned, id);
-            cJSON *options = zaf_proto_options_json (msg);
             party->restartable = zaf_json_int (options, "max_restarts", 0) != 0;
-            cJSON_Delete (options);
             if (self->verbose)
                 zsys_debug ("zaf_node: actor process started actor=%s class=%s pid=%d",
                             id, cls->name, (int) party->pid);
@@ -442,9 +438,11 @@ s_handle_spawn (self_t *self)
         zaf_ratelimit_warn (self->warnings, "cannot start actor %s: %s", id, reason);
         s_refuse (self, msg, ZAF_OVERLOADED, "node %s cannot start another actor: %s",
                   self->name, reason);
+        cJSON_Delete (options);
         return;
     }
-    party->announce = s_announce_new (msg, id, cls->name);
+    party->announce = s_announce_new (msg, options, id, cls->name);
+    cJSON_Delete (options);
     if (party->deadline_ms)
         self->deadlines++;
     zhashx_insert (self->actors, party->id, party);
