@@ -47,17 +47,15 @@ struct _zaf_supervisor_t {
 
 static void s_on_down (void *arg, zaf_t *z, const cJSON *args);
 
-//  Destroy a child's record; with z, kill the child first and wait until
-//  it is gone (without, destroying the owning handle kills it anyway,
-//  without waiting)
+//  Destroy a child's record; destroying the owning handle kills the child,
+//  without waiting (a supervisor destroyed while its actor is being stopped
+//  must not wait on answers that may never come)
 static void
-s_child_destroy (child_t **child_p, zaf_t *z)
+s_child_destroy (child_t **child_p)
 {
     child_t *child = *child_p;
     if (!child)
         return;
-    if (z && child->handle)
-        zaf_kill (z, child->handle, NULL);
     zaf_actor_destroy (&child->handle);
     free (child->cls);
     free (child->node);
@@ -99,7 +97,7 @@ zaf_supervisor_destroy (zaf_supervisor_t **self_p)
     child_t *child;
     while ((child = (child_t *) zlistx_last (self->children))) {
         zlistx_detach_cur (self->children);
-        s_child_destroy (&child, self->z);
+        s_child_destroy (&child);
     }
     zlistx_destroy (&self->children);
     free (self->restarts_at);
@@ -137,11 +135,11 @@ zaf_supervisor_start_child (zaf_supervisor_t *self, const char *cls, cJSON *args
     child->name = opts && opts->name ? strdup (opts->name) : NULL;
     if (self->given_up) {
         zaf_error_set (err, ZAF_ACTOR_DIED, "this supervisor has given up");
-        s_child_destroy (&child, NULL);
+        s_child_destroy (&child);
         return -1;
     }
     if (s_child_spawn (self, child, err)) {
-        s_child_destroy (&child, NULL);
+        s_child_destroy (&child);
         return -1;
     }
     zlistx_add_end (self->children, child);

@@ -364,8 +364,9 @@ typedef enum {
 zaf_supervisor_t *
     zaf_supervisor_new (zaf_t *z, zaf_strategy_t strategy, int intensity, int period_ms);
 
-//  Destroy a supervisor: it stops watching, and its children end (killed,
-//  the last started first, each waited for).
+//  Destroy a supervisor: it stops watching, and its children are killed,
+//  the last started first, without waiting (zaf_kill a borrowed copy of a
+//  child's handle first to wait until it is gone).
 void
     zaf_supervisor_destroy (zaf_supervisor_t **self_p);
 

@@ -235,12 +235,18 @@ static cJSON *
 s_supervisor_terminate (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
     supervisor_t *self = (supervisor_t *) state;
+    if (!self->supervisor)
+        return cJSON_CreateNumber (0);
     int running = 0;
     for (int index = 0; index < TREE_WORKERS; index++)
-        if (self->supervisor && s_worker (self, index))
+        if (s_worker (self, index))
             running++;
-    //  The supervisor stops watching, then kills each worker and waits
+    //  The supervisor stops watching and kills the workers; then wait
+    //  until each is gone, so that calls to them fail from now on
     zaf_supervisor_destroy (&self->supervisor);
+    for (int index = 0; index < TREE_WORKERS; index++)
+        if (self->last [index])
+            zaf_kill (z, self->last [index], NULL);
     return cJSON_CreateNumber (running);
 }
 
