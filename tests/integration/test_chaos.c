@@ -218,7 +218,11 @@ Test (chaos, nodes_killed_at_random_lose_no_call)
     cr_log_info ("broker RSS %ld KB -> %ld KB over %zu calls and %d node kills",
                  rss_start, rss_end, sent, kills);
     cr_expect (rss_start > 0 && rss_end > 0);
-    cr_expect_lt (rss_end - rss_start, ZT_GROWTH_KB, "broker grew from %ld to %ld KB", rss_start, rss_end);
+    //  (under valgrind the broker's RSS is valgrind's: nothing to bound)
+    const char *preload = getenv ("LD_PRELOAD");
+    if (!preload || !strstr (preload, "vgpreload"))
+        cr_expect_lt (rss_end - rss_start, ZT_GROWTH_KB, "broker grew from %ld to %ld KB",
+                      rss_start, rss_end);
 
     zt_cluster_stop (&cluster);
 }
