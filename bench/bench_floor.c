@@ -522,12 +522,13 @@ s_server_reply (bench_floor_server_t *self, zmq_msg_t *caller, zmq_msg_t *corr,
     s_send_parts (self->dealer, reply, 6);
 }
 
-//  The work of update_params or bench_task: parse, check, apply. Returns
-//  the printed result (caller frees with cJSON_free) or NULL on bad args.
+//  The work of update_params or bench_task: parse, check, apply, with
+//  zaf's JSON codec, as a zaf node does. Returns the printed result
+//  (caller frees with free) or NULL on bad args.
 static char *
 s_apply (floor_actor_t *actor, zmq_msg_t *body)
 {
-    cJSON *args = cJSON_ParseWithLength ((const char *) zmq_msg_data (body), zmq_msg_size (body));
+    cJSON *args = zaf_json_parse ((const char *) zmq_msg_data (body), zmq_msg_size (body));
     const cJSON *numbers = cJSON_GetArrayItem (args, 0);
     bool valid = cJSON_IsArray (numbers);
     int count = 0;
@@ -553,7 +554,7 @@ s_apply (floor_actor_t *actor, zmq_msg_t *body)
     if (!valid)
         return NULL;
     cJSON *result = cJSON_CreateNull ();
-    char *text = cJSON_PrintUnformatted (result);
+    char *text = zaf_json_print (result, NULL);
     cJSON_Delete (result);
     return text;
 }
@@ -572,7 +573,7 @@ s_blob (floor_actor_t *actor, zmq_msg_t *body)
     }
     actor->blob_sum = sum;
     cJSON *result = cJSON_CreateNumber ((double) count);
-    char *text = cJSON_PrintUnformatted (result);
+    char *text = zaf_json_print (result, NULL);
     cJSON_Delete (result);
     return text;
 }
@@ -642,14 +643,14 @@ s_server_request (bench_floor_server_t *self, zmq_msg_t *parts, int count)
         if (s_is (command, "CALL"))
             s_server_reply (self, &parts [2], &parts [3], result != NULL,
                             result ? result : "{\"code\":\"BAD_ARGS\",\"message\":\"bad call\"}");
-        cJSON_free (result);
+        free (result);
     }
     else
     if (s_is (command, "SUBMIT") && count == 6) {
         char *result = s_apply (NULL, &parts [5]);
         s_server_reply (self, &parts [2], &parts [3], result != NULL,
                         result ? result : "{\"code\":\"BAD_ARGS\",\"message\":\"bad task\"}");
-        cJSON_free (result);
+        free (result);
     }
     else
     if (s_is (command, "SPAWN") && count == 8)
@@ -838,8 +839,8 @@ bench_floor_client_recv (bench_floor_client_t *self, int timeout_ms, bench_floor
             s_text (&parts [4], answer->actor, sizeof (answer->actor));
         //  A future holds its result as JSON: parse it, as zaf's client does
         zmq_msg_t *body = &parts [count - 1];
-        cJSON *result = cJSON_ParseWithLength ((const char *) zmq_msg_data (body),
-                                               zmq_msg_size (body));
+        cJSON *result = zaf_json_parse ((const char *) zmq_msg_data (body),
+                                        zmq_msg_size (body));
         cJSON_Delete (result);
         s_close_parts (parts, count);
         return 0;

@@ -6,9 +6,11 @@
     DEALER -> broker ROUTER <- server DEALER) and the same bytes (ZAF1
     frames, docs/PROTOCOL.md sections 2-4), and the least work the job
     needs: the relay routes on the actor frame and the caller frame only;
-    the server parses the JSON arguments with cJSON, applies them to its
-    state and prints the answer `null` (blob: it sums a binary frame of
-    doubles); the client prints its arguments and parses each answer.
+    the server parses the JSON arguments, applies them to its state and
+    prints the answer `null` (blob: it sums a binary frame of doubles);
+    the client prints its arguments and parses each answer. Printing and
+    parsing use zaf's own JSON codec (zaf_json_print, zaf_json_parse), so
+    that the floor does the same application work as zaf per call.
 
     Broker: binds one ROUTER. A server says HELLO with the actor ids it
     hosts; the broker then forwards CALL, TELL and KILL to the server of

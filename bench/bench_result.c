@@ -70,6 +70,8 @@ bench_result_json (const bench_result_t *self, bool all)
         s_add (json, "ratio", bench_result_ratio (self), 4);
     s_add (json, "p50_us", self->p50_us, 1);
     s_add (json, "p99_us", self->p99_us, 1);
+    s_add (json, "floor_p50_us", self->floor_p50_us, 1);
+    s_add (json, "floor_p99_us", self->floor_p99_us, 1);
     s_add (json, "rss_kb", self->rss_kb, 1);
     cJSON_AddStringToObject (json, "status", self->ok ? "ok" : "failed");
     if (!self->ok)
@@ -80,11 +82,8 @@ bench_result_json (const bench_result_t *self, bool all)
         s_add (json, "rss_idle_kb", self->rss_idle_kb, 1);
         s_add (json, "fds_per_actor", self->fds_per_actor, 3);
     }
-    if (all) {
-        s_add (json, "floor_p50_us", self->floor_p50_us, 1);
-        s_add (json, "floor_p99_us", self->floor_p99_us, 1);
+    if (all)
         s_add (json, "seconds", self->seconds, 3);
-    }
     char *text = cJSON_PrintUnformatted (json);
     cJSON_Delete (json);
     return text;

@@ -11,9 +11,10 @@
 
     Both sides do the same application work per call: the caller builds
     the arguments with cJSON and prints them, the server parses them,
-    applies them and prints `null`, the caller parses the answer. Only the
-    path in between differs: zaf's client, broker, node and actor thread,
-    or the floor's bare relay and server.
+    applies them and prints `null`, the caller parses the answer, all with
+    the JSON codec zaf uses on its path (zaf_json_print, zaf_json_parse).
+    Only the path in between differs: zaf's client, broker, node and actor
+    thread, or the floor's bare relay and server.
 
     Latencies (p50/p99): sync, task_sync, blob_1mb and spawn: each round
     trip. async, task_async, nn_async and actors_10k: from issuing a call
@@ -206,16 +207,18 @@ s_floor_next (floor_target_t *target)
     return actor;
 }
 
-//  Print the arguments as zaf's client does, and send them
+//  Print the arguments as zaf's client does (with zaf's printer: the
+//  floor does the same work, only without the framework), and send them
 static int
 s_send_json (bench_floor_client_t *client, const char *command, uint64_t corr,
              const char *actor, const char *name)
 {
     cJSON *args = s_grad_args ();
-    char *text = cJSON_PrintUnformatted (args);
+    size_t size = 0;
+    char *text = zaf_json_print (args, &size);
     cJSON_Delete (args);
-    int rc = bench_floor_client_send (client, command, corr, actor, name, text, strlen (text));
-    cJSON_free (text);
+    int rc = text ? bench_floor_client_send (client, command, corr, actor, name, text, size) : -1;
+    free (text);
     return rc;
 }
 

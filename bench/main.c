@@ -73,9 +73,10 @@ s_usage (FILE *stream)
 "\n"
 "The floor: the same processes, sockets (client DEALER -> relay ROUTER <-\n"
 "server DEALER) and ZAF1 frames as zaf, with no framework: the relay routes\n"
-"on the actor and caller frames; the server parses the JSON args with cJSON,\n"
-"applies them and prints `null`; the client prints its args and parses the\n"
-"answer, as a zaf driver does. Per scenario:\n"
+"on the actor and caller frames; the server parses the JSON args, applies\n"
+"them and prints `null`; the client prints its args and parses the answer,\n"
+"with the JSON codec zaf itself uses, as a zaf driver and node do. Per\n"
+"scenario:\n"
 "  sync, async  CALL update_params round trips through the relay\n"
 "  tell         TELL frames, then one CALL round trip\n"
 "  nn_async     4 client threads x 4 actors on 2 server processes (embedded: 1)\n"
@@ -95,6 +96,7 @@ s_usage (FILE *stream)
 "hosting the actors after zaf's run (embedded: zaf-bench itself; tcp: the\n"
 "zaf-node processes); actors_10k: RSS growth per actor after the calls.\n"
 "--json keys: scenario, mode, zaf_per_s, floor_per_s, ratio, p50_us, p99_us,\n"
+"floor_p50_us, floor_p99_us (the floor's latencies, measured as zaf's),\n"
 "rss_kb, status (ok or failed) and error; actors_10k adds actors, create_s,\n"
 "rss_idle_kb and fds_per_actor. null means not measured.\n"
 "\n"
@@ -311,8 +313,22 @@ s_run_child (const plan_opts_t *plan, const char *scenario, const char *mode, in
         result->seconds = (double) (zclock_mono () - start) / 1000.0;
 }
 
+//  The 1-minute load average, or -1
+static double
+s_load (void)
+{
+    double load = -1;
+    FILE *loadavg = fopen ("/proc/loadavg", "r");
+    if (loadavg) {
+        if (fscanf (loadavg, "%lf", &load) != 1)
+            load = -1;
+        fclose (loadavg);
+    }
+    return load;
+}
+
 static void
-s_print_footer (FILE *stream, const plan_opts_t *plan, double total_s)
+s_print_footer (FILE *stream, const plan_opts_t *plan, double total_s, double load_before)
 {
     char when [64];
     time_t now = time (NULL);
@@ -332,14 +348,10 @@ s_print_footer (FILE *stream, const plan_opts_t *plan, double total_s)
             }
         fclose (info);
     }
-    //  The machine may be shared: say how busy it was
-    double load = -1;
-    FILE *loadavg = fopen ("/proc/loadavg", "r");
-    if (loadavg) {
-        if (fscanf (loadavg, "%lf", &load) != 1)
-            load = -1;
-        fclose (loadavg);
-    }
+    //  The machine may be shared: say how busy it was before we started
+    //  (the others' load) and at the end (ours included: actors_10k's
+    //  thousands of threads lift it for a minute)
+    double load = s_load ();
     char amount [64];
     if (plan->calls > 0)
         snprintf (amount, sizeof (amount), "%ld operations per side", plan->calls);
@@ -347,9 +359,10 @@ s_print_footer (FILE *stream, const plan_opts_t *plan, double total_s)
         snprintf (amount, sizeof (amount), "%d ms per side", plan->duration_ms);
     int major, minor, patch;
     zmq_version (&major, &minor, &patch);
-    fprintf (stream, "# %s  host %s  %ld CPUs (%s)  load %.2f  zaf %d.%d.%d  libzmq %d.%d.%d"
-             "  czmq %d.%d.%d  %s, %s  total %.1f s\n",
-             when, host, sysconf (_SC_NPROCESSORS_ONLN), *cpu ? cpu : "unknown CPU", load,
+    fprintf (stream, "# %s  host %s  %ld CPUs (%s)  load %.2f before, %.2f after  zaf %d.%d.%d"
+             "  libzmq %d.%d.%d  czmq %d.%d.%d  %s, %s  total %.1f s\n",
+             when, host, sysconf (_SC_NPROCESSORS_ONLN), *cpu ? cpu : "unknown CPU",
+             load_before, load,
              ZAF_VERSION_MAJOR, ZAF_VERSION_MINOR, ZAF_VERSION_PATCH,
              major, minor, patch, CZMQ_VERSION_MAJOR, CZMQ_VERSION_MINOR, CZMQ_VERSION_PATCH,
              plan->quick ? "quick" : "full", amount, total_s);
@@ -365,6 +378,7 @@ s_orchestrate (const plan_opts_t *plan, bool modes [2], bool scenarios [BENCH_SC
             total += scenarios [index] && modes [mode];
     bench_result_t *results = (bench_result_t *) calloc ((size_t) total, sizeof (bench_result_t));
     assert (results);
+    double load_before = s_load ();
     int64_t start = zclock_mono ();
     if (!plan->json) {
         bench_result_print_header (stdout);
@@ -409,10 +423,10 @@ s_orchestrate (const plan_opts_t *plan, bool modes [2], bool scenarios [BENCH_SC
     if (!plan->json) {
         for (int index = 0; index < done; index++)
             bench_result_print_notes (&results [index], stdout);
-        s_print_footer (stdout, plan, total_s);
+        s_print_footer (stdout, plan, total_s, load_before);
     }
     else
-        s_print_footer (stderr, plan, total_s);
+        s_print_footer (stderr, plan, total_s, load_before);
     free (results);
     return failed ? 1 : 0;
 }

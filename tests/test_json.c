@@ -645,7 +645,7 @@ Test (json, print_numbers_read_back_exactly)
     //  Every double prints to text that reads back to the same double
     unsigned int seed = 42;
     for (int index = 0; index < 200000; index++) {
-        double value = ((double) rand_r (&seed) - RAND_MAX / 2) / (double) (1 << (rand_r (&seed) % 40));
+        double value = ldexp ((double) rand_r (&seed) - RAND_MAX / 2, -(int) (rand_r (&seed) % 40));
         if (index % 3 == 0)
             value = round (value * 1000) / 1000;
         if (index % 7 == 0)

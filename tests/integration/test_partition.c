@@ -46,12 +46,19 @@ s_unmake (void)
     }
 }
 
+//  Root, nft, and namespaces that work here (a chroot, for one, may list
+//  them but not enter them): try one
 static bool
 s_can_partition (void)
 {
-    return getuid () == 0
-        && s_run ("ip netns list >/dev/null 2>&1") == 0
-        && s_run ("command -v nft >/dev/null 2>&1") == 0;
+    if (getuid () != 0 || s_run ("command -v nft >/dev/null 2>&1") != 0)
+        return false;
+    char probe [32];
+    snprintf (probe, sizeof (probe), "zafprobe%d", (int) getpid ());
+    bool works = s_run ("ip netns add %s >/dev/null 2>&1", probe) == 0
+              && s_run ("ip netns exec %s true >/dev/null 2>&1", probe) == 0;
+    s_run ("ip netns del %s >/dev/null 2>&1", probe);
+    return works;
 }
 
 //  The namespace, the veth pair and the addresses; false if they cannot be
