@@ -31,6 +31,7 @@ typedef struct {
     zaf_actor_ctl_t *ctl;           //  Shared with the node (actors)
     zaf_actor_running_t *running;   //  Shared with the node, or NULL
     bool verbose;
+    bool local;                     //  Messages go by reference (a thread)
 
     void *socket;                   //  DEALER to the node: a plain libzmq
                                     //  socket, so that czmq never closes it
@@ -94,6 +95,7 @@ s_self_new (const zaf_actor_spec_t *spec)
     self->ctl = spec->ctl;
     self->running = spec->running;
     self->verbose = spec->verbose;
+    self->local = spec->local;
     self->mailbox = zlistx_new ();
     self->msg = zaf_proto_new ();
     self->out = zaf_proto_new ();
@@ -145,6 +147,14 @@ s_connect (self_t *self)
     return 0;
 }
 
+//  To the node: by reference when we are one of its threads
+static int
+s_send (self_t *self, zaf_proto_t *msg)
+{
+    return self->local ? zaf_proto_send_local (msg, self->socket)
+                       : zaf_proto_send (msg, self->socket);
+}
+
 //  Calls that arrive while a method waits are kept for later; KILL makes
 //  the wait end at once
 static int
@@ -172,7 +182,8 @@ s_next (self_t *self)
         return self->msg;
     }
     while (true) {
-        int rc = zaf_proto_recv (self->msg, self->socket);
+        int rc = self->local ? zaf_proto_recv_local (self->msg, self->socket, false)
+                             : zaf_proto_recv (self->msg, self->socket);
         if (rc == 0)
             return self->msg;
         if (rc == -1 && errno != EINTR)
@@ -202,7 +213,7 @@ s_answer (self_t *self, zaf_proto_t *request, cJSON *result, const zaf_error_t *
         zaf_proto_set_body_json (out, result);
         zaf_client_take_returns (self->z, out);
     }
-    if (zaf_proto_send (out, self->socket) && errno != ETERM)
+    if (s_send (self, out) && errno != ETERM)
         zsys_warning ("zaf_actor: answer could not be sent: %s", zmq_strerror (errno));
 }
 
@@ -320,6 +331,7 @@ s_actor_body (self_t *self)
     bool constructed = false;
 
     self->z = zaf_client_new_inner (self->socket, self->actor_id, s_inbox, self);
+    zaf_client_set_local (self->z, self->local);
 
     //  Construct
     cJSON *args = self->args_size ? zaf_json_parse (self->args, self->args_size)
@@ -351,7 +363,7 @@ s_actor_body (self_t *self)
         zaf_proto_set_body (out, "{}", 2);
     else
         zaf_proto_set_error (out, err.code, "%s", err.message);
-    zaf_proto_send (out, self->socket);
+    s_send (self, out);
 
     //  Serve until killed, or until a method asks to end (zaf_exit)
     const char *reason = constructed ? "killed" : "failed";
@@ -390,7 +402,7 @@ s_actor_body (self_t *self)
     char *text = zsys_sprintf ("{\"reason\":\"%s\"}", reason);
     zaf_proto_set_body (out, text, strlen (text));
     zstr_free (&text);
-    zaf_proto_send (out, self->socket);
+    s_send (self, out);
     s_self_destroy (&self);
 }
 
@@ -410,11 +422,12 @@ s_worker_thread (void *arg)
 {
     self_t *self = (self_t *) arg;
     self->z = zaf_client_new_inner (self->socket, NULL, s_inbox, self);
+    zaf_client_set_local (self->z, self->local);
     zaf_proto_t *out = self->out;
     zaf_proto_set_id (out, ZAF_PROTO_HELLO);
     zaf_proto_set_name (out, "worker");
     zaf_proto_set_body (out, "{}", 2);
-    zaf_proto_send (out, self->socket);
+    s_send (self, out);
 
     while (!self->killed) {
         zaf_proto_t *msg = s_next (self);
@@ -455,7 +468,7 @@ s_worker_thread (void *arg)
     zaf_proto_set_id (out, ZAF_PROTO_EXIT);
     zaf_proto_set_actor (out, "worker");
     zaf_proto_set_body (out, "{\"reason\":\"stopped\"}", 20);
-    zaf_proto_send (out, self->socket);
+    s_send (self, out);
     s_self_destroy (&self);
     atomic_fetch_sub (&s_threads, 1);
     return NULL;

@@ -82,6 +82,8 @@ typedef struct {
     zaf_actor_running_t *running;   //  Actor: where to record the method it
                                     //  runs (NULL: not recorded)
     bool verbose;                   //  Log every message
+    bool local;                     //  A thread of the node's process:
+                                    //  messages go by reference
 } zaf_actor_spec_t;
 
 //  Open the actor's socket, then start its thread. Returns 0 and the

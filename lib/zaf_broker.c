@@ -191,6 +191,7 @@ typedef struct {
     zhashx_t *tombstones;       //  id -> reason (string)
     zlistx_t *tombstone_order;  //  ids, oldest first (own copies)
     zhashx_t *flights;          //  bkey_t -> flight_t
+    zlistx_t *spare_flights;    //  Ended flights kept for reuse
     char session [40];          //  This broker's run
     uint32_t id_prefix;         //  Random part of actor ids
     uint32_t id_counter;        //  Counter part of actor ids
@@ -272,6 +273,7 @@ s_self_new (zsock_t *pipe)
     self->tombstone_order = zlistx_new ();
     zlistx_set_destructor (self->tombstone_order, (zlistx_destructor_fn *) zstr_free);
     self->flights = s_keyed_map ();
+    self->spare_flights = zlistx_new ();
     self->heartbeat_ms = ZAF_HEARTBEAT_MS;
     self->max_pending = ZAF_BROKER_MAX_PENDING;
     self->started = zclock_mono ();
@@ -315,6 +317,10 @@ s_self_destroy (self_t **self_p)
     }
     zlistx_destroy (&items);
     zhashx_destroy (&self->flights);
+    flight_t *spare;
+    while ((spare = (flight_t *) zlistx_detach (self->spare_flights, NULL)))
+        free (spare);
+    zlistx_destroy (&self->spare_flights);
     items = zhashx_values (self->actors);
     for (actor_t *actor = (actor_t *) zlistx_first (items); actor;
          actor = (actor_t *) zlistx_next (items))
@@ -564,6 +570,11 @@ s_flight_lookup (self_t *self, const void *caller, size_t caller_size,
     return (flight_t *) zhashx_lookup (self->flights, &key);
 }
 
+//  Flights kept for reuse: enough for a burst, not a hoard
+#define ZAF_BROKER_SPARE_FLIGHTS 1024
+//  A flight is reset from its key's data on (see s_flight_new)
+_Static_assert (offsetof (flight_t, key) == 0, "the key comes first in a flight");
+
 //  Create a flight for the request in self->msg from caller. If the caller
 //  already has a request in flight with that corr, refuse this one with
 //  PROTOCOL and return NULL.
@@ -577,8 +588,14 @@ s_flight_new (self_t *self, peer_t *caller, flight_kind_t kind, peer_t *node, ac
         s_refuse (self, ZAF_PROTOCOL, "correlation id already in flight");
         return NULL;
     }
-    flight_t *flight = (flight_t *) zmalloc (sizeof (flight_t));
+    //  A spare one if we have it: a flight is 600 bytes, mostly key room,
+    //  and every call makes one
+    flight_t *flight = (flight_t *) zlistx_detach (self->spare_flights, NULL);
+    if (!flight)
+        flight = (flight_t *) malloc (sizeof (flight_t));
     assert (flight);
+    memset (flight, 0, offsetof (flight_t, key) + offsetof (bkey_t, data));
+    memset ((byte *) flight + sizeof (bkey_t), 0, sizeof (flight_t) - sizeof (bkey_t));
     flight->key.size = 1 + caller->key.size + corr_size;
     flight->key.data [0] = (byte) caller->key.size;
     memcpy (flight->key.data + 1, caller->key.data, caller->key.size);
@@ -616,7 +633,10 @@ s_flight_destroy (self_t *self, flight_t **flight_p)
     if (flight->kind == FLIGHT_SUBMIT && flight->node->tasks)
         flight->node->tasks--;
     zaf_proto_destroy (&flight->copy);
-    free (flight);
+    if (zlistx_size (self->spare_flights) < ZAF_BROKER_SPARE_FLIGHTS)
+        zlistx_add_end (self->spare_flights, flight);
+    else
+        free (flight);
     *flight_p = NULL;
 }
 

@@ -23,6 +23,9 @@
 #include <errno.h>
 #include <ctype.h>
 
+//  How often a busy connection reads its disconnect monitor (ms)
+#define ZAF_CLIENT_MONITOR_MS   50
+
 //  A request's kind, for how its answer is read
 typedef enum {
     KIND_CALL = 1,
@@ -79,6 +82,7 @@ struct _zaf_t {
     int64_t retry_at;           //  Direct: earliest next dial
     int retry_ms;               //  Direct: current backoff
     char session [64];          //  From WELCOME
+    int64_t monitor_at;         //  Direct: when we last read the monitor
     size_t late_replies;        //  Answers nobody waited for
     zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
     void *attached;             //  Destroyed after the socket
@@ -88,6 +92,8 @@ struct _zaf_t {
     zaf_proto_t *serving;       //  Inner: the request a method or task runs
                                 //  for (borrowed), for zaf_arg_blob
     zaf_proto_t *returning;     //  Inner: blobs for its answer (zaf_return_blob)
+    bool local;                 //  Inner, on a thread of the node: messages
+                                //  go by reference
 };
 
 typedef struct {
@@ -199,6 +205,14 @@ zaf_client_new_inner (void *socket, const char *actor_id,
     return self;
 }
 
+void
+zaf_client_set_local (zaf_t *self, bool local)
+{
+    assert (self);
+    assert (!self->direct);
+    self->local = local;
+}
+
 //  --------------------------------------------------------------------------
 //  Resolve a future with an error and take it out of the pending map
 
@@ -258,7 +272,8 @@ s_send (zaf_t *self, zaf_proto_t *msg, zaf_error_t *err)
             return -1;
     }
     int64_t deadline = zclock_mono () + 10000;
-    while (zaf_proto_send (msg, self->socket) == -1) {
+    while ((self->local ? zaf_proto_send_local (msg, self->socket)
+                        : zaf_proto_send (msg, self->socket)) == -1) {
         if (errno != EAGAIN) {
             zaf_error_set (err, ZAF_BROKER_LOST, "cannot send: %s", zmq_strerror (errno));
             return -1;
@@ -606,7 +621,8 @@ s_drain (zaf_t *self)
 {
     int taken = 0;
     while (self->socket) {
-        int rc = zaf_proto_recv_nowait (self->msg, self->socket);
+        int rc = self->local ? zaf_proto_recv_local (self->msg, self->socket, true)
+                             : zaf_proto_recv_nowait (self->msg, self->socket);
         if (rc == -1)
             break;
         if (rc == -2) {
@@ -649,19 +665,26 @@ s_pump (zaf_t *self, int timeout_ms)
         return -1;
     if (self->direct && !self->connected)
         return 0;               //  Nothing to wait on
+    bool monitor_says = false;
     if (taken == 0 && timeout_ms > 0 && self->socket) {
         zmq_pollitem_t items [2] = {
             { zsock_resolve (self->socket), 0, ZMQ_POLLIN, 0 },
             { self->monitor ? zsock_resolve (self->monitor) : NULL, 0, ZMQ_POLLIN, 0 }
         };
         int rc = zmq_poll (items, self->monitor ? 2 : 1, timeout_ms);
+        monitor_says = rc > 0 && self->monitor && (items [1].revents & ZMQ_POLLIN);
         if (rc > 0 && (items [0].revents & ZMQ_POLLIN))
             if (s_drain (self) == -1)
                 return -1;
     }
     if (self->direct && self->connected) {
-        s_check_monitor (self);
         int64_t now = zclock_mono ();
+        //  The monitor, when the poll saw it, else now and then: reading it
+        //  on every pump costs as much as the call
+        if (monitor_says || now - self->monitor_at >= ZAF_CLIENT_MONITOR_MS) {
+            self->monitor_at = now;
+            s_check_monitor (self);
+        }
         if (self->connected && now - self->last_rx >= (int64_t) self->heartbeat_ms * ZAF_HEARTBEAT_MISSES)
             s_lost (self, "no heartbeat from the broker");
         else

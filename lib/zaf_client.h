@@ -49,6 +49,11 @@ zaf_t *
     zaf_client_new_inner (void *socket, const char *actor_id,
                           zaf_client_inbox_fn *inbox, void *inbox_arg);
 
+//  An inner connection on a thread of the node's own process: its messages
+//  go to and come from the node by reference (zaf_proto_send_local).
+void
+    zaf_client_set_local (zaf_t *self, bool local);
+
 //  Destroy a connection: kill the actors it still owns (without waiting),
 //  end pending futures with BROKER_LOST, say BYE if direct, close the
 //  socket if it owns it, then destroy the attached object if any.

@@ -110,6 +110,8 @@ typedef struct {
     size_t dropped;             //  Messages we could not deliver
     zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
     zaf_isolate_t *isolate;     //  Actor processes, if ISOLATE
+    bool local;                 //  Parties are threads only: messages to and
+                                //  from them go by reference (not --isolate)
     size_t deadlines;           //  Live actors with a call deadline
     int64_t deadlines_at;       //  When to look at them next
     bool isolate_failed;        //  ISOLATE asked for and impossible
@@ -229,11 +231,26 @@ s_to_broker (self_t *self, zaf_proto_t *msg)
 }
 
 //  Send a message to a party; returns 0 or -1
+//  To and from our parties: by reference when they are all threads
+static int
+s_inner_send (self_t *self, zaf_proto_t *msg)
+{
+    return self->local ? zaf_proto_send_local (msg, self->inner)
+                       : zaf_proto_send (msg, self->inner);
+}
+
+static int
+s_inner_recv (self_t *self)
+{
+    return self->local ? zaf_proto_recv_local (self->msg, self->inner, true)
+                       : zaf_proto_recv_nowait (self->msg, self->inner);
+}
+
 static int
 s_to_party (self_t *self, party_t *party, zaf_proto_t *msg)
 {
     zaf_proto_set_routing_id (msg, party->routing_id, ZAF_INNER_ID_SIZE);
-    if (zaf_proto_send (msg, self->inner)) {
+    if (s_inner_send (self, msg)) {
         self->dropped++;
         return -1;
     }
@@ -388,7 +405,8 @@ s_handle_spawn (self_t *self)
         .inner_id = party->inner_id,
         .actor_id = id,
         .cls = cls,
-        .verbose = self->verbose
+        .verbose = self->verbose,
+        .local = self->local
     };
     spec.args = zaf_proto_body (msg, &args_size);
     spec.args_size = args_size;
@@ -662,7 +680,7 @@ s_to_inner_party (self_t *self)
     }
     zaf_proto_set_routing_id (msg, corr, ZAF_INNER_ID_SIZE);
     zaf_proto_set_corr (msg, corr + ZAF_INNER_ID_SIZE, corr_size - ZAF_INNER_ID_SIZE);
-    if (zaf_proto_send (msg, self->inner))
+    if (s_inner_send (self, msg))
         self->dropped++;        //  That party has ended
 }
 
@@ -1121,6 +1139,8 @@ s_start (self_t *self)
 {
     if (!self->endpoint)
         return -1;
+    //  Actor processes share the inner socket: nothing by reference then
+    self->local = !self->isolate;
     static _Atomic unsigned int node_seq = 0;
     snprintf (self->inner_endpoint, sizeof (self->inner_endpoint), "inproc://zaf-node-%d-%u",
               (int) getpid (), ++node_seq);
@@ -1149,7 +1169,8 @@ s_start (self_t *self)
             .endpoint = self->inner_endpoint,
             .inner_id = worker->inner_id,
             .registry = self->registry,
-            .verbose = self->verbose
+            .verbose = self->verbose,
+        .local = self->local
         };
         if (zaf_worker_start (&spec, &worker->thread)) {
             zsys_error ("zaf_node: cannot start task worker %d: %s", index, zmq_strerror (errno));
@@ -1206,7 +1227,7 @@ s_stop (self_t *self)
         if (zmq_poll (items, items [1].fd >= 0 ? 2 : 1, timeout) == -1 && errno == ETERM)
             break;
         int rc;
-        while ((rc = zaf_proto_recv_nowait (self->msg, self->inner)) != -1)
+        while ((rc = s_inner_recv (self)) != -1)
             s_handle_inner (self, rc);
         s_tend_children (self);
     }
@@ -1359,7 +1380,7 @@ zaf_node (zsock_t *pipe, void *args)
         //  Read each socket until it is empty
         int rc;
         if (self->inner)
-            for (int n = 0; n < 10000 && (rc = zaf_proto_recv_nowait (self->msg, self->inner)) != -1; n++)
+            for (int n = 0; n < 10000 && (rc = s_inner_recv (self)) != -1; n++)
                 s_handle_inner (self, rc);
         if (self->broker)
             for (int n = 0; n < 10000 && self->broker

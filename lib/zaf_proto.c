@@ -69,6 +69,13 @@ struct _zaf_proto_t {
     zmq_msg_t attach [ZAF_PROTO_ATTACH_MAX];    //  Attachments; the first
     size_t attach_count;                        //  attach_count are open
     char fault [160];                           //  Why the last recv failed
+    //  The sockets this message was last used with, and their libzmq
+    //  handles and types: asking libzmq a socket's type costs more than
+    //  the rest of a receive attempt that finds nothing
+    void *known_socket [2];
+    void *known_handle [2];
+    int known_type [2];
+    int known_next;
 };
 
 //  Close every attachment
@@ -101,6 +108,9 @@ zaf_proto_new (void)
     zmq_msg_init (&self->body);
     self->attach_count = 0;
     self->fault [0] = 0;
+    self->known_socket [0] = self->known_socket [1] = NULL;
+    self->known_handle [0] = self->known_handle [1] = NULL;
+    self->known_next = 0;
     return self;
 }
 
@@ -264,29 +274,74 @@ s_take_string (zaf_proto_t *self, zmq_msg_t *frame, char *buffer, size_t max,
     buffer [0] = 0;
 }
 
-//  The libzmq handle and type of a zsock_t or a raw libzmq socket. A
-//  zsock_t knows its type; a raw socket is asked (zsock_resolve would ask
-//  it twice: this runs for every message)
+//  The libzmq handle and type of a zsock_t or a raw libzmq socket, asked
+//  once per socket and remembered (this runs for every message)
 static void *
-s_handle (void *socket, int *type)
+s_handle (zaf_proto_t *self, void *socket, int *type)
 {
-    if (zsock_is (socket)) {
-        *type = zsock_type ((zsock_t *) socket);
-        return zsock_resolve (socket);
-    }
+    void *handle = zsock_is (socket) ? zsock_resolve (socket) : socket;
+    for (int index = 0; index < 2; index++)
+        if (self->known_socket [index] == socket && self->known_handle [index] == handle) {
+            *type = self->known_type [index];
+            return handle;
+        }
     *type = 0;
     size_t type_size = sizeof (*type);
-    zmq_getsockopt (socket, ZMQ_TYPE, type, &type_size);
-    return socket;
+    zmq_getsockopt (handle, ZMQ_TYPE, type, &type_size);
+    int slot = self->known_next;
+    self->known_next = 1 - slot;
+    self->known_socket [slot] = socket;
+    self->known_handle [slot] = handle;
+    self->known_type [slot] = *type;
+    return handle;
+}
+
+//  A message passed by reference between two threads of one process: the
+//  frame holds this cell, not a copy (inproc passes frame content along
+//  as it is). If the frame is dropped unread, its free function destroys
+//  the message it carries.
+#define ZAF_PROTO_LOCAL_MAGIC 0x5a4146314c4f43ULL     //  "ZAF1LOC"
+
+typedef struct {
+    uint64_t magic;
+    zaf_proto_t *proto;
+} local_cell_t;
+
+static void
+s_cell_free (void *data, void *hint)
+{
+    (void) hint;
+    local_cell_t *cell = (local_cell_t *) data;
+    zaf_proto_destroy (&cell->proto);
+    free (cell);
+}
+
+//  Take the message a local cell carries into self; false if the frame is
+//  not a cell
+static bool
+s_take_local (zaf_proto_t *self, zmq_msg_t *frame)
+{
+    local_cell_t *cell = (local_cell_t *) zmq_msg_data (frame);
+    if (zmq_msg_size (frame) != sizeof (local_cell_t)
+    ||  cell->magic != ZAF_PROTO_LOCAL_MAGIC || !cell->proto)
+        return false;
+    byte routing_id [ZAF_PROTO_ID_MAX];
+    size_t routing_id_size = self->routing_id_size;
+    memcpy (routing_id, self->routing_id, routing_id_size);
+    zaf_proto_move (self, cell->proto);
+    memcpy (self->routing_id, routing_id, routing_id_size);
+    self->routing_id_size = routing_id_size;
+    zaf_proto_destroy (&cell->proto);
+    return true;
 }
 
 static int
-s_recv (zaf_proto_t *self, void *socket, int flags)
+s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
 {
     assert (self);
     assert (socket);
     int type;
-    void *handle = s_handle (socket, &type);
+    void *handle = s_handle (self, socket, &type);
     zaf_proto_reset (self);
     self->fault [0] = 0;
 
@@ -307,6 +362,11 @@ s_recv (zaf_proto_t *self, void *socket, int flags)
         if (stage == -1)
             s_take_bytes (self, &frame, self->routing_id, &self->routing_id_size,
                           ZAF_PROTO_ID_MAX, "routing id");
+        else
+        if (index == 0 && local && !more && s_take_local (self, &frame)) {
+            zmq_msg_close (&frame);
+            return 0;           //  A whole message, by reference
+        }
         else
         if (index == 0) {
             if (zmq_msg_size (&frame) != 4 || memcmp (zmq_msg_data (&frame), ZAF_PROTO_SIGNATURE, 4))
@@ -437,7 +497,13 @@ s_recv (zaf_proto_t *self, void *socket, int flags)
 int
 zaf_proto_recv (zaf_proto_t *self, void *socket)
 {
-    return s_recv (self, socket, 0);
+    return s_recv (self, socket, 0, false);
+}
+
+int
+zaf_proto_recv_local (zaf_proto_t *self, void *socket, bool nowait)
+{
+    return s_recv (self, socket, nowait ? ZMQ_DONTWAIT : 0, true);
 }
 
 //  --------------------------------------------------------------------------
@@ -446,7 +512,7 @@ zaf_proto_recv (zaf_proto_t *self, void *socket)
 int
 zaf_proto_recv_nowait (zaf_proto_t *self, void *socket)
 {
-    return s_recv (self, socket, ZMQ_DONTWAIT);
+    return s_recv (self, socket, ZMQ_DONTWAIT, false);
 }
 
 //  --------------------------------------------------------------------------
@@ -459,7 +525,7 @@ zaf_proto_send (zaf_proto_t *self, void *socket)
     assert (socket);
     assert (self->id > 0 && self->id < ZAF_PROTO_COUNT);
     int type;
-    void *handle = s_handle (socket, &type);
+    void *handle = s_handle (self, socket, &type);
 
     //  Only the first frame may fail: once it is queued, libzmq queues the
     //  rest of the message on the same pipe
@@ -506,6 +572,69 @@ zaf_proto_send (zaf_proto_t *self, void *socket)
         zmq_msg_close (&self->attach [index]);
     }
     self->attach_count = 0;
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Send by reference, to a thread of this process over inproc
+
+int
+zaf_proto_send_local (zaf_proto_t *self, void *socket)
+{
+    assert (self);
+    assert (socket);
+    assert (self->id > 0 && self->id < ZAF_PROTO_COUNT);
+    int type;
+    void *handle = s_handle (self, socket, &type);
+    //  The carried copy: small fields copied, frames moved (as a send
+    //  moves them onto the wire)
+    zaf_proto_t *copy = zaf_proto_new ();
+    copy->id = self->id;
+    memcpy (copy->caller, self->caller, self->caller_size);
+    copy->caller_size = self->caller_size;
+    memcpy (copy->corr, self->corr, self->corr_size);
+    copy->corr_size = self->corr_size;
+    strcpy (copy->actor, self->actor);
+    strcpy (copy->name, self->name);
+    copy->ok = self->ok;
+    zmq_msg_move (&copy->options, &self->options);
+    zmq_msg_move (&copy->body, &self->body);
+    for (size_t index = 0; index < self->attach_count; index++) {
+        zmq_msg_init (&copy->attach [index]);
+        zmq_msg_move (&copy->attach [index], &self->attach [index]);
+        zmq_msg_close (&self->attach [index]);
+    }
+    copy->attach_count = self->attach_count;
+    self->attach_count = 0;
+
+    local_cell_t *cell = (local_cell_t *) malloc (sizeof (local_cell_t));
+    assert (cell);
+    cell->magic = ZAF_PROTO_LOCAL_MAGIC;
+    cell->proto = copy;
+    zmq_msg_t frame;
+    zmq_msg_init_data (&frame, cell, sizeof (local_cell_t), s_cell_free, NULL);
+    int rc = 0;
+    if (type == ZMQ_ROUTER
+    &&  zmq_send (handle, self->routing_id, self->routing_id_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+        rc = -1;
+    else
+    if (zmq_msg_send (&frame, handle, type == ZMQ_ROUTER ? 0 : ZMQ_DONTWAIT) == -1)
+        rc = -1;
+    if (rc == -1) {
+        //  Not sent: the frames come back, as a failed send keeps them
+        int error = errno;
+        zmq_msg_move (&self->options, &copy->options);
+        zmq_msg_move (&self->body, &copy->body);
+        for (size_t index = 0; index < copy->attach_count; index++) {
+            zmq_msg_init (&self->attach [index]);
+            zmq_msg_move (&self->attach [index], &copy->attach [index]);
+        }
+        self->attach_count = copy->attach_count;
+        zmq_msg_close (&frame);     //  Frees the cell and the copy
+        errno = error;
+        return -1;
+    }
+    //  Sent: like zaf_proto_send, options and body are gone (moved out)
     return 0;
 }
 

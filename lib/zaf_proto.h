@@ -69,6 +69,21 @@ int
 int
     zaf_proto_recv_nowait (zaf_proto_t *self, void *socket);
 
+//  Receive one message from a socket whose peers are threads of this
+//  process (inproc), which may pass messages by reference (see
+//  zaf_proto_send_local). Never use it on a socket a network peer or
+//  another process can write to. Same returns as zaf_proto_recv.
+int
+    zaf_proto_recv_local (zaf_proto_t *self, void *socket, bool nowait);
+
+//  Send the message to a thread of this process over inproc by reference:
+//  one frame carries it, instead of a frame per field. The receiver must
+//  read it with zaf_proto_recv_local. A message dropped unread (its
+//  receiver closed) is destroyed with the frame. Same returns and
+//  semantics as zaf_proto_send.
+int
+    zaf_proto_send_local (zaf_proto_t *self, void *socket);
+
 //  Send the message. Never blocks on a full queue: returns -1 with errno
 //  EAGAIN (queue full) or EHOSTUNREACH (unknown routing id on a ROUTER with
 //  ZMQ_ROUTER_MANDATORY) and keeps every field, so the caller can answer
