@@ -156,12 +156,10 @@ zaf_proto_reset (zaf_proto_t *self)
 //  --------------------------------------------------------------------------
 //  Move every field of `from` into self
 
-void
-zaf_proto_move (zaf_proto_t *self, zaf_proto_t *from)
+//  Copy the small fields (all but options, body and attachments)
+static void
+s_copy_fields (zaf_proto_t *self, zaf_proto_t *from)
 {
-    assert (self);
-    assert (from);
-    zaf_proto_reset (self);
     self->id = from->id;
     memcpy (self->routing_id, from->routing_id, from->routing_id_size);
     self->routing_id_size = from->routing_id_size;
@@ -172,6 +170,12 @@ zaf_proto_move (zaf_proto_t *self, zaf_proto_t *from)
     strcpy (self->actor, from->actor);
     strcpy (self->name, from->name);
     self->ok = from->ok;
+}
+
+//  Move options, body and attachments (self has none) from `from`
+static void
+s_move_frames (zaf_proto_t *self, zaf_proto_t *from)
+{
     zmq_msg_move (&self->options, &from->options);
     zmq_msg_move (&self->body, &from->body);
     for (size_t index = 0; index < from->attach_count; index++) {
@@ -181,6 +185,16 @@ zaf_proto_move (zaf_proto_t *self, zaf_proto_t *from)
     }
     self->attach_count = from->attach_count;
     from->attach_count = 0;
+}
+
+void
+zaf_proto_move (zaf_proto_t *self, zaf_proto_t *from)
+{
+    assert (self);
+    assert (from);
+    zaf_proto_reset (self);
+    s_copy_fields (self, from);
+    s_move_frames (self, from);
     zaf_proto_reset (from);
 }
 
@@ -192,16 +206,7 @@ zaf_proto_dup (zaf_proto_t *self)
 {
     assert (self);
     zaf_proto_t *copy = zaf_proto_new ();
-    copy->id = self->id;
-    memcpy (copy->routing_id, self->routing_id, self->routing_id_size);
-    copy->routing_id_size = self->routing_id_size;
-    memcpy (copy->caller, self->caller, self->caller_size);
-    copy->caller_size = self->caller_size;
-    memcpy (copy->corr, self->corr, self->corr_size);
-    copy->corr_size = self->corr_size;
-    strcpy (copy->actor, self->actor);
-    strcpy (copy->name, self->name);
-    copy->ok = self->ok;
+    s_copy_fields (copy, self);
     zaf_proto_set_options (copy, zmq_msg_data (&self->options), zmq_msg_size (&self->options));
     zaf_proto_set_body (copy, zmq_msg_data (&self->body), zmq_msg_size (&self->body));
     for (size_t index = 0; index < self->attach_count; index++) {
@@ -589,23 +594,8 @@ zaf_proto_send_local (zaf_proto_t *self, void *socket)
     //  The carried copy: small fields copied, frames moved (as a send
     //  moves them onto the wire)
     zaf_proto_t *copy = zaf_proto_new ();
-    copy->id = self->id;
-    memcpy (copy->caller, self->caller, self->caller_size);
-    copy->caller_size = self->caller_size;
-    memcpy (copy->corr, self->corr, self->corr_size);
-    copy->corr_size = self->corr_size;
-    strcpy (copy->actor, self->actor);
-    strcpy (copy->name, self->name);
-    copy->ok = self->ok;
-    zmq_msg_move (&copy->options, &self->options);
-    zmq_msg_move (&copy->body, &self->body);
-    for (size_t index = 0; index < self->attach_count; index++) {
-        zmq_msg_init (&copy->attach [index]);
-        zmq_msg_move (&copy->attach [index], &self->attach [index]);
-        zmq_msg_close (&self->attach [index]);
-    }
-    copy->attach_count = self->attach_count;
-    self->attach_count = 0;
+    s_copy_fields (copy, self);
+    s_move_frames (copy, self);
 
     local_cell_t *cell = (local_cell_t *) malloc (sizeof (local_cell_t));
     assert (cell);
@@ -623,13 +613,7 @@ zaf_proto_send_local (zaf_proto_t *self, void *socket)
     if (rc == -1) {
         //  Not sent: the frames come back, as a failed send keeps them
         int error = errno;
-        zmq_msg_move (&self->options, &copy->options);
-        zmq_msg_move (&self->body, &copy->body);
-        for (size_t index = 0; index < copy->attach_count; index++) {
-            zmq_msg_init (&self->attach [index]);
-            zmq_msg_move (&self->attach [index], &copy->attach [index]);
-        }
-        self->attach_count = copy->attach_count;
+        s_move_frames (self, copy);
         zmq_msg_close (&frame);     //  Frees the cell and the copy
         errno = error;
         return -1;
