@@ -12,6 +12,7 @@
 */
 
 #include "message_actor.h"
+#include "sample.h"
 #include <czmq.h>
 
 #define CALL_TIMEOUT_MS 10000
@@ -33,19 +34,6 @@ s_usage (FILE *stream)
         "  --help               print this help and exit\n"
         "\n"
         "Exits 0 when every message arrived exactly once, in order per worker.\n");
-}
-
-static long
-s_flag_number (const char *name, const char *value, long min, long max)
-{
-    char *end = NULL;
-    long number = value ? strtol (value, &end, 10) : -1;
-    if (!value || !*value || *end || number < min || number > max) {
-        fprintf (stderr, "message_actor: %s needs a whole number from %ld to %ld\n",
-                 name, min, max);
-        exit (2);
-    }
-    return number;
 }
 
 //  What has arrived so far, per worker
@@ -139,47 +127,25 @@ main (int argc, char **argv)
             address = argv [++index];
         else
         if (streq (arg, "--workers"))
-            workers = s_flag_number (arg, value, 1, 1000), index++;
+            workers = sample_flag_number ("message_actor", arg, value, 1, 1000), index++;
         else
         if (streq (arg, "--messages"))
-            messages = s_flag_number (arg, value, 0, 1000000), index++;
+            messages = sample_flag_number ("message_actor", arg, value, 0, 1000000), index++;
         else
         if (streq (arg, "--interval-ms"))
-            interval_ms = s_flag_number (arg, value, 0, 60000), index++;
+            interval_ms = sample_flag_number ("message_actor", arg, value, 0, 60000), index++;
         else
         if (streq (arg, "--poll-ms"))
-            poll_ms = s_flag_number (arg, value, 1, 60000), index++;
+            poll_ms = sample_flag_number ("message_actor", arg, value, 1, 60000), index++;
         else {
             fprintf (stderr, "message_actor: unknown or incomplete option '%s'\n", arg);
             s_usage (stderr);
             return 2;
         }
     }
-    if (!address)
-        address = getenv ("ZAF_ADDRESS");     //  As ray.init () reads RAY_ADDRESS
-    if (address && !*address)
-        address = NULL;
-    zsys_set_logstream (stderr);
-    zsys_set_logident ("message_actor");
-    if (!address && message_actor_register ()) {
-        fprintf (stderr, "message_actor: cannot register the sample's classes\n");
+    zaf_t *z = sample_join ("message_actor", address, message_actor_register);
+    if (!z)
         return 1;
-    }
-    zaf_t *z = zaf_init (address);
-    if (!z) {
-        fprintf (stderr, "message_actor: cannot %s\n",
-                 address ? "reach the cluster (is zaf-broker running there?)"
-                         : "start an embedded cluster");
-        return 1;
-    }
-    cJSON *info = zaf_cluster_info (z);
-    if (info) {
-        printf ("Cluster: broker %s, %d node(s)%s\n",
-                cJSON_GetStringValue (cJSON_GetObjectItem (info, "broker")),
-                cJSON_GetArraySize (cJSON_GetObjectItem (info, "nodes")),
-                cJSON_IsTrue (cJSON_GetObjectItem (info, "embedded")) ? ", embedded" : "");
-        cJSON_Delete (info);
-    }
     int rc = 1;
     zaf_error_t err;
     tally_t tally = { workers, messages, NULL, 0, 0 };

@@ -10,6 +10,7 @@
 */
 
 #include "param_server.h"
+#include "sample.h"
 #include <czmq.h>
 
 static void
@@ -57,16 +58,11 @@ s_get_params (zaf_t *z, zaf_actor_t *ps, zaf_error_t *err)
     return zaf_get (z, &future, 10000, err);
 }
 
+//  Every number flag of this driver takes 0 to 1,000,000
 static long
-s_flag_number (const char *name, const char *value)
+s_number (const char *name, const char *value)
 {
-    char *end = NULL;
-    long number = value ? strtol (value, &end, 10) : -1;
-    if (!value || !*value || *end || number < 0 || number > 1000000) {
-        fprintf (stderr, "param_server: %s needs a whole number from 0 to 1000000\n", name);
-        exit (2);
-    }
-    return number;
+    return sample_flag_number ("param_server", name, value, 0, 1000000);
 }
 
 int
@@ -86,47 +82,25 @@ main (int argc, char **argv)
             address = argv [++index];
         else
         if (streq (arg, "--workers"))
-            workers = s_flag_number (arg, value), index++;
+            workers = s_number (arg, value), index++;
         else
         if (streq (arg, "--updates"))
-            updates = s_flag_number (arg, value), index++;
+            updates = s_number (arg, value), index++;
         else
         if (streq (arg, "--interval-ms"))
-            interval_ms = s_flag_number (arg, value), index++;
+            interval_ms = s_number (arg, value), index++;
         else
         if (streq (arg, "--polls"))
-            polls = s_flag_number (arg, value), index++;
+            polls = s_number (arg, value), index++;
         else {
             fprintf (stderr, "param_server: unknown or incomplete option '%s'\n", arg);
             s_usage (stderr);
             return 2;
         }
     }
-    if (!address)
-        address = getenv ("ZAF_ADDRESS");     //  As ray.init () reads RAY_ADDRESS
-    if (address && !*address)
-        address = NULL;
-    zsys_set_logstream (stderr);
-    zsys_set_logident ("param_server");
-    if (!address && param_server_register ()) {
-        fprintf (stderr, "param_server: cannot register the sample's classes\n");
+    zaf_t *z = sample_join ("param_server", address, param_server_register);
+    if (!z)
         return 1;
-    }
-    zaf_t *z = zaf_init (address);
-    if (!z) {
-        fprintf (stderr, "param_server: cannot %s\n",
-                 address ? "reach the cluster (is zaf-broker running there?)"
-                         : "start an embedded cluster");
-        return 1;
-    }
-    cJSON *info = zaf_cluster_info (z);
-    if (info) {
-        printf ("Cluster: broker %s, %d node(s)%s\n",
-                cJSON_GetStringValue (cJSON_GetObjectItem (info, "broker")),
-                cJSON_GetArraySize (cJSON_GetObjectItem (info, "nodes")),
-                cJSON_IsTrue (cJSON_GetObjectItem (info, "embedded")) ? ", embedded" : "");
-        cJSON_Delete (info);
-    }
     int rc = 1;
     zaf_error_t err;
     zaf_future_t **futures = NULL;

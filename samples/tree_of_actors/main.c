@@ -12,6 +12,7 @@
 */
 
 #include "tree_of_actors.h"
+#include "sample.h"
 #include <czmq.h>
 
 #define CALL_TIMEOUT_MS 35000   //  Supervisor methods wait up to 10 s per worker
@@ -32,19 +33,6 @@ s_usage (FILE *stream)
         "  --help               print this help and exit\n"
         "\n"
         "Exits 0 when every worker trained to DONE and was gone after terminate.\n");
-}
-
-static long
-s_flag_number (const char *name, const char *value, long min, long max)
-{
-    char *end = NULL;
-    long number = value ? strtol (value, &end, 10) : -1;
-    if (!value || !*value || *end || number < min || number > max) {
-        fprintf (stderr, "tree_of_actors: %s needs a whole number from %ld to %ld\n",
-                 name, min, max);
-        exit (2);
-    }
-    return number;
 }
 
 //  Call a method and wait for its answer (caller owns it), or NULL and err
@@ -114,41 +102,19 @@ main (int argc, char **argv)
             address = argv [++index];
         else
         if (streq (arg, "--duration-ms"))
-            duration_ms = s_flag_number (arg, value, 0, 1000000), index++;
+            duration_ms = sample_flag_number ("tree_of_actors", arg, value, 0, 1000000), index++;
         else
         if (streq (arg, "--poll-ms"))
-            poll_ms = s_flag_number (arg, value, 1, 60000), index++;
+            poll_ms = sample_flag_number ("tree_of_actors", arg, value, 1, 60000), index++;
         else {
             fprintf (stderr, "tree_of_actors: unknown or incomplete option '%s'\n", arg);
             s_usage (stderr);
             return 2;
         }
     }
-    if (!address)
-        address = getenv ("ZAF_ADDRESS");     //  As ray.init () reads RAY_ADDRESS
-    if (address && !*address)
-        address = NULL;
-    zsys_set_logstream (stderr);
-    zsys_set_logident ("tree_of_actors");
-    if (!address && tree_of_actors_register ()) {
-        fprintf (stderr, "tree_of_actors: cannot register the sample's classes\n");
+    zaf_t *z = sample_join ("tree_of_actors", address, tree_of_actors_register);
+    if (!z)
         return 1;
-    }
-    zaf_t *z = zaf_init (address);
-    if (!z) {
-        fprintf (stderr, "tree_of_actors: cannot %s\n",
-                 address ? "reach the cluster (is zaf-broker running there?)"
-                         : "start an embedded cluster");
-        return 1;
-    }
-    cJSON *info = zaf_cluster_info (z);
-    if (info) {
-        printf ("Cluster: broker %s, %d node(s)%s\n",
-                cJSON_GetStringValue (cJSON_GetObjectItem (info, "broker")),
-                cJSON_GetArraySize (cJSON_GetObjectItem (info, "nodes")),
-                cJSON_IsTrue (cJSON_GetObjectItem (info, "embedded")) ? ", embedded" : "");
-        cJSON_Delete (info);
-    }
     int rc = 1;
     zaf_error_t err;
     cJSON *handles = NULL;
