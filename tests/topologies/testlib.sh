@@ -121,12 +121,10 @@ expect_params () {
         || fail "param_server did not end with params of -$2: $1"
 }
 
-#   The samples beside param_server, and what to pass them; a sample whose
-#   driver and module are both built is run and must succeed.
-#   TODO tighten: once message_actor and tree_of_actors are merged, move
-#   them to REQUIRED_SAMPLES so that their absence fails the tests.
-REQUIRED_SAMPLES="param_server"
-OPTIONAL_SAMPLES="message_actor tree_of_actors"
+#   The samples every topology test runs: each must be built and succeed
+#   (OPTIONAL_SAMPLES run only if built)
+REQUIRED_SAMPLES="param_server message_actor tree_of_actors"
+OPTIONAL_SAMPLES=""
 
 #   sample_modules: the modules of the built samples, comma-separated
 sample_modules () {
@@ -150,9 +148,16 @@ sample_args () {
     esac
 }
 
-#   extra_samples: the optional samples whose driver and module are built
+#   extra_samples: the samples besides param_server to run: every required
+#   one (missing: the test fails), and the optional ones that are built.
+#   Each driver checks its own output and exits non-zero if it is wrong.
 extra_samples () {
     local sample
+    for sample in $REQUIRED_SAMPLES; do
+        [ "$sample" = param_server ] && continue
+        [ -x "$BUILD/bin/$sample" ] || fail "no $BUILD/bin/$sample: build zaf first"
+        echo "$sample"
+    done
     for sample in $OPTIONAL_SAMPLES; do
         [ -x "$BUILD/bin/$sample" ] && [ -f "$BUILD/lib/lib$sample.so" ] && echo "$sample"
     done
