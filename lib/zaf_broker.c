@@ -24,53 +24,10 @@
 */
 
 #include "zaf_classes.h"
+#include "zaf_broker_internal.h"
 
 //  --------------------------------------------------------------------------
-//  Intrusive rings (circular doubly-linked lists with a head node)
-
-typedef struct _ring_t {
-    struct _ring_t *prev, *next;
-} ring_t;
-
-static void
-s_ring_init (ring_t *ring)
-{
-    ring->prev = ring->next = ring;
-}
-
-static void
-s_ring_append (ring_t *head, ring_t *item)
-{
-    item->prev = head->prev;
-    item->next = head;
-    head->prev->next = item;
-    head->prev = item;
-}
-
-static void
-s_ring_remove (ring_t *item)
-{
-    item->prev->next = item->next;
-    item->next->prev = item->prev;
-    s_ring_init (item);
-}
-
-static bool
-s_ring_empty (ring_t *head)
-{
-    return head->next == head;
-}
-
-#define RING_ENTRY(ptr, type, member) \
-    ((type *) ((char *) (ptr) - offsetof (type, member)))
-
-//  --------------------------------------------------------------------------
-//  Binary keys for the peer and flight maps
-
-typedef struct {
-    size_t size;
-    byte data [1 + 2 * ZAF_PROTO_ID_MAX];
-} bkey_t;
+//  Maps keyed by binary keys (bkey_t): peers and flights
 
 static size_t
 s_key_hash (const void *item)
@@ -104,124 +61,10 @@ s_keyed_map (void)
 }
 
 //  --------------------------------------------------------------------------
-//  State
-
-typedef enum { ROLE_NODE = 1, ROLE_DRIVER, ROLE_CLI } role_t;
-typedef enum {
-    FLIGHT_CALL = 1, FLIGHT_SUBMIT, FLIGHT_SPAWN, FLIGHT_KILL,
-    FLIGHT_MONITOR              //  Answered when its actor ends
-} flight_kind_t;
-
-typedef struct _peer_t {
-    bkey_t key;                  //  Routing id (map key)
-    char hex [2 * ZAF_PROTO_ID_MAX + 1];    //  Routing id as hex, for people
-    role_t role;
-    char *name;                 //  Node name (nodes)
-    char *host;
-    int pid;
-    int cpus;                   //  Worker pool size (nodes)
-    zhashx_t *classes;          //  Class names served (nodes)
-    zhashx_t *functions;        //  Function names served (nodes)
-    size_t actors;              //  Actors placed here (nodes)
-    size_t tasks;               //  Tasks in flight here (nodes)
-    int64_t joined;             //  When it said HELLO (mono ms)
-    int64_t last_seen;          //  Last message from it (mono ms)
-    ring_t calls_out;           //  Flights it is waiting for
-    ring_t work;                //  Flights of tasks it runs (nodes)
-    ring_t owned;               //  Actors it spawned (not from an actor)
-    zhashx_t *claims;           //  Actor ids it said it owns in HELLO that no
-                                //  node has brought back yet (or NULL)
-    zlistx_t *backlog;          //  Answers waiting for room in its queue
-    const char *doomed;         //  Why it is lost, once found gone
-    bool warned;                //  Logged a protocol warning already
-} peer_t;
-
-typedef struct _actor_t {
-    char id [ZAF_PROTO_ACTOR_MAX + 1];
-    char *class_name;
-    char *name;                 //  Registered name, or NULL
-    peer_t *node;               //  Where it lives
-    bool ready;                 //  SPAWNED ok seen
-    size_t pending;             //  Flights to it
-    ring_t flights;             //  Flights it must answer
-    ring_t monitors;            //  MONITOR flights, answered when it ends
-    //  Ownership: an actor dies with its owner unless detached. The owner is
-    //  the actor that spawned it (parent), else the peer that did.
-    bool detached;
-    struct _actor_t *parent;    //  Owner actor, or NULL
-    peer_t *owner;              //  Owner peer when there is no parent
-    ring_t children;            //  Actors it owns
-    ring_t sibling;             //  In parent->children or owner->owned
-    //  Restarts: after a failure (crash, node lost) the broker spawns the
-    //  same id again from what it kept, and holds requests meanwhile
-    int restarts_left;          //  max_restarts still to use (-1: no limit)
-    int restarts;               //  Incarnations after the first
-    int call_retries;           //  max_call_retries (-1: no limit)
-    char *pin;                  //  Node the spawn asked for, or NULL
-    zaf_proto_t *spawn;         //  The SPAWN to send again (restartable only)
-    bool restarting;            //  That SPAWN is out; requests are held
-    zlistx_t *held;             //  Requests for the next incarnation, in order
-    int64_t claim_by;           //  Adopted, owner unknown: ends unless a
-                                //  driver claims it by then (0: not waiting)
-    zlistx_t *watchers;         //  Actors told by a TELL when it ends
-                                //  ("<watcher id> <method>" strings)
-} actor_t;
-
-typedef struct {
-    bkey_t key;                  //  caller routing id + corr (map key)
-    flight_kind_t kind;
-    peer_t *caller;
-    peer_t *node;               //  Where it went
-    actor_t *actor;             //  Target actor (calls, spawns, kills)
-    size_t caller_size;         //  Split of key into caller and corr
-    ring_t by_caller;
-    ring_t by_target;           //  In actor->flights or node->work
-    zaf_proto_t *copy;          //  The CALL, kept to retry (max_call_retries)
-    int retries;                //  Retries done
-} flight_t;
-
-typedef struct {
-    zsock_t *pipe;              //  Actor pipe
-    zsock_t *router;            //  The one ROUTER
-    zaf_proto_t *msg;           //  Message being handled
-    zaf_proto_t *out;           //  Messages we originate
-    zhashx_t *peers;            //  bkey_t -> peer_t
-    zhashx_t *actors;           //  id -> actor_t
-    zhashx_t *names;            //  name -> actor_t (borrowed)
-    zhashx_t *tombstones;       //  id -> reason (string)
-    zlistx_t *tombstone_order;  //  ids, oldest first (own copies)
-    zhashx_t *flights;          //  bkey_t -> flight_t
-    zlistx_t *spare_flights;    //  Ended flights kept for reuse
-    char session [40];          //  This broker's run
-    uint32_t id_prefix;         //  Random part of actor ids
-    uint32_t id_counter;        //  Counter part of actor ids
-    size_t rotate;              //  Round-robin start for placement ties
-    int heartbeat_ms;
-    size_t max_pending;
-    int64_t started;
-    int64_t next_tick;
-    bool verbose;
-    bool quiet;                 //  Log only warnings and errors
-    bool terminated;
-    bool stopped;               //  A STOP ended us: nodes are told to exit
-    char *endpoints;            //  What we bound, for STATUS
-    zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
-    size_t backlogged;          //  Peers with answers in their backlog
-    size_t unclaimed;           //  Adopted actors waiting for their owner
-    size_t doomed;              //  Peers found gone, to be ended
-    //  Counters
-    struct {
-        size_t calls, tells, replies, spawns, submits, kills, lookups;
-        size_t errors_sent, malformed, unknown_peer, late_replies;
-        size_t wrong_peer, unroutable, overloaded, peers_lost, backlogged;
-    } count;
-} self_t;
-
-//  --------------------------------------------------------------------------
 //  Logging bad input at a bounded rate
 
-static void
-s_warn (self_t *self, peer_t *peer, const char *format, ...)
+void
+zaf_broker_warn (self_t *self, peer_t *peer, const char *format, ...)
 {
     //  Once per peer unless verbose, and at most 10 a second overall
     if (peer && peer->warned && !self->verbose)
@@ -291,20 +134,6 @@ s_self_new (zsock_t *pipe)
 static void s_peer_destroy (peer_t **peer_p);
 
 static void
-s_actor_free (actor_t **actor_p)
-{
-    actor_t *actor = *actor_p;
-    free (actor->class_name);
-    free (actor->name);
-    free (actor->pin);
-    zaf_proto_destroy (&actor->spawn);
-    zlistx_destroy (&actor->held);
-    zlistx_destroy (&actor->watchers);
-    free (actor);
-    *actor_p = NULL;
-}
-
-static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
@@ -324,7 +153,7 @@ s_self_destroy (self_t **self_p)
     items = zhashx_values (self->actors);
     for (actor_t *actor = (actor_t *) zlistx_first (items); actor;
          actor = (actor_t *) zlistx_next (items))
-        s_actor_free (&actor);
+        zaf_broker_actor_free (&actor);
     zlistx_destroy (&items);
     zhashx_destroy (&self->actors);
     zhashx_destroy (&self->names);
@@ -481,8 +310,8 @@ s_answer_requester (self_t *self)
 }
 
 //  Send self->out to a routing id (an answer, so it is delivered)
-static void
-s_send_out (self_t *self, const void *routing_id, size_t size)
+void
+zaf_broker_send_out (self_t *self, const void *routing_id, size_t size)
 {
     s_deliver (self, self->out, routing_id, size);
 }
@@ -506,12 +335,12 @@ s_answer_error (self_t *self, zaf_proto_id_t kind, const void *routing_id, size_
     if (kind == ZAF_PROTO_SPAWNED && actor)
         zaf_proto_set_actor (self->out, actor);
     zaf_proto_set_error (self->out, code, "%s", message);
-    s_send_out (self, routing_id, routing_size);
+    zaf_broker_send_out (self, routing_id, routing_size);
 }
 
 //  Answer the message being handled (self->msg) with an error
-static void
-s_refuse (self_t *self, zaf_code_t code, const char *format, ...)
+void
+zaf_broker_refuse (self_t *self, zaf_code_t code, const char *format, ...)
 {
     char message [ZAF_ERROR_MESSAGE_MAX];
     va_list args;
@@ -536,7 +365,7 @@ s_send_error (self_t *self, const void *routing_id, size_t size, zaf_code_t code
     zaf_proto_set_id (self->out, ZAF_PROTO_ERROR);
     char *text = zaf_json_error_print (code, message);
     zaf_proto_set_body_take (self->out, &text);
-    s_send_out (self, routing_id, size);
+    zaf_broker_send_out (self, routing_id, size);
     self->count.errors_sent++;
 }
 
@@ -552,15 +381,15 @@ s_send_bye (self_t *self, const void *routing_id, size_t size, const char *reaso
         cJSON_AddBoolToObject (body, "stop", true);
     zaf_proto_set_body_json (self->out, body);
     cJSON_Delete (body);
-    s_send_out (self, routing_id, size);
+    zaf_broker_send_out (self, routing_id, size);
 }
 
 //  --------------------------------------------------------------------------
 //  Flights
 
-static flight_t *
-s_flight_lookup (self_t *self, const void *caller, size_t caller_size,
-                 const void *corr, size_t corr_size)
+flight_t *
+zaf_broker_flight_lookup (self_t *self, const void *caller, size_t caller_size,
+                          const void *corr, size_t corr_size)
 {
     bkey_t key;
     key.size = 1 + caller_size + corr_size;
@@ -572,20 +401,20 @@ s_flight_lookup (self_t *self, const void *caller, size_t caller_size,
 
 //  Flights kept for reuse: enough for a burst, not a hoard
 #define ZAF_BROKER_SPARE_FLIGHTS 1024
-//  A flight is reset from its key's data on (see s_flight_new)
+//  A flight is reset from its key's data on (see zaf_broker_flight_new)
 _Static_assert (offsetof (flight_t, key) == 0, "the key comes first in a flight");
 
 //  Create a flight for the request in self->msg from caller. If the caller
 //  already has a request in flight with that corr, refuse this one with
 //  PROTOCOL and return NULL.
-static flight_t *
-s_flight_new (self_t *self, peer_t *caller, flight_kind_t kind, peer_t *node, actor_t *actor)
+flight_t *
+zaf_broker_flight_new (self_t *self, peer_t *caller, flight_kind_t kind, peer_t *node, actor_t *actor)
 {
     size_t corr_size;
     const void *corr = zaf_proto_corr (self->msg, &corr_size);
-    if (s_flight_lookup (self, caller->key.data, caller->key.size, corr, corr_size)) {
+    if (zaf_broker_flight_lookup (self, caller->key.data, caller->key.size, corr, corr_size)) {
         self->count.malformed++;
-        s_refuse (self, ZAF_PROTOCOL, "correlation id already in flight");
+        zaf_broker_refuse (self, ZAF_PROTOCOL, "correlation id already in flight");
         return NULL;
     }
     //  A spare one if we have it: a flight is 600 bytes, mostly key room,
@@ -621,8 +450,8 @@ s_flight_new (self_t *self, peer_t *caller, flight_kind_t kind, peer_t *node, ac
     return flight;
 }
 
-static void
-s_flight_destroy (self_t *self, flight_t **flight_p)
+void
+zaf_broker_flight_destroy (self_t *self, flight_t **flight_p)
 {
     flight_t *flight = *flight_p;
     zhashx_delete (self->flights, &flight->key);
@@ -641,8 +470,8 @@ s_flight_destroy (self_t *self, flight_t **flight_p)
 }
 
 //  End a flight with an error to its caller (a kill of a dead actor ends ok)
-static void
-s_flight_fail (self_t *self, flight_t *flight, zaf_code_t code, const char *message)
+void
+zaf_broker_flight_fail (self_t *self, flight_t *flight, zaf_code_t code, const char *message)
 {
     const byte *caller = flight->key.data + 1;
     const byte *corr = caller + flight->caller_size;
@@ -654,140 +483,17 @@ s_flight_fail (self_t *self, flight_t *flight, zaf_code_t code, const char *mess
         zaf_proto_set_corr (self->out, corr, corr_size);
         zaf_proto_set_ok (self->out, true);
         zaf_proto_set_body (self->out, "null", 4);
-        s_send_out (self, caller, flight->caller_size);
+        zaf_broker_send_out (self, caller, flight->caller_size);
     }
     else
         s_answer_error (self, flight->kind == FLIGHT_SPAWN ? ZAF_PROTO_SPAWNED : ZAF_PROTO_REPLY,
                         caller, flight->caller_size, corr, corr_size,
                         flight->actor ? flight->actor->id : "", code, "%s", message);
-    s_flight_destroy (self, &flight);
-}
-
-//  --------------------------------------------------------------------------
-//  Actors
-
-static void
-s_tombstone (self_t *self, const char *id, const char *reason)
-{
-    if (zhashx_lookup (self->tombstones, id))
-        return;
-    if (zlistx_size (self->tombstone_order) >= ZAF_BROKER_TOMBSTONES) {
-        char *oldest = (char *) zlistx_detach (self->tombstone_order, NULL);
-        zhashx_delete (self->tombstones, oldest);
-        free (oldest);
-    }
-    zhashx_insert (self->tombstones, id, (void *) reason);
-    zlistx_add_end (self->tombstone_order, strdup (id));
-    //  (the list frees its ids on destroy; an evicted one is freed above)
-}
-
-//  Answer a MONITOR flight: its actor ended, for this reason
-static void
-s_monitor_fire (self_t *self, flight_t *flight, const char *id, const char *reason)
-{
-    const byte *caller = flight->key.data + 1;
-    const byte *corr = caller + flight->caller_size;
-    zaf_proto_reset (self->out);
-    zaf_proto_set_id (self->out, ZAF_PROTO_REPLY);
-    zaf_proto_set_caller (self->out, caller, flight->caller_size);
-    zaf_proto_set_corr (self->out, corr, flight->key.size - 1 - flight->caller_size);
-    zaf_proto_set_ok (self->out, true);
-    cJSON *body = cJSON_CreateObject ();
-    cJSON_AddStringToObject (body, "actor", id);
-    cJSON_AddStringToObject (body, "reason", reason);
-    zaf_proto_set_body_json (self->out, body);
-    cJSON_Delete (body);
-    s_send_out (self, caller, flight->caller_size);
-    s_flight_destroy (self, &flight);
-}
-
-static void s_kill_actor (self_t *self, actor_t *actor, const char *reason);
-static void s_hold (self_t *self, actor_t *actor, flight_t *flight);
-
-//  Tell a watching actor that an actor ended: a TELL of its chosen method
-//  with [{"actor": id, "reason": reason}]. A watcher that has ended since
-//  is skipped.
-static void
-s_notify_watcher (self_t *self, const char *entry, const char *id, const char *reason)
-{
-    char watcher_id [ZAF_PROTO_ACTOR_MAX + 1];
-    const char *space = strchr (entry, ' ');
-    if (!space || (size_t) (space - entry) > ZAF_PROTO_ACTOR_MAX)
-        return;
-    memcpy (watcher_id, entry, (size_t) (space - entry));
-    watcher_id [space - entry] = 0;
-    actor_t *watcher = (actor_t *) zhashx_lookup (self->actors, watcher_id);
-    if (!watcher || !watcher->node || watcher->node->doomed)
-        return;
-    zaf_proto_reset (self->out);
-    zaf_proto_set_id (self->out, ZAF_PROTO_TELL);
-    zaf_proto_set_actor (self->out, watcher->id);
-    zaf_proto_set_name (self->out, space + 1);
-    cJSON *args = cJSON_CreateArray ();
-    cJSON *notice = cJSON_CreateObject ();
-    cJSON_AddStringToObject (notice, "actor", id);
-    cJSON_AddStringToObject (notice, "reason", reason);
-    cJSON_AddItemToArray (args, notice);
-    zaf_proto_set_body_json (self->out, args);
-    cJSON_Delete (args);
-    if (watcher->restarting) {
-        //  It is coming back: the notice waits with its other requests
-        zaf_proto_t *saved = self->msg;
-        self->msg = self->out;
-        s_hold (self, watcher, NULL);
-        self->msg = saved;
-        return;
-    }
-    zaf_proto_set_routing_id (self->out, watcher->node->key.data, watcher->node->key.size);
-    if (zaf_proto_send (self->out, self->router))
-        self->count.unroutable++;
-}
-
-//  An actor has ended: fail what waits on it, tell its monitors, end what
-//  it owns, remember it, forget it
-static void
-s_actor_end (self_t *self, actor_t *actor, zaf_code_t code, const char *reason)
-{
-    char message [ZAF_ERROR_MESSAGE_MAX];
-    snprintf (message, sizeof (message), "actor %s (%s) ended: %s",
-              actor->id, actor->class_name, reason);
-    s_ring_remove (&actor->sibling);
-    if (actor->claim_by > 0)
-        self->unclaimed--;
-    while (!s_ring_empty (&actor->flights)) {
-        flight_t *flight = RING_ENTRY (actor->flights.next, flight_t, by_target);
-        s_flight_fail (self, flight, code, message);
-    }
-    while (!s_ring_empty (&actor->monitors)) {
-        flight_t *flight = RING_ENTRY (actor->monitors.next, flight_t, by_target);
-        s_monitor_fire (self, flight, actor->id, reason);
-    }
-    if (actor->watchers)
-        for (const char *entry = (const char *) zlistx_first (actor->watchers); entry;
-             entry = (const char *) zlistx_next (actor->watchers))
-            s_notify_watcher (self, entry, actor->id, reason);
-    //  What it owns shares its fate (each child ends its own children)
-    while (!s_ring_empty (&actor->children)) {
-        actor_t *child = RING_ENTRY (actor->children.next, actor_t, sibling);
-        s_kill_actor (self, child, "owner_died");
-    }
-    if (actor->ready)
-        s_tombstone (self, actor->id, reason);
-    if (actor->name && zhashx_lookup (self->names, actor->name) == actor)
-        zhashx_delete (self->names, actor->name);
-    if (actor->node && actor->node->actors)
-        actor->node->actors--;
-    if (self->verbose)
-        zsys_debug ("zaf_broker: actor ended actor=%s reason=%s", actor->id, reason);
-    zhashx_delete (self->actors, actor->id);
-    s_actor_free (&actor);
+    zaf_broker_flight_destroy (self, &flight);
 }
 
 //  --------------------------------------------------------------------------
 //  Losing a peer: every flight it owes or awaits ends now
-
-static void s_kill_orphan (self_t *self, actor_t *actor);
-static void s_actor_fail (self_t *self, actor_t *actor, zaf_code_t code, const char *reason);
 
 static void
 s_peer_lost (self_t *self, peer_t *peer, const char *reason)
@@ -813,9 +519,9 @@ s_peer_lost (self_t *self, peer_t *peer, const char *reason)
     while (!s_ring_empty (&peer->calls_out)) {
         flight_t *flight = RING_ENTRY (peer->calls_out.next, flight_t, by_caller);
         actor_t *orphan = flight->kind == FLIGHT_SPAWN && flight->node != peer ? flight->actor : NULL;
-        s_flight_destroy (self, &flight);
+        zaf_broker_flight_destroy (self, &flight);
         if (orphan)
-            s_kill_orphan (self, orphan);
+            zaf_broker_kill_orphan (self, orphan);
     }
     if (peer->role == ROLE_NODE) {
         char message [ZAF_ERROR_MESSAGE_MAX];
@@ -823,7 +529,7 @@ s_peer_lost (self_t *self, peer_t *peer, const char *reason)
         //  Tasks it was running
         while (!s_ring_empty (&peer->work)) {
             flight_t *flight = RING_ENTRY (peer->work.next, flight_t, by_target);
-            s_flight_fail (self, flight, ZAF_NODE_LOST, message);
+            zaf_broker_flight_fail (self, flight, ZAF_NODE_LOST, message);
         }
         //  Actors it hosted. Ending one may end others (what it owns), so
         //  look each up again by id before ending it.
@@ -837,14 +543,14 @@ s_peer_lost (self_t *self, peer_t *peer, const char *reason)
              id = (const char *) zlistx_next (ids)) {
             actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
             if (actor)
-                s_actor_fail (self, actor, ZAF_NODE_LOST, "node_lost");
+                zaf_broker_actor_fail (self, actor, ZAF_NODE_LOST, "node_lost");
         }
         zlistx_destroy (&ids);
     }
     //  Actors it spawned (a driver, or a task on a node): their owner died
     while (!s_ring_empty (&peer->owned)) {
         actor_t *actor = RING_ENTRY (peer->owned.next, actor_t, sibling);
-        s_kill_actor (self, actor, "owner_died");
+        zaf_broker_kill_actor (self, actor, "owner_died");
     }
     if (zlistx_size (peer->backlog))
         self->backlogged--;
@@ -856,197 +562,15 @@ s_peer_lost (self_t *self, peer_t *peer, const char *reason)
 //  Control bodies the broker parses (HELLO, SPAWN options, STATUS) are
 //  small; anything bigger is refused before it reaches the parser
 
-static cJSON *
-s_control_json (self_t *self, const char *data, size_t size, const char *what)
+cJSON *
+zaf_broker_control_json (self_t *self, const char *data, size_t size, const char *what)
 {
     if (size > ZAF_BROKER_CONTROL_MAX) {
-        s_refuse (self, ZAF_BAD_ARGS, "%s is %zu bytes; at most %d are accepted", what, size,
-                  ZAF_BROKER_CONTROL_MAX);
+        zaf_broker_refuse (self, ZAF_BAD_ARGS, "%s is %zu bytes; at most %d are accepted", what, size,
+                           ZAF_BROKER_CONTROL_MAX);
         return NULL;
     }
     return zaf_json_parse (data, size);
-}
-
-//  --------------------------------------------------------------------------
-//  Adoption: a node that was serving a broker of another session (this
-//  broker's predecessor) lists the actors it still runs; we take them on
-//  with their ids and names. Their owners come back as they reconnect:
-//  parents are among the adopted actors, drivers claim theirs in HELLO.
-
-static actor_t *
-s_adopt_one (self_t *self, peer_t *node, const cJSON *entry)
-{
-    const char *id = zaf_json_string (entry, "id", NULL);
-    const char *class_name = zaf_json_string (entry, "class", NULL);
-    const char *name = zaf_json_string (entry, "name", NULL);
-    if (!id || !*id || strlen (id) > ZAF_PROTO_ACTOR_MAX || !zaf_registry_name_valid (id)
-    ||  !class_name || !zhashx_lookup (node->classes, class_name)
-    ||  zhashx_lookup (self->actors, id) || zhashx_lookup (self->tombstones, id)) {
-        s_warn (self, node, "node %s announced an actor we cannot adopt: %s",
-                node->name, id ? id : "(no id)");
-        return NULL;
-    }
-    actor_t *actor = (actor_t *) zmalloc (sizeof (actor_t));
-    assert (actor);
-    snprintf (actor->id, sizeof (actor->id), "%s", id);
-    actor->class_name = strdup (class_name);
-    actor->node = node;
-    actor->ready = true;
-    actor->detached = zaf_json_bool (entry, "detached", false);
-    s_ring_init (&actor->flights);
-    s_ring_init (&actor->monitors);
-    s_ring_init (&actor->children);
-    s_ring_init (&actor->sibling);
-    if (name && zaf_registry_name_valid (name)) {
-        if (zhashx_lookup (self->names, name))
-            zsys_warning ("zaf_broker: adopted actor=%s lost its name %s: taken meanwhile",
-                          id, name);
-        else {
-            actor->name = strdup (name);
-            zhashx_insert (self->names, actor->name, actor);
-        }
-    }
-    //  A restartable actor brings what it takes to restart it
-    const cJSON *options = cJSON_GetObjectItemCaseSensitive (entry, "options");
-    const cJSON *args = cJSON_GetObjectItemCaseSensitive (entry, "args");
-    int max_restarts = zaf_json_int (options, "max_restarts", 0);
-    if (cJSON_IsObject (options) && args && max_restarts >= -1 && max_restarts != 0) {
-        actor->restarts_left = max_restarts;
-        actor->call_retries = zaf_json_int (options, "max_call_retries", 0);
-        if (actor->call_retries < -1)
-            actor->call_retries = 0;
-        const char *pin = zaf_json_string (options, "node", NULL);
-        actor->pin = pin ? strdup (pin) : NULL;
-        actor->spawn = zaf_proto_new ();
-        zaf_proto_set_id (actor->spawn, ZAF_PROTO_SPAWN);
-        zaf_proto_set_corr (actor->spawn, "restart", 7);
-        zaf_proto_set_actor (actor->spawn, actor->id);
-        zaf_proto_set_name (actor->spawn, class_name);
-        char *text = cJSON_PrintUnformatted (options);
-        zaf_proto_set_options (actor->spawn, text, strlen (text));
-        cJSON_free (text);
-        zaf_proto_set_body_json (actor->spawn, args);
-    }
-    zhashx_insert (self->actors, actor->id, actor);
-    node->actors++;
-    return actor;
-}
-
-//  The peer that claimed an actor id before its node came back, if any
-//  (the claim is used up)
-static peer_t *
-s_claimant (self_t *self, const char *id)
-{
-    for (peer_t *peer = (peer_t *) zhashx_first (self->peers); peer;
-         peer = (peer_t *) zhashx_next (self->peers))
-        if (peer->claims && zhashx_lookup (peer->claims, id)) {
-            zhashx_delete (peer->claims, id);
-            return peer;
-        }
-    return NULL;
-}
-
-static size_t
-s_adopt (self_t *self, peer_t *node, const cJSON *entries)
-{
-    if (!cJSON_IsArray (entries))
-        return 0;
-    size_t adopted = 0;
-    const cJSON *entry;
-    cJSON_ArrayForEach (entry, entries)
-        if (s_adopt_one (self, node, entry))
-            adopted++;
-    //  Second pass: owners. A parent that did not come back takes its
-    //  children with it; the rest wait for their driver.
-    int64_t claim_by = zclock_mono () + (int64_t) self->heartbeat_ms * ZAF_BROKER_CLAIM_BEATS;
-    cJSON_ArrayForEach (entry, entries) {
-        actor_t *actor = (actor_t *) zhashx_lookup (self->actors, zaf_json_string (entry, "id", ""));
-        if (!actor || actor->node != node || actor->detached || actor->parent || actor->claim_by)
-            continue;
-        const char *parent_id = zaf_json_string (entry, "parent", NULL);
-        actor_t *parent = parent_id ? (actor_t *) zhashx_lookup (self->actors, parent_id) : NULL;
-        if (parent && parent != actor) {
-            actor->parent = parent;
-            s_ring_append (&parent->children, &actor->sibling);
-        }
-        else
-        if (parent_id)
-            actor->claim_by = -1;       //  Its owner actor is gone: ends below
-        else {
-            //  Its driver may have come back before this node did
-            peer_t *claimant = s_claimant (self, actor->id);
-            if (claimant) {
-                actor->owner = claimant;
-                s_ring_append (&claimant->owned, &actor->sibling);
-            }
-            else {
-                actor->claim_by = claim_by;
-                self->unclaimed++;
-            }
-        }
-    }
-    cJSON_ArrayForEach (entry, entries) {
-        actor_t *actor = (actor_t *) zhashx_lookup (self->actors, zaf_json_string (entry, "id", ""));
-        if (actor && actor->claim_by == -1) {
-            actor->claim_by = 0;
-            s_kill_actor (self, actor, "owner_died");
-        }
-    }
-    zsys_info ("zaf_broker: adopted %zu actor(s) from node=%s", adopted, node->name);
-    return adopted;
-}
-
-//  A driver back after our restart claims the actors it owns
-static size_t
-s_claim (self_t *self, peer_t *peer, const cJSON *ids)
-{
-    size_t claimed = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach (item, ids) {
-        const char *id = cJSON_GetStringValue (item);
-        if (!id || !*id || strlen (id) > ZAF_PROTO_ACTOR_MAX)
-            continue;
-        actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
-        if (!actor) {
-            //  Its node is not back yet: remember the claim for it
-            if (!peer->claims)
-                peer->claims = zhashx_new ();
-            if (zhashx_size (peer->claims) < self->max_pending)
-                zhashx_insert (peer->claims, id, (void *) 1);
-            continue;
-        }
-        if (actor->claim_by <= 0)
-            continue;
-        actor->claim_by = 0;
-        self->unclaimed--;
-        actor->owner = peer;
-        s_ring_append (&peer->owned, &actor->sibling);
-        claimed++;
-    }
-    return claimed;
-}
-
-//  Adopted actors whose driver did not come back in time end
-static void
-s_expire_claims (self_t *self)
-{
-    int64_t now = zclock_mono ();
-    zlistx_t *ids = zlistx_new ();
-    zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
-    for (actor_t *actor = (actor_t *) zhashx_first (self->actors); actor;
-         actor = (actor_t *) zhashx_next (self->actors))
-        if (actor->claim_by > 0 && now >= actor->claim_by)
-            zlistx_add_end (ids, strdup (actor->id));
-    for (const char *id = (const char *) zlistx_first (ids); id;
-         id = (const char *) zlistx_next (ids)) {
-        actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
-        if (actor && actor->claim_by > 0) {
-            actor->claim_by = 0;
-            self->unclaimed--;
-            s_kill_actor (self, actor, "owner_died");
-        }
-    }
-    zlistx_destroy (&ids);
 }
 
 //  --------------------------------------------------------------------------
@@ -1083,7 +607,7 @@ s_handle_hello (self_t *self, peer_t *known)
             refusal = "HELLO from a node needs a printable name";
     }
     if (refusal) {
-        s_warn (self, known, "HELLO refused peer=%s: %s", known ? known->hex : "new", refusal);
+        zaf_broker_warn (self, known, "HELLO refused peer=%s: %s", known ? known->hex : "new", refusal);
         s_send_error (self, routing_id, routing_size, ZAF_PROTOCOL, refusal);
         cJSON_Delete (hello);
         return;
@@ -1102,7 +626,7 @@ s_handle_hello (self_t *self, peer_t *known)
             char message [ZAF_ERROR_MESSAGE_MAX];
             snprintf (message, sizeof (message),
                       "a live node is already named %s; retry after it is gone", name);
-            s_warn (self, NULL, "HELLO refused: %s", message);
+            zaf_broker_warn (self, NULL, "HELLO refused: %s", message);
             s_send_error (self, routing_id, routing_size, ZAF_NAME_TAKEN, message);
             cJSON_Delete (hello);
             return;
@@ -1131,9 +655,9 @@ s_handle_hello (self_t *self, peer_t *known)
     const char *session = zaf_json_string (hello, "session", "");
     if (*session && strneq (session, self->session)) {
         if (role == ROLE_NODE)
-            adopted = s_adopt (self, peer, cJSON_GetObjectItemCaseSensitive (hello, "actors"));
+            adopted = zaf_broker_adopt (self, peer, cJSON_GetObjectItemCaseSensitive (hello, "actors"));
         else
-            claimed = s_claim (self, peer, cJSON_GetObjectItemCaseSensitive (hello, "owns"));
+            claimed = zaf_broker_claim (self, peer, cJSON_GetObjectItemCaseSensitive (hello, "owns"));
     }
     cJSON_Delete (hello);
     if (role == ROLE_NODE && !self->quiet)
@@ -1157,14 +681,14 @@ s_handle_hello (self_t *self, peer_t *known)
     zaf_proto_set_id (self->out, ZAF_PROTO_WELCOME);
     zaf_proto_set_body_json (self->out, welcome);
     cJSON_Delete (welcome);
-    s_send_out (self, routing_id, routing_size);
+    zaf_broker_send_out (self, routing_id, routing_size);
 }
 
 //  --------------------------------------------------------------------------
 //  Placement: the eligible node with the fewest actors, ties round-robin
 
-static peer_t *
-s_place (self_t *self, const char *class_name, const char *node_name, zaf_code_t *code)
+peer_t *
+zaf_broker_place (self_t *self, const char *class_name, const char *node_name, zaf_code_t *code)
 {
     zlistx_t *peers = zhashx_values (self->peers);
     size_t count = zlistx_size (peers);
@@ -1228,16 +752,16 @@ s_forward_to_node (self_t *self, peer_t *caller, peer_t *node, flight_t *flight)
         return 0;
     int error = errno;
     if (flight)
-        s_flight_destroy (self, &flight);
+        zaf_broker_flight_destroy (self, &flight);
     zaf_proto_set_routing_id (self->msg, caller->key.data, caller->key.size);
     if (error == EAGAIN) {
         self->count.overloaded++;
         if (zaf_proto_id (self->msg) != ZAF_PROTO_TELL)
-            s_refuse (self, ZAF_OVERLOADED, "queue to node %s is full", node->name);
+            zaf_broker_refuse (self, ZAF_OVERLOADED, "queue to node %s is full", node->name);
     }
     else {
         if (zaf_proto_id (self->msg) != ZAF_PROTO_TELL)
-            s_refuse (self, ZAF_NODE_LOST, "node %s is gone", node->name);
+            zaf_broker_refuse (self, ZAF_NODE_LOST, "node %s is gone", node->name);
         s_doom (self, node, "connection closed");
     }
     if (zaf_proto_id (self->msg) == ZAF_PROTO_TELL) {
@@ -1253,184 +777,6 @@ s_forward_to_node (self_t *self, peer_t *caller, peer_t *node, flight_t *flight)
 }
 
 //  --------------------------------------------------------------------------
-//  An actor whose spawner is gone: nobody holds it, so it goes too
-
-//  End an actor the broker decides to end (its owner is gone): tell its
-//  node to kill it, and end it here at once
-static void
-s_kill_actor (self_t *self, actor_t *actor, const char *reason)
-{
-    if (actor->node && !actor->node->doomed) {
-        zaf_proto_reset (self->out);
-        zaf_proto_set_id (self->out, ZAF_PROTO_KILL);
-        zaf_proto_set_actor (self->out, actor->id);
-        char body [80];
-        snprintf (body, sizeof (body), "{\"reason\":\"%s\"}", reason);
-        zaf_proto_set_body (self->out, body, strlen (body));
-        s_send_out (self, actor->node->key.data, actor->node->key.size);
-    }
-    actor->ready = true;        //  Remember the id as dead
-    s_actor_end (self, actor, ZAF_ACTOR_DIED, reason);
-}
-
-static void
-s_kill_orphan (self_t *self, actor_t *actor)
-{
-    s_kill_actor (self, actor, "owner_died");
-}
-
-//  --------------------------------------------------------------------------
-//  Restarts. An actor spawned with max_restarts that fails (its process
-//  crashed, it ended itself with reason "failed", or its node was lost) is
-//  spawned again with the same id, constructor re-run, on an eligible live
-//  node. Calls that were in flight end with ACTOR_DIED (they may have run:
-//  at-most-once), unless max_call_retries lets them be sent again to the
-//  next incarnation (at-least-once). Requests that arrive meanwhile wait.
-
-//  Send the held requests to the actor's new incarnation, in order
-static void
-s_release_held (self_t *self, actor_t *actor)
-{
-    zaf_proto_t *held;
-    while ((held = (zaf_proto_t *) zlistx_detach (actor->held, NULL))) {
-        size_t caller_size, corr_size;
-        const void *caller = zaf_proto_caller (held, &caller_size);
-        const void *corr = zaf_proto_corr (held, &corr_size);
-        flight_t *flight = zaf_proto_id (held) == ZAF_PROTO_CALL
-                         ? s_flight_lookup (self, caller, caller_size, corr, corr_size) : NULL;
-        if (flight)
-            flight->node = actor->node;
-        zaf_proto_set_routing_id (held, actor->node->key.data, actor->node->key.size);
-        if (zaf_proto_send (held, self->router) == -1 && flight)
-            s_flight_fail (self, flight, ZAF_OVERLOADED, "the actor's node cannot take the call");
-        zaf_proto_destroy (&held);
-    }
-}
-
-//  Hold a request (self->msg, caller already set) for the next incarnation
-static void
-s_hold (self_t *self, actor_t *actor, flight_t *flight)
-{
-    if (!actor->held) {
-        actor->held = zlistx_new ();
-        zlistx_set_destructor (actor->held, (zlistx_destructor_fn *) zaf_proto_destroy);
-    }
-    zaf_proto_t *held = zaf_proto_dup (self->msg);
-    if (flight && actor->call_retries)
-        flight->copy = zaf_proto_dup (self->msg);
-    zlistx_add_end (actor->held, held);
-}
-
-//  Try to restart a failed actor. Returns 0 if a new incarnation is on its
-//  way, -1 if the actor must end.
-static int
-s_restart (self_t *self, actor_t *actor, const char *reason)
-{
-    //  A kill in flight wins over a restart
-    for (ring_t *item = actor->flights.next; item != &actor->flights; item = item->next)
-        if (RING_ENTRY (item, flight_t, by_target)->kind == FLIGHT_KILL)
-            return -1;
-    zaf_code_t code = ZAF_OK;
-    peer_t *node = actor->pin ? s_place (self, actor->class_name, actor->pin, &code) : NULL;
-    if (!node)
-        node = s_place (self, actor->class_name, NULL, &code);
-    if (!node) {
-        zsys_warning ("zaf_broker: cannot restart actor=%s class=%s: no live node serves it",
-                      actor->id, actor->class_name);
-        return -1;
-    }
-    if (actor->restarts_left > 0)
-        actor->restarts_left--;
-    zsys_info ("zaf_broker: restarting actor=%s class=%s after %s on node=%s (restart %d)",
-               actor->id, actor->class_name, reason, node->name, actor->restarts + 1);
-    //  Calls in flight: sent again if they may be, else they end now
-    char message [ZAF_ERROR_MESSAGE_MAX];
-    snprintf (message, sizeof (message), "actor %s (%s) failed (%s) while serving the call; "
-              "it is being restarted and the call may have run", actor->id, actor->class_name,
-              reason);
-    //  Retried calls go first, in flight order, then what was held already
-    zlistx_t *held = zlistx_new ();
-    zlistx_set_destructor (held, (zlistx_destructor_fn *) zaf_proto_destroy);
-    ring_t *item = actor->flights.next;
-    while (item != &actor->flights) {
-        flight_t *flight = RING_ENTRY (item, flight_t, by_target);
-        item = item->next;
-        if (flight->kind == FLIGHT_CALL && flight->copy
-        && (actor->call_retries < 0 || flight->retries < actor->call_retries)) {
-            flight->retries++;
-            zlistx_add_end (held, zaf_proto_dup (flight->copy));
-        }
-        else
-            s_flight_fail (self, flight, ZAF_ACTOR_DIED, message);
-    }
-    if (actor->held) {
-        zaf_proto_t *waiting;
-        while ((waiting = (zaf_proto_t *) zlistx_detach (actor->held, NULL)))
-            zlistx_add_end (held, waiting);
-        zlistx_destroy (&actor->held);
-    }
-    actor->held = held;
-    //  What it owned died with the old incarnation
-    while (!s_ring_empty (&actor->children)) {
-        actor_t *child = RING_ENTRY (actor->children.next, actor_t, sibling);
-        s_kill_actor (self, child, "owner_died");
-    }
-    if (actor->node && actor->node->actors)
-        actor->node->actors--;
-    actor->node = node;
-    node->actors++;
-    actor->restarting = true;
-    zaf_proto_t *spawn = zaf_proto_dup (actor->spawn);
-    zaf_proto_set_routing_id (spawn, node->key.data, node->key.size);
-    int rc = zaf_proto_send (spawn, self->router);
-    zaf_proto_destroy (&spawn);
-    if (rc == -1) {
-        zsys_warning ("zaf_broker: cannot send the restart of actor=%s to node=%s",
-                      actor->id, node->name);
-        return -1;
-    }
-    return 0;
-}
-
-//  An actor has failed: restart it if it may be, else it ends
-static void
-s_actor_fail (self_t *self, actor_t *actor, zaf_code_t code, const char *reason)
-{
-    if (actor->ready && actor->spawn) {
-        if (actor->restarts_left != 0) {
-            if (s_restart (self, actor, reason) == 0)
-                return;
-        }
-        else
-            reason = "restart_limit";
-    }
-    s_actor_end (self, actor, code, reason);
-}
-
-//  SPAWNED for a restart we sent: the new incarnation is up, or it failed
-static void
-s_handle_respawned (self_t *self, peer_t *node)
-{
-    actor_t *actor = (actor_t *) zhashx_lookup (self->actors, zaf_proto_actor (self->msg));
-    if (!actor || !actor->restarting || actor->node != node) {
-        self->count.late_replies++;
-        return;
-    }
-    actor->restarting = false;
-    if (zaf_proto_ok (self->msg)) {
-        actor->restarts++;
-        s_release_held (self, actor);
-    }
-    else {
-        cJSON *error = zaf_proto_body_json (self->msg);
-        zsys_warning ("zaf_broker: restart of actor=%s failed: %s", actor->id,
-                      zaf_json_string (error, "message", "constructor failed"));
-        cJSON_Delete (error);
-        s_actor_end (self, actor, ZAF_ACTOR_DIED, "failed");
-    }
-}
-
-//  --------------------------------------------------------------------------
 //  SPAWN
 
 static void
@@ -1441,14 +787,14 @@ s_handle_spawn (self_t *self, peer_t *caller)
     size_t options_size;
     const char *options_text = zaf_proto_options (self->msg, &options_size);
     if (options_size > ZAF_BROKER_CONTROL_MAX) {
-        s_refuse (self, ZAF_BAD_ARGS, "spawn options are %zu bytes; at most %d are accepted",
-                  options_size, ZAF_BROKER_CONTROL_MAX);
+        zaf_broker_refuse (self, ZAF_BAD_ARGS, "spawn options are %zu bytes; at most %d are accepted",
+                           options_size, ZAF_BROKER_CONTROL_MAX);
         return;
     }
     cJSON *options = options_size ? zaf_json_parse (options_text, options_size)
                                   : cJSON_CreateObject ();
     if (!cJSON_IsObject (options)) {
-        s_refuse (self, ZAF_BAD_ARGS, "spawn options must be a JSON object");
+        zaf_broker_refuse (self, ZAF_BAD_ARGS, "spawn options must be a JSON object");
         cJSON_Delete (options);
         return;
     }
@@ -1460,17 +806,17 @@ s_handle_spawn (self_t *self, peer_t *caller)
     int max_restarts = zaf_json_int (options, "max_restarts", 0);
     int max_call_retries = zaf_json_int (options, "max_call_retries", 0);
     if (max_restarts < -1 || max_call_retries < -1) {
-        s_refuse (self, ZAF_BAD_ARGS, "max_restarts and max_call_retries must be -1 (no limit) or more");
+        zaf_broker_refuse (self, ZAF_BAD_ARGS, "max_restarts and max_call_retries must be -1 (no limit) or more");
         cJSON_Delete (options);
         return;
     }
     if (name && !zaf_registry_name_valid (name)) {
-        s_refuse (self, ZAF_BAD_ARGS, "actor name must be 1-255 printable ASCII bytes");
+        zaf_broker_refuse (self, ZAF_BAD_ARGS, "actor name must be 1-255 printable ASCII bytes");
         cJSON_Delete (options);
         return;
     }
     if (detached && !name) {
-        s_refuse (self, ZAF_BAD_ARGS, "a detached actor needs a name (nobody could find it)");
+        zaf_broker_refuse (self, ZAF_BAD_ARGS, "a detached actor needs a name (nobody could find it)");
         cJSON_Delete (options);
         return;
     }
@@ -1485,8 +831,8 @@ s_handle_spawn (self_t *self, peer_t *caller)
             s_answer_requester (self);
         }
         else
-            s_refuse (self, ZAF_NAME_TAKEN, "actor %s (%s%s) already holds the name %s",
-                      holder->id, holder->class_name, holder->ready ? "" : ", starting", name);
+            zaf_broker_refuse (self, ZAF_NAME_TAKEN, "actor %s (%s%s) already holds the name %s",
+                               holder->id, holder->class_name, holder->ready ? "" : ", starting", name);
         cJSON_Delete (options);
         return;
     }
@@ -1497,23 +843,23 @@ s_handle_spawn (self_t *self, peer_t *caller)
         if (!parent || parent->node != caller) {
             const char *reason = (const char *) zhashx_lookup (self->tombstones, owner_id);
             if (reason)
-                s_refuse (self, ZAF_ACTOR_DIED, "owner actor %s ended: %s", owner_id, reason);
+                zaf_broker_refuse (self, ZAF_ACTOR_DIED, "owner actor %s ended: %s", owner_id, reason);
             else
-                s_refuse (self, ZAF_BAD_ARGS, "owner %s is not an actor of the spawning node", owner_id);
+                zaf_broker_refuse (self, ZAF_BAD_ARGS, "owner %s is not an actor of the spawning node", owner_id);
             cJSON_Delete (options);
             return;
         }
     }
     zaf_code_t code = ZAF_OK;
-    peer_t *node = s_place (self, class_name, node_name, &code);
+    peer_t *node = zaf_broker_place (self, class_name, node_name, &code);
     if (!node) {
         if (code == ZAF_NO_SUCH_NODE)
-            s_refuse (self, code, "no live node is named %s", node_name);
+            zaf_broker_refuse (self, code, "no live node is named %s", node_name);
         else
         if (node_name)
-            s_refuse (self, code, "node %s does not serve class %s", node_name, class_name);
+            zaf_broker_refuse (self, code, "node %s does not serve class %s", node_name, class_name);
         else
-            s_refuse (self, code, "no live node serves class %s", class_name);
+            zaf_broker_refuse (self, code, "no live node serves class %s", class_name);
         cJSON_Delete (options);
         return;
     }
@@ -1533,9 +879,9 @@ s_handle_spawn (self_t *self, peer_t *caller)
     actor->pin = node_name ? strdup (node_name) : NULL;
     cJSON_Delete (options);
 
-    flight_t *flight = s_flight_new (self, caller, FLIGHT_SPAWN, node, actor);
+    flight_t *flight = zaf_broker_flight_new (self, caller, FLIGHT_SPAWN, node, actor);
     if (!flight) {
-        s_actor_free (&actor);
+        zaf_broker_actor_free (&actor);
         return;
     }
     if (max_restarts) {
@@ -1565,7 +911,7 @@ s_handle_spawn (self_t *self, peer_t *caller)
         //  gone already, which ended the actor too.
         actor_t *left = (actor_t *) zhashx_lookup (self->actors, zaf_proto_actor (self->msg));
         if (left)
-            s_actor_end (self, left, ZAF_NODE_LOST, "never started");
+            zaf_broker_actor_end (self, left, ZAF_NODE_LOST, "never started");
     }
 }
 
@@ -1577,16 +923,16 @@ s_handle_spawned (self_t *self, peer_t *node)
     const void *caller = zaf_proto_caller (self->msg, &caller_size);
     const void *corr = zaf_proto_corr (self->msg, &corr_size);
     if (caller_size == 0) {
-        s_handle_respawned (self, node);    //  A restart we sent
+        zaf_broker_handle_respawned (self, node);    //  A restart we sent
         return;
     }
-    flight_t *flight = s_flight_lookup (self, caller, caller_size, corr, corr_size);
+    flight_t *flight = zaf_broker_flight_lookup (self, caller, caller_size, corr, corr_size);
     if (!flight || flight->kind != FLIGHT_SPAWN || flight->node != node
     ||  strneq (flight->actor->id, zaf_proto_actor (self->msg))) {
         if (flight) {
             self->count.wrong_peer++;
-            s_warn (self, node, "SPAWNED from peer=%s for a request it may not answer dropped",
-                    node->hex);
+            zaf_broker_warn (self, node, "SPAWNED from peer=%s for a request it may not answer dropped",
+                             node->hex);
             s_send_error (self, node->key.data, node->key.size, ZAF_PROTOCOL,
                           "SPAWNED for a spawn that was not sent to you");
             return;
@@ -1595,21 +941,21 @@ s_handle_spawned (self_t *self, peer_t *node)
         //  Its spawner is gone: an actor nobody holds must not live on
         actor_t *orphan = (actor_t *) zhashx_lookup (self->actors, zaf_proto_actor (self->msg));
         if (orphan && orphan->node == node && !orphan->ready && zaf_proto_ok (self->msg))
-            s_kill_orphan (self, orphan);
+            zaf_broker_kill_orphan (self, orphan);
         return;
     }
     actor_t *actor = flight->actor;
-    s_flight_destroy (self, &flight);
+    zaf_broker_flight_destroy (self, &flight);
     bool ok = zaf_proto_ok (self->msg);
     peer_t *spawner = s_peer_lookup (self, caller, caller_size);
     s_deliver (self, self->msg, caller, caller_size);
     if (ok) {
         actor->ready = true;
         if (!spawner || spawner->doomed)
-            s_kill_orphan (self, actor);
+            zaf_broker_kill_orphan (self, actor);
     }
     else
-        s_actor_end (self, actor, ZAF_ACTOR_DIED, "failed");
+        zaf_broker_actor_end (self, actor, ZAF_ACTOR_DIED, "failed");
 }
 
 //  --------------------------------------------------------------------------
@@ -1625,9 +971,9 @@ s_target (self_t *self, bool answer)
     const char *reason = (const char *) zhashx_lookup (self->tombstones, id);
     if (answer) {
         if (reason)
-            s_refuse (self, ZAF_ACTOR_DIED, "actor %s ended: %s", id, reason);
+            zaf_broker_refuse (self, ZAF_ACTOR_DIED, "actor %s ended: %s", id, reason);
         else
-            s_refuse (self, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
+            zaf_broker_refuse (self, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
     }
     return NULL;
 }
@@ -1663,7 +1009,7 @@ s_handle_call (self_t *self, peer_t *caller)
         snprintf (message, sizeof (message), "actor %s has %zu calls pending (bound %zu)%s",
                   actor->id, actor->pending, self->max_pending, is_call ? "" : "; tell not delivered");
         if (is_call)
-            s_refuse (self, ZAF_OVERLOADED, "%s", message);
+            zaf_broker_refuse (self, ZAF_OVERLOADED, "%s", message);
         else {
             size_t size;
             const void *routing_id = zaf_proto_routing_id (self->msg, &size);
@@ -1673,7 +1019,7 @@ s_handle_call (self_t *self, peer_t *caller)
     }
     flight_t *flight = NULL;
     if (is_call) {
-        flight = s_flight_new (self, caller, FLIGHT_CALL, actor->node, actor);
+        flight = zaf_broker_flight_new (self, caller, FLIGHT_CALL, actor->node, actor);
         if (!flight)
             return;
     }
@@ -1686,7 +1032,7 @@ s_handle_call (self_t *self, peer_t *caller)
                               "actor is restarting and has too many requests waiting");
                 return;
             }
-            s_hold (self, actor, flight);
+            zaf_broker_hold (self, actor, flight);
             return;
         }
         if (flight)
@@ -1703,7 +1049,7 @@ s_handle_reply (self_t *self, peer_t *node)
     size_t caller_size, corr_size;
     const void *caller = zaf_proto_caller (self->msg, &caller_size);
     const void *corr = zaf_proto_corr (self->msg, &corr_size);
-    flight_t *flight = s_flight_lookup (self, caller, caller_size, corr, corr_size);
+    flight_t *flight = zaf_broker_flight_lookup (self, caller, caller_size, corr, corr_size);
     if (!flight) {
         //  Answered already (by a failure), or the caller is gone
         self->count.late_replies++;
@@ -1711,13 +1057,13 @@ s_handle_reply (self_t *self, peer_t *node)
     }
     if (flight->node != node || flight->kind == FLIGHT_SPAWN) {
         self->count.wrong_peer++;
-        s_warn (self, node, "REPLY from peer=%s for a request it may not answer dropped", node->hex);
+        zaf_broker_warn (self, node, "REPLY from peer=%s for a request it may not answer dropped", node->hex);
         s_send_error (self, node->key.data, node->key.size, ZAF_PROTOCOL,
                       flight->node != node ? "REPLY for a call that was not sent to you"
                                            : "a SPAWN is answered with SPAWNED, not REPLY");
         return;
     }
-    s_flight_destroy (self, &flight);
+    zaf_broker_flight_destroy (self, &flight);
     s_deliver (self, self->msg, caller, caller_size);
 }
 
@@ -1731,10 +1077,10 @@ s_handle_submit (self_t *self, peer_t *caller)
     const char *function = zaf_proto_name (self->msg);
     peer_t *node = s_place_task (self, function);
     if (!node) {
-        s_refuse (self, ZAF_NO_SUCH_FUNCTION, "no live node serves function %s", function);
+        zaf_broker_refuse (self, ZAF_NO_SUCH_FUNCTION, "no live node serves function %s", function);
         return;
     }
-    flight_t *flight = s_flight_new (self, caller, FLIGHT_SUBMIT, node, NULL);
+    flight_t *flight = zaf_broker_flight_new (self, caller, FLIGHT_SUBMIT, node, NULL);
     if (!flight)
         return;
     s_forward_to_node (self, caller, node, flight);
@@ -1763,12 +1109,12 @@ s_handle_kill (self_t *self, peer_t *caller)
             s_answer_requester (self);
         }
         else
-            s_refuse (self, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
+            zaf_broker_refuse (self, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
         return;
     }
     flight_t *flight = NULL;
     if (answer) {
-        flight = s_flight_new (self, caller, FLIGHT_KILL, actor->node, actor);
+        flight = zaf_broker_flight_new (self, caller, FLIGHT_KILL, actor->node, actor);
         if (!flight)
             return;
     }
@@ -1782,7 +1128,7 @@ s_handle_exit (self_t *self, peer_t *node)
     actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
     if (!actor || actor->node != node) {
         if (actor)
-            s_warn (self, node, "EXIT for actor=%s from a node that does not host it", id);
+            zaf_broker_warn (self, node, "EXIT for actor=%s from a node that does not host it", id);
         return;
     }
     cJSON *body = zaf_proto_body_json (self->msg);
@@ -1790,16 +1136,16 @@ s_handle_exit (self_t *self, peer_t *node)
     snprintf (reason, sizeof (reason), "%s", zaf_json_string (body, "reason", "normal"));
     cJSON_Delete (body);
     if (streq (reason, "failed"))
-        s_actor_fail (self, actor, ZAF_ACTOR_DIED, reason);
+        zaf_broker_actor_fail (self, actor, ZAF_ACTOR_DIED, reason);
     else
-        s_actor_end (self, actor, ZAF_ACTOR_DIED, reason);
+        zaf_broker_actor_end (self, actor, ZAF_ACTOR_DIED, reason);
 }
 
 //  --------------------------------------------------------------------------
 //  LOOKUP and STATUS
 
-static void
-s_answer_ok (self_t *self, cJSON *result)
+void
+zaf_broker_answer_ok (self_t *self, cJSON *result)
 {
     zaf_proto_set_id (self->msg, ZAF_PROTO_REPLY);
     zaf_proto_set_ok (self->msg, true);
@@ -1815,14 +1161,14 @@ s_handle_lookup (self_t *self)
     const char *name = zaf_proto_name (self->msg);
     actor_t *actor = (actor_t *) zhashx_lookup (self->names, name);
     if (!actor || !actor->ready) {
-        s_refuse (self, ZAF_NO_SUCH_ACTOR, "no actor is named %s", name);
+        zaf_broker_refuse (self, ZAF_NO_SUCH_ACTOR, "no actor is named %s", name);
         return;
     }
     cJSON *result = cJSON_CreateObject ();
     cJSON_AddStringToObject (result, "actor", actor->id);
     cJSON_AddStringToObject (result, "class", actor->class_name);
     cJSON_AddStringToObject (result, "node", actor->node->name);
-    s_answer_ok (self, result);
+    zaf_broker_answer_ok (self, result);
 }
 
 static cJSON *
@@ -1927,85 +1273,14 @@ s_handle_status (self_t *self)
 {
     size_t size;
     const char *body = zaf_proto_body (self->msg, &size);
-    cJSON *request = size ? s_control_json (self, body, size, "STATUS request") : NULL;
+    cJSON *request = size ? zaf_broker_control_json (self, body, size, "STATUS request") : NULL;
     if (size && !request) {
         if (size <= ZAF_BROKER_CONTROL_MAX)
-            s_refuse (self, ZAF_BAD_ARGS, "STATUS request is not valid JSON");
+            zaf_broker_refuse (self, ZAF_BAD_ARGS, "STATUS request is not valid JSON");
         return;
     }
-    s_answer_ok (self, s_status (self, request));
+    zaf_broker_answer_ok (self, s_status (self, request));
     cJSON_Delete (request);
-}
-
-//  MONITOR: answered once, when the actor ends, with why. An actor that
-//  has already ended is answered at once with the reason we remember.
-static void
-s_handle_monitor (self_t *self, peer_t *caller)
-{
-    const char *id = zaf_proto_actor (self->msg);
-    actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
-    size_t size;
-    zaf_proto_body (self->msg, &size);
-    cJSON *request = size ? s_control_json (self, zaf_proto_body (self->msg, &size), size,
-                                            "MONITOR request") : NULL;
-    if (size && !request) {
-        if (size <= ZAF_BROKER_CONTROL_MAX)
-            s_refuse (self, ZAF_BAD_ARGS, "MONITOR request is not valid JSON");
-        return;
-    }
-    const char *method = zaf_json_string (request, "notify", NULL);
-    if (method) {
-        //  An actor asks to be told by a TELL of one of its methods
-        const char *watcher_id = zaf_json_string (request, "watcher", "");
-        actor_t *watcher = (actor_t *) zhashx_lookup (self->actors, watcher_id);
-        if (!zaf_registry_name_valid (method))
-            s_refuse (self, ZAF_BAD_ARGS, "notify must name a method (printable ASCII)");
-        else
-        if (!watcher || watcher->node != caller)
-            s_refuse (self, ZAF_BAD_ARGS, "watcher %s is not an actor of the requesting node",
-                      watcher_id);
-        else
-        if (!actor && !zhashx_lookup (self->tombstones, id))
-            s_refuse (self, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
-        else
-        if (actor && actor->watchers && zlistx_size (actor->watchers) >= self->max_pending)
-            s_refuse (self, ZAF_OVERLOADED, "actor %s has too many watchers", id);
-        else {
-            char *entry = zsys_sprintf ("%s %s", watcher->id, method);
-            if (actor) {
-                if (!actor->watchers) {
-                    actor->watchers = zlistx_new ();
-                    zlistx_set_destructor (actor->watchers, (zlistx_destructor_fn *) zstr_free);
-                }
-                zlistx_add_end (actor->watchers, entry);
-            }
-            else {
-                //  Already ended: told at once
-                s_notify_watcher (self, entry, id,
-                                  (const char *) zhashx_lookup (self->tombstones, id));
-                zstr_free (&entry);
-            }
-            cJSON *result = cJSON_CreateObject ();
-            cJSON_AddBoolToObject (result, "watching", true);
-            s_answer_ok (self, result);
-        }
-        cJSON_Delete (request);
-        return;
-    }
-    cJSON_Delete (request);
-    if (!actor) {
-        const char *reason = (const char *) zhashx_lookup (self->tombstones, id);
-        if (reason) {
-            cJSON *result = cJSON_CreateObject ();
-            cJSON_AddStringToObject (result, "actor", id);
-            cJSON_AddStringToObject (result, "reason", reason);
-            s_answer_ok (self, result);
-        }
-        else
-            s_refuse (self, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
-        return;
-    }
-    s_flight_new (self, caller, FLIGHT_MONITOR, actor->node, actor);
 }
 
 //  STOP: a CLI asks the whole cluster to end. Answer first, then end the
@@ -2014,7 +1289,7 @@ static void
 s_handle_stop (self_t *self, peer_t *peer)
 {
     if (peer->role != ROLE_CLI) {
-        s_refuse (self, ZAF_UNAUTHORIZED, "only a cli peer may stop the cluster");
+        zaf_broker_refuse (self, ZAF_UNAUTHORIZED, "only a cli peer may stop the cluster");
         return;
     }
     size_t nodes = 0;
@@ -2029,7 +1304,7 @@ s_handle_stop (self_t *self, peer_t *peer)
     cJSON *result = cJSON_CreateObject ();
     cJSON_AddBoolToObject (result, "stopping", true);
     cJSON_AddNumberToObject (result, "nodes", (double) nodes);
-    s_answer_ok (self, result);
+    zaf_broker_answer_ok (self, result);
     self->stopped = true;
     self->terminated = true;
 }
@@ -2052,7 +1327,7 @@ s_handle_router (self_t *self, int rc)
         self->count.malformed++;
         char hex [2 * ZAF_PROTO_ID_MAX + 1];
         s_hex ((const byte *) routing_id, routing_size, hex);
-        s_warn (self, peer, "malformed message from peer=%s: %s", hex, zaf_proto_fault (self->msg));
+        zaf_broker_warn (self, peer, "malformed message from peer=%s: %s", hex, zaf_proto_fault (self->msg));
         if (routing_size) {
             char message [ZAF_ERROR_MESSAGE_MAX];
             snprintf (message, sizeof (message), "malformed message: %s", zaf_proto_fault (self->msg));
@@ -2085,7 +1360,7 @@ s_handle_router (self_t *self, int rc)
         case ZAF_PROTO_LOOKUP:  s_handle_lookup (self); break;
         case ZAF_PROTO_STATUS:  s_handle_status (self); break;
         case ZAF_PROTO_STOP:    s_handle_stop (self, peer); break;
-        case ZAF_PROTO_MONITOR: s_handle_monitor (self, peer); break;
+        case ZAF_PROTO_MONITOR: zaf_broker_handle_monitor (self, peer); break;
         case ZAF_PROTO_HEARTBEAT: break;
         case ZAF_PROTO_BYE:     s_peer_lost (self, peer, "said BYE"); break;
         case ZAF_PROTO_ERROR: {
@@ -2093,8 +1368,8 @@ s_handle_router (self_t *self, int rc)
             const char *body = zaf_proto_body (self->msg, &size);
             zaf_error_t error;
             zaf_json_error_parse (body, size, &error);
-            s_warn (self, peer, "ERROR from peer=%s code=%s message=%s", peer->hex,
-                    zaf_code_name (error.code), error.message);
+            zaf_broker_warn (self, peer, "ERROR from peer=%s code=%s message=%s", peer->hex,
+                             zaf_code_name (error.code), error.message);
             break;
         }
         case ZAF_PROTO_REPLY:
@@ -2102,8 +1377,8 @@ s_handle_router (self_t *self, int rc)
         case ZAF_PROTO_EXIT:
             if (!from_node) {
                 self->count.malformed++;
-                s_warn (self, peer, "%s from a %s peer=%s refused", zaf_proto_command_name (id),
-                        s_role_name (peer->role), peer->hex);
+                zaf_broker_warn (self, peer, "%s from a %s peer=%s refused", zaf_proto_command_name (id),
+                                 s_role_name (peer->role), peer->hex);
                 s_send_error (self, routing_id, routing_size, ZAF_UNAUTHORIZED,
                               "only nodes send REPLY, SPAWNED and EXIT");
             }
@@ -2121,7 +1396,7 @@ s_handle_router (self_t *self, int rc)
             char message [ZAF_ERROR_MESSAGE_MAX];
             snprintf (message, sizeof (message), "%s is not sent to the broker",
                       zaf_proto_command_name (id));
-            s_warn (self, peer, "%s from peer=%s", message, peer->hex);
+            zaf_broker_warn (self, peer, "%s from peer=%s", message, peer->hex);
             s_send_error (self, routing_id, routing_size, ZAF_PROTOCOL, message);
         }
     }
@@ -2135,7 +1410,7 @@ static void
 s_tick (self_t *self)
 {
     if (self->unclaimed)
-        s_expire_claims (self);
+        zaf_broker_expire_claims (self);
     int64_t now = zclock_mono ();
     int64_t window = (int64_t) self->heartbeat_ms * ZAF_HEARTBEAT_MISSES;
     zlistx_t *peers = zhashx_values (self->peers);
