@@ -36,7 +36,9 @@ typedef struct {
     void *socket;                   //  DEALER to the node: a plain libzmq
                                     //  socket, so that czmq never closes it
                                     //  from another thread at exit
-    zaf_t *z;                       //  Our connection, on socket
+    zaf_channel_t *channel;         //  On socket: by reference or on the wire
+    zaf_t *z;                       //  Our connection, on the channel
+    zaf_context_t *context;         //  What our methods see
     zlistx_t *mailbox;              //  Messages kept while a method waited
     zaf_proto_t *msg;               //  Current message
     zaf_proto_t *out;               //  Answers we build
@@ -112,6 +114,7 @@ s_self_destroy (self_t **self_p)
     zlistx_destroy (&self->mailbox);
     zaf_proto_destroy (&self->msg);
     zaf_proto_destroy (&self->out);
+    zaf_channel_destroy (&self->channel);
     if (self->socket)
         zmq_close (self->socket);
     free (self->endpoint);
@@ -144,6 +147,7 @@ s_connect (self_t *self)
     zmq_setsockopt (self->socket, ZMQ_LINGER, &value, sizeof (value));
     if (zmq_connect (self->socket, self->endpoint))
         return -1;
+    self->channel = zaf_channel_new (self->socket, self->local);
     return 0;
 }
 
@@ -151,8 +155,7 @@ s_connect (self_t *self)
 static int
 s_send (self_t *self, zaf_proto_t *msg)
 {
-    return self->local ? zaf_proto_send_local (msg, self->socket)
-                       : zaf_proto_send (msg, self->socket);
+    return zaf_channel_send (self->channel, msg);
 }
 
 //  Calls that arrive while a method waits are kept for later; KILL makes
@@ -182,8 +185,7 @@ s_next (self_t *self)
         return self->msg;
     }
     while (true) {
-        int rc = self->local ? zaf_proto_recv_local (self->msg, self->socket, false)
-                             : zaf_proto_recv (self->msg, self->socket);
+        int rc = zaf_channel_recv (self->channel, self->msg);
         if (rc == 0)
             return self->msg;
         if (rc == -1 && errno != EINTR)
@@ -211,7 +213,7 @@ s_answer (self_t *self, zaf_proto_t *request, cJSON *result, const zaf_error_t *
     else {
         zaf_proto_set_ok (out, true);
         zaf_proto_set_body_json (out, result);
-        zaf_client_take_returns (self->z, out);
+        zaf_context_take_returns (self->context, out);
     }
     if (s_send (self, out) && errno != ETERM)
         zsys_warning ("zaf_actor: answer could not be sent: %s", zmq_strerror (errno));
@@ -265,13 +267,12 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     cJSON *result = NULL;
 
     //  Names starting "zaf." are the runtime's own (supervisor notices)
-    bool hook = strncmp (method_name, ZAF_CLIENT_HOOK_PREFIX,
-                         sizeof (ZAF_CLIENT_HOOK_PREFIX) - 1) == 0;
+    bool hook = zaf_context_is_hook (method_name);
     zaf_method_fn *method = hook ? NULL : zaf_registry_method (self->cls, method_name);
     size_t size;
     const char *body = zaf_proto_body (msg, &size);
     cJSON *args = method || hook ? zaf_json_parse (body, size) : NULL;
-    if (hook && args && zaf_client_run_hook (self->z, method_name, args) == 0)
+    if (hook && args && zaf_context_run_hook (self->context, method_name, args) == 0)
         ;                       //  Handled by the runtime
     else
     if (hook && !is_call)
@@ -289,7 +290,7 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
             zsys_debug ("zaf_actor: actor=%s method=%s", self->actor_id, method_name);
         if (self->running)
             s_running_set (self->running, msg, is_call);
-        zaf_client_serving (self->z, msg);
+        zaf_context_serving (self->context, msg);
         result = method (self->state, self->z, args, &err);
         if (self->running)
             atomic_store (&self->running->doing, ZAF_ACTOR_IDLE);
@@ -305,7 +306,7 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     if (err.code != ZAF_OK)
         zsys_warning ("zaf_actor: tell failed actor=%s method=%s code=%s message=%s",
                       self->actor_id, method_name, zaf_code_name (err.code), err.message);
-    zaf_client_serving (self->z, NULL);
+    zaf_context_serving (self->context, NULL);
     cJSON_Delete (result);
     atomic_fetch_add (&self->ctl->processed, 1);
 }
@@ -330,8 +331,8 @@ s_actor_body (self_t *self)
     zaf_error_clear (&err);
     bool constructed = false;
 
-    self->z = zaf_client_new_inner (self->socket, self->actor_id, s_inbox, self);
-    zaf_client_set_local (self->z, self->local);
+    self->z = zaf_client_new_inner (self->channel, self->actor_id, s_inbox, self);
+    self->context = zaf_context_new (self->z, self->actor_id);
 
     //  Construct
     cJSON *args = self->args_size ? zaf_json_parse (self->args, self->args_size)
@@ -380,7 +381,7 @@ s_actor_body (self_t *self)
                 atomic_fetch_add (&self->ctl->processed, 1);    //  Node answered it
             else
                 s_serve_call (self, msg);
-            const char *asked = zaf_client_exit_reason (self->z);
+            const char *asked = zaf_context_exit_reason (self->context);
             if (asked) {
                 snprintf (exit_reason, sizeof (exit_reason), "%s", asked);
                 reason = exit_reason;
@@ -394,6 +395,7 @@ s_actor_body (self_t *self)
     if (constructed && self->cls->dtor)
         self->cls->dtor (self->state);
     //  Our connection kills the children we still own
+    zaf_context_destroy (&self->context);
     zaf_client_destroy (&self->z);
 
     zaf_proto_reset (out);
@@ -421,8 +423,8 @@ static void *
 s_worker_thread (void *arg)
 {
     self_t *self = (self_t *) arg;
-    self->z = zaf_client_new_inner (self->socket, NULL, s_inbox, self);
-    zaf_client_set_local (self->z, self->local);
+    self->z = zaf_client_new_inner (self->channel, NULL, s_inbox, self);
+    self->context = zaf_context_new (self->z, NULL);
     zaf_proto_t *out = self->out;
     zaf_proto_set_id (out, ZAF_PROTO_HELLO);
     zaf_proto_set_name (out, "worker");
@@ -451,18 +453,19 @@ s_worker_thread (void *arg)
             else {
                 if (self->verbose)
                     zsys_debug ("zaf_actor: worker=%u function=%s", self->inner_id, name);
-                zaf_client_serving (self->z, msg);
+                zaf_context_serving (self->context, msg);
                 result = fn (self->z, args, &err);
             }
             cJSON_Delete (args);
             s_answer (self, msg, err.code == ZAF_OK ? result : NULL, &err);
-            zaf_client_serving (self->z, NULL);
+            zaf_context_serving (self->context, NULL);
             cJSON_Delete (result);
         }
         else
         if (!s_handle_other (self, id))
             self->killed = true;
     }
+    zaf_context_destroy (&self->context);
     zaf_client_destroy (&self->z);
     zaf_proto_reset (out);
     zaf_proto_set_id (out, ZAF_PROTO_EXIT);

@@ -1,10 +1,9 @@
 /*  =========================================================================
-    zaf_json - JSON helpers and error objects
+    zaf_json - JSON helpers: bounded parsing, typed getters, a fast printer
 
-    Typed getters with defaults, bounded parsing of network bytes, and the
-    error object that travels on the wire: {"code":"ACTOR_DIED",
-    "message":"..."}. The only file that inspects cJSON trees raw for the
-    rest of the library. Pure functions: safe from any thread.
+    Typed getters with defaults and bounded parsing of network bytes. The
+    only file that inspects cJSON trees raw for the rest of the library.
+    Pure functions: safe from any thread.
     =========================================================================
 */
 
@@ -46,15 +45,5 @@ bool
 //  Returns NULL if memory runs out or the tree is malformed.
 char *
     zaf_json_print (const cJSON *json, size_t *size_p);
-
-//  Print an error object {"code", "message"} into a new malloc'd string
-//  the caller frees.
-char *
-    zaf_json_error_print (zaf_code_t code, const char *message);
-
-//  Fill err from an error object's bytes. Unknown or unreadable objects
-//  become ZAF_PROTOCOL with a message saying so.
-void
-    zaf_json_error_parse (const char *data, size_t size, zaf_error_t *err);
 
 #endif

@@ -23,7 +23,7 @@
 
 #include "zaf_classes.h"
 
-#define ZAF_SUPERVISOR_DOWN  ZAF_CLIENT_HOOK_PREFIX "supervisor.down"
+#define ZAF_SUPERVISOR_DOWN  ZAF_CONTEXT_HOOK_PREFIX "supervisor.down"
 
 typedef struct {
     char *cls;                  //  Class to spawn
@@ -81,7 +81,7 @@ zaf_supervisor_new (zaf_t *z, zaf_strategy_t strategy, int intensity, int period
     self->children = zlistx_new ();
     self->restarts_at = (int64_t *) calloc ((size_t) intensity + 1, sizeof (int64_t));
     assert (self->restarts_at);
-    zaf_client_set_hook (z, ZAF_SUPERVISOR_DOWN, s_on_down, self);
+    zaf_context_set_hook (zaf_context (z), ZAF_SUPERVISOR_DOWN, s_on_down, self);
     return self;
 }
 
@@ -92,7 +92,7 @@ zaf_supervisor_destroy (zaf_supervisor_t **self_p)
     zaf_supervisor_t *self = *self_p;
     if (!self)
         return;
-    zaf_client_set_hook (self->z, ZAF_SUPERVISOR_DOWN, NULL, NULL);
+    zaf_context_set_hook (zaf_context (self->z), ZAF_SUPERVISOR_DOWN, NULL, NULL);
     //  Children end in the reverse order of their start, as in OTP
     child_t *child;
     while ((child = (child_t *) zlistx_last (self->children))) {
