@@ -14,6 +14,7 @@
 
 #define _GNU_SOURCE
 #include "zaf_flags.h"
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -45,9 +46,10 @@ s_table_init (table_t *self, const zaf_flags_spec_t *spec)
 {
     memset (self, 0, sizeof (*self));
     self->spec = spec;
-    for (const zaf_flag_t *flag = spec->flags; flag && flag->name; flag++)
-        if (self->size < 125)
-            self->flags [self->size++] = flag;
+    for (const zaf_flag_t *flag = spec->flags; flag && flag->name; flag++) {
+        assert (self->size < 125);      //  A table that big is a mistake
+        self->flags [self->size++] = flag;
+    }
     if (spec->version)
         self->flags [self->size++] = self->version = &s_version_flag;
     self->flags [self->size++] = self->help = &s_help_flag;
@@ -93,8 +95,7 @@ s_list_add (zaf_flags_list_t *list, const char *value)
 {
     const char **items = (const char **) realloc (list->items,
                                                   (list->size + 1) * sizeof (const char *));
-    if (!items)
-        abort ();                       //  Out of memory while parsing argv
+    assert (items);
     items [list->size++] = value;
     list->items = items;
 }
