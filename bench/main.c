@@ -14,13 +14,18 @@
     kills that process group (by id) and goes on. zaf-broker and zaf-node
     are found next to this program, libzaf_bench.so in ../lib (or where
     --bin-dir and --lib-dir say).
+
+    Flags go through zaf_flags like every program's. The one header of
+    lib/ that is not public, zaf_json.h, comes in through bench_classes.h,
+    which says why: the floor must do the same JSON work per call as zaf.
     =========================================================================
 */
 
 #include "bench_classes.h"
+#include "zaf_flags.h"
+#include "zaf_program.h"
 #include <libgen.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -31,27 +36,13 @@
 #define RUN_GRACE_S         60      //  Setup and teardown allowance per run
 #define MANY_GRACE_S        120     //  More for actors_10k
 
-static void
-s_usage (FILE *stream)
-{
-    fprintf (stream,
-"Usage: zaf-bench [OPTIONS]\n"
+//  --help: what zaf-bench measures (before the options) and how to read
+//  its output (after them)
+static const char s_about [] =
 "Measure zaf and the raw ZeroMQ floor of the same topology, scenario by\n"
-"scenario, and print zaf's rate as a ratio of the floor's.\n"
-"\n"
-"  --quick              short runs (%d ms per side; the whole run < 30 s)\n"
-"  --json               print one JSON line per row instead of the table\n"
-"  --mode MODE          embedded, tcp or both (default both)\n"
-"  --scenario NAME      run only these (repeatable, or a comma list)\n"
-"  --duration-ms N      measure each side for N ms (default %d)\n"
-"  --calls N            measure each side for N operations instead (nn_async:\n"
-"                       N per caller; actors_10k: whole rounds of N actors)\n"
-"  --actors N           actors for actors_10k (default %d; --quick: %d)\n"
-"  --bin-dir DIR        where zaf-broker and zaf-node are (default: here)\n"
-"  --lib-dir DIR        where libzaf_bench.so is (default: ../lib from here)\n"
-"  --verbose            progress details and the children's logs on stderr\n"
-"  --help               print this help and exit\n"
-"\n"
+"scenario, and print zaf's rate as a ratio of the floor's.\n";
+
+static const char s_epilog [] =
 "Scenarios (after Ray's microbenchmark):\n"
 "  sync         1:1 calls, one at a time: update_params with 10 numbers\n"
 "  async        1:1 calls, 1,000 in flight\n"
@@ -107,42 +98,7 @@ s_usage (FILE *stream)
 "\n"
 "Each scenario x mode runs in its own child process under a deadline; one\n"
 "that fails or times out is printed as FAILED and the run goes on. Exits 0\n"
-"if every row was measured, 1 if any failed, 2 on bad options.\n",
-        QUICK_DURATION_MS, FULL_DURATION_MS, DEFAULT_ACTORS, QUICK_ACTORS);
-}
-
-//  Return the value of --name VALUE or --name=VALUE, advancing *index
-static const char *
-s_value (int argc, char **argv, int *index, const char *name)
-{
-    const char *arg = argv [*index];
-    size_t size = strlen (name);
-    if (strncmp (arg, name, size))
-        return NULL;
-    if (arg [size] == '=')
-        return arg + size + 1;
-    if (arg [size] == 0) {
-        if (*index + 1 >= argc) {
-            fprintf (stderr, "zaf-bench: %s needs a value\n", name);
-            exit (2);
-        }
-        return argv [++*index];
-    }
-    return NULL;
-}
-
-static long
-s_number (const char *name, const char *value, long min, long max)
-{
-    char *end = NULL;
-    long number = strtol (value, &end, 10);
-    if (!*value || *end || number < min || number > max) {
-        fprintf (stderr, "zaf-bench: %s must be a whole number from %ld to %ld, not '%s'\n",
-                 name, min, max, value);
-        exit (2);
-    }
-    return number;
-}
+"if every row was measured, 1 if any failed, 2 on bad options.\n";
 
 //  ==========================================================================
 //  Helper roles
@@ -190,16 +146,9 @@ s_role_run (const char *scenario, const char *mode, const bench_opts_t *opts)
         return 2;
     }
     //  Every actor costs a socket and a file: allow as many as we may open
-    struct rlimit limit;
-    if (getrlimit (RLIMIT_NOFILE, &limit) == 0) {
-        limit.rlim_cur = limit.rlim_max;
-        setrlimit (RLIMIT_NOFILE, &limit);
-        getrlimit (RLIMIT_NOFILE, &limit);
-        //  czmq's context exists already (zsys_set_logident made it), but
-        //  it has no socket yet, so the limit still takes
-        zsys_set_max_sockets (limit.rlim_cur > 100 ? (size_t) limit.rlim_cur - 50
-                                                   : (size_t) limit.rlim_cur);
-    }
+    //  (czmq's context exists already, as zsys_set_logident made it, but
+    //  it has no socket yet, so the limit still takes)
+    zaf_program_raise_files ();
     //  The embedded clusters' nodes get as many workers as the tcp ones.
     //  Set here, before any thread runs: setenv is not thread-safe
     char cpus [16];
@@ -454,130 +403,98 @@ s_select (const char *list, bool scenarios [BENCH_SCENARIO_COUNT])
     return rc;
 }
 
-int
-main (int argc, char **argv)
+//  ==========================================================================
+//  Flags and main
+
+//  What the command line asked for
+typedef struct {
+    plan_opts_t plan;               //  The run (calls and dirs set below)
+    int calls;                      //  --calls, or 0
+    const char *bin_dir;            //  --bin-dir, or NULL
+    const char *lib_dir;            //  --lib-dir, or NULL
+    const char *role;               //  --role, or NULL: orchestrate
+    const char *mode;               //  --mode
+    zaf_flags_list_t scenarios;     //  --scenario, each a name or a comma list
+    const char *bind;               //  --bind (floor-broker)
+    const char *connect;            //  --connect (floor-server)
+    const char *actor_ids;          //  --actor-ids (floor-server; may be empty)
+} options_t;
+
+//  Fill flags (16 entries) with zaf-bench's options over `options`
+static void
+s_flags (options_t *options, zaf_flag_t *flags)
 {
-    plan_opts_t plan = { .actors = 0 };
-    const char *role = NULL, *mode = "both", *bind = NULL, *connect = NULL, *actor_ids = "";
-    const char *run_scenario = NULL;
-    bool modes [2] = { false, false };
-    bool scenarios [BENCH_SCENARIO_COUNT] = { false };
-    bool any_scenario = false;
-    bool duration_set = false;
-    for (int index = 1; index < argc; index++) {
-        const char *value;
-        const char *arg = argv [index];
-        if (streq (arg, "--help") || streq (arg, "-h")) {
-            s_usage (stdout);
-            return 0;
-        }
-        else
-        if (streq (arg, "--quick"))
-            plan.quick = true;
-        else
-        if (streq (arg, "--json"))
-            plan.json = true;
-        else
-        if (streq (arg, "--verbose"))
-            plan.verbose = true;
-        else
-        if ((value = s_value (argc, argv, &index, "--mode")))
-            mode = value;
-        else
-        if ((value = s_value (argc, argv, &index, "--scenario"))) {
-            if (s_select (value, scenarios))
-                return 2;
-            any_scenario = true;
-            run_scenario = value;
-        }
-        else
-        if ((value = s_value (argc, argv, &index, "--duration-ms"))) {
-            plan.duration_ms = (int) s_number ("--duration-ms", value, 1, 600000);
-            duration_set = true;
-        }
-        else
-        if ((value = s_value (argc, argv, &index, "--calls")))
-            plan.calls = s_number ("--calls", value, 1, 100000000);
-        else
-        if ((value = s_value (argc, argv, &index, "--actors")))
-            plan.actors = (int) s_number ("--actors", value, 1, 100000);
-        else
-        if ((value = s_value (argc, argv, &index, "--bin-dir")))
-            plan.bin_dir = value;
-        else
-        if ((value = s_value (argc, argv, &index, "--lib-dir")))
-            plan.lib_dir = value;
-        else
-        if ((value = s_value (argc, argv, &index, "--role")))
-            role = value;
-        else
-        if ((value = s_value (argc, argv, &index, "--bind")))
-            bind = value;
-        else
-        if ((value = s_value (argc, argv, &index, "--connect")))
-            connect = value;
-        else
-        if ((value = s_value (argc, argv, &index, "--actor-ids")))
-            actor_ids = value;
-        else {
-            fprintf (stderr, "zaf-bench: unknown option '%s'; see --help\n", arg);
-            return 2;
-        }
-    }
-    zsys_catch_interrupts ();
-    zsys_set_logident ("zaf-bench");
-    zsys_set_logstream (stderr);
-    if (!duration_set)
-        plan.duration_ms = plan.quick ? QUICK_DURATION_MS : FULL_DURATION_MS;
-    if (plan.actors == 0)
-        plan.actors = plan.quick ? QUICK_ACTORS : DEFAULT_ACTORS;
+    plan_opts_t *plan = &options->plan;
+    const zaf_flag_t table [] = {
+        { "quick", 0, ZAF_FLAG_BOOL, &plan->quick, NULL,
+          "short runs (" ZAF_PROGRAM_TEXT (QUICK_DURATION_MS)
+          " ms per side; the whole run < 30 s)" },
+        { "json", 0, ZAF_FLAG_BOOL, &plan->json, NULL,
+          "print one JSON line per row instead of the table" },
+        { "mode", 0, ZAF_FLAG_STRING, &options->mode, "MODE",
+          "embedded, tcp or both (default both)" },
+        { "scenario", 0, ZAF_FLAG_LIST, &options->scenarios, "NAME",
+          "run only these (repeatable, or a comma list)" },
+        { "duration-ms", 0, ZAF_FLAG_INT, &plan->duration_ms, "N",
+          "measure each side for N ms (default " ZAF_PROGRAM_TEXT (FULL_DURATION_MS) ")",
+          .min = 1, .max = 600000 },
+        { "calls", 0, ZAF_FLAG_INT, &options->calls, "N",
+          "measure each side for N operations instead (nn_async:\n"
+          "N per caller; actors_10k: whole rounds of N actors)", .min = 1, .max = 100000000 },
+        { "actors", 0, ZAF_FLAG_INT, &plan->actors, "N",
+          "actors for actors_10k (default " ZAF_PROGRAM_TEXT (DEFAULT_ACTORS) "; --quick: "
+          ZAF_PROGRAM_TEXT (QUICK_ACTORS) ")", .min = 1, .max = 100000 },
+        { "bin-dir", 0, ZAF_FLAG_STRING, &options->bin_dir, "DIR",
+          "where zaf-broker and zaf-node are (default: here)" },
+        { "lib-dir", 0, ZAF_FLAG_STRING, &options->lib_dir, "DIR",
+          "where libzaf_bench.so is (default: ../lib from here)" },
+        { "verbose", 0, ZAF_FLAG_BOOL, &plan->verbose, NULL,
+          "progress details and the children's logs on stderr" },
+        { "role", 0, ZAF_FLAG_STRING, &options->role, "ROLE",
+          "internal: run, floor-broker or floor-server (a child\n"
+          "of the orchestrator; see the top of bench/main.c)" },
+        { "bind", 0, ZAF_FLAG_STRING, &options->bind, "ENDPOINT",
+          "internal: where the floor-broker listens" },
+        { "connect", 0, ZAF_FLAG_STRING, &options->connect, "ENDPOINT",
+          "internal: the relay a floor-server joins" },
+        { "actor-ids", 0, ZAF_FLAG_STRING, &options->actor_ids, "IDS",
+          "internal: the actors a floor-server hosts", .empty_ok = true },
+        { NULL }
+    };
+    memcpy (flags, table, sizeof (table));
+}
 
-    if (role && streq (role, "floor-broker"))
-        return s_role_floor_broker (bind ? bind : "tcp://127.0.0.1:0");
-    if (role && streq (role, "floor-server")) {
-        if (!connect) {
-            fprintf (stderr, "zaf-bench: --role floor-server needs --connect ENDPOINT\n");
-            return 2;
-        }
-        return s_role_floor_server (connect, actor_ids);
-    }
-
-    //  Where we and our programs are
-    char self_path [PATH_MAX];
-    ssize_t size = readlink ("/proc/self/exe", self_path, sizeof (self_path) - 1);
+//  Find this program, zaf-broker and zaf-node (bin_dir), and
+//  libzaf_bench.so (lib_dir), into the caller's PATH_MAX + 8 buffers
+static int
+s_locate (const options_t *options, char *self_path, char *bin_dir, char *lib_dir)
+{
+    ssize_t size = readlink ("/proc/self/exe", self_path, PATH_MAX - 1);
     if (size <= 0) {
         fprintf (stderr, "zaf-bench: cannot find my own executable: %s\n", strerror (errno));
-        return 1;
+        return -1;
     }
     self_path [size] = 0;
-    char bin_dir [PATH_MAX], lib_dir [PATH_MAX + 8];
     char here [PATH_MAX];
     snprintf (here, sizeof (here), "%s", self_path);
-    snprintf (bin_dir, sizeof (bin_dir), "%s", plan.bin_dir ? plan.bin_dir : dirname (here));
-    if (plan.lib_dir)
-        snprintf (lib_dir, sizeof (lib_dir), "%s", plan.lib_dir);
+    snprintf (bin_dir, PATH_MAX, "%s", options->bin_dir ? options->bin_dir : dirname (here));
+    if (options->lib_dir)
+        snprintf (lib_dir, PATH_MAX + 8, "%s", options->lib_dir);
     else {
         char guess [PATH_MAX + 8];
         snprintf (guess, sizeof (guess), "%s/../lib", bin_dir);
         if (!realpath (guess, lib_dir))
-            snprintf (lib_dir, sizeof (lib_dir), "%s", guess);
+            snprintf (lib_dir, PATH_MAX + 8, "%s", guess);
     }
-    plan.self_path = self_path;
-    plan.bin_dir = bin_dir;
-    plan.lib_dir = lib_dir;
+    return 0;
+}
 
-    if (role && streq (role, "run")) {
-        bench_opts_t opts = {
-            plan.quick, plan.verbose, plan.duration_ms, plan.calls, plan.actors,
-            plan.self_path, plan.bin_dir, plan.lib_dir
-        };
-        return s_role_run (any_scenario ? run_scenario : NULL, mode, &opts);
-    }
-    if (role) {
-        fprintf (stderr, "zaf-bench: unknown role '%s'\n", role);
-        return 2;
-    }
-
+//  Orchestrate the scenarios and modes asked for
+static int
+s_main_orchestrate (const options_t *options)
+{
+    bool modes [2] = { false, false };
+    const char *mode = options->mode;
     if (streq (mode, "both"))
         modes [0] = modes [1] = true;
     else
@@ -590,10 +507,76 @@ main (int argc, char **argv)
         fprintf (stderr, "zaf-bench: --mode must be embedded, tcp or both, not '%s'\n", mode);
         return 2;
     }
-    if (!any_scenario)
+    bool scenarios [BENCH_SCENARIO_COUNT] = { false };
+    for (size_t index = 0; index < options->scenarios.size; index++)
+        if (s_select (options->scenarios.items [index], scenarios))
+            return 2;
+    if (options->scenarios.size == 0)
         for (int index = 0; index < BENCH_SCENARIO_COUNT; index++)
             scenarios [index] = true;
     //  Our children must not outlive a write to a closed pipe of ours
     signal (SIGPIPE, SIG_IGN);
-    return s_orchestrate (&plan, modes, scenarios);
+    return s_orchestrate (&options->plan, modes, scenarios);
+}
+
+//  Play the role asked for
+static int
+s_main (options_t *options)
+{
+    zsys_catch_interrupts ();
+    zsys_set_logident ("zaf-bench");
+    zsys_set_logstream (stderr);
+    plan_opts_t *plan = &options->plan;
+    if (plan->duration_ms == 0)
+        plan->duration_ms = plan->quick ? QUICK_DURATION_MS : FULL_DURATION_MS;
+    if (plan->actors == 0)
+        plan->actors = plan->quick ? QUICK_ACTORS : DEFAULT_ACTORS;
+    plan->calls = options->calls;
+    const char *role = options->role;
+    if (role && streq (role, "floor-broker"))
+        return s_role_floor_broker (options->bind ? options->bind : "tcp://127.0.0.1:0");
+    if (role && streq (role, "floor-server")) {
+        if (!options->connect) {
+            fprintf (stderr, "zaf-bench: --role floor-server needs --connect ENDPOINT\n");
+            return 2;
+        }
+        return s_role_floor_server (options->connect, options->actor_ids);
+    }
+    if (role && !streq (role, "run")) {
+        fprintf (stderr, "zaf-bench: unknown role '%s'\n", role);
+        return 2;
+    }
+    char self_path [PATH_MAX], bin_dir [PATH_MAX], lib_dir [PATH_MAX + 8];
+    if (s_locate (options, self_path, bin_dir, lib_dir))
+        return 1;
+    plan->self_path = self_path;
+    plan->bin_dir = bin_dir;
+    plan->lib_dir = lib_dir;
+    if (role) {
+        bench_opts_t opts = {
+            plan->quick, plan->verbose, plan->duration_ms, plan->calls, plan->actors,
+            plan->self_path, plan->bin_dir, plan->lib_dir
+        };
+        size_t count = options->scenarios.size;
+        return s_role_run (count ? options->scenarios.items [count - 1] : NULL,
+                           options->mode, &opts);
+    }
+    return s_main_orchestrate (options);
+}
+
+int
+main (int argc, char **argv)
+{
+    options_t options = { .mode = "both", .actor_ids = "" };
+    zaf_flag_t flags [16];
+    s_flags (&options, flags);
+    const zaf_flags_spec_t spec = {
+        .program = "zaf-bench", .usage = "zaf-bench [OPTIONS]",
+        .about = s_about, .epilog = s_epilog, .version = ZAF_PROGRAM_VERSION, .flags = flags
+    };
+    int rc;
+    if (zaf_flags_parse (&spec, argc, argv, &rc) == 0)
+        rc = s_main (&options);
+    zaf_flags_release (&spec);
+    return rc;
 }

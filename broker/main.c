@@ -5,132 +5,40 @@
     bound endpoints on stdout (one "listening ENDPOINT" line each, so that
     scripts can read an ephemeral port back), then wait for SIGINT or
     SIGTERM and stop cleanly, telling every peer BYE. Logs go to stderr.
+    Uses zaf.h and zaf_engine.h only.
     =========================================================================
 */
 
-#include "zaf_classes.h"
+#include "zaf_engine.h"
+#include "zaf_flags.h"
+#include "zaf_program.h"
+#include <limits.h>
 
-static void
-s_usage (FILE *stream)
+typedef struct {
+    zaf_flags_list_t binds;         //  --bind, in order
+    int heartbeat_ms;               //  --heartbeat-ms
+    int max_pending;                //  --max-pending
+    const char *endpoint_file;      //  --endpoint-file, or NULL
+    bool verbose;                   //  --verbose
+} options_t;
+
+//  Bind every endpoint and say where we listen; returns 0 or 1
+static int
+s_bind (zactor_t *broker, const options_t *options)
 {
-    fprintf (stream,
-        "Usage: zaf-broker [OPTIONS]\n"
-        "Route zaf calls between drivers and nodes.\n"
-        "\n"
-        "  --bind ENDPOINT       listen here (repeatable; default tcp://*:5555);\n"
-        "                        tcp://127.0.0.1:0 lets the system pick a free port\n"
-        "  --heartbeat-ms N      heartbeat interval; a node silent for 3 is lost (default 1000)\n"
-        "  --max-pending N       calls in flight per actor before OVERLOADED (default %d)\n"
-        "  --endpoint-file PATH  also write the bound endpoints to PATH, one per line\n"
-        "  --verbose             log every message\n"
-        "  --version             print the version and exit\n"
-        "  --help                print this help and exit\n"
-        "\n"
-        "Prints 'listening ENDPOINT' for each endpoint once it is bound.\n",
-        ZAF_BROKER_MAX_PENDING);
-}
-
-//  Return the value of --name VALUE or --name=VALUE, advancing *index
-static const char *
-s_value (int argc, char **argv, int *index, const char *name)
-{
-    const char *arg = argv [*index];
-    size_t size = strlen (name);
-    if (strncmp (arg, name, size))
-        return NULL;
-    if (arg [size] == '=')
-        return arg + size + 1;
-    if (arg [size] == 0) {
-        if (*index + 1 >= argc) {
-            fprintf (stderr, "zaf-broker: %s needs a value\n", name);
-            exit (2);
-        }
-        return argv [++*index];
-    }
-    return NULL;
-}
-
-static long
-s_number (const char *text, const char *name, long min)
-{
-    char *end = NULL;
-    long value = strtol (text, &end, 10);
-    if (!*text || *end || value < min) {
-        fprintf (stderr, "zaf-broker: %s must be a whole number of at least %ld, not '%s'\n",
-                 name, min, text);
-        exit (2);
-    }
-    return value;
-}
-
-int
-main (int argc, char **argv)
-{
-    zlist_t *binds = zlist_new ();
-    long heartbeat_ms = ZAF_HEARTBEAT_MS;
-    long max_pending = ZAF_BROKER_MAX_PENDING;
-    const char *endpoint_file = NULL;
-    bool verbose = false;
-    for (int index = 1; index < argc; index++) {
-        const char *value;
-        if (streq (argv [index], "--help") || streq (argv [index], "-h")) {
-            s_usage (stdout);
-            zlist_destroy (&binds);
-            return 0;
-        }
-        else
-        if (streq (argv [index], "--version")) {
-            printf ("zaf-broker %d.%d.%d\n", ZAF_VERSION_MAJOR, ZAF_VERSION_MINOR, ZAF_VERSION_PATCH);
-            zlist_destroy (&binds);
-            return 0;
-        }
-        else
-        if (streq (argv [index], "--verbose"))
-            verbose = true;
-        else
-        if ((value = s_value (argc, argv, &index, "--bind")))
-            zlist_append (binds, (void *) value);
-        else
-        if ((value = s_value (argc, argv, &index, "--heartbeat-ms")))
-            heartbeat_ms = s_number (value, "--heartbeat-ms", 10);
-        else
-        if ((value = s_value (argc, argv, &index, "--max-pending")))
-            max_pending = s_number (value, "--max-pending", 1);
-        else
-        if ((value = s_value (argc, argv, &index, "--endpoint-file")))
-            endpoint_file = value;
-        else {
-            fprintf (stderr, "zaf-broker: unknown option '%s'\n", argv [index]);
-            s_usage (stderr);
-            zlist_destroy (&binds);
-            return 2;
-        }
-    }
-    if (zlist_size (binds) == 0)
-        zlist_append (binds, "tcp://*:5555");
-
-    zsys_set_logstream (stderr);
-    zsys_set_logident ("zaf-broker");
-    zactor_t *broker = zactor_new (zaf_broker, NULL);
-    assert (broker);
-    if (verbose)
-        zstr_send (broker, "VERBOSE");
-    char text [32];
-    snprintf (text, sizeof (text), "%ld", heartbeat_ms);
-    zstr_sendx (broker, "HEARTBEAT", text, NULL);
-    snprintf (text, sizeof (text), "%ld", max_pending);
-    zstr_sendx (broker, "MAX-PENDING", text, NULL);
-
-    FILE *file = endpoint_file ? fopen (endpoint_file, "w") : NULL;
-    if (endpoint_file && !file) {
-        fprintf (stderr, "zaf-broker: cannot write %s: %s\n", endpoint_file, strerror (errno));
-        zactor_destroy (&broker);
-        zlist_destroy (&binds);
+    FILE *file = options->endpoint_file ? fopen (options->endpoint_file, "w") : NULL;
+    if (options->endpoint_file && !file) {
+        fprintf (stderr, "zaf-broker: cannot write %s: %s\n", options->endpoint_file,
+                 strerror (errno));
         return 1;
     }
+    //  No --bind: the well-known port on every interface
+    static const char *fallback [] = { "tcp://*:5555" };
+    const char **binds = options->binds.size ? options->binds.items : fallback;
+    size_t count = options->binds.size ? options->binds.size : 1;
     int rc = 0;
-    for (const char *bind = (const char *) zlist_first (binds); bind;
-         bind = (const char *) zlist_next (binds)) {
+    for (size_t index = 0; index < count && rc == 0; index++) {
+        const char *bind = binds [index];
         zstr_sendx (broker, "BIND", bind, NULL);
         char *status = NULL, *value = NULL;
         zstr_recvx (broker, &status, &value, NULL);
@@ -145,38 +53,72 @@ main (int argc, char **argv)
         }
         zstr_free (&status);
         zstr_free (&value);
-        if (rc)
-            break;
     }
     fflush (stdout);
     if (file)
         fclose (file);
+    return rc;
+}
 
-    //  Serve until SIGINT or SIGTERM (czmq's handler sets zsys_interrupted)
-    //  or until a `zaf stop` ends the engine
+//  Start the engine, bind, serve until a signal or `zaf stop`
+static int
+s_run (const options_t *options)
+{
+    zsys_set_logstream (stderr);
+    zsys_set_logident ("zaf-broker");
+    zactor_t *broker = zactor_new (zaf_broker, NULL);
+    assert (broker);
+    if (options->verbose)
+        zstr_send (broker, "VERBOSE");
+    char text [32];
+    snprintf (text, sizeof (text), "%d", options->heartbeat_ms);
+    zstr_sendx (broker, "HEARTBEAT", text, NULL);
+    snprintf (text, sizeof (text), "%d", options->max_pending);
+    zstr_sendx (broker, "MAX-PENDING", text, NULL);
+
     bool stopped = false;
-    while (rc == 0 && !zsys_interrupted) {
-        zsock_t *which = NULL;
-        zpoller_t *poller = zpoller_new (broker, NULL);
-        which = (zsock_t *) zpoller_wait (poller, 500);
-        zpoller_destroy (&poller);
-        if (which) {
-            char *message = zstr_recv (broker);
-            if (message && streq (message, "STOPPED")) {
-                zsys_info ("zaf-broker: the cluster was stopped (zaf stop)");
-                stopped = true;
-            }
-            else {
-                zsys_error ("zaf-broker: engine ended unexpectedly");
-                rc = 1;
-            }
-            zstr_free (&message);
-            break;
-        }
-    }
-    if (rc == 0 && !stopped)
+    int rc = s_bind (broker, options);
+    if (rc == 0)
+        rc = zaf_program_serve (broker, "zaf-broker", &stopped);
+    if (stopped)
+        zsys_info ("zaf-broker: the cluster was stopped (zaf stop)");
+    else
+    if (rc == 0)
         zsys_info ("zaf-broker: stopping");
     zactor_destroy (&broker);
-    zlist_destroy (&binds);
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    options_t options = {
+        .heartbeat_ms = ZAF_HEARTBEAT_MS, .max_pending = ZAF_BROKER_MAX_PENDING
+    };
+    const zaf_flag_t flags [] = {
+        { "bind", 0, ZAF_FLAG_LIST, &options.binds, "ENDPOINT",
+          "listen here (repeatable; default tcp://*:5555);\n"
+          "tcp://127.0.0.1:0 lets the system pick a free port" },
+        { "heartbeat-ms", 0, ZAF_FLAG_INT, &options.heartbeat_ms, "N",
+          "heartbeat interval; a node silent for 3 is lost (default "
+          ZAF_PROGRAM_TEXT (ZAF_HEARTBEAT_MS) ")", .min = 10, .max = INT_MAX },
+        { "max-pending", 0, ZAF_FLAG_INT, &options.max_pending, "N",
+          "calls in flight per actor before OVERLOADED (default "
+          ZAF_PROGRAM_TEXT (ZAF_BROKER_MAX_PENDING) ")", .min = 1, .max = INT_MAX },
+        { "endpoint-file", 0, ZAF_FLAG_STRING, &options.endpoint_file, "PATH",
+          "also write the bound endpoints to PATH, one per line" },
+        { "verbose", 0, ZAF_FLAG_BOOL, &options.verbose, NULL, "log every message" },
+        { NULL }
+    };
+    const zaf_flags_spec_t spec = {
+        .program = "zaf-broker", .usage = "zaf-broker [OPTIONS]",
+        .about = "Route zaf calls between drivers and nodes.\n",
+        .epilog = "Prints 'listening ENDPOINT' for each endpoint once it is bound.\n",
+        .version = ZAF_PROGRAM_VERSION, .flags = flags
+    };
+    int rc;
+    if (zaf_flags_parse (&spec, argc, argv, &rc) == 0)
+        rc = s_run (&options);
+    zaf_flags_release (&spec);
     return rc;
 }

@@ -9,6 +9,10 @@
 */
 
 #include "zaf_classes.h"
+#include "zaf_isolate.h"
+//  The programs' header, declaring again names of the headers above: here
+//  the compiler checks that both say the same (see zaf_engine.h)
+#include "zaf_engine.h"
 #include <sys/resource.h>
 
 //  Allow as many sockets as the process may open files: every actor costs

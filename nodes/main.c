@@ -8,18 +8,28 @@
 
     With --isolate every actor runs in a child process: this same program,
     started again in its hidden --actor-host mode (zaf_isolate_host), which
-    loads the same modules and hosts one actor.
+    loads the same modules and hosts one actor. Uses zaf.h and
+    zaf_engine.h only.
     =========================================================================
 */
 
-#include "zaf_classes.h"
-#include "zaf_isolate.h"
+#include "zaf_engine.h"
+#include "zaf_flags.h"
+#include "zaf_program.h"
 #include <signal.h>
-#include <sys/resource.h>
 
 //  Bound on a clean stop: actors get ZAF_NODE_STOP_S seconds to finish the
 //  method they are in; past that the process ends regardless
 #define ZAF_NODE_STOP_S 15
+
+typedef struct {
+    const char *broker;             //  --broker
+    const char *name;               //  --name, or NULL
+    int cpus;                       //  --cpus, or 0 for the engine's default
+    zaf_flags_list_t modules;       //  --module, in order
+    bool isolate;                   //  --isolate
+    bool verbose;                   //  --verbose
+} options_t;
 
 static void
 s_watchdog (int signum)
@@ -30,158 +40,17 @@ s_watchdog (int signum)
     _exit (1);
 }
 
-static void
-s_usage (FILE *stream)
+//  Load the modules and log what we serve; returns 0 or 1
+static int
+s_load_modules (const options_t *options)
 {
-    fprintf (stream,
-        "Usage: zaf-node [OPTIONS]\n"
-        "Host zaf actors and run zaf tasks for a broker.\n"
-        "\n"
-        "  --broker ENDPOINT   the broker to join (default tcp://127.0.0.1:5555)\n"
-        "  --name NAME         node name, unique in the cluster (default HOST-PID)\n"
-        "  --cpus N            task worker threads (default: CPUs, at least 4)\n"
-        "  --module PATH       load actor classes and functions from a shared\n"
-        "                      object exporting zaf_module_init (repeatable)\n"
-        "  --isolate           run each actor in a process of its own: a crash\n"
-        "                      (segfault, abort) in a method ends that actor alone,\n"
-        "                      with reason 'failed'; costs a process per actor and\n"
-        "                      makes spawning much slower (tasks stay in threads)\n"
-        "  --verbose           log every message\n"
-        "  --version           print the version and exit\n"
-        "  --help              print this help and exit\n"
-        "\n"
-        "On SIGINT or SIGTERM it kills its actors, lets methods that are running\n"
-        "finish for up to 15 s (actor processes: 2 s, then SIGKILL), tells the\n"
-        "broker BYE and exits.\n");
-}
-
-static const char *
-s_value (int argc, char **argv, int *index, const char *name)
-{
-    const char *arg = argv [*index];
-    size_t size = strlen (name);
-    if (strncmp (arg, name, size))
-        return NULL;
-    if (arg [size] == '=')
-        return arg + size + 1;
-    if (arg [size] == 0) {
-        if (*index + 1 >= argc) {
-            fprintf (stderr, "zaf-node: %s needs a value\n", name);
-            exit (2);
-        }
-        return argv [++*index];
-    }
-    return NULL;
-}
-
-int
-main (int argc, char **argv)
-{
-    //  A child process hosting one actor for an --isolate node
-    if (argc > 1 && streq (argv [1], ZAF_ISOLATE_HOST_FLAG))
-        return zaf_isolate_host (argc, argv);
-
-    const char *broker = "tcp://127.0.0.1:5555";
-    const char *name = NULL;
-    long cpus = 0;
-    bool verbose = false;
-    bool isolate = false;
-    zlist_t *modules = zlist_new ();
-    for (int index = 1; index < argc; index++) {
-        const char *value;
-        if (streq (argv [index], "--help") || streq (argv [index], "-h")) {
-            s_usage (stdout);
-            zlist_destroy (&modules);
-            return 0;
-        }
-        else
-        if (streq (argv [index], "--version")) {
-            printf ("zaf-node %d.%d.%d\n", ZAF_VERSION_MAJOR, ZAF_VERSION_MINOR, ZAF_VERSION_PATCH);
-            zlist_destroy (&modules);
-            return 0;
-        }
-        else
-        if (streq (argv [index], "--verbose"))
-            verbose = true;
-        else
-        if (streq (argv [index], "--isolate"))
-            isolate = true;
-        else
-        if ((value = s_value (argc, argv, &index, "--broker")))
-            broker = value;
-        else
-        if ((value = s_value (argc, argv, &index, "--name"))) {
-            if (!zaf_registry_name_valid (value)) {
-                fprintf (stderr, "zaf-node: --name must be 1-255 printable ASCII characters\n");
-                zlist_destroy (&modules);
-                return 2;
-            }
-            name = value;
-        }
-        else
-        if ((value = s_value (argc, argv, &index, "--cpus"))) {
-            char *end = NULL;
-            cpus = strtol (value, &end, 10);
-            if (!*value || *end || cpus < 1 || cpus > 1024) {
-                fprintf (stderr, "zaf-node: --cpus must be a whole number from 1 to 1024, not '%s'\n",
-                         value);
-                zlist_destroy (&modules);
-                return 2;
-            }
-        }
-        else
-        if ((value = s_value (argc, argv, &index, "--module")))
-            zlist_append (modules, (void *) value);
-        else {
-            fprintf (stderr, "zaf-node: unknown option '%s'\n", argv [index]);
-            s_usage (stderr);
-            zlist_destroy (&modules);
-            return 2;
-        }
-    }
-    //  Every actor costs a socket and a file descriptor: allow many
-    struct rlimit limit;
-    if (getrlimit (RLIMIT_NOFILE, &limit) == 0) {
-        limit.rlim_cur = limit.rlim_max;
-        setrlimit (RLIMIT_NOFILE, &limit);
-        getrlimit (RLIMIT_NOFILE, &limit);
-        zsys_set_max_sockets (limit.rlim_cur > 100 ? limit.rlim_cur - 50 : limit.rlim_cur);
-    }
-    zsys_set_logstream (stderr);
-    zsys_set_logident ("zaf-node");
-
-    for (const char *path = (const char *) zlist_first (modules); path;
-         path = (const char *) zlist_next (modules)) {
+    for (size_t index = 0; index < options->modules.size; index++) {
         zaf_error_t err;
-        if (zaf_registry_load_module (path, &err)) {
+        if (zaf_registry_load_module (options->modules.items [index], &err)) {
             fprintf (stderr, "zaf-node: %s\n", err.message);
-            zlist_destroy (&modules);
             return 1;
         }
     }
-    //  Actor processes run this program again and load the same modules:
-    //  resolve both now, so that a change of directory cannot matter
-    zmsg_t *isolation = NULL;
-    if (isolate) {
-        char program [PATH_MAX];
-        ssize_t size = readlink ("/proc/self/exe", program, sizeof (program) - 1);
-        if (size <= 0) {
-            fprintf (stderr, "zaf-node: --isolate: cannot find this program: %s\n", strerror (errno));
-            zlist_destroy (&modules);
-            return 1;
-        }
-        program [size] = 0;
-        isolation = zmsg_new ();
-        zmsg_addstr (isolation, "ISOLATE");
-        zmsg_addstr (isolation, program);
-        for (const char *path = (const char *) zlist_first (modules); path;
-             path = (const char *) zlist_next (modules)) {
-            char *absolute = realpath (path, NULL);
-            zmsg_addstr (isolation, absolute ? absolute : path);
-            free (absolute);
-        }
-    }
-    zlist_destroy (&modules);
     cJSON *classes = zaf_registry_classes_json (zaf_registry_default ());
     cJSON *functions = zaf_registry_functions_json (zaf_registry_default ());
     if (cJSON_GetArraySize (classes) == 0 && cJSON_GetArraySize (functions) == 0)
@@ -193,21 +62,50 @@ main (int argc, char **argv)
     cJSON_free (function_text);
     cJSON_Delete (classes);
     cJSON_Delete (functions);
+    return 0;
+}
 
-    zactor_t *node = zactor_new (zaf_node, NULL);
-    assert (node);
-    if (verbose)
+//  The ISOLATE command: actor processes run this program again and load
+//  the same modules, so resolve both now, so that a change of directory
+//  cannot matter. Returns NULL after saying why not.
+static zmsg_t *
+s_isolation (const options_t *options)
+{
+    char program [PATH_MAX];
+    ssize_t size = readlink ("/proc/self/exe", program, sizeof (program) - 1);
+    if (size <= 0) {
+        fprintf (stderr, "zaf-node: --isolate: cannot find this program: %s\n", strerror (errno));
+        return NULL;
+    }
+    program [size] = 0;
+    zmsg_t *isolation = zmsg_new ();
+    zmsg_addstr (isolation, "ISOLATE");
+    zmsg_addstr (isolation, program);
+    for (size_t index = 0; index < options->modules.size; index++) {
+        const char *path = options->modules.items [index];
+        char *absolute = realpath (path, NULL);
+        zmsg_addstr (isolation, absolute ? absolute : path);
+        free (absolute);
+    }
+    return isolation;
+}
+
+//  Configure and START the engine; returns 0 or 1
+static int
+s_start (zactor_t *node, const options_t *options, zmsg_t **isolation_p)
+{
+    if (options->verbose)
         zstr_send (node, "VERBOSE");
-    zstr_sendx (node, "BROKER", broker, NULL);
-    if (name)
-        zstr_sendx (node, "NAME", name, NULL);
-    if (cpus) {
+    zstr_sendx (node, "BROKER", options->broker, NULL);
+    if (options->name)
+        zstr_sendx (node, "NAME", options->name, NULL);
+    if (options->cpus) {
         char text [16];
-        snprintf (text, sizeof (text), "%ld", cpus);
+        snprintf (text, sizeof (text), "%d", options->cpus);
         zstr_sendx (node, "CPUS", text, NULL);
     }
-    if (isolation) {
-        zmsg_send (&isolation, node);
+    if (*isolation_p) {
+        zmsg_send (isolation_p, node);
         zsys_info ("zaf-node: isolating actors: one process each");
     }
     zstr_send (node, "START");
@@ -218,27 +116,33 @@ main (int argc, char **argv)
         fprintf (stderr, "zaf-node: cannot start: %s\n", value ? value : "?");
     zstr_free (&status);
     zstr_free (&value);
+    return rc;
+}
 
+//  Load, start, serve until a signal or the broker's stop, then stop
+static int
+s_run (const options_t *options)
+{
+    zaf_program_raise_files ();
+    zsys_set_logstream (stderr);
+    zsys_set_logident ("zaf-node");
+    if (s_load_modules (options))
+        return 1;
+    zmsg_t *isolation = NULL;
+    if (options->isolate && !(isolation = s_isolation (options)))
+        return 1;
+
+    zactor_t *node = zactor_new (zaf_node, NULL);
+    assert (node);
     bool stopped = false;
-    while (rc == 0 && !zsys_interrupted) {
-        zpoller_t *poller = zpoller_new (node, NULL);
-        zsock_t *which = (zsock_t *) zpoller_wait (poller, 500);
-        zpoller_destroy (&poller);
-        if (which) {
-            char *message = zstr_recv (node);
-            if (message && streq (message, "STOPPED")) {
-                zsys_info ("zaf-node: the broker stopped the cluster");
-                stopped = true;
-            }
-            else {
-                zsys_error ("zaf-node: engine ended unexpectedly");
-                rc = 1;
-            }
-            zstr_free (&message);
-            break;
-        }
-    }
-    if (rc == 0 && !stopped)
+    int rc = s_start (node, options, &isolation);
+    zmsg_destroy (&isolation);
+    if (rc == 0)
+        rc = zaf_program_serve (node, "zaf-node", &stopped);
+    if (stopped)
+        zsys_info ("zaf-node: the broker stopped the cluster");
+    else
+    if (rc == 0)
         zsys_info ("zaf-node: stopping");
     signal (SIGALRM, s_watchdog);
     alarm (ZAF_NODE_STOP_S);
@@ -252,5 +156,53 @@ main (int argc, char **argv)
         fflush (stderr);
         _exit (rc);
     }
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    //  A child process hosting one actor for an --isolate node
+    if (argc > 1 && streq (argv [1], ZAF_ISOLATE_HOST_FLAG))
+        return zaf_isolate_host (argc, argv);
+
+    options_t options = { .broker = "tcp://127.0.0.1:5555" };
+    const zaf_flag_t flags [] = {
+        { "broker", 0, ZAF_FLAG_STRING, &options.broker, "ENDPOINT",
+          "the broker to join (default tcp://127.0.0.1:5555)" },
+        { "name", 0, ZAF_FLAG_STRING, &options.name, "NAME",
+          "node name, unique in the cluster (default HOST-PID)" },
+        { "cpus", 0, ZAF_FLAG_INT, &options.cpus, "N",
+          "task worker threads (default: CPUs, at least 4)", .min = 1, .max = 1024 },
+        { "module", 0, ZAF_FLAG_LIST, &options.modules, "PATH",
+          "load actor classes and functions from a shared\n"
+          "object exporting zaf_module_init (repeatable)" },
+        { "isolate", 0, ZAF_FLAG_BOOL, &options.isolate, NULL,
+          "run each actor in a process of its own: a crash\n"
+          "(segfault, abort) in a method ends that actor alone,\n"
+          "with reason 'failed'; costs a process per actor and\n"
+          "makes spawning much slower (tasks stay in threads)" },
+        { "verbose", 0, ZAF_FLAG_BOOL, &options.verbose, NULL, "log every message" },
+        { NULL }
+    };
+    const zaf_flags_spec_t spec = {
+        .program = "zaf-node", .usage = "zaf-node [OPTIONS]",
+        .about = "Host zaf actors and run zaf tasks for a broker.\n",
+        .epilog =
+            "On SIGINT or SIGTERM it kills its actors, lets methods that are running\n"
+            "finish for up to " ZAF_PROGRAM_TEXT (ZAF_NODE_STOP_S) " s (actor processes: "
+            "2 s, then SIGKILL), tells the\nbroker BYE and exits.\n",
+        .version = ZAF_PROGRAM_VERSION, .flags = flags
+    };
+    int rc;
+    if (zaf_flags_parse (&spec, argc, argv, &rc) == 0) {
+        if (options.name && !zaf_registry_name_valid (options.name)) {
+            fprintf (stderr, "zaf-node: --name must be 1-255 printable ASCII characters\n");
+            rc = ZAF_FLAGS_EXIT_USAGE;
+        }
+        else
+            rc = s_run (&options);
+    }
+    zaf_flags_release (&spec);
     return rc;
 }

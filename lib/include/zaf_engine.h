@@ -1,0 +1,128 @@
+/*  =========================================================================
+    zaf_engine.h - what zaf's own programs use of libzaf beyond zaf.h
+
+    zaf-broker, zaf-node and the zaf CLI are thin mains over engines that
+    live in the library. This header declares exactly what they need and
+    nothing more: the broker and node actors with their pipe commands, the
+    node's module loading and actor-process entry, and the CLI's "cli"
+    connection with its STATUS and STOP requests. It is not installed:
+    applications use zaf.h alone.
+
+    Each name here is declared, with the same prototype, in a private
+    header of lib/ (zaf_broker.h, zaf_node.h, zaf_isolate.h, zaf_actor.h,
+    zaf_registry.h, zaf_client.h), where the full story of each is told
+    (all the pipe commands, for one). lib/zaf.c includes this header beside those, so the
+    compiler holds the two to each other: a prototype that drifts is an
+    error, a constant that drifts a redefinition warning.
+    =========================================================================
+*/
+
+#ifndef ZAF_ENGINE_H_INCLUDED
+#define ZAF_ENGINE_H_INCLUDED
+
+#include <czmq.h>
+#include "zaf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+//  ---------------------------------------------------------------------
+//  The broker engine: zactor_new (zaf_broker, NULL). Pipe commands (those
+//  that answer do so with zstr_sendx):
+//      VERBOSE                 log every message
+//      HEARTBEAT <ms>          heartbeat interval (before BIND)
+//      MAX-PENDING <n>         per-actor bound on calls in flight
+//      BIND <endpoint>         answers "OK" <endpoint> (port filled in) or
+//                              "ERROR" <reason>; may be repeated
+//      $TERM                   tell every peer BYE and end
+//  The engine sends "STOPPED" on its own when a `zaf stop` ended it.
+
+//  Default heartbeat interval; a peer silent for 3 is lost
+#define ZAF_HEARTBEAT_MS        1000
+//  Default bound on calls in flight to one actor
+#define ZAF_BROKER_MAX_PENDING  100000
+
+void
+    zaf_broker (zsock_t *pipe, void *args);
+
+//  ---------------------------------------------------------------------
+//  The node engine: zactor_new (zaf_node, NULL). Pipe commands:
+//      VERBOSE                 log every message
+//      BROKER <endpoint>       the broker to register with
+//      NAME <name>             node name (default: host-pid)
+//      CPUS <n>                task worker pool size
+//      ISOLATE <program> [<module>...]
+//                              before START: host each actor in a child
+//                              process, `program --actor-host ...`
+//      START                   answers "OK" or "ERROR" <reason>
+//      $TERM                   kill every actor, stop, say BYE
+//  The engine sends "STOPPED" on its own when the broker stopped the cluster.
+//  It serves the classes and functions of the process's registry.
+
+void
+    zaf_node (zsock_t *pipe, void *args);
+
+//  The first argument that makes zaf-node an actor process of an
+//  --isolate node; hand such an argv to zaf_isolate_host.
+#define ZAF_ISOLATE_HOST_FLAG   "--actor-host"
+
+//  Host one actor in this process for an --isolate node; returns the
+//  process's exit status.
+int
+    zaf_isolate_host (int argc, char **argv);
+
+//  How many actor and task threads of this process are still running (a
+//  node that stops with some stuck in user code exits without them).
+size_t
+    zaf_actor_threads (void);
+
+//  The registry of classes and functions a node serves.
+typedef struct _zaf_registry_t zaf_registry_t;
+
+//  The process's registry (borrowed).
+zaf_registry_t *
+    zaf_registry_default (void);
+
+//  The sorted names of its classes (or functions), a JSON array the
+//  caller owns.
+cJSON *
+    zaf_registry_classes_json (zaf_registry_t *self);
+cJSON *
+    zaf_registry_functions_json (zaf_registry_t *self);
+
+//  dlopen a module and call its zaf_module_init. Returns 0, or -1 and
+//  fills err (may be NULL).
+int
+    zaf_registry_load_module (const char *path, zaf_error_t *err);
+
+//  True if a name is fit for the wire: 1..255 printable ASCII bytes.
+bool
+    zaf_registry_name_valid (const char *name);
+
+//  ---------------------------------------------------------------------
+//  The CLI's connection
+
+//  Connect to a broker as `role` ("cli" for the CLI) and wait up to
+//  timeout_ms for its WELCOME. Returns NULL and fills err on failure;
+//  zaf_shutdown ends the connection.
+zaf_t *
+    zaf_client_connect (const char *endpoint, const char *role, int timeout_ms,
+                        zaf_error_t *err);
+
+//  Ask the broker for its STATUS snapshot; request may be NULL (taken).
+//  Returns the snapshot (caller owns it) or NULL and fills err.
+cJSON *
+    zaf_client_status (zaf_t *self, cJSON *request, int timeout_ms, zaf_error_t *err);
+
+//  Ask the broker to stop the cluster (a "cli" connection only). Returns
+//  its answer ({"stopping": true, "nodes": n}; caller owns it) or NULL
+//  and fills err.
+cJSON *
+    zaf_client_stop (zaf_t *self, int timeout_ms, zaf_error_t *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
