@@ -11,7 +11,8 @@
     bottom-up and destroyed top-down:
 
         peers -> out (the ROUTER's send path) -> flights -> actors
-              -> spawn (placement, SPAWN, restarts) -> status (STATUS, STOP)
+              -> spawn (placement, SPAWN, restarts), status (STATUS, STOP)
+                 and adopt (actors back after a broker restart)
 
     Invariants: a flight is removed exactly once, by its answer or by the
     failure that ends it (actor EXIT, node lost, caller lost), so every call
@@ -26,6 +27,7 @@
 #include "zaf_classes.h"
 #include "zaf_broker_status.h"
 #include "zaf_broker_spawn.h"
+#include "zaf_broker_adopt.h"
 
 typedef struct {
     zsock_t *pipe;                  //  Actor pipe
@@ -38,6 +40,7 @@ typedef struct {
     zaf_broker_actors_t *actors;    //  Actor table
     zaf_broker_spawn_t *spawn;      //  Placement, SPAWN, restarts
     zaf_broker_status_t *status;    //  STATUS and STOP
+    zaf_broker_adopt_t *adopt;      //  Actors back after a broker restart
     char session [40];              //  This broker's run
     int heartbeat_ms;
     int64_t next_tick;
@@ -74,6 +77,7 @@ s_self_new (zsock_t *pipe)
                                         &self->stats);
     self->status = zaf_broker_status_new (self->session, self->peers, self->flights, self->actors,
                                           self->out, &self->stats);
+    self->adopt = zaf_broker_adopt_new (self->peers, self->actors, self->out);
     return self;
 }
 
@@ -81,7 +85,8 @@ static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
-    //  Top down: flights first (they point into peers and actors)
+    //  Top down: flights before actors and peers (they point into both)
+    zaf_broker_adopt_destroy (&self->adopt);
     zaf_broker_status_destroy (&self->status);
     zaf_broker_spawn_destroy (&self->spawn);
     zaf_broker_flights_destroy (&self->flights);
@@ -256,12 +261,13 @@ s_handle_hello (self_t *self, peer_t *known)
     const char *session = zaf_json_string (hello, "session", "");
     if (*session && strneq (session, self->session)) {
         if (role == ROLE_NODE)
-            adopted = zaf_broker_actors_adopt (self->actors, peer,
+            adopted = zaf_broker_adopt_node (self->adopt, peer,
                           cJSON_GetObjectItemCaseSensitive (hello, "actors"),
                           zclock_mono () + (int64_t) self->heartbeat_ms * ZAF_BROKER_CLAIM_BEATS);
         else
-            claimed = zaf_broker_actors_claim (self->actors, peer,
-                          cJSON_GetObjectItemCaseSensitive (hello, "owns"));
+            claimed = zaf_broker_adopt_claim (self->adopt, peer,
+                          cJSON_GetObjectItemCaseSensitive (hello, "owns"),
+                          zaf_broker_actors_max_pending (self->actors));
     }
     cJSON_Delete (hello);
     if (role == ROLE_NODE && !self->quiet)
@@ -603,8 +609,8 @@ s_handle_router (self_t *self, int rc)
 static void
 s_tick (self_t *self)
 {
-    if (zaf_broker_actors_unclaimed (self->actors))
-        zaf_broker_actors_expire_claims (self->actors);
+    if (zaf_broker_adopt_waiting (self->adopt))
+        zaf_broker_adopt_expire (self->adopt);
     int64_t now = zclock_mono ();
     int64_t window = (int64_t) self->heartbeat_ms * ZAF_HEARTBEAT_MISSES;
     zlistx_t *peers = zaf_broker_peers_list (self->peers);

@@ -8,9 +8,9 @@
     its flights fail, its monitors and watchers are told why, what it owns
     ends in turn (owner_died), its id is remembered as dead, and its record
     goes. Invariants: an actor is in names only while it holds the name; it
-    is in exactly one owner ring (parent's children or a peer's owned)
-    unless detached or waiting for a claim; unclaimed counts the actors
-    whose claim_by is in the future.
+    is in at most one owner ring (parent's children or a peer's owned),
+    and in none only if detached or adopted and waiting for its claim;
+    node->actors counts the records whose node is that node.
     =========================================================================
 */
 
@@ -29,7 +29,6 @@ struct _zaf_broker_actors_t {
     uint32_t id_prefix;         //  Random part of actor ids
     uint32_t id_counter;        //  Counter part of actor ids
     size_t max_pending;         //  Bound on what waits for one actor
-    size_t unclaimed;           //  Adopted actors waiting for their owner
     bool verbose;
 };
 
@@ -171,8 +170,6 @@ zaf_broker_actors_remove (zaf_broker_actors_t *self, actor_t **actor_p)
     if (!actor)
         return;
     s_ring_remove (&actor->sibling);
-    if (actor->claim_by > 0)
-        self->unclaimed--;
     if (actor->name && zhashx_lookup (self->names, actor->name) == actor)
         zhashx_delete (self->names, actor->name);
     if (actor->node && actor->node->actors)
@@ -437,199 +434,6 @@ zaf_broker_actors_hold (zaf_broker_actors_t *self, actor_t *actor, zaf_proto_t *
     if (flight && actor->call_retries)
         flight->copy = zaf_proto_dup (request);
     zlistx_add_end (actor->held, zaf_proto_dup (request));
-}
-
-//  --------------------------------------------------------------------------
-//  Adoption: a node that was serving a broker of another session (this
-//  broker's predecessor) lists the actors it still runs; we take them on
-//  with their ids and names. Their owners come back as they reconnect:
-//  parents are among the adopted actors, drivers claim theirs in HELLO.
-
-//  A restartable adopted actor brings what it takes to restart it
-static void
-s_adopt_restarts (actor_t *actor, const cJSON *entry)
-{
-    const cJSON *options = cJSON_GetObjectItemCaseSensitive (entry, "options");
-    const cJSON *args = cJSON_GetObjectItemCaseSensitive (entry, "args");
-    int max_restarts = zaf_json_int (options, "max_restarts", 0);
-    if (!cJSON_IsObject (options) || !args || max_restarts < -1 || max_restarts == 0)
-        return;
-    actor->restarts_left = max_restarts;
-    actor->call_retries = zaf_json_int (options, "max_call_retries", 0);
-    if (actor->call_retries < -1)
-        actor->call_retries = 0;
-    const char *pin = zaf_json_string (options, "node", NULL);
-    actor->pin = pin ? strdup (pin) : NULL;
-    actor->spawn = zaf_proto_new ();
-    zaf_proto_set_id (actor->spawn, ZAF_PROTO_SPAWN);
-    zaf_proto_set_corr (actor->spawn, "restart", 7);
-    zaf_proto_set_actor (actor->spawn, actor->id);
-    zaf_proto_set_name (actor->spawn, actor->class_name);
-    char *text = cJSON_PrintUnformatted (options);
-    zaf_proto_set_options (actor->spawn, text, strlen (text));
-    cJSON_free (text);
-    zaf_proto_set_body_json (actor->spawn, args);
-}
-
-static actor_t *
-s_adopt_one (zaf_broker_actors_t *self, peer_t *node, const cJSON *entry)
-{
-    const char *id = zaf_json_string (entry, "id", NULL);
-    const char *class_name = zaf_json_string (entry, "class", NULL);
-    const char *name = zaf_json_string (entry, "name", NULL);
-    if (!id || !*id || strlen (id) > ZAF_PROTO_ACTOR_MAX || !zaf_registry_name_valid (id)
-    ||  !class_name || !zhashx_lookup (node->classes, class_name)
-    ||  zhashx_lookup (self->actors, id) || zhashx_lookup (self->tombstones, id)) {
-        zaf_broker_out_warn (self->out, node, "node %s announced an actor we cannot adopt: %s",
-                             node->name, id ? id : "(no id)");
-        return NULL;
-    }
-    actor_t *actor = zaf_broker_actors_add (self, id, class_name, node);
-    actor->ready = true;
-    actor->detached = zaf_json_bool (entry, "detached", false);
-    if (name && zaf_registry_name_valid (name)
-    &&  zaf_broker_actors_set_name (self, actor, name) == -1)
-        zsys_warning ("zaf_broker: adopted actor=%s lost its name %s: taken meanwhile",
-                      id, name);
-    s_adopt_restarts (actor, entry);
-    return actor;
-}
-
-//  The peer that claimed an actor id before its node came back, if any
-//  (the claim is used up)
-static peer_t *
-s_claimant (zaf_broker_actors_t *self, const char *id)
-{
-    for (peer_t *peer = zaf_broker_peers_first (self->peers); peer;
-         peer = zaf_broker_peers_next (self->peers))
-        if (peer->claims && zhashx_lookup (peer->claims, id)) {
-            zhashx_delete (peer->claims, id);
-            return peer;
-        }
-    return NULL;
-}
-
-//  Link an adopted actor to its owner: its parent if that came back, else
-//  the driver that claimed it already, else it waits for a claim. Marks it
-//  claim_by -1 if its parent is gone (it ends).
-static void
-s_adopt_owner (zaf_broker_actors_t *self, actor_t *actor, const cJSON *entry, int64_t claim_by)
-{
-    const char *parent_id = zaf_json_string (entry, "parent", NULL);
-    actor_t *parent = parent_id ? (actor_t *) zhashx_lookup (self->actors, parent_id) : NULL;
-    if (parent && parent != actor)
-        zaf_broker_actors_own (actor, parent, NULL);
-    else
-    if (parent_id)
-        actor->claim_by = -1;   //  Its owner actor is gone: ends below
-    else {
-        //  Its driver may have come back before this node did
-        peer_t *claimant = s_claimant (self, actor->id);
-        if (claimant)
-            zaf_broker_actors_own (actor, NULL, claimant);
-        else {
-            actor->claim_by = claim_by;
-            self->unclaimed++;
-        }
-    }
-}
-
-//  --------------------------------------------------------------------------
-//  After a broker restart: take on the actors a node lists in its HELLO.
-
-size_t
-zaf_broker_actors_adopt (zaf_broker_actors_t *self, peer_t *node, const cJSON *entries,
-                         int64_t claim_by)
-{
-    assert (self);
-    if (!cJSON_IsArray (entries))
-        return 0;
-    size_t adopted = 0;
-    const cJSON *entry;
-    cJSON_ArrayForEach (entry, entries)
-        if (s_adopt_one (self, node, entry))
-            adopted++;
-    //  Second pass: owners. A parent that did not come back takes its
-    //  children with it; the rest wait for their driver.
-    cJSON_ArrayForEach (entry, entries) {
-        actor_t *actor = (actor_t *) zhashx_lookup (self->actors, zaf_json_string (entry, "id", ""));
-        if (actor && actor->node == node && !actor->detached && !actor->parent && !actor->claim_by)
-            s_adopt_owner (self, actor, entry, claim_by);
-    }
-    cJSON_ArrayForEach (entry, entries) {
-        actor_t *actor = (actor_t *) zhashx_lookup (self->actors, zaf_json_string (entry, "id", ""));
-        if (actor && actor->claim_by == -1) {
-            actor->claim_by = 0;
-            zaf_broker_actors_kill (self, actor, "owner_died");
-        }
-    }
-    zsys_info ("zaf_broker: adopted %zu actor(s) from node=%s", adopted, node->name);
-    return adopted;
-}
-
-//  --------------------------------------------------------------------------
-//  A driver back after our restart claims the actors it owns.
-
-size_t
-zaf_broker_actors_claim (zaf_broker_actors_t *self, peer_t *peer, const cJSON *ids)
-{
-    assert (self);
-    size_t claimed = 0;
-    const cJSON *item;
-    cJSON_ArrayForEach (item, ids) {
-        const char *id = cJSON_GetStringValue (item);
-        if (!id || !*id || strlen (id) > ZAF_PROTO_ACTOR_MAX)
-            continue;
-        actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
-        if (!actor) {
-            //  Its node is not back yet: remember the claim for it
-            if (!peer->claims)
-                peer->claims = zhashx_new ();
-            if (zhashx_size (peer->claims) < self->max_pending)
-                zhashx_insert (peer->claims, id, (void *) 1);
-            continue;
-        }
-        if (actor->claim_by <= 0)
-            continue;
-        actor->claim_by = 0;
-        self->unclaimed--;
-        zaf_broker_actors_own (actor, NULL, peer);
-        claimed++;
-    }
-    return claimed;
-}
-
-size_t
-zaf_broker_actors_unclaimed (zaf_broker_actors_t *self)
-{
-    assert (self);
-    return self->unclaimed;
-}
-
-//  --------------------------------------------------------------------------
-//  Adopted actors whose driver did not come back in time end.
-
-void
-zaf_broker_actors_expire_claims (zaf_broker_actors_t *self)
-{
-    assert (self);
-    int64_t now = zclock_mono ();
-    zlistx_t *ids = zlistx_new ();
-    zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
-    for (actor_t *actor = (actor_t *) zhashx_first (self->actors); actor;
-         actor = (actor_t *) zhashx_next (self->actors))
-        if (actor->claim_by > 0 && now >= actor->claim_by)
-            zlistx_add_end (ids, strdup (actor->id));
-    for (const char *id = (const char *) zlistx_first (ids); id;
-         id = (const char *) zlistx_next (ids)) {
-        actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
-        if (actor && actor->claim_by > 0) {
-            actor->claim_by = 0;
-            self->unclaimed--;
-            zaf_broker_actors_kill (self, actor, "owner_died");
-        }
-    }
-    zlistx_destroy (&ids);
 }
 
 //  --------------------------------------------------------------------------

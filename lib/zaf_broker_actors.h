@@ -7,10 +7,10 @@
     constructor and one destructor for actor records (add/remove), used by
     SPAWN and by adoption alike. Lifetimes live here: ownership trees (an
     actor dies with its owner actor or owner peer unless detached),
-    monitors and watchers, holding requests for a restarting actor, and,
-    after a broker restart, adoption of the actors nodes bring back and
-    the claims of drivers that own them. When to restart an actor and
-    where is zaf_broker_spawn's business; it uses the fields below.
+    monitors and watchers, and holding requests for a restarting actor.
+    When to restart an actor and where is zaf_broker_spawn's business;
+    taking actors back after a broker restart is zaf_broker_adopt's. Both
+    use the fields below.
     =========================================================================
 */
 
@@ -46,8 +46,6 @@ typedef struct _actor_t {
     zaf_proto_t *spawn;         //  The SPAWN to send again (restartable only)
     bool restarting;            //  That SPAWN is out; requests are held
     zlistx_t *held;             //  Requests for the next incarnation, in order
-    int64_t claim_by;           //  Adopted, owner unknown: ends unless a
-                                //  driver claims it by then (0: not waiting)
     zlistx_t *watchers;         //  Actors told by a TELL when it ends
                                 //  ("<watcher id> <method>" strings)
 } actor_t;
@@ -70,7 +68,7 @@ void
     zaf_broker_actors_set_verbose (zaf_broker_actors_t *self, bool verbose);
 
 //  Bound on requests waiting for one actor (calls in flight, held requests,
-//  watchers, claims of one driver). Default ZAF_BROKER_MAX_PENDING.
+//  watchers; also the claims one driver may leave). Default ZAF_BROKER_MAX_PENDING.
 void
     zaf_broker_actors_set_max_pending (zaf_broker_actors_t *self, size_t max_pending);
 size_t
@@ -157,28 +155,6 @@ void
 void
     zaf_broker_actors_hold (zaf_broker_actors_t *self, actor_t *actor, zaf_proto_t *request,
                             flight_t *flight);
-
-//  After a broker restart: take on the actors a node lists in its HELLO
-//  (entries: array of {id, class, name, parent, detached, options, args}).
-//  Owners are linked; actors whose owner is unknown wait for a driver's
-//  claim until claim_by (mono ms). Returns how many were adopted.
-size_t
-    zaf_broker_actors_adopt (zaf_broker_actors_t *self, peer_t *node, const cJSON *entries,
-                             int64_t claim_by);
-
-//  After a broker restart: a driver claims the actors it owns (ids: array
-//  of strings). Returns how many it took over now; the rest are kept as
-//  claims for nodes still to come back.
-size_t
-    zaf_broker_actors_claim (zaf_broker_actors_t *self, peer_t *peer, const cJSON *ids);
-
-//  Number of adopted actors waiting for their owner's claim.
-size_t
-    zaf_broker_actors_unclaimed (zaf_broker_actors_t *self);
-
-//  End the adopted actors whose claim did not come in time.
-void
-    zaf_broker_actors_expire_claims (zaf_broker_actors_t *self);
 
 //  MONITOR request from caller: answered once, when the actor ends, with
 //  why; or, with {"notify": method, "watcher": id}, a TELL to the watcher.

@@ -4,13 +4,14 @@
     The broker engine is one thread cut into file pairs, each owning its
     own state, layered with arrows pointing down only:
 
-        zaf_broker          the actor: pipe, ROUTER loop, routing, ticks
-        zaf_broker_status   STATUS snapshot and STOP
-        zaf_broker_spawn    placement, SPAWN/SPAWNED, restarts
-        zaf_broker_actors   actor records and how actors end
-        zaf_broker_flights  requests in flight
-        zaf_broker_out      the ROUTER's send path: answers, backlogs
-        zaf_broker_peers    the peer table
+        zaf_broker          the actor: pipe, ROUTER loop, routing, tick
+        zaf_broker_spawn    placement, SPAWN/SPAWNED, restarts  } side by
+        zaf_broker_status   STATUS snapshot and STOP            } side,
+        zaf_broker_adopt    actors back after a broker restart  } each
+        zaf_broker_actors   actor records and how actors end      using
+        zaf_broker_flights  requests in flight                    only
+        zaf_broker_out      the ROUTER's send path: answers       what
+        zaf_broker_peers    the peer table                        is below
 
     This header holds what they all speak and nothing with behaviour:
     intrusive rings (how records link into each other's lists), binary map
