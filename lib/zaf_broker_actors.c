@@ -117,6 +117,9 @@ zaf_broker_actors_destroy (zaf_broker_actors_t **self_p)
     *self_p = NULL;
 }
 
+//  --------------------------------------------------------------------------
+//  Settings: logging, and the bound on what waits for one actor.
+
 void
 zaf_broker_actors_set_verbose (zaf_broker_actors_t *self, bool verbose)
 {
@@ -285,6 +288,9 @@ zaf_broker_actors_size (zaf_broker_actors_t *self)
     return zhashx_size (self->actors);
 }
 
+//  --------------------------------------------------------------------------
+//  The ids of the actors living on node; the caller destroys the list.
+
 zlistx_t *
 zaf_broker_actors_on_node (zaf_broker_actors_t *self, peer_t *node)
 {
@@ -408,6 +414,9 @@ zaf_broker_actors_kill (zaf_broker_actors_t *self, actor_t *actor, const char *r
     actor->ready = true;        //  Remember the id as dead
     zaf_broker_actors_end (self, actor, ZAF_ACTOR_DIED, reason);
 }
+
+//  --------------------------------------------------------------------------
+//  End every actor that actor owns.
 
 void
 zaf_broker_actors_kill_children (zaf_broker_actors_t *self, actor_t *actor)

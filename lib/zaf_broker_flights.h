@@ -27,7 +27,8 @@ typedef enum {
 struct _actor_t;
 
 //  One request in flight. Created and freed only by the flights object;
-//  the layers above read its fields, and set actor, copy and retries.
+//  the layers above read its fields, and set actor, actor_id, copy and
+//  retries.
 typedef struct {
     bkey_t key;                 //  caller routing id + corr (map key); first
     flight_kind_t kind;

@@ -77,6 +77,9 @@ zaf_broker_out_router (zaf_broker_out_t *self)
     return self->router;
 }
 
+//  --------------------------------------------------------------------------
+//  Log every warning, not once per peer.
+
 void
 zaf_broker_out_set_verbose (zaf_broker_out_t *self, bool verbose)
 {
@@ -282,6 +285,9 @@ zaf_broker_out_return (zaf_broker_out_t *self, zaf_proto_t *request)
     zaf_broker_out_deliver (self, request, requester, size);
 }
 
+//  --------------------------------------------------------------------------
+//  Answer a request ok with a REPLY whose body is result.
+
 void
 zaf_broker_out_answer_ok (zaf_broker_out_t *self, zaf_proto_t *request, cJSON *result)
 {
@@ -392,6 +398,9 @@ zaf_broker_out_flush (zaf_broker_out_t *self)
     }
     zlistx_destroy (&peers);
 }
+
+//  --------------------------------------------------------------------------
+//  Number of peers with answers in their backlog.
 
 size_t
 zaf_broker_out_backlogged (zaf_broker_out_t *self)

@@ -31,7 +31,7 @@ void
 zsock_t *
     zaf_broker_out_router (zaf_broker_out_t *self);
 
-//  Log every message sent and every warning (default off).
+//  Log every warning about bad input, not once per peer (default off).
 void
     zaf_broker_out_set_verbose (zaf_broker_out_t *self, bool verbose);
 
