@@ -102,7 +102,7 @@ s_self_destroy (self_t **self_p)
 //  Losing a peer: every flight it owes or awaits ends now
 
 static void
-s_log_lost (self_t *self, peer_t *peer, const char *reason)
+s_log_lost (self_t *self, zaf_broker_peer_t *peer, const char *reason)
 {
     if (peer->role == ROLE_NODE && streq (reason, "said BYE")) {
         if (!self->quiet)
@@ -121,12 +121,12 @@ s_log_lost (self_t *self, peer_t *peer, const char *reason)
 //  A node is lost: the tasks it ran fail, the actors it hosted fail (and
 //  may restart elsewhere)
 static void
-s_node_lost (self_t *self, peer_t *node, const char *reason)
+s_node_lost (self_t *self, zaf_broker_peer_t *node, const char *reason)
 {
     char message [ZAF_ERROR_MESSAGE_MAX];
     snprintf (message, sizeof (message), "node %s lost: %s", node->name, reason);
     while (!s_ring_empty (&node->work)) {
-        flight_t *flight = RING_ENTRY (node->work.next, flight_t, by_target);
+        zaf_broker_flight_t *flight = RING_ENTRY (node->work.next, zaf_broker_flight_t, by_target);
         zaf_broker_flights_fail (self->flights, flight, ZAF_NODE_LOST, message);
     }
     //  Ending one actor may end others (what it owns), so look each up
@@ -134,7 +134,7 @@ s_node_lost (self_t *self, peer_t *node, const char *reason)
     zlistx_t *ids = zaf_broker_actors_on_node (self->actors, node);
     for (const char *id = (const char *) zlistx_first (ids); id;
          id = (const char *) zlistx_next (ids)) {
-        actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
+        zaf_broker_actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
         if (actor)
             zaf_broker_spawn_fail (self->spawn, actor, ZAF_NODE_LOST, "node_lost");
     }
@@ -142,7 +142,7 @@ s_node_lost (self_t *self, peer_t *node, const char *reason)
 }
 
 static void
-s_peer_lost (self_t *self, peer_t *peer, const char *reason)
+s_peer_lost (self_t *self, zaf_broker_peer_t *peer, const char *reason)
 {
     self->stats.peers_lost++;
     if (!peer->doomed)
@@ -151,8 +151,8 @@ s_peer_lost (self_t *self, peer_t *peer, const char *reason)
     //  Its own requests: nobody to answer any more. An actor it was
     //  spawning would have no holder: it is killed as it comes up.
     while (!s_ring_empty (&peer->calls_out)) {
-        flight_t *flight = RING_ENTRY (peer->calls_out.next, flight_t, by_caller);
-        actor_t *orphan = flight->kind == FLIGHT_SPAWN && flight->node != peer ? flight->actor : NULL;
+        zaf_broker_flight_t *flight = RING_ENTRY (peer->calls_out.next, zaf_broker_flight_t, by_caller);
+        zaf_broker_actor_t *orphan = flight->kind == FLIGHT_SPAWN && flight->node != peer ? flight->actor : NULL;
         zaf_broker_flights_end (self->flights, &flight);
         if (orphan)
             zaf_broker_actors_kill (self->actors, orphan, "owner_died");
@@ -161,7 +161,7 @@ s_peer_lost (self_t *self, peer_t *peer, const char *reason)
         s_node_lost (self, peer, reason);
     //  Actors it spawned (a driver, or a task on a node): their owner died
     while (!s_ring_empty (&peer->owned)) {
-        actor_t *actor = RING_ENTRY (peer->owned.next, actor_t, sibling);
+        zaf_broker_actor_t *actor = RING_ENTRY (peer->owned.next, zaf_broker_actor_t, sibling);
         zaf_broker_actors_kill (self->actors, actor, "owner_died");
     }
     zaf_broker_out_forget (self->out, peer);
@@ -174,8 +174,8 @@ s_reap (self_t *self)
 {
     zlistx_t *doomed;
     while ((doomed = zaf_broker_peers_take_doomed (self->peers))) {
-        for (peer_t *peer = (peer_t *) zlistx_first (doomed); peer;
-             peer = (peer_t *) zlistx_next (doomed))
+        for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (doomed); peer;
+             peer = (zaf_broker_peer_t *) zlistx_next (doomed))
             s_peer_lost (self, peer, peer->doomed);
         zlistx_destroy (&doomed);
     }
@@ -186,7 +186,7 @@ s_reap (self_t *self)
 
 //  Why a HELLO cannot be taken (PROTOCOL), or NULL
 static const char *
-s_hello_refusal (role_t role, const cJSON *hello)
+s_hello_refusal (zaf_broker_role_t role, const cJSON *hello)
 {
     if (!role)
         return "HELLO role must be node, driver or cli";
@@ -206,7 +206,7 @@ s_hello_refusal (role_t role, const cJSON *hello)
 
 //  Answer a HELLO with WELCOME
 static void
-s_welcome (self_t *self, peer_t *peer, size_t adopted, size_t claimed)
+s_welcome (self_t *self, zaf_broker_peer_t *peer, size_t adopted, size_t claimed)
 {
     cJSON *welcome = cJSON_CreateObject ();
     cJSON_AddStringToObject (welcome, "peer", peer->hex);
@@ -224,11 +224,11 @@ s_welcome (self_t *self, peer_t *peer, size_t adopted, size_t claimed)
 }
 
 static void
-s_handle_hello (self_t *self, peer_t *known)
+s_handle_hello (self_t *self, zaf_broker_peer_t *known)
 {
     size_t routing_size;
     const void *routing_id = zaf_proto_routing_id (self->msg, &routing_size);
-    role_t role = zaf_broker_role_parse (zaf_proto_name (self->msg));
+    zaf_broker_role_t role = zaf_broker_role_parse (zaf_proto_name (self->msg));
     size_t hello_size;
     zaf_proto_body (self->msg, &hello_size);
     cJSON *hello = hello_size <= ZAF_BROKER_CONTROL_MAX ? zaf_proto_body_json (self->msg) : NULL;
@@ -254,7 +254,7 @@ s_handle_hello (self_t *self, peer_t *known)
     //  A second HELLO on one connection starts that peer afresh
     if (known)
         s_peer_lost (self, known, "said HELLO again");
-    peer_t *peer = zaf_broker_peers_add (self->peers, routing_id, routing_size, role, hello);
+    zaf_broker_peer_t *peer = zaf_broker_peers_add (self->peers, routing_id, routing_size, role, hello);
     //  After a broker restart: nodes bring their actors back, drivers claim
     //  the actors they own
     size_t adopted = 0, claimed = 0;
@@ -293,11 +293,11 @@ s_tell_undelivered (self_t *self, zaf_code_t code, const char *message)
 }
 
 //  The actor a CALL or TELL goes to, or NULL after saying why not
-static actor_t *
+static zaf_broker_actor_t *
 s_target (self_t *self, bool is_call)
 {
     const char *id = zaf_proto_actor (self->msg);
-    actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
+    zaf_broker_actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
     if (actor)
         return actor;
     const char *reason = zaf_broker_actors_tombstone (self->actors, id);
@@ -319,14 +319,14 @@ s_target (self_t *self, bool is_call)
 }
 
 static void
-s_handle_call (self_t *self, peer_t *caller)
+s_handle_call (self_t *self, zaf_broker_peer_t *caller)
 {
     bool is_call = zaf_proto_id (self->msg) == ZAF_PROTO_CALL;
     if (is_call)
         self->stats.calls++;
     else
         self->stats.tells++;
-    actor_t *actor = s_target (self, is_call);
+    zaf_broker_actor_t *actor = s_target (self, is_call);
     if (!actor)
         return;
     size_t max_pending = zaf_broker_actors_max_pending (self->actors);
@@ -341,7 +341,7 @@ s_handle_call (self_t *self, peer_t *caller)
             s_tell_undelivered (self, ZAF_OVERLOADED, message);
         return;
     }
-    flight_t *flight = NULL;
+    zaf_broker_flight_t *flight = NULL;
     if (is_call) {
         flight = zaf_broker_actors_flight (self->actors, self->msg, caller, FLIGHT_CALL, actor);
         if (!flight)
@@ -367,13 +367,13 @@ s_handle_call (self_t *self, peer_t *caller)
 
 //  REPLY from a node
 static void
-s_handle_reply (self_t *self, peer_t *node)
+s_handle_reply (self_t *self, zaf_broker_peer_t *node)
 {
     self->stats.replies++;
     size_t caller_size, corr_size;
     const void *caller = zaf_proto_caller (self->msg, &caller_size);
     const void *corr = zaf_proto_corr (self->msg, &corr_size);
-    flight_t *flight = zaf_broker_flights_lookup (self->flights, caller, caller_size, corr, corr_size);
+    zaf_broker_flight_t *flight = zaf_broker_flights_lookup (self->flights, caller, caller_size, corr, corr_size);
     if (!flight) {
         //  Answered already (by a failure), or the caller is gone
         self->stats.late_replies++;
@@ -396,17 +396,17 @@ s_handle_reply (self_t *self, peer_t *node)
 //  SUBMIT
 
 static void
-s_handle_submit (self_t *self, peer_t *caller)
+s_handle_submit (self_t *self, zaf_broker_peer_t *caller)
 {
     self->stats.submits++;
     const char *function = zaf_proto_name (self->msg);
-    peer_t *node = zaf_broker_spawn_place_task (self->spawn, function);
+    zaf_broker_peer_t *node = zaf_broker_spawn_place_task (self->spawn, function);
     if (!node) {
         zaf_broker_out_refuse (self->out, self->msg, ZAF_NO_SUCH_FUNCTION,
                                "no live node serves function %s", function);
         return;
     }
-    flight_t *flight = zaf_broker_flights_start (self->flights, self->msg, caller, FLIGHT_SUBMIT,
+    zaf_broker_flight_t *flight = zaf_broker_flights_start (self->flights, self->msg, caller, FLIGHT_SUBMIT,
                                                  node, &node->work, NULL);
     if (flight)
         zaf_broker_flights_forward (self->flights, self->msg, caller, node, flight);
@@ -416,14 +416,14 @@ s_handle_submit (self_t *self, peer_t *caller)
 //  KILL and EXIT
 
 static void
-s_handle_kill (self_t *self, peer_t *caller)
+s_handle_kill (self_t *self, zaf_broker_peer_t *caller)
 {
     self->stats.kills++;
     size_t corr_size;
     zaf_proto_corr (self->msg, &corr_size);
     bool answer = corr_size > 0;
     const char *id = zaf_proto_actor (self->msg);
-    actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
+    zaf_broker_actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
     if (!actor) {
         if (!answer)
             return;
@@ -438,7 +438,7 @@ s_handle_kill (self_t *self, peer_t *caller)
             zaf_broker_out_refuse (self->out, self->msg, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
         return;
     }
-    flight_t *flight = NULL;
+    zaf_broker_flight_t *flight = NULL;
     if (answer) {
         flight = zaf_broker_actors_flight (self->actors, self->msg, caller, FLIGHT_KILL, actor);
         if (!flight)
@@ -448,10 +448,10 @@ s_handle_kill (self_t *self, peer_t *caller)
 }
 
 static void
-s_handle_exit (self_t *self, peer_t *node)
+s_handle_exit (self_t *self, zaf_broker_peer_t *node)
 {
     const char *id = zaf_proto_actor (self->msg);
-    actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
+    zaf_broker_actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
     if (!actor || actor->node != node) {
         if (actor)
             zaf_broker_out_warn (self->out, node, "EXIT for actor=%s from a node that does not host it", id);
@@ -475,7 +475,7 @@ s_handle_lookup (self_t *self)
 {
     self->stats.lookups++;
     const char *name = zaf_proto_name (self->msg);
-    actor_t *actor = zaf_broker_actors_named (self->actors, name);
+    zaf_broker_actor_t *actor = zaf_broker_actors_named (self->actors, name);
     if (!actor || !actor->ready) {
         zaf_broker_out_refuse (self->out, self->msg, ZAF_NO_SUCH_ACTOR, "no actor is named %s", name);
         return;
@@ -492,7 +492,7 @@ s_handle_lookup (self_t *self)
 
 //  A malformed message (the codec said why)
 static void
-s_handle_malformed (self_t *self, peer_t *peer, const void *routing_id, size_t routing_size)
+s_handle_malformed (self_t *self, zaf_broker_peer_t *peer, const void *routing_id, size_t routing_size)
 {
     self->stats.malformed++;
     char hex [2 * ZAF_PROTO_ID_MAX + 1];
@@ -508,7 +508,7 @@ s_handle_malformed (self_t *self, peer_t *peer, const void *routing_id, size_t r
 
 //  REPLY, SPAWNED and EXIT: answers only nodes give
 static void
-s_handle_from_node (self_t *self, peer_t *peer, zaf_proto_id_t id)
+s_handle_from_node (self_t *self, zaf_broker_peer_t *peer, zaf_proto_id_t id)
 {
     if (peer->role != ROLE_NODE) {
         self->stats.malformed++;
@@ -530,7 +530,7 @@ s_handle_from_node (self_t *self, peer_t *peer, zaf_proto_id_t id)
 
 //  An ERROR a peer sent us: logged, nothing else
 static void
-s_handle_error (self_t *self, peer_t *peer)
+s_handle_error (self_t *self, zaf_broker_peer_t *peer)
 {
     size_t size;
     const char *body = zaf_proto_body (self->msg, &size);
@@ -545,7 +545,7 @@ s_handle_router (self_t *self, int rc)
 {
     size_t routing_size;
     const void *routing_id = zaf_proto_routing_id (self->msg, &routing_size);
-    peer_t *peer = routing_size ? zaf_broker_peers_lookup (self->peers, routing_id, routing_size)
+    zaf_broker_peer_t *peer = routing_size ? zaf_broker_peers_lookup (self->peers, routing_id, routing_size)
                                 : NULL;
     if (peer && peer->doomed)
         return;                 //  Being ended; what it says no longer counts
@@ -614,8 +614,8 @@ s_tick (self_t *self)
     int64_t now = zclock_mono ();
     int64_t window = (int64_t) self->heartbeat_ms * ZAF_HEARTBEAT_MISSES;
     zlistx_t *peers = zaf_broker_peers_list (self->peers);
-    for (peer_t *peer = (peer_t *) zlistx_first (peers); peer;
-         peer = (peer_t *) zlistx_next (peers)) {
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
+         peer = (zaf_broker_peer_t *) zlistx_next (peers)) {
         if (peer->role == ROLE_NODE && now - peer->last_seen > window)
             s_peer_lost (self, peer, "missed heartbeats");
         else
@@ -771,8 +771,8 @@ zaf_broker (zsock_t *pipe, void *args)
     //  Say goodbye so peers notice at once rather than after a heartbeat.
     //  After a STOP the goodbye asks nodes to exit instead of dialing again.
     zlistx_t *peers = zaf_broker_peers_list (self->peers);
-    for (peer_t *peer = (peer_t *) zlistx_first (peers); peer;
-         peer = (peer_t *) zlistx_next (peers))
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
+         peer = (zaf_broker_peer_t *) zlistx_next (peers))
         zaf_broker_out_bye (self->out, peer->key.data, peer->key.size,
                             self->stopped ? "cluster stopped" : "broker stopping", self->stopped);
     zlistx_destroy (&peers);

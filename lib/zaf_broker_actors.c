@@ -18,8 +18,8 @@
 #include "zaf_broker_actors.h"
 
 struct _zaf_broker_actors_t {
-    zhashx_t *actors;           //  id -> actor_t (owned)
-    zhashx_t *names;            //  name -> actor_t (borrowed)
+    zhashx_t *actors;           //  id -> zaf_broker_actor_t (owned)
+    zhashx_t *names;            //  name -> zaf_broker_actor_t (borrowed)
     zhashx_t *tombstones;       //  id -> reason (own copies)
     zlistx_t *tombstone_order;  //  ids, oldest first (own copies)
     zaf_broker_peers_t *peers;  //  Peer table (borrowed)
@@ -35,10 +35,10 @@ struct _zaf_broker_actors_t {
 //  --------------------------------------------------------------------------
 //  Actor records: the one constructor and the one destructor
 
-static actor_t *
-s_actor_new (const char *id, const char *class_name, peer_t *node)
+static zaf_broker_actor_t *
+s_actor_new (const char *id, const char *class_name, zaf_broker_peer_t *node)
 {
-    actor_t *actor = (actor_t *) zmalloc (sizeof (actor_t));
+    zaf_broker_actor_t *actor = (zaf_broker_actor_t *) zmalloc (sizeof (zaf_broker_actor_t));
     assert (actor);
     snprintf (actor->id, sizeof (actor->id), "%s", id);
     actor->class_name = strdup (class_name);
@@ -52,9 +52,9 @@ s_actor_new (const char *id, const char *class_name, peer_t *node)
 
 //  Free an actor's record (its rings must be empty or unlinked)
 static void
-s_actor_destroy (actor_t **actor_p)
+s_actor_destroy (zaf_broker_actor_t **actor_p)
 {
-    actor_t *actor = *actor_p;
+    zaf_broker_actor_t *actor = *actor_p;
     free (actor->class_name);
     free (actor->name);
     free (actor->pin);
@@ -105,8 +105,8 @@ zaf_broker_actors_destroy (zaf_broker_actors_t **self_p)
     if (!self)
         return;
     zlistx_t *items = zhashx_values (self->actors);
-    for (actor_t *actor = (actor_t *) zlistx_first (items); actor;
-         actor = (actor_t *) zlistx_next (items))
+    for (zaf_broker_actor_t *actor = (zaf_broker_actor_t *) zlistx_first (items); actor;
+         actor = (zaf_broker_actor_t *) zlistx_next (items))
         s_actor_destroy (&actor);
     zlistx_destroy (&items);
     zhashx_destroy (&self->actors);
@@ -144,9 +144,9 @@ zaf_broker_actors_max_pending (zaf_broker_actors_t *self)
 //  --------------------------------------------------------------------------
 //  Add an actor record on node, with this id or a fresh one.
 
-actor_t *
+zaf_broker_actor_t *
 zaf_broker_actors_add (zaf_broker_actors_t *self, const char *id, const char *class_name,
-                       peer_t *node)
+                       zaf_broker_peer_t *node)
 {
     assert (self);
     char fresh [ZAF_PROTO_ACTOR_MAX + 1];
@@ -154,7 +154,7 @@ zaf_broker_actors_add (zaf_broker_actors_t *self, const char *id, const char *cl
         snprintf (fresh, sizeof (fresh), "%08x%08x", self->id_prefix, ++self->id_counter);
         id = fresh;
     }
-    actor_t *actor = s_actor_new (id, class_name, node);
+    zaf_broker_actor_t *actor = s_actor_new (id, class_name, node);
     int rc = zhashx_insert (self->actors, actor->id, actor);
     assert (rc == 0);
     node->actors++;
@@ -165,11 +165,11 @@ zaf_broker_actors_add (zaf_broker_actors_t *self, const char *id, const char *cl
 //  Remove an actor record and free it.
 
 void
-zaf_broker_actors_remove (zaf_broker_actors_t *self, actor_t **actor_p)
+zaf_broker_actors_remove (zaf_broker_actors_t *self, zaf_broker_actor_t **actor_p)
 {
     assert (self);
     assert (actor_p);
-    actor_t *actor = *actor_p;
+    zaf_broker_actor_t *actor = *actor_p;
     if (!actor)
         return;
     s_ring_remove (&actor->sibling);
@@ -184,18 +184,18 @@ zaf_broker_actors_remove (zaf_broker_actors_t *self, actor_t **actor_p)
 //  --------------------------------------------------------------------------
 //  Lookups by id, by name, and among the dead.
 
-actor_t *
+zaf_broker_actor_t *
 zaf_broker_actors_lookup (zaf_broker_actors_t *self, const char *id)
 {
     assert (self);
-    return (actor_t *) zhashx_lookup (self->actors, id);
+    return (zaf_broker_actor_t *) zhashx_lookup (self->actors, id);
 }
 
-actor_t *
+zaf_broker_actor_t *
 zaf_broker_actors_named (zaf_broker_actors_t *self, const char *name)
 {
     assert (self);
-    return (actor_t *) zhashx_lookup (self->names, name);
+    return (zaf_broker_actor_t *) zhashx_lookup (self->names, name);
 }
 
 const char *
@@ -209,7 +209,7 @@ zaf_broker_actors_tombstone (zaf_broker_actors_t *self, const char *id)
 //  Register a name for an actor, if it is free.
 
 int
-zaf_broker_actors_set_name (zaf_broker_actors_t *self, actor_t *actor, const char *name)
+zaf_broker_actors_set_name (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, const char *name)
 {
     assert (self);
     if (zhashx_lookup (self->names, name))
@@ -224,7 +224,7 @@ zaf_broker_actors_set_name (zaf_broker_actors_t *self, actor_t *actor, const cha
 //  Ownership and placement of one record.
 
 void
-zaf_broker_actors_own (actor_t *actor, actor_t *parent, peer_t *owner)
+zaf_broker_actors_own (zaf_broker_actor_t *actor, zaf_broker_actor_t *parent, zaf_broker_peer_t *owner)
 {
     s_ring_remove (&actor->sibling);
     actor->parent = parent;
@@ -237,7 +237,7 @@ zaf_broker_actors_own (actor_t *actor, actor_t *parent, peer_t *owner)
 }
 
 void
-zaf_broker_actors_move (actor_t *actor, peer_t *node)
+zaf_broker_actors_move (zaf_broker_actor_t *actor, zaf_broker_peer_t *node)
 {
     if (actor->node && actor->node->actors)
         actor->node->actors--;
@@ -248,13 +248,13 @@ zaf_broker_actors_move (actor_t *actor, peer_t *node)
 //  --------------------------------------------------------------------------
 //  Start a flight to an actor.
 
-flight_t *
-zaf_broker_actors_flight (zaf_broker_actors_t *self, zaf_proto_t *request, peer_t *caller,
-                          flight_kind_t kind, actor_t *actor)
+zaf_broker_flight_t *
+zaf_broker_actors_flight (zaf_broker_actors_t *self, zaf_proto_t *request, zaf_broker_peer_t *caller,
+                          zaf_broker_flight_kind_t kind, zaf_broker_actor_t *actor)
 {
     assert (self);
     bool monitor = kind == FLIGHT_MONITOR;
-    flight_t *flight = zaf_broker_flights_start (self->flights, request, caller, kind, actor->node,
+    zaf_broker_flight_t *flight = zaf_broker_flights_start (self->flights, request, caller, kind, actor->node,
                                                  monitor ? &actor->monitors : &actor->flights,
                                                  monitor ? NULL : &actor->pending);
     if (flight) {
@@ -267,18 +267,18 @@ zaf_broker_actors_flight (zaf_broker_actors_t *self, zaf_proto_t *request, peer_
 //  --------------------------------------------------------------------------
 //  Iteration and counts.
 
-actor_t *
+zaf_broker_actor_t *
 zaf_broker_actors_first (zaf_broker_actors_t *self)
 {
     assert (self);
-    return (actor_t *) zhashx_first (self->actors);
+    return (zaf_broker_actor_t *) zhashx_first (self->actors);
 }
 
-actor_t *
+zaf_broker_actor_t *
 zaf_broker_actors_next (zaf_broker_actors_t *self)
 {
     assert (self);
-    return (actor_t *) zhashx_next (self->actors);
+    return (zaf_broker_actor_t *) zhashx_next (self->actors);
 }
 
 size_t
@@ -292,13 +292,13 @@ zaf_broker_actors_size (zaf_broker_actors_t *self)
 //  The ids of the actors living on node; the caller destroys the list.
 
 zlistx_t *
-zaf_broker_actors_on_node (zaf_broker_actors_t *self, peer_t *node)
+zaf_broker_actors_on_node (zaf_broker_actors_t *self, zaf_broker_peer_t *node)
 {
     assert (self);
     zlistx_t *ids = zlistx_new ();
     zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
-    for (actor_t *actor = (actor_t *) zhashx_first (self->actors); actor;
-         actor = (actor_t *) zhashx_next (self->actors))
+    for (zaf_broker_actor_t *actor = (zaf_broker_actor_t *) zhashx_first (self->actors); actor;
+         actor = (zaf_broker_actor_t *) zhashx_next (self->actors))
         if (actor->node == node)
             zlistx_add_end (ids, strdup (actor->id));
     return ids;
@@ -344,7 +344,7 @@ s_notify_watcher (zaf_broker_actors_t *self, const char *entry, const char *id,
         return;
     memcpy (watcher_id, entry, (size_t) (space - entry));
     watcher_id [space - entry] = 0;
-    actor_t *watcher = (actor_t *) zhashx_lookup (self->actors, watcher_id);
+    zaf_broker_actor_t *watcher = (zaf_broker_actor_t *) zhashx_lookup (self->actors, watcher_id);
     if (!watcher || !watcher->node || watcher->node->doomed)
         return;
     zaf_proto_t *tell = zaf_broker_out_start (self->out, ZAF_PROTO_TELL);
@@ -367,7 +367,7 @@ s_notify_watcher (zaf_broker_actors_t *self, const char *entry, const char *id,
 //  it owns, remember it, forget it.
 
 void
-zaf_broker_actors_end (zaf_broker_actors_t *self, actor_t *actor, zaf_code_t code,
+zaf_broker_actors_end (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, zaf_code_t code,
                        const char *reason)
 {
     assert (self);
@@ -376,11 +376,11 @@ zaf_broker_actors_end (zaf_broker_actors_t *self, actor_t *actor, zaf_code_t cod
               actor->id, actor->class_name, reason);
     s_ring_remove (&actor->sibling);
     while (!s_ring_empty (&actor->flights)) {
-        flight_t *flight = RING_ENTRY (actor->flights.next, flight_t, by_target);
+        zaf_broker_flight_t *flight = RING_ENTRY (actor->flights.next, zaf_broker_flight_t, by_target);
         zaf_broker_flights_fail (self->flights, flight, code, message);
     }
     while (!s_ring_empty (&actor->monitors)) {
-        flight_t *flight = RING_ENTRY (actor->monitors.next, flight_t, by_target);
+        zaf_broker_flight_t *flight = RING_ENTRY (actor->monitors.next, zaf_broker_flight_t, by_target);
         zaf_broker_flights_answer (self->flights, flight, s_notice (actor->id, reason));
     }
     if (actor->watchers)
@@ -400,7 +400,7 @@ zaf_broker_actors_end (zaf_broker_actors_t *self, actor_t *actor, zaf_code_t cod
 //  End an actor the broker decides to end: tell its node, end it here.
 
 void
-zaf_broker_actors_kill (zaf_broker_actors_t *self, actor_t *actor, const char *reason)
+zaf_broker_actors_kill (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, const char *reason)
 {
     assert (self);
     if (actor->node && !actor->node->doomed) {
@@ -419,11 +419,11 @@ zaf_broker_actors_kill (zaf_broker_actors_t *self, actor_t *actor, const char *r
 //  End every actor that actor owns.
 
 void
-zaf_broker_actors_kill_children (zaf_broker_actors_t *self, actor_t *actor)
+zaf_broker_actors_kill_children (zaf_broker_actors_t *self, zaf_broker_actor_t *actor)
 {
     assert (self);
     while (!s_ring_empty (&actor->children)) {
-        actor_t *child = RING_ENTRY (actor->children.next, actor_t, sibling);
+        zaf_broker_actor_t *child = RING_ENTRY (actor->children.next, zaf_broker_actor_t, sibling);
         zaf_broker_actors_kill (self, child, "owner_died");
     }
 }
@@ -432,8 +432,8 @@ zaf_broker_actors_kill_children (zaf_broker_actors_t *self, actor_t *actor)
 //  Hold a request for the actor's next incarnation.
 
 void
-zaf_broker_actors_hold (zaf_broker_actors_t *self, actor_t *actor, zaf_proto_t *request,
-                        flight_t *flight)
+zaf_broker_actors_hold (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, zaf_proto_t *request,
+                        zaf_broker_flight_t *flight)
 {
     assert (self);
     if (!actor->held) {
@@ -450,13 +450,13 @@ zaf_broker_actors_hold (zaf_broker_actors_t *self, actor_t *actor, zaf_proto_t *
 //  methods. Answers the request.
 
 static void
-s_watch (zaf_broker_actors_t *self, zaf_proto_t *request, peer_t *caller, actor_t *actor,
+s_watch (zaf_broker_actors_t *self, zaf_proto_t *request, zaf_broker_peer_t *caller, zaf_broker_actor_t *actor,
          const cJSON *options)
 {
     const char *id = zaf_proto_actor (request);
     const char *method = zaf_json_string (options, "notify", NULL);
     const char *watcher_id = zaf_json_string (options, "watcher", "");
-    actor_t *watcher = (actor_t *) zhashx_lookup (self->actors, watcher_id);
+    zaf_broker_actor_t *watcher = (zaf_broker_actor_t *) zhashx_lookup (self->actors, watcher_id);
     const char *reason = zaf_broker_actors_tombstone (self, id);
     if (!zaf_registry_name_valid (method))
         zaf_broker_out_refuse (self->out, request, ZAF_BAD_ARGS,
@@ -497,11 +497,11 @@ s_watch (zaf_broker_actors_t *self, zaf_proto_t *request, peer_t *caller, actor_
 
 void
 zaf_broker_actors_handle_monitor (zaf_broker_actors_t *self, zaf_proto_t *request,
-                                  peer_t *caller)
+                                  zaf_broker_peer_t *caller)
 {
     assert (self);
     const char *id = zaf_proto_actor (request);
-    actor_t *actor = (actor_t *) zhashx_lookup (self->actors, id);
+    zaf_broker_actor_t *actor = (zaf_broker_actor_t *) zhashx_lookup (self->actors, id);
     cJSON *options;
     if (zaf_broker_out_parse (self->out, request, "MONITOR request", &options))
         return;

@@ -1,7 +1,7 @@
 /*  =========================================================================
     zaf_broker_actors - the broker's actor records and how actors end
 
-    The actor table: id -> actor_t (where it lives, its name, what waits on
+    The actor table: id -> zaf_broker_actor_t (where it lives, its name, what waits on
     it), the name registry, and a bounded memory of dead ids (tombstones)
     so that late requests hear ACTOR_DIED rather than NO_SUCH_ACTOR. One
     constructor and one destructor for actor records (add/remove), used by
@@ -21,22 +21,22 @@
 
 //  One actor. Created and freed only by the table; fields are read by the
 //  layers above (spawn sets the restart fields).
-typedef struct _actor_t {
+typedef struct _zaf_broker_actor_t {
     char id [ZAF_PROTO_ACTOR_MAX + 1];
     char *class_name;
     char *name;                 //  Registered name, or NULL
-    peer_t *node;               //  Where it lives
+    zaf_broker_peer_t *node;               //  Where it lives
     bool ready;                 //  SPAWNED ok seen
     size_t pending;             //  Flights to it
-    ring_t flights;             //  Flights it must answer
-    ring_t monitors;            //  MONITOR flights, answered when it ends
+    zaf_broker_ring_t flights;             //  Flights it must answer
+    zaf_broker_ring_t monitors;            //  MONITOR flights, answered when it ends
     //  Ownership: an actor dies with its owner unless detached. The owner is
     //  the actor that spawned it (parent), else the peer that did.
     bool detached;
-    struct _actor_t *parent;    //  Owner actor, or NULL
-    peer_t *owner;              //  Owner peer when there is no parent
-    ring_t children;            //  Actors it owns
-    ring_t sibling;             //  In parent->children or owner->owned
+    struct _zaf_broker_actor_t *parent;    //  Owner actor, or NULL
+    zaf_broker_peer_t *owner;              //  Owner peer when there is no parent
+    zaf_broker_ring_t children;            //  Actors it owns
+    zaf_broker_ring_t sibling;             //  In parent->children or owner->owned
     //  Restarts: after a failure (crash, node lost) the broker spawns the
     //  same id again from what it kept, and holds requests meanwhile
     int restarts_left;          //  max_restarts still to use (-1: no limit)
@@ -48,7 +48,7 @@ typedef struct _actor_t {
     zlistx_t *held;             //  Requests for the next incarnation, in order
     zlistx_t *watchers;         //  Actors told by a TELL when it ends
                                 //  ("<watcher id> <method>" strings)
-} actor_t;
+} zaf_broker_actor_t;
 
 typedef struct _zaf_broker_actors_t zaf_broker_actors_t;
 
@@ -77,22 +77,22 @@ size_t
 //  Add an actor record of class_name living on node, with this id, or a
 //  fresh one if id is NULL; counts it in node->actors. The id must be
 //  free. Returns the record; the table owns it.
-actor_t *
+zaf_broker_actor_t *
     zaf_broker_actors_add (zaf_broker_actors_t *self, const char *id, const char *class_name,
-                           peer_t *node);
+                           zaf_broker_peer_t *node);
 
 //  Remove an actor record and free it: forgets its name and id, uncounts
 //  it on its node, unlinks it from its owner. Nothing may wait on it (see
 //  zaf_broker_actors_end). Nulls the caller's pointer.
 void
-    zaf_broker_actors_remove (zaf_broker_actors_t *self, actor_t **actor_p);
+    zaf_broker_actors_remove (zaf_broker_actors_t *self, zaf_broker_actor_t **actor_p);
 
 //  The actor with this id, or NULL. Borrowed.
-actor_t *
+zaf_broker_actor_t *
     zaf_broker_actors_lookup (zaf_broker_actors_t *self, const char *id);
 
 //  The actor holding this name, or NULL. Borrowed.
-actor_t *
+zaf_broker_actor_t *
     zaf_broker_actors_named (zaf_broker_actors_t *self, const char *name);
 
 //  Why the actor with this id ended, if it is remembered as dead, or NULL.
@@ -102,27 +102,27 @@ const char *
 
 //  Register name for actor. Returns 0, or -1 if another actor holds it.
 int
-    zaf_broker_actors_set_name (zaf_broker_actors_t *self, actor_t *actor, const char *name);
+    zaf_broker_actors_set_name (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, const char *name);
 
 //  Make actor owned by parent (an actor), else by owner (a peer).
 void
-    zaf_broker_actors_own (actor_t *actor, actor_t *parent, peer_t *owner);
+    zaf_broker_actors_own (zaf_broker_actor_t *actor, zaf_broker_actor_t *parent, zaf_broker_peer_t *owner);
 
 //  The actor now lives on node (a restart placed it there).
 void
-    zaf_broker_actors_move (actor_t *actor, peer_t *node);
+    zaf_broker_actors_move (zaf_broker_actor_t *actor, zaf_broker_peer_t *node);
 
 //  Start a flight of caller's request to actor (see
 //  zaf_broker_flights_start): MONITOR flights wait in its monitors, the
 //  others in its flights and count as pending. NULL if refused.
-flight_t *
-    zaf_broker_actors_flight (zaf_broker_actors_t *self, zaf_proto_t *request, peer_t *caller,
-                              flight_kind_t kind, actor_t *actor);
+zaf_broker_flight_t *
+    zaf_broker_actors_flight (zaf_broker_actors_t *self, zaf_proto_t *request, zaf_broker_peer_t *caller,
+                              zaf_broker_flight_kind_t kind, zaf_broker_actor_t *actor);
 
 //  Iterate over the actors (the table must not change meanwhile). Borrowed.
-actor_t *
+zaf_broker_actor_t *
     zaf_broker_actors_first (zaf_broker_actors_t *self);
-actor_t *
+zaf_broker_actor_t *
     zaf_broker_actors_next (zaf_broker_actors_t *self);
 
 //  Number of actors.
@@ -132,34 +132,34 @@ size_t
 //  The ids of the actors living on node, as a list of strings the caller
 //  destroys (ending one actor may end others: look each up again).
 zlistx_t *
-    zaf_broker_actors_on_node (zaf_broker_actors_t *self, peer_t *node);
+    zaf_broker_actors_on_node (zaf_broker_actors_t *self, zaf_broker_peer_t *node);
 
 //  An actor has ended: fail what waits on it with code, tell its monitors
 //  and watchers why (reason), end what it owns (owner_died), remember its
 //  id as dead if it ever ran, and remove it.
 void
-    zaf_broker_actors_end (zaf_broker_actors_t *self, actor_t *actor, zaf_code_t code,
+    zaf_broker_actors_end (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, zaf_code_t code,
                            const char *reason);
 
 //  End an actor the broker decides to end (its owner is gone): tell its
 //  node to kill it, and end it here at once.
 void
-    zaf_broker_actors_kill (zaf_broker_actors_t *self, actor_t *actor, const char *reason);
+    zaf_broker_actors_kill (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, const char *reason);
 
 //  End every actor that actor owns (owner_died).
 void
-    zaf_broker_actors_kill_children (zaf_broker_actors_t *self, actor_t *actor);
+    zaf_broker_actors_kill_children (zaf_broker_actors_t *self, zaf_broker_actor_t *actor);
 
 //  Hold a copy of request (caller frame set) for actor's next incarnation;
 //  a CALL's flight, if given, also keeps a copy to retry if actor may retry.
 void
-    zaf_broker_actors_hold (zaf_broker_actors_t *self, actor_t *actor, zaf_proto_t *request,
-                            flight_t *flight);
+    zaf_broker_actors_hold (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, zaf_proto_t *request,
+                            zaf_broker_flight_t *flight);
 
 //  MONITOR request from caller: answered once, when the actor ends, with
 //  why; or, with {"notify": method, "watcher": id}, a TELL to the watcher.
 void
     zaf_broker_actors_handle_monitor (zaf_broker_actors_t *self, zaf_proto_t *request,
-                                      peer_t *caller);
+                                      zaf_broker_peer_t *caller);
 
 #endif

@@ -66,7 +66,7 @@ zaf_broker_adopt_destroy (zaf_broker_adopt_t **self_p)
 //  A restartable adopted actor brings what it takes to restart it: the
 //  SPAWN is rebuilt from its class, options and constructor arguments
 static void
-s_adopt_restarts (actor_t *actor, const cJSON *entry)
+s_adopt_restarts (zaf_broker_actor_t *actor, const cJSON *entry)
 {
     const cJSON *options = cJSON_GetObjectItemCaseSensitive (entry, "options");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive (entry, "args");
@@ -90,8 +90,8 @@ s_adopt_restarts (actor_t *actor, const cJSON *entry)
     zaf_proto_set_body_json (actor->spawn, args);
 }
 
-static actor_t *
-s_adopt_one (zaf_broker_adopt_t *self, peer_t *node, const cJSON *entry)
+static zaf_broker_actor_t *
+s_adopt_one (zaf_broker_adopt_t *self, zaf_broker_peer_t *node, const cJSON *entry)
 {
     const char *id = zaf_json_string (entry, "id", NULL);
     const char *class_name = zaf_json_string (entry, "class", NULL);
@@ -104,7 +104,7 @@ s_adopt_one (zaf_broker_adopt_t *self, peer_t *node, const cJSON *entry)
                              node->name, id ? id : "(no id)");
         return NULL;
     }
-    actor_t *actor = zaf_broker_actors_add (self->actors, id, class_name, node);
+    zaf_broker_actor_t *actor = zaf_broker_actors_add (self->actors, id, class_name, node);
     actor->ready = true;
     actor->detached = zaf_json_bool (entry, "detached", false);
     if (name && zaf_registry_name_valid (name)
@@ -117,10 +117,10 @@ s_adopt_one (zaf_broker_adopt_t *self, peer_t *node, const cJSON *entry)
 
 //  The peer that claimed an actor id before its node came back, if any
 //  (the claim is used up)
-static peer_t *
+static zaf_broker_peer_t *
 s_claimant (zaf_broker_adopt_t *self, const char *id)
 {
-    for (peer_t *peer = zaf_broker_peers_first (self->peers); peer;
+    for (zaf_broker_peer_t *peer = zaf_broker_peers_first (self->peers); peer;
          peer = zaf_broker_peers_next (self->peers))
         if (peer->claims && zhashx_lookup (peer->claims, id)) {
             zhashx_delete (peer->claims, id);
@@ -133,10 +133,10 @@ s_claimant (zaf_broker_adopt_t *self, const char *id)
 //  the driver that claimed it already, else it waits for a claim. Returns
 //  false if its parent is gone (it must end).
 static bool
-s_adopt_owner (zaf_broker_adopt_t *self, actor_t *actor, const cJSON *entry, int64_t claim_by)
+s_adopt_owner (zaf_broker_adopt_t *self, zaf_broker_actor_t *actor, const cJSON *entry, int64_t claim_by)
 {
     const char *parent_id = zaf_json_string (entry, "parent", NULL);
-    actor_t *parent = parent_id ? zaf_broker_actors_lookup (self->actors, parent_id) : NULL;
+    zaf_broker_actor_t *parent = parent_id ? zaf_broker_actors_lookup (self->actors, parent_id) : NULL;
     if (parent && parent != actor)
         zaf_broker_actors_own (actor, parent, NULL);
     else
@@ -144,7 +144,7 @@ s_adopt_owner (zaf_broker_adopt_t *self, actor_t *actor, const cJSON *entry, int
         return false;
     else {
         //  Its driver may have come back before this node did
-        peer_t *claimant = s_claimant (self, actor->id);
+        zaf_broker_peer_t *claimant = s_claimant (self, actor->id);
         if (claimant)
             zaf_broker_actors_own (actor, NULL, claimant);
         else {
@@ -161,7 +161,7 @@ s_adopt_owner (zaf_broker_adopt_t *self, actor_t *actor, const cJSON *entry, int
 //  Take on the actors a node lists in its HELLO.
 
 size_t
-zaf_broker_adopt_node (zaf_broker_adopt_t *self, peer_t *node, const cJSON *entries,
+zaf_broker_adopt_node (zaf_broker_adopt_t *self, zaf_broker_peer_t *node, const cJSON *entries,
                        int64_t claim_by)
 {
     assert (self);
@@ -178,14 +178,14 @@ zaf_broker_adopt_node (zaf_broker_adopt_t *self, peer_t *node, const cJSON *entr
     zlistx_set_destructor (orphans, (zlistx_destructor_fn *) zstr_free);
     cJSON_ArrayForEach (entry, entries) {
         const char *id = zaf_json_string (entry, "id", "");
-        actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
+        zaf_broker_actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
         if (actor && actor->node == node && !actor->detached && !actor->parent
         &&  !zhashx_lookup (self->waiting, id) && !s_adopt_owner (self, actor, entry, claim_by))
             zlistx_add_end (orphans, strdup (id));
     }
     for (const char *id = (const char *) zlistx_first (orphans); id;
          id = (const char *) zlistx_next (orphans)) {
-        actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
+        zaf_broker_actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
         if (actor)
             zaf_broker_actors_kill (self->actors, actor, "owner_died");
     }
@@ -198,7 +198,7 @@ zaf_broker_adopt_node (zaf_broker_adopt_t *self, peer_t *node, const cJSON *entr
 //  A driver back after our restart claims the actors it owns.
 
 size_t
-zaf_broker_adopt_claim (zaf_broker_adopt_t *self, peer_t *peer, const cJSON *ids,
+zaf_broker_adopt_claim (zaf_broker_adopt_t *self, zaf_broker_peer_t *peer, const cJSON *ids,
                         size_t max_claims)
 {
     assert (self);
@@ -208,7 +208,7 @@ zaf_broker_adopt_claim (zaf_broker_adopt_t *self, peer_t *peer, const cJSON *ids
         const char *id = cJSON_GetStringValue (item);
         if (!id || !*id || strlen (id) > ZAF_PROTO_ACTOR_MAX)
             continue;
-        actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
+        zaf_broker_actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
         if (!actor) {
             //  Its node is not back yet: remember the claim for it
             if (!peer->claims)
@@ -255,7 +255,7 @@ zaf_broker_adopt_expire (zaf_broker_adopt_t *self)
     for (const char *id = (const char *) zlistx_first (due); id;
          id = (const char *) zlistx_next (due)) {
         zhashx_delete (self->waiting, id);
-        actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
+        zaf_broker_actor_t *actor = zaf_broker_actors_lookup (self->actors, id);
         if (actor)
             zaf_broker_actors_kill (self->actors, actor, "owner_died");
     }

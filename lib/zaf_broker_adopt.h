@@ -35,14 +35,14 @@ void
 //  wait for its claim until claim_by (mono ms), unless it claimed them
 //  already. Returns how many were adopted.
 size_t
-    zaf_broker_adopt_node (zaf_broker_adopt_t *self, peer_t *node, const cJSON *entries,
+    zaf_broker_adopt_node (zaf_broker_adopt_t *self, zaf_broker_peer_t *node, const cJSON *entries,
                            int64_t claim_by);
 
 //  A driver claims the actors it owns (ids: array of strings). Returns how
 //  many it took over now; ids whose node is not back yet are kept in the
 //  peer's claims (at most max_claims) for when it comes.
 size_t
-    zaf_broker_adopt_claim (zaf_broker_adopt_t *self, peer_t *peer, const cJSON *ids,
+    zaf_broker_adopt_claim (zaf_broker_adopt_t *self, zaf_broker_peer_t *peer, const cJSON *ids,
                             size_t max_claims);
 
 //  Number of adopted actors waiting for their claim (may count actors that

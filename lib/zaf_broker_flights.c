@@ -1,7 +1,7 @@
 /*  =========================================================================
     zaf_broker_flights - the broker's requests in flight
 
-    Runs in the broker thread only. A map from flight key to flight_t; a
+    Runs in the broker thread only. A map from flight key to zaf_broker_flight_t; a
     key is one length byte, the caller's routing id, then the correlation
     id, so a caller's correlation ids never collide with another's. Ended
     flights go to a spare list (up to ZAF_BROKER_SPARE_FLIGHTS) and are
@@ -16,17 +16,17 @@
 #include "zaf_broker_flights.h"
 
 struct _zaf_broker_flights_t {
-    zhashx_t *flights;          //  bkey_t -> flight_t (owned)
+    zhashx_t *flights;          //  zaf_broker_key_t -> zaf_broker_flight_t (owned)
     zlistx_t *spares;           //  Ended flights kept for reuse (owned)
     zaf_broker_out_t *out;      //  Send path (borrowed)
     zaf_broker_stats_t *stats;  //  Counters (borrowed)
 };
 
 //  A flight is reset from its key's data on (see zaf_broker_flights_start)
-_Static_assert (offsetof (flight_t, key) == 0, "the key comes first in a flight");
+_Static_assert (offsetof (zaf_broker_flight_t, key) == 0, "the key comes first in a flight");
 
 static void
-s_key_set (bkey_t *key, const void *caller, size_t caller_size, const void *corr,
+s_key_set (zaf_broker_key_t *key, const void *caller, size_t caller_size, const void *corr,
            size_t corr_size)
 {
     key->size = 1 + caller_size + corr_size;
@@ -63,15 +63,15 @@ zaf_broker_flights_destroy (zaf_broker_flights_t **self_p)
     if (!self)
         return;
     zlistx_t *items = zhashx_values (self->flights);
-    for (flight_t *flight = (flight_t *) zlistx_first (items); flight;
-         flight = (flight_t *) zlistx_next (items)) {
+    for (zaf_broker_flight_t *flight = (zaf_broker_flight_t *) zlistx_first (items); flight;
+         flight = (zaf_broker_flight_t *) zlistx_next (items)) {
         zaf_proto_destroy (&flight->copy);
         free (flight);
     }
     zlistx_destroy (&items);
     zhashx_destroy (&self->flights);
-    flight_t *spare;
-    while ((spare = (flight_t *) zlistx_detach (self->spares, NULL)))
+    zaf_broker_flight_t *spare;
+    while ((spare = (zaf_broker_flight_t *) zlistx_detach (self->spares, NULL)))
         free (spare);
     zlistx_destroy (&self->spares);
     free (self);
@@ -81,9 +81,9 @@ zaf_broker_flights_destroy (zaf_broker_flights_t **self_p)
 //  --------------------------------------------------------------------------
 //  Start a flight for request from caller; NULL (refused) on a corr reused.
 
-flight_t *
-zaf_broker_flights_start (zaf_broker_flights_t *self, zaf_proto_t *request, peer_t *caller,
-                          flight_kind_t kind, peer_t *node, ring_t *queue, size_t *pending)
+zaf_broker_flight_t *
+zaf_broker_flights_start (zaf_broker_flights_t *self, zaf_proto_t *request, zaf_broker_peer_t *caller,
+                          zaf_broker_flight_kind_t kind, zaf_broker_peer_t *node, zaf_broker_ring_t *queue, size_t *pending)
 {
     assert (self);
     assert (queue);
@@ -94,13 +94,13 @@ zaf_broker_flights_start (zaf_broker_flights_t *self, zaf_proto_t *request, peer
         zaf_broker_out_refuse (self->out, request, ZAF_PROTOCOL, "correlation id already in flight");
         return NULL;
     }
-    flight_t *flight = (flight_t *) zlistx_detach (self->spares, NULL);
+    zaf_broker_flight_t *flight = (zaf_broker_flight_t *) zlistx_detach (self->spares, NULL);
     if (!flight)
-        flight = (flight_t *) malloc (sizeof (flight_t));
+        flight = (zaf_broker_flight_t *) malloc (sizeof (zaf_broker_flight_t));
     assert (flight);
     //  Everything but the key's data room, which is written next
-    memset (flight, 0, offsetof (flight_t, key) + offsetof (bkey_t, data));
-    memset ((byte *) flight + sizeof (bkey_t), 0, sizeof (flight_t) - sizeof (bkey_t));
+    memset (flight, 0, offsetof (zaf_broker_flight_t, key) + offsetof (zaf_broker_key_t, data));
+    memset ((byte *) flight + sizeof (zaf_broker_key_t), 0, sizeof (zaf_broker_flight_t) - sizeof (zaf_broker_key_t));
     s_key_set (&flight->key, caller->key.data, caller->key.size, corr, corr_size);
     flight->caller_size = caller->key.size;
     flight->kind = kind;
@@ -120,27 +120,27 @@ zaf_broker_flights_start (zaf_broker_flights_t *self, zaf_proto_t *request, peer
 //  --------------------------------------------------------------------------
 //  The flight of caller with this correlation id, or NULL.
 
-flight_t *
+zaf_broker_flight_t *
 zaf_broker_flights_lookup (zaf_broker_flights_t *self, const void *caller, size_t caller_size,
                            const void *corr, size_t corr_size)
 {
     assert (self);
     if (caller_size > ZAF_PROTO_ID_MAX || corr_size > ZAF_PROTO_ID_MAX)
         return NULL;
-    bkey_t key;
+    zaf_broker_key_t key;
     s_key_set (&key, caller, caller_size, corr, corr_size);
-    return (flight_t *) zhashx_lookup (self->flights, &key);
+    return (zaf_broker_flight_t *) zhashx_lookup (self->flights, &key);
 }
 
 //  --------------------------------------------------------------------------
 //  End a flight: unlink it and keep or free its record.
 
 void
-zaf_broker_flights_end (zaf_broker_flights_t *self, flight_t **flight_p)
+zaf_broker_flights_end (zaf_broker_flights_t *self, zaf_broker_flight_t **flight_p)
 {
     assert (self);
     assert (flight_p);
-    flight_t *flight = *flight_p;
+    zaf_broker_flight_t *flight = *flight_p;
     zhashx_delete (self->flights, &flight->key);
     s_ring_remove (&flight->by_caller);
     s_ring_remove (&flight->by_target);
@@ -160,7 +160,7 @@ zaf_broker_flights_end (zaf_broker_flights_t *self, flight_t **flight_p)
 //  End a flight with an error to its caller (a kill ends ok).
 
 void
-zaf_broker_flights_fail (zaf_broker_flights_t *self, flight_t *flight, zaf_code_t code,
+zaf_broker_flights_fail (zaf_broker_flights_t *self, zaf_broker_flight_t *flight, zaf_code_t code,
                          const char *message)
 {
     assert (self);
@@ -181,7 +181,7 @@ zaf_broker_flights_fail (zaf_broker_flights_t *self, flight_t *flight, zaf_code_
 //  Answer a flight ok and end it.
 
 void
-zaf_broker_flights_answer (zaf_broker_flights_t *self, flight_t *flight, cJSON *result)
+zaf_broker_flights_answer (zaf_broker_flights_t *self, zaf_broker_flight_t *flight, cJSON *result)
 {
     assert (self);
     const byte *caller = flight->key.data + 1;
@@ -196,7 +196,7 @@ zaf_broker_flights_answer (zaf_broker_flights_t *self, flight_t *flight, cJSON *
 
 int
 zaf_broker_flights_forward (zaf_broker_flights_t *self, zaf_proto_t *request,
-                            peer_t *caller, peer_t *node, flight_t *flight)
+                            zaf_broker_peer_t *caller, zaf_broker_peer_t *node, zaf_broker_flight_t *flight)
 {
     assert (self);
     if (zaf_broker_out_forward (self->out, request, caller, node) == 0)

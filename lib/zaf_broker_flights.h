@@ -20,29 +20,29 @@
 typedef enum {
     FLIGHT_CALL = 1, FLIGHT_SUBMIT, FLIGHT_SPAWN, FLIGHT_KILL,
     FLIGHT_MONITOR              //  Answered when its actor ends
-} flight_kind_t;
+} zaf_broker_flight_kind_t;
 
 //  An actor record (zaf_broker_actors.h). Flights carry a pointer to the
 //  actor they target but never look inside it.
-struct _actor_t;
+struct _zaf_broker_actor_t;
 
 //  One request in flight. Created and freed only by the flights object;
 //  the layers above read its fields, and set actor, actor_id, copy and
 //  retries.
 typedef struct {
-    bkey_t key;                 //  caller routing id + corr (map key); first
-    flight_kind_t kind;
-    peer_t *caller;
-    peer_t *node;               //  Where it went
-    struct _actor_t *actor;     //  Target actor (calls, spawns, kills), or NULL
+    zaf_broker_key_t key;                 //  caller routing id + corr (map key); first
+    zaf_broker_flight_kind_t kind;
+    zaf_broker_peer_t *caller;
+    zaf_broker_peer_t *node;               //  Where it went
+    struct _zaf_broker_actor_t *actor;     //  Target actor (calls, spawns, kills), or NULL
     const char *actor_id;       //  Its id (borrowed from the actor), or NULL
     size_t *pending;            //  Counter it holds one unit of, or NULL
     size_t caller_size;         //  Split of key into caller and corr
-    ring_t by_caller;           //  In caller->calls_out
-    ring_t by_target;           //  In the target queue
+    zaf_broker_ring_t by_caller;           //  In caller->calls_out
+    zaf_broker_ring_t by_target;           //  In the target queue
     zaf_proto_t *copy;          //  The CALL, kept to retry (max_call_retries)
     int retries;                //  Retries done
-} flight_t;
+} zaf_broker_flight_t;
 
 typedef struct _zaf_broker_flights_t zaf_broker_flights_t;
 
@@ -63,36 +63,36 @@ void
 //  A SUBMIT counts in node->tasks. If the caller already has a request in
 //  flight with that correlation id, refuses the request with PROTOCOL and
 //  returns NULL. The table owns the flight.
-flight_t *
-    zaf_broker_flights_start (zaf_broker_flights_t *self, zaf_proto_t *request, peer_t *caller,
-                              flight_kind_t kind, peer_t *node, ring_t *queue, size_t *pending);
+zaf_broker_flight_t *
+    zaf_broker_flights_start (zaf_broker_flights_t *self, zaf_proto_t *request, zaf_broker_peer_t *caller,
+                              zaf_broker_flight_kind_t kind, zaf_broker_peer_t *node, zaf_broker_ring_t *queue, size_t *pending);
 
 //  The flight of caller with this correlation id, or NULL. Borrowed.
-flight_t *
+zaf_broker_flight_t *
     zaf_broker_flights_lookup (zaf_broker_flights_t *self, const void *caller, size_t caller_size,
                                const void *corr, size_t corr_size);
 
 //  End a flight whose answer has been or needs not be sent: unlink it and
 //  keep or free its record. Nulls the caller's pointer.
 void
-    zaf_broker_flights_end (zaf_broker_flights_t *self, flight_t **flight_p);
+    zaf_broker_flights_end (zaf_broker_flights_t *self, zaf_broker_flight_t **flight_p);
 
 //  End a flight with an error answer to its caller (a KILL ends ok: its
 //  actor is gone either way).
 void
-    zaf_broker_flights_fail (zaf_broker_flights_t *self, flight_t *flight, zaf_code_t code,
+    zaf_broker_flights_fail (zaf_broker_flights_t *self, zaf_broker_flight_t *flight, zaf_code_t code,
                              const char *message);
 
 //  Answer a flight ok with result as the REPLY body (NULL: null) and end
 //  it. Takes ownership of result.
 void
-    zaf_broker_flights_answer (zaf_broker_flights_t *self, flight_t *flight, cJSON *result);
+    zaf_broker_flights_answer (zaf_broker_flights_t *self, zaf_broker_flight_t *flight, cJSON *result);
 
 //  Forward request from caller to node for flight (may be NULL). Returns
 //  0, or -1 after answering the caller; the flight has ended then.
 int
     zaf_broker_flights_forward (zaf_broker_flights_t *self, zaf_proto_t *request,
-                                peer_t *caller, peer_t *node, flight_t *flight);
+                                zaf_broker_peer_t *caller, zaf_broker_peer_t *node, zaf_broker_flight_t *flight);
 
 //  Number of flights, and of spare records kept for reuse.
 size_t

@@ -26,18 +26,18 @@
 //  --------------------------------------------------------------------------
 //  Intrusive rings (circular doubly-linked lists with a head node)
 
-typedef struct _ring_t {
-    struct _ring_t *prev, *next;
-} ring_t;
+typedef struct _zaf_broker_ring_t {
+    struct _zaf_broker_ring_t *prev, *next;
+} zaf_broker_ring_t;
 
 static inline void
-s_ring_init (ring_t *ring)
+s_ring_init (zaf_broker_ring_t *ring)
 {
     ring->prev = ring->next = ring;
 }
 
 static inline void
-s_ring_append (ring_t *head, ring_t *item)
+s_ring_append (zaf_broker_ring_t *head, zaf_broker_ring_t *item)
 {
     item->prev = head->prev;
     item->next = head;
@@ -46,7 +46,7 @@ s_ring_append (ring_t *head, ring_t *item)
 }
 
 static inline void
-s_ring_remove (ring_t *item)
+s_ring_remove (zaf_broker_ring_t *item)
 {
     item->prev->next = item->next;
     item->next->prev = item->prev;
@@ -54,7 +54,7 @@ s_ring_remove (ring_t *item)
 }
 
 static inline bool
-s_ring_empty (ring_t *head)
+s_ring_empty (zaf_broker_ring_t *head)
 {
     return head->next == head;
 }
@@ -68,12 +68,12 @@ s_ring_empty (ring_t *head)
 typedef struct {
     size_t size;
     byte data [1 + 2 * ZAF_PROTO_ID_MAX];
-} bkey_t;
+} zaf_broker_key_t;
 
 static inline size_t
 s_bkey_hash (const void *item)
 {
-    const bkey_t *key = (const bkey_t *) item;
+    const zaf_broker_key_t *key = (const zaf_broker_key_t *) item;
     size_t hash = 14695981039346656037ULL;
     for (size_t index = 0; index < key->size; index++)
         hash = (hash ^ key->data [index]) * 1099511628211ULL;
@@ -83,14 +83,14 @@ s_bkey_hash (const void *item)
 static inline int
 s_bkey_compare (const void *item1, const void *item2)
 {
-    const bkey_t *key1 = (const bkey_t *) item1;
-    const bkey_t *key2 = (const bkey_t *) item2;
+    const zaf_broker_key_t *key1 = (const zaf_broker_key_t *) item1;
+    const zaf_broker_key_t *key2 = (const zaf_broker_key_t *) item2;
     if (key1->size != key2->size)
         return key1->size < key2->size ? -1 : 1;
     return memcmp (key1->data, key2->data, key1->size);
 }
 
-//  A map keyed by bkey_t, the key living inside the item (not copied)
+//  A map keyed by zaf_broker_key_t, the key living inside the item (not copied)
 static inline zhashx_t *
 s_bkey_map_new (void)
 {

@@ -91,7 +91,7 @@ zaf_broker_out_set_verbose (zaf_broker_out_t *self, bool verbose)
 //  Log a warning about bad input at a bounded rate.
 
 void
-zaf_broker_out_warn (zaf_broker_out_t *self, peer_t *peer, const char *format, ...)
+zaf_broker_out_warn (zaf_broker_out_t *self, zaf_broker_peer_t *peer, const char *format, ...)
 {
     assert (self);
     if (peer && peer->warned && !self->verbose)
@@ -116,7 +116,7 @@ zaf_broker_out_deliver (zaf_broker_out_t *self, zaf_proto_t *msg,
     zaf_proto_set_routing_id (msg, routing_id, size);
     if (zaf_proto_id (msg) == ZAF_PROTO_REPLY && !zaf_proto_ok (msg))
         self->stats->errors_sent++;
-    peer_t *peer = zaf_broker_peers_lookup (self->peers, routing_id, size);
+    zaf_broker_peer_t *peer = zaf_broker_peers_lookup (self->peers, routing_id, size);
     if (!peer || zlistx_size (peer->backlog) == 0) {
         if (zaf_proto_send (msg, self->router) == 0)
             return;
@@ -163,7 +163,7 @@ zaf_broker_out_send (zaf_broker_out_t *self, const void *routing_id, size_t size
 //  Send msg to a peer without holding it.
 
 int
-zaf_broker_out_push (zaf_broker_out_t *self, zaf_proto_t *msg, peer_t *peer)
+zaf_broker_out_push (zaf_broker_out_t *self, zaf_proto_t *msg, zaf_broker_peer_t *peer)
 {
     assert (self);
     zaf_proto_set_routing_id (msg, peer->key.data, peer->key.size);
@@ -175,7 +175,7 @@ zaf_broker_out_push (zaf_broker_out_t *self, zaf_proto_t *msg, peer_t *peer)
 
 int
 zaf_broker_out_forward (zaf_broker_out_t *self, zaf_proto_t *request,
-                        peer_t *caller, peer_t *node)
+                        zaf_broker_peer_t *caller, zaf_broker_peer_t *node)
 {
     assert (self);
     zaf_proto_set_caller (request, caller->key.data, caller->key.size);
@@ -336,7 +336,7 @@ zaf_broker_out_bye (zaf_broker_out_t *self, const void *routing_id, size_t size,
 //  Send a HEARTBEAT to a peer.
 
 void
-zaf_broker_out_heartbeat (zaf_broker_out_t *self, peer_t *peer)
+zaf_broker_out_heartbeat (zaf_broker_out_t *self, zaf_broker_peer_t *peer)
 {
     assert (self);
     if (zlistx_size (peer->backlog))
@@ -382,8 +382,8 @@ zaf_broker_out_flush (zaf_broker_out_t *self)
 {
     assert (self);
     zlistx_t *peers = zaf_broker_peers_list (self->peers);
-    for (peer_t *peer = (peer_t *) zlistx_first (peers); peer;
-         peer = (peer_t *) zlistx_next (peers)) {
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
+         peer = (zaf_broker_peer_t *) zlistx_next (peers)) {
         zaf_proto_t *held;
         while ((held = (zaf_proto_t *) zlistx_first (peer->backlog))) {
             if (zaf_proto_send (held, self->router)) {
@@ -413,7 +413,7 @@ zaf_broker_out_backlogged (zaf_broker_out_t *self)
 //  A peer is leaving the table: forget its backlog.
 
 void
-zaf_broker_out_forget (zaf_broker_out_t *self, peer_t *peer)
+zaf_broker_out_forget (zaf_broker_out_t *self, zaf_broker_peer_t *peer)
 {
     assert (self);
     if (zlistx_size (peer->backlog)) {

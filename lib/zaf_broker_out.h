@@ -38,7 +38,7 @@ void
 //  Log a warning about bad input from peer (may be NULL) at a bounded
 //  rate: once per peer unless verbose, at most 10 a second overall.
 void
-    zaf_broker_out_warn (zaf_broker_out_t *self, peer_t *peer, const char *format, ...)
+    zaf_broker_out_warn (zaf_broker_out_t *self, zaf_broker_peer_t *peer, const char *format, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 //  Deliver an answer to a routing id. It is never dropped while the peer
@@ -63,14 +63,14 @@ void
 //  a node. Returns 0, or -1 with errno set (EAGAIN: the queue is full;
 //  else the peer is gone). msg stays the caller's.
 int
-    zaf_broker_out_push (zaf_broker_out_t *self, zaf_proto_t *msg, peer_t *peer);
+    zaf_broker_out_push (zaf_broker_out_t *self, zaf_proto_t *msg, zaf_broker_peer_t *peer);
 
 //  Forward a request from caller to node (setting its caller frame). On
 //  failure the caller is answered (OVERLOADED or NODE_LOST; a TELL with an
 //  ERROR on the side), a vanished node is doomed, and -1 is returned.
 int
     zaf_broker_out_forward (zaf_broker_out_t *self, zaf_proto_t *request,
-                            peer_t *caller, peer_t *node);
+                            zaf_broker_peer_t *caller, zaf_broker_peer_t *node);
 
 //  Answer a request with an error: a SPAWNED for a SPAWN, else a REPLY,
 //  echoing its correlation id, to its sender.
@@ -116,7 +116,7 @@ void
 
 //  Send a HEARTBEAT to a peer (unless answers wait in its backlog).
 void
-    zaf_broker_out_heartbeat (zaf_broker_out_t *self, peer_t *peer);
+    zaf_broker_out_heartbeat (zaf_broker_out_t *self, zaf_broker_peer_t *peer);
 
 //  Parse the JSON body of a control request (STATUS, MONITOR): sets
 //  *json_p to the tree (the caller deletes it) or NULL for an empty body
@@ -135,6 +135,6 @@ size_t
 
 //  A peer is leaving the table: forget its backlog.
 void
-    zaf_broker_out_forget (zaf_broker_out_t *self, peer_t *peer);
+    zaf_broker_out_forget (zaf_broker_out_t *self, zaf_broker_peer_t *peer);
 
 #endif

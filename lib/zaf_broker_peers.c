@@ -1,8 +1,8 @@
 /*  =========================================================================
     zaf_broker_peers - the broker's peer table
 
-    Runs in the broker thread only. A map from routing id (bkey_t, kept in
-    the record) to peer_t; the table creates and frees every record, in
+    Runs in the broker thread only. A map from routing id (zaf_broker_key_t, kept in
+    the record) to zaf_broker_peer_t; the table creates and frees every record, in
     zaf_broker_peers_add and zaf_broker_peers_remove (or destroy). Doomed
     peers are counted so that the loop can end them once the message at
     hand is handled. Nothing here sends or knows about flights or actors.
@@ -13,14 +13,14 @@
 #include "zaf_broker_peers.h"
 
 struct _zaf_broker_peers_t {
-    zhashx_t *peers;            //  bkey_t -> peer_t (owned)
+    zhashx_t *peers;            //  zaf_broker_key_t -> zaf_broker_peer_t (owned)
     size_t doomed;              //  Peers doomed since the last take
 };
 
 static void
-s_peer_destroy (peer_t **peer_p)
+s_peer_destroy (zaf_broker_peer_t **peer_p)
 {
-    peer_t *peer = *peer_p;
+    zaf_broker_peer_t *peer = *peer_p;
     zhashx_destroy (&peer->classes);
     zhashx_destroy (&peer->functions);
     zhashx_destroy (&peer->claims);
@@ -54,8 +54,8 @@ zaf_broker_peers_destroy (zaf_broker_peers_t **self_p)
     if (!self)
         return;
     zlistx_t *items = zhashx_values (self->peers);
-    for (peer_t *peer = (peer_t *) zlistx_first (items); peer;
-         peer = (peer_t *) zlistx_next (items))
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (items); peer;
+         peer = (zaf_broker_peer_t *) zlistx_next (items))
         s_peer_destroy (&peer);
     zlistx_destroy (&items);
     zhashx_destroy (&self->peers);
@@ -66,13 +66,13 @@ zaf_broker_peers_destroy (zaf_broker_peers_t **self_p)
 //  --------------------------------------------------------------------------
 //  Add a peer for a routing id, with what its HELLO said.
 
-peer_t *
+zaf_broker_peer_t *
 zaf_broker_peers_add (zaf_broker_peers_t *self, const void *routing_id, size_t size,
-                      role_t role, const cJSON *hello)
+                      zaf_broker_role_t role, const cJSON *hello)
 {
     assert (self);
     assert (size <= ZAF_PROTO_ID_MAX);
-    peer_t *peer = (peer_t *) zmalloc (sizeof (peer_t));
+    zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zmalloc (sizeof (zaf_broker_peer_t));
     assert (peer);
     memcpy (peer->key.data, routing_id, size);
     peer->key.size = size;
@@ -106,11 +106,11 @@ zaf_broker_peers_add (zaf_broker_peers_t *self, const void *routing_id, size_t s
 //  Remove a peer from the table and free its record.
 
 void
-zaf_broker_peers_remove (zaf_broker_peers_t *self, peer_t **peer_p)
+zaf_broker_peers_remove (zaf_broker_peers_t *self, zaf_broker_peer_t **peer_p)
 {
     assert (self);
     assert (peer_p);
-    peer_t *peer = *peer_p;
+    zaf_broker_peer_t *peer = *peer_p;
     if (!peer)
         return;
     zhashx_delete (self->peers, &peer->key);
@@ -120,33 +120,33 @@ zaf_broker_peers_remove (zaf_broker_peers_t *self, peer_t **peer_p)
 //  --------------------------------------------------------------------------
 //  The peer with this routing id, or NULL.
 
-peer_t *
+zaf_broker_peer_t *
 zaf_broker_peers_lookup (zaf_broker_peers_t *self, const void *routing_id, size_t size)
 {
     assert (self);
     if (size > ZAF_PROTO_ID_MAX)
         return NULL;
-    bkey_t key;
+    zaf_broker_key_t key;
     key.size = size;
     memcpy (key.data, routing_id, size);
-    return (peer_t *) zhashx_lookup (self->peers, &key);
+    return (zaf_broker_peer_t *) zhashx_lookup (self->peers, &key);
 }
 
 //  --------------------------------------------------------------------------
 //  Iterate over the peers.
 
-peer_t *
+zaf_broker_peer_t *
 zaf_broker_peers_first (zaf_broker_peers_t *self)
 {
     assert (self);
-    return (peer_t *) zhashx_first (self->peers);
+    return (zaf_broker_peer_t *) zhashx_first (self->peers);
 }
 
-peer_t *
+zaf_broker_peer_t *
 zaf_broker_peers_next (zaf_broker_peers_t *self)
 {
     assert (self);
-    return (peer_t *) zhashx_next (self->peers);
+    return (zaf_broker_peer_t *) zhashx_next (self->peers);
 }
 
 //  --------------------------------------------------------------------------
@@ -174,8 +174,8 @@ zaf_broker_peers_nodes (zaf_broker_peers_t *self)
 {
     assert (self);
     size_t nodes = 0;
-    for (peer_t *peer = (peer_t *) zhashx_first (self->peers); peer;
-         peer = (peer_t *) zhashx_next (self->peers))
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zhashx_first (self->peers); peer;
+         peer = (zaf_broker_peer_t *) zhashx_next (self->peers))
         if (peer->role == ROLE_NODE)
             nodes++;
     return nodes;
@@ -184,12 +184,12 @@ zaf_broker_peers_nodes (zaf_broker_peers_t *self)
 //  --------------------------------------------------------------------------
 //  The live node named name other than except, or NULL.
 
-peer_t *
-zaf_broker_peers_node_named (zaf_broker_peers_t *self, const char *name, peer_t *except)
+zaf_broker_peer_t *
+zaf_broker_peers_node_named (zaf_broker_peers_t *self, const char *name, zaf_broker_peer_t *except)
 {
     assert (self);
-    for (peer_t *peer = (peer_t *) zhashx_first (self->peers); peer;
-         peer = (peer_t *) zhashx_next (self->peers))
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zhashx_first (self->peers); peer;
+         peer = (zaf_broker_peer_t *) zhashx_next (self->peers))
         if (peer != except && peer->role == ROLE_NODE && streq (peer->name, name))
             return peer;
     return NULL;
@@ -199,7 +199,7 @@ zaf_broker_peers_node_named (zaf_broker_peers_t *self, const char *name, peer_t 
 //  Mark a peer gone; the first reason sticks.
 
 void
-zaf_broker_peers_doom (zaf_broker_peers_t *self, peer_t *peer, const char *reason)
+zaf_broker_peers_doom (zaf_broker_peers_t *self, zaf_broker_peer_t *peer, const char *reason)
 {
     assert (self);
     if (!peer->doomed) {
@@ -219,8 +219,8 @@ zaf_broker_peers_take_doomed (zaf_broker_peers_t *self)
         return NULL;
     self->doomed = 0;
     zlistx_t *doomed = zlistx_new ();
-    for (peer_t *peer = (peer_t *) zhashx_first (self->peers); peer;
-         peer = (peer_t *) zhashx_next (self->peers))
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zhashx_first (self->peers); peer;
+         peer = (zaf_broker_peer_t *) zhashx_next (self->peers))
         if (peer->doomed)
             zlistx_add_end (doomed, peer);
     return doomed;
@@ -229,16 +229,16 @@ zaf_broker_peers_take_doomed (zaf_broker_peers_t *self)
 //  --------------------------------------------------------------------------
 //  Role names.
 
-role_t
+zaf_broker_role_t
 zaf_broker_role_parse (const char *name)
 {
     return streq (name, "node") ? ROLE_NODE
          : streq (name, "driver") ? ROLE_DRIVER
-         : streq (name, "cli") ? ROLE_CLI : (role_t) 0;
+         : streq (name, "cli") ? ROLE_CLI : (zaf_broker_role_t) 0;
 }
 
 const char *
-zaf_broker_role_name (role_t role)
+zaf_broker_role_name (zaf_broker_role_t role)
 {
     return role == ROLE_NODE ? "node" : role == ROLE_DRIVER ? "driver" : "cli";
 }

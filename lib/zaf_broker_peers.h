@@ -16,14 +16,14 @@
 
 #include "zaf_broker_internal.h"
 
-typedef enum { ROLE_NODE = 1, ROLE_DRIVER, ROLE_CLI } role_t;
+typedef enum { ROLE_NODE = 1, ROLE_DRIVER, ROLE_CLI } zaf_broker_role_t;
 
 //  One peer. Created and freed only by the table; fields are read by the
 //  layers above, and its rings link their records.
-typedef struct _peer_t {
-    bkey_t key;                 //  Routing id (map key)
+typedef struct _zaf_broker_peer_t {
+    zaf_broker_key_t key;                 //  Routing id (map key)
     char hex [2 * ZAF_PROTO_ID_MAX + 1];    //  Routing id as hex, for people
-    role_t role;
+    zaf_broker_role_t role;
     char *name;                 //  Node name (nodes), else the role name
     char *host;
     int pid;
@@ -34,16 +34,16 @@ typedef struct _peer_t {
     size_t tasks;               //  Tasks in flight here (nodes)
     int64_t joined;             //  When it said HELLO (mono ms)
     int64_t last_seen;          //  Last message from it (mono ms)
-    ring_t calls_out;           //  Flights it is waiting for
-    ring_t work;                //  Flights of tasks it runs (nodes)
-    ring_t owned;               //  Actors it spawned (not from an actor)
+    zaf_broker_ring_t calls_out;           //  Flights it is waiting for
+    zaf_broker_ring_t work;                //  Flights of tasks it runs (nodes)
+    zaf_broker_ring_t owned;               //  Actors it spawned (not from an actor)
     zhashx_t *claims;           //  Actor ids it said it owns in HELLO that no
                                 //  node has brought back yet (or NULL)
     zlistx_t *backlog;          //  Answers waiting for room in its queue
                                 //  (zaf_proto_t, used by zaf_broker_out)
     const char *doomed;         //  Why it is lost, once found gone
     bool warned;                //  Logged a protocol warning already
-} peer_t;
+} zaf_broker_peer_t;
 
 typedef struct _zaf_broker_peers_t zaf_broker_peers_t;
 
@@ -58,23 +58,23 @@ void
 //  Add a peer for a routing id, with what its HELLO said (name, host, pid,
 //  cpus, classes, functions; hello may be NULL). The table owns the record;
 //  the routing id must not be in the table already.
-peer_t *
+zaf_broker_peer_t *
     zaf_broker_peers_add (zaf_broker_peers_t *self, const void *routing_id, size_t size,
-                          role_t role, const cJSON *hello);
+                          zaf_broker_role_t role, const cJSON *hello);
 
 //  Remove a peer from the table and free its record. The layers above must
 //  have unlinked everything from its rings. Nulls the caller's pointer.
 void
-    zaf_broker_peers_remove (zaf_broker_peers_t *self, peer_t **peer_p);
+    zaf_broker_peers_remove (zaf_broker_peers_t *self, zaf_broker_peer_t **peer_p);
 
 //  The peer with this routing id, or NULL. Borrowed.
-peer_t *
+zaf_broker_peer_t *
     zaf_broker_peers_lookup (zaf_broker_peers_t *self, const void *routing_id, size_t size);
 
 //  Iterate over the peers (the table must not change meanwhile). Borrowed.
-peer_t *
+zaf_broker_peer_t *
     zaf_broker_peers_first (zaf_broker_peers_t *self);
-peer_t *
+zaf_broker_peer_t *
     zaf_broker_peers_next (zaf_broker_peers_t *self);
 
 //  A snapshot of the peers, safe to walk while peers are removed (check
@@ -90,13 +90,13 @@ size_t
     zaf_broker_peers_nodes (zaf_broker_peers_t *self);
 
 //  The live node named name other than except, or NULL.
-peer_t *
-    zaf_broker_peers_node_named (zaf_broker_peers_t *self, const char *name, peer_t *except);
+zaf_broker_peer_t *
+    zaf_broker_peers_node_named (zaf_broker_peers_t *self, const char *name, zaf_broker_peer_t *except);
 
 //  Mark a peer gone, for this reason (a static string). The first reason
 //  sticks; the peer is ended by whoever calls zaf_broker_peers_take_doomed.
 void
-    zaf_broker_peers_doom (zaf_broker_peers_t *self, peer_t *peer, const char *reason);
+    zaf_broker_peers_doom (zaf_broker_peers_t *self, zaf_broker_peer_t *peer, const char *reason);
 
 //  If peers were doomed since the last call, returns a list of the doomed
 //  peers (the caller destroys the list; peers are borrowed), else NULL.
@@ -104,12 +104,12 @@ zlistx_t *
     zaf_broker_peers_take_doomed (zaf_broker_peers_t *self);
 
 //  The role a HELLO names ("node", "driver", "cli"), or 0 for none.
-role_t
+zaf_broker_role_t
     zaf_broker_role_parse (const char *name);
 
 //  The name of a role ("node", "driver", "cli").
 const char *
-    zaf_broker_role_name (role_t role);
+    zaf_broker_role_name (zaf_broker_role_t role);
 
 //  Write size bytes as lower-case hex into hex (2 * size + 1 bytes).
 void

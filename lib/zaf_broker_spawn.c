@@ -67,25 +67,25 @@ zaf_broker_spawn_destroy (zaf_broker_spawn_t **self_p)
 //  --------------------------------------------------------------------------
 //  Placement: the eligible node with the fewest actors, ties round-robin.
 
-peer_t *
+zaf_broker_peer_t *
 zaf_broker_spawn_place (zaf_broker_spawn_t *self, const char *class_name,
                         const char *node_name, zaf_code_t *code)
 {
     assert (self);
     zlistx_t *peers = zaf_broker_peers_list (self->peers);
     size_t count = zlistx_size (peers);
-    peer_t *best = NULL;
+    zaf_broker_peer_t *best = NULL;
     bool named_seen = false;
     size_t index = 0;
     size_t start = count ? self->rotate++ % count : 0;
     //  Walk from a rotating start so that ties go round-robin
-    peer_t **ordered = (peer_t **) calloc (count ? count : 1, sizeof (peer_t *));
+    zaf_broker_peer_t **ordered = (zaf_broker_peer_t **) calloc (count ? count : 1, sizeof (zaf_broker_peer_t *));
     assert (ordered);
-    for (peer_t *peer = (peer_t *) zlistx_first (peers); peer;
-         peer = (peer_t *) zlistx_next (peers))
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
+         peer = (zaf_broker_peer_t *) zlistx_next (peers))
         ordered [index++] = peer;
     for (index = 0; index < count; index++) {
-        peer_t *peer = ordered [(start + index) % count];
+        zaf_broker_peer_t *peer = ordered [(start + index) % count];
         if (peer->role != ROLE_NODE || peer->doomed)
             continue;
         if (node_name) {
@@ -108,12 +108,12 @@ zaf_broker_spawn_place (zaf_broker_spawn_t *self, const char *class_name,
 //  --------------------------------------------------------------------------
 //  Same for tasks: the node with the fewest tasks per worker.
 
-peer_t *
+zaf_broker_peer_t *
 zaf_broker_spawn_place_task (zaf_broker_spawn_t *self, const char *function)
 {
     assert (self);
-    peer_t *best = NULL;
-    for (peer_t *peer = zaf_broker_peers_first (self->peers); peer;
+    zaf_broker_peer_t *best = NULL;
+    for (zaf_broker_peer_t *peer = zaf_broker_peers_first (self->peers); peer;
          peer = zaf_broker_peers_next (self->peers)) {
         if (peer->role != ROLE_NODE || peer->doomed || !zhashx_lookup (peer->functions, function))
             continue;
@@ -171,7 +171,7 @@ s_spawn_options (zaf_broker_spawn_t *self, zaf_proto_t *request, options_t *opti
 //  asked for it (get_if_exists), else refuse NAME_TAKEN
 static void
 s_spawn_name_held (zaf_broker_spawn_t *self, zaf_proto_t *request, const options_t *options,
-                   actor_t *holder)
+                   zaf_broker_actor_t *holder)
 {
     const char *class_name = zaf_proto_name (request);
     if (options->get_if_exists && holder->ready && streq (holder->class_name, class_name)) {
@@ -192,14 +192,14 @@ s_spawn_name_held (zaf_broker_spawn_t *self, zaf_proto_t *request, const options
 //  children must live there too). Returns 0 with *parent_p set (NULL: a
 //  peer spawns), or -1 after refusing the request.
 static int
-s_spawn_parent (zaf_broker_spawn_t *self, zaf_proto_t *request, peer_t *caller,
-                const options_t *options, actor_t **parent_p)
+s_spawn_parent (zaf_broker_spawn_t *self, zaf_proto_t *request, zaf_broker_peer_t *caller,
+                const options_t *options, zaf_broker_actor_t **parent_p)
 {
     *parent_p = NULL;
     if (!options->owner_id || options->detached)
         return 0;
     const char *owner_id = options->owner_id;
-    actor_t *parent = zaf_broker_actors_lookup (self->actors, owner_id);
+    zaf_broker_actor_t *parent = zaf_broker_actors_lookup (self->actors, owner_id);
     if (!parent || parent->node != caller) {
         const char *reason = zaf_broker_actors_tombstone (self->actors, owner_id);
         if (reason)
@@ -215,12 +215,12 @@ s_spawn_parent (zaf_broker_spawn_t *self, zaf_proto_t *request, peer_t *caller,
 }
 
 //  Place a SPAWN's actor; NULL after refusing the request
-static peer_t *
+static zaf_broker_peer_t *
 s_spawn_node (zaf_broker_spawn_t *self, zaf_proto_t *request, const char *node_name)
 {
     const char *class_name = zaf_proto_name (request);
     zaf_code_t code = ZAF_OK;
-    peer_t *node = zaf_broker_spawn_place (self, class_name, node_name, &code);
+    zaf_broker_peer_t *node = zaf_broker_spawn_place (self, class_name, node_name, &code);
     if (node)
         return node;
     if (code == ZAF_NO_SUCH_NODE)
@@ -238,7 +238,7 @@ s_spawn_node (zaf_broker_spawn_t *self, zaf_proto_t *request, const char *node_n
 //  SPAWN from caller.
 
 void
-zaf_broker_spawn_handle (zaf_broker_spawn_t *self, zaf_proto_t *request, peer_t *caller)
+zaf_broker_spawn_handle (zaf_broker_spawn_t *self, zaf_proto_t *request, zaf_broker_peer_t *caller)
 {
     assert (self);
     self->stats->spawns++;
@@ -246,9 +246,9 @@ zaf_broker_spawn_handle (zaf_broker_spawn_t *self, zaf_proto_t *request, peer_t 
     cJSON *json = s_spawn_options (self, request, &options);
     if (!json)
         return;
-    actor_t *holder = options.name ? zaf_broker_actors_named (self->actors, options.name) : NULL;
-    actor_t *parent = NULL;
-    peer_t *node = NULL;
+    zaf_broker_actor_t *holder = options.name ? zaf_broker_actors_named (self->actors, options.name) : NULL;
+    zaf_broker_actor_t *parent = NULL;
+    zaf_broker_peer_t *node = NULL;
     if (holder)
         s_spawn_name_held (self, request, &options, holder);
     else
@@ -258,12 +258,12 @@ zaf_broker_spawn_handle (zaf_broker_spawn_t *self, zaf_proto_t *request, peer_t 
         cJSON_Delete (json);
         return;
     }
-    actor_t *actor = zaf_broker_actors_add (self->actors, NULL, zaf_proto_name (request), node);
+    zaf_broker_actor_t *actor = zaf_broker_actors_add (self->actors, NULL, zaf_proto_name (request), node);
     actor->detached = options.detached;
     actor->restarts_left = options.max_restarts;
     actor->call_retries = options.max_restarts ? options.max_call_retries : 0;
     actor->pin = options.node_name ? strdup (options.node_name) : NULL;
-    flight_t *flight = zaf_broker_actors_flight (self->actors, request, caller, FLIGHT_SPAWN, actor);
+    zaf_broker_flight_t *flight = zaf_broker_actors_flight (self->actors, request, caller, FLIGHT_SPAWN, actor);
     if (!flight) {
         zaf_broker_actors_remove (self->actors, &actor);
         cJSON_Delete (json);
@@ -286,7 +286,7 @@ zaf_broker_spawn_handle (zaf_broker_spawn_t *self, zaf_proto_t *request, peer_t 
     if (zaf_broker_flights_forward (self->flights, request, caller, node, flight) == -1) {
         //  The flight is answered; the actor never started. The node may be
         //  gone already, which ended the actor too.
-        actor_t *left = zaf_broker_actors_lookup (self->actors, zaf_proto_actor (request));
+        zaf_broker_actor_t *left = zaf_broker_actors_lookup (self->actors, zaf_proto_actor (request));
         if (left)
             zaf_broker_actors_end (self->actors, left, ZAF_NODE_LOST, "never started");
     }
@@ -300,14 +300,14 @@ zaf_broker_spawn_handle (zaf_broker_spawn_t *self, zaf_proto_t *request, peer_t 
 
 //  Send the held requests to the actor's new incarnation, in order
 static void
-s_release_held (zaf_broker_spawn_t *self, actor_t *actor)
+s_release_held (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor)
 {
     zaf_proto_t *held;
     while ((held = (zaf_proto_t *) zlistx_detach (actor->held, NULL))) {
         size_t caller_size, corr_size;
         const void *caller = zaf_proto_caller (held, &caller_size);
         const void *corr = zaf_proto_corr (held, &corr_size);
-        flight_t *flight = zaf_proto_id (held) == ZAF_PROTO_CALL
+        zaf_broker_flight_t *flight = zaf_proto_id (held) == ZAF_PROTO_CALL
                          ? zaf_broker_flights_lookup (self->flights, caller, caller_size, corr, corr_size)
                          : NULL;
         if (flight)
@@ -323,7 +323,7 @@ s_release_held (zaf_broker_spawn_t *self, actor_t *actor)
 //  (first, in flight order) for the next incarnation, with what was held
 //  already after them; the others end now
 static void
-s_requeue (zaf_broker_spawn_t *self, actor_t *actor, const char *reason)
+s_requeue (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor, const char *reason)
 {
     char message [ZAF_ERROR_MESSAGE_MAX];
     snprintf (message, sizeof (message), "actor %s (%s) failed (%s) while serving the call; "
@@ -331,9 +331,9 @@ s_requeue (zaf_broker_spawn_t *self, actor_t *actor, const char *reason)
               reason);
     zlistx_t *held = zlistx_new ();
     zlistx_set_destructor (held, (zlistx_destructor_fn *) zaf_proto_destroy);
-    ring_t *item = actor->flights.next;
+    zaf_broker_ring_t *item = actor->flights.next;
     while (item != &actor->flights) {
-        flight_t *flight = RING_ENTRY (item, flight_t, by_target);
+        zaf_broker_flight_t *flight = RING_ENTRY (item, zaf_broker_flight_t, by_target);
         item = item->next;
         if (flight->kind == FLIGHT_CALL && flight->copy
         && (actor->call_retries < 0 || flight->retries < actor->call_retries)) {
@@ -355,14 +355,14 @@ s_requeue (zaf_broker_spawn_t *self, actor_t *actor, const char *reason)
 //  Try to restart a failed actor. Returns 0 if a new incarnation is on its
 //  way, -1 if the actor must end.
 static int
-s_restart (zaf_broker_spawn_t *self, actor_t *actor, const char *reason)
+s_restart (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor, const char *reason)
 {
     //  A kill in flight wins over a restart
-    for (ring_t *item = actor->flights.next; item != &actor->flights; item = item->next)
-        if (RING_ENTRY (item, flight_t, by_target)->kind == FLIGHT_KILL)
+    for (zaf_broker_ring_t *item = actor->flights.next; item != &actor->flights; item = item->next)
+        if (RING_ENTRY (item, zaf_broker_flight_t, by_target)->kind == FLIGHT_KILL)
             return -1;
     zaf_code_t code = ZAF_OK;
-    peer_t *node = actor->pin ? zaf_broker_spawn_place (self, actor->class_name, actor->pin, &code)
+    zaf_broker_peer_t *node = actor->pin ? zaf_broker_spawn_place (self, actor->class_name, actor->pin, &code)
                               : NULL;
     if (!node)
         node = zaf_broker_spawn_place (self, actor->class_name, NULL, &code);
@@ -395,7 +395,7 @@ s_restart (zaf_broker_spawn_t *self, actor_t *actor, const char *reason)
 //  An actor has failed: restart it if it may be, else it ends.
 
 void
-zaf_broker_spawn_fail (zaf_broker_spawn_t *self, actor_t *actor, zaf_code_t code,
+zaf_broker_spawn_fail (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor, zaf_code_t code,
                        const char *reason)
 {
     assert (self);
@@ -412,9 +412,9 @@ zaf_broker_spawn_fail (zaf_broker_spawn_t *self, actor_t *actor, zaf_code_t code
 
 //  SPAWNED for a restart we sent: the new incarnation is up, or it failed
 static void
-s_respawned (zaf_broker_spawn_t *self, zaf_proto_t *answer, peer_t *node)
+s_respawned (zaf_broker_spawn_t *self, zaf_proto_t *answer, zaf_broker_peer_t *node)
 {
-    actor_t *actor = zaf_broker_actors_lookup (self->actors, zaf_proto_actor (answer));
+    zaf_broker_actor_t *actor = zaf_broker_actors_lookup (self->actors, zaf_proto_actor (answer));
     if (!actor || !actor->restarting || actor->node != node) {
         self->stats->late_replies++;
         return;
@@ -437,7 +437,7 @@ s_respawned (zaf_broker_spawn_t *self, zaf_proto_t *answer, peer_t *node)
 //  SPAWNED from a node.
 
 void
-zaf_broker_spawn_handle_spawned (zaf_broker_spawn_t *self, zaf_proto_t *answer, peer_t *node)
+zaf_broker_spawn_handle_spawned (zaf_broker_spawn_t *self, zaf_proto_t *answer, zaf_broker_peer_t *node)
 {
     assert (self);
     size_t caller_size, corr_size;
@@ -447,7 +447,7 @@ zaf_broker_spawn_handle_spawned (zaf_broker_spawn_t *self, zaf_proto_t *answer, 
         s_respawned (self, answer, node);       //  A restart we sent
         return;
     }
-    flight_t *flight = zaf_broker_flights_lookup (self->flights, caller, caller_size, corr, corr_size);
+    zaf_broker_flight_t *flight = zaf_broker_flights_lookup (self->flights, caller, caller_size, corr, corr_size);
     if (!flight || flight->kind != FLIGHT_SPAWN || flight->node != node
     ||  strneq (flight->actor_id, zaf_proto_actor (answer))) {
         if (flight) {
@@ -461,15 +461,15 @@ zaf_broker_spawn_handle_spawned (zaf_broker_spawn_t *self, zaf_proto_t *answer, 
         }
         self->stats->late_replies++;
         //  Its spawner is gone: an actor nobody holds must not live on
-        actor_t *orphan = zaf_broker_actors_lookup (self->actors, zaf_proto_actor (answer));
+        zaf_broker_actor_t *orphan = zaf_broker_actors_lookup (self->actors, zaf_proto_actor (answer));
         if (orphan && orphan->node == node && !orphan->ready && zaf_proto_ok (answer))
             zaf_broker_actors_kill (self->actors, orphan, "owner_died");
         return;
     }
-    actor_t *actor = flight->actor;
+    zaf_broker_actor_t *actor = flight->actor;
     zaf_broker_flights_end (self->flights, &flight);
     bool ok = zaf_proto_ok (answer);
-    peer_t *spawner = zaf_broker_peers_lookup (self->peers, caller, caller_size);
+    zaf_broker_peer_t *spawner = zaf_broker_peers_lookup (self->peers, caller, caller_size);
     zaf_broker_out_deliver (self->out, answer, caller, caller_size);
     if (ok) {
         actor->ready = true;

@@ -34,28 +34,28 @@ void
 //  actors; ties go round-robin over successive calls. Returns the node
 //  (borrowed), or NULL with *code set: ZAF_NO_SUCH_NODE if no live node
 //  has that name, else ZAF_NO_SUCH_CLASS.
-peer_t *
+zaf_broker_peer_t *
     zaf_broker_spawn_place (zaf_broker_spawn_t *self, const char *class_name,
                             const char *node_name, zaf_code_t *code);
 
 //  The node a task of function goes to: the one serving it with the fewest
 //  tasks per worker, or NULL. Borrowed.
-peer_t *
+zaf_broker_peer_t *
     zaf_broker_spawn_place_task (zaf_broker_spawn_t *self, const char *function);
 
 //  SPAWN from caller: make the actor and send the SPAWN to its node, or
 //  refuse it.
 void
-    zaf_broker_spawn_handle (zaf_broker_spawn_t *self, zaf_proto_t *request, peer_t *caller);
+    zaf_broker_spawn_handle (zaf_broker_spawn_t *self, zaf_proto_t *request, zaf_broker_peer_t *caller);
 
 //  SPAWNED from node: answer the spawner, or complete a restart.
 void
-    zaf_broker_spawn_handle_spawned (zaf_broker_spawn_t *self, zaf_proto_t *answer, peer_t *node);
+    zaf_broker_spawn_handle_spawned (zaf_broker_spawn_t *self, zaf_proto_t *answer, zaf_broker_peer_t *node);
 
 //  An actor has failed (crashed, ended with "failed", node lost): restart
 //  it if it may be, else it ends with code and reason.
 void
-    zaf_broker_spawn_fail (zaf_broker_spawn_t *self, actor_t *actor, zaf_code_t code,
+    zaf_broker_spawn_fail (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor, zaf_code_t code,
                            const char *reason);
 
 #endif

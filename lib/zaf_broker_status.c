@@ -97,8 +97,8 @@ s_names_array (zhashx_t *set)
 static int
 s_peer_compare (const void *item1, const void *item2)
 {
-    const peer_t *peer1 = (const peer_t *) item1;
-    const peer_t *peer2 = (const peer_t *) item2;
+    const zaf_broker_peer_t *peer1 = (const zaf_broker_peer_t *) item1;
+    const zaf_broker_peer_t *peer2 = (const zaf_broker_peer_t *) item2;
     int order = strcmp (peer1->name, peer2->name);
     return order ? order : strcmp (peer1->hex, peer2->hex);
 }
@@ -111,8 +111,8 @@ s_add_peers (zaf_broker_status_t *self, cJSON *status, int64_t now)
     zlistx_t *peers = zaf_broker_peers_list (self->peers);
     zlistx_set_comparator (peers, s_peer_compare);
     zlistx_sort (peers);
-    for (peer_t *peer = (peer_t *) zlistx_first (peers); peer;
-         peer = (peer_t *) zlistx_next (peers)) {
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
+         peer = (zaf_broker_peer_t *) zlistx_next (peers)) {
         cJSON *item = cJSON_CreateObject ();
         cJSON_AddStringToObject (item, "peer", peer->hex);
         cJSON_AddStringToObject (item, "role", zaf_broker_role_name (peer->role));
@@ -139,7 +139,7 @@ s_add_actors (zaf_broker_status_t *self, cJSON *status, int limit)
 {
     cJSON *actors = cJSON_AddArrayToObject (status, "actors");
     int shown = 0;
-    for (actor_t *actor = zaf_broker_actors_first (self->actors); actor && shown < limit;
+    for (zaf_broker_actor_t *actor = zaf_broker_actors_first (self->actors); actor && shown < limit;
          actor = zaf_broker_actors_next (self->actors), shown++) {
         cJSON *item = cJSON_CreateObject ();
         cJSON_AddStringToObject (item, "id", actor->id);
@@ -215,7 +215,7 @@ zaf_broker_status_handle (zaf_broker_status_t *self, zaf_proto_t *request)
 //  dial again.
 
 bool
-zaf_broker_status_handle_stop (zaf_broker_status_t *self, zaf_proto_t *request, peer_t *peer)
+zaf_broker_status_handle_stop (zaf_broker_status_t *self, zaf_proto_t *request, zaf_broker_peer_t *peer)
 {
     assert (self);
     if (peer->role != ROLE_CLI) {

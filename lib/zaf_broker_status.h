@@ -45,6 +45,6 @@ void
 //  STOP request from peer: answer it and return true if the broker must
 //  stop the cluster (only a CLI may), else refuse it and return false.
 bool
-    zaf_broker_status_handle_stop (zaf_broker_status_t *self, zaf_proto_t *request, peer_t *peer);
+    zaf_broker_status_handle_stop (zaf_broker_status_t *self, zaf_proto_t *request, zaf_broker_peer_t *peer);
 
 #endif

@@ -19,8 +19,8 @@ static zaf_broker_stats_t stats;
 static zaf_broker_peers_t *peers;
 static zaf_broker_out_t *out;
 static zaf_broker_flights_t *flights;
-static peer_t *caller;
-static peer_t *node;
+static zaf_broker_peer_t *caller;
+static zaf_broker_peer_t *node;
 static zaf_proto_t *request;
 
 static void
@@ -49,8 +49,8 @@ s_teardown (void)
 }
 
 //  Start a flight of kind for correlation id corr from caller to node
-static flight_t *
-s_start (const char *corr, flight_kind_t kind, ring_t *queue, size_t *pending)
+static zaf_broker_flight_t *
+s_start (const char *corr, zaf_broker_flight_kind_t kind, zaf_broker_ring_t *queue, size_t *pending)
 {
     zaf_proto_set_corr (request, corr, strlen (corr));
     return zaf_broker_flights_start (flights, request, caller, kind, node, queue, pending);
@@ -60,10 +60,10 @@ TestSuite (broker_flights, .init = s_setup, .fini = s_teardown, .timeout = 20);
 
 Test (broker_flights, start_lookup_end)
 {
-    ring_t queue;
+    zaf_broker_ring_t queue;
     s_ring_init (&queue);
     size_t pending = 0;
-    flight_t *flight = s_start ("c1", FLIGHT_CALL, &queue, &pending);
+    zaf_broker_flight_t *flight = s_start ("c1", FLIGHT_CALL, &queue, &pending);
     cr_assert_not_null (flight);
     cr_expect_eq (flight->kind, FLIGHT_CALL);
     cr_expect_eq (flight->caller, caller);
@@ -89,7 +89,7 @@ Test (broker_flights, start_lookup_end)
 
 Test (broker_flights, corr_in_flight_is_refused)
 {
-    flight_t *first = s_start ("same", FLIGHT_CALL, &node->work, NULL);
+    zaf_broker_flight_t *first = s_start ("same", FLIGHT_CALL, &node->work, NULL);
     cr_assert_not_null (first);
     cr_expect_null (s_start ("same", FLIGHT_CALL, &node->work, NULL));
     cr_expect_eq (stats.malformed, 1);
@@ -103,9 +103,9 @@ Test (broker_flights, corr_in_flight_is_refused)
 
 Test (broker_flights, same_corr_from_two_callers)
 {
-    flight_t *mine = s_start ("c1", FLIGHT_CALL, &node->work, NULL);
+    zaf_broker_flight_t *mine = s_start ("c1", FLIGHT_CALL, &node->work, NULL);
     zaf_proto_set_routing_id (request, "node", 4);
-    flight_t *theirs = zaf_broker_flights_start (flights, request, node, FLIGHT_CALL, node,
+    zaf_broker_flight_t *theirs = zaf_broker_flights_start (flights, request, node, FLIGHT_CALL, node,
                                                  &node->work, NULL);
     cr_assert_not_null (mine);
     cr_assert_not_null (theirs);
@@ -117,7 +117,7 @@ Test (broker_flights, same_corr_from_two_callers)
 
 Test (broker_flights, submit_counts_tasks)
 {
-    flight_t *flight = s_start ("t1", FLIGHT_SUBMIT, &node->work, NULL);
+    zaf_broker_flight_t *flight = s_start ("t1", FLIGHT_SUBMIT, &node->work, NULL);
     cr_assert_not_null (flight);
     cr_expect_eq (node->tasks, 1);
     zaf_broker_flights_end (flights, &flight);
@@ -148,10 +148,10 @@ s_connect_caller (void)
 Test (broker_flights, fail_answers_the_caller)
 {
     zsock_t *dealer = s_connect_caller ();
-    ring_t queue;
+    zaf_broker_ring_t queue;
     s_ring_init (&queue);
     size_t pending = 0;
-    flight_t *flight = s_start ("c7", FLIGHT_CALL, &queue, &pending);
+    zaf_broker_flight_t *flight = s_start ("c7", FLIGHT_CALL, &queue, &pending);
     cr_assert_not_null (flight);
     zaf_broker_flights_fail (flights, flight, ZAF_ACTOR_DIED, "it ended");
     cr_expect_eq (zaf_broker_flights_size (flights), 0);
@@ -178,7 +178,7 @@ Test (broker_flights, fail_answers_the_caller)
 Test (broker_flights, failed_kill_ends_ok)
 {
     zsock_t *dealer = s_connect_caller ();
-    flight_t *flight = s_start ("k1", FLIGHT_KILL, &node->work, NULL);
+    zaf_broker_flight_t *flight = s_start ("k1", FLIGHT_KILL, &node->work, NULL);
     cr_assert_not_null (flight);
     zaf_broker_flights_fail (flights, flight, ZAF_ACTOR_DIED, "it ended");
     cr_expect_eq (zaf_broker_flights_size (flights), 0);
@@ -196,7 +196,7 @@ Test (broker_flights, failed_kill_ends_ok)
 
 Test (broker_flights, fail_to_a_vanished_caller_dooms_it)
 {
-    flight_t *flight = s_start ("c1", FLIGHT_CALL, &node->work, NULL);
+    zaf_broker_flight_t *flight = s_start ("c1", FLIGHT_CALL, &node->work, NULL);
     zaf_broker_flights_fail (flights, flight, ZAF_NODE_LOST, "gone");
     cr_expect_eq (zaf_broker_flights_size (flights), 0);
     cr_expect_eq (stats.unroutable, 1);
@@ -209,8 +209,8 @@ Test (broker_flights, fail_to_a_vanished_caller_dooms_it)
 
 Test (broker_flights, records_are_reused)
 {
-    flight_t *flight = s_start ("c1", FLIGHT_CALL, &node->work, NULL);
-    flight_t *first = flight;
+    zaf_broker_flight_t *flight = s_start ("c1", FLIGHT_CALL, &node->work, NULL);
+    zaf_broker_flight_t *first = flight;
     flight->copy = zaf_proto_dup (request);
     flight->retries = 3;
     zaf_broker_flights_end (flights, &flight);
@@ -231,7 +231,7 @@ Test (broker_flights, records_are_reused)
 Test (broker_flights, spares_are_bounded)
 {
     size_t count = ZAF_BROKER_SPARE_FLIGHTS + 100;
-    flight_t **started = (flight_t **) calloc (count, sizeof (flight_t *));
+    zaf_broker_flight_t **started = (zaf_broker_flight_t **) calloc (count, sizeof (zaf_broker_flight_t *));
     for (size_t index = 0; index < count; index++) {
         char corr [32];
         snprintf (corr, sizeof (corr), "c%zu", index);

@@ -48,14 +48,14 @@ s_teardown (void)
 
 //  Register a node named name (also its routing id) serving the classes
 //  and functions in hello_tail (JSON members), carrying this many actors
-static peer_t *
+static zaf_broker_peer_t *
 s_node (const char *name, const char *hello_tail, size_t actor_count)
 {
     char text [256];
     snprintf (text, sizeof (text), "{\"name\":\"%s\"%s}", name, hello_tail);
     cJSON *hello = cJSON_Parse (text);
     cr_assert_not_null (hello);
-    peer_t *node = zaf_broker_peers_add (peers, name, strlen (name), ROLE_NODE, hello);
+    zaf_broker_peer_t *node = zaf_broker_peers_add (peers, name, strlen (name), ROLE_NODE, hello);
     cJSON_Delete (hello);
     node->actors = actor_count;
     return node;
@@ -63,7 +63,7 @@ s_node (const char *name, const char *hello_tail, size_t actor_count)
 
 #define SERVES_WORKER   ",\"classes\":[\"Worker\"]"
 
-static peer_t *
+static zaf_broker_peer_t *
 s_place (const char *class_name, const char *node_name, zaf_code_t *code)
 {
     *code = ZAF_OK;
@@ -75,24 +75,24 @@ TestSuite (broker_spawn, .init = s_setup, .fini = s_teardown, .timeout = 20);
 Test (broker_spawn, fewest_actors_wins)
 {
     s_node ("a", SERVES_WORKER, 2);
-    peer_t *b = s_node ("b", SERVES_WORKER, 0);
+    zaf_broker_peer_t *b = s_node ("b", SERVES_WORKER, 0);
     s_node ("c", SERVES_WORKER, 1);
     zaf_code_t code;
     for (int round = 0; round < 6; round++)
         cr_expect_eq (s_place ("Worker", NULL, &code), b);
     b->actors = 5;
-    peer_t *chosen = s_place ("Worker", NULL, &code);
+    zaf_broker_peer_t *chosen = s_place ("Worker", NULL, &code);
     cr_assert_not_null (chosen);
     cr_expect_str_eq (chosen->name, "c");
 }
 
 Test (broker_spawn, ties_go_round_robin)
 {
-    peer_t *nodes [3] = {
+    zaf_broker_peer_t *nodes [3] = {
         s_node ("a", SERVES_WORKER, 0), s_node ("b", SERVES_WORKER, 0), s_node ("c", SERVES_WORKER, 0)
     };
     zaf_code_t code;
-    peer_t *chosen [6];
+    zaf_broker_peer_t *chosen [6];
     for (int round = 0; round < 6; round++) {
         chosen [round] = s_place ("Worker", NULL, &code);
         cr_assert_not_null (chosen [round]);
@@ -113,13 +113,13 @@ Test (broker_spawn, ties_go_round_robin)
 
 Test (broker_spawn, ties_only_among_the_fewest)
 {
-    peer_t *a = s_node ("a", SERVES_WORKER, 1);
-    peer_t *b = s_node ("b", SERVES_WORKER, 1);
+    zaf_broker_peer_t *a = s_node ("a", SERVES_WORKER, 1);
+    zaf_broker_peer_t *b = s_node ("b", SERVES_WORKER, 1);
     s_node ("c", SERVES_WORKER, 4);
     zaf_code_t code;
     int for_a = 0, for_b = 0;
     for (int round = 0; round < 6; round++) {
-        peer_t *chosen = s_place ("Worker", NULL, &code);
+        zaf_broker_peer_t *chosen = s_place ("Worker", NULL, &code);
         for_a += chosen == a;
         for_b += chosen == b;
     }
@@ -131,7 +131,7 @@ Test (broker_spawn, ties_only_among_the_fewest)
 Test (broker_spawn, pin_by_node_name)
 {
     s_node ("a", SERVES_WORKER, 0);
-    peer_t *busy = s_node ("busy", SERVES_WORKER, 50);
+    zaf_broker_peer_t *busy = s_node ("busy", SERVES_WORKER, 50);
     s_node ("other", ",\"classes\":[\"Other\"]", 0);
     zaf_code_t code;
     for (int round = 0; round < 4; round++)
@@ -148,17 +148,17 @@ Test (broker_spawn, only_eligible_nodes)
     cr_expect_null (s_place ("Worker", NULL, &code), "no nodes at all");
     cr_expect_eq (code, ZAF_NO_SUCH_CLASS);
 
-    peer_t *driver = zaf_broker_peers_add (peers, "drv", 3, ROLE_DRIVER, NULL);
+    zaf_broker_peer_t *driver = zaf_broker_peers_add (peers, "drv", 3, ROLE_DRIVER, NULL);
     cr_assert_not_null (driver);
-    peer_t *doomed = s_node ("doomed", SERVES_WORKER, 0);
+    zaf_broker_peer_t *doomed = s_node ("doomed", SERVES_WORKER, 0);
     zaf_broker_peers_doom (peers, doomed, "connection closed");
-    peer_t *other = s_node ("other", ",\"classes\":[\"Other\"]", 0);
+    zaf_broker_peer_t *other = s_node ("other", ",\"classes\":[\"Other\"]", 0);
     cr_expect_null (s_place ("Worker", NULL, &code));
     cr_expect_eq (code, ZAF_NO_SUCH_CLASS);
     cr_expect_null (s_place ("Worker", "doomed", &code), "a doomed node is not live");
     cr_expect_eq (code, ZAF_NO_SUCH_NODE);
 
-    peer_t *serving = s_node ("serving", ",\"classes\":[\"Other\",\"Worker\"]", 9);
+    zaf_broker_peer_t *serving = s_node ("serving", ",\"classes\":[\"Other\",\"Worker\"]", 9);
     for (int round = 0; round < 4; round++) {
         cr_expect_eq (s_place ("Worker", NULL, &code), serving);
         cr_expect_eq (s_place ("Other", NULL, &code), other, "fewer actors than serving");
@@ -169,8 +169,8 @@ Test (broker_spawn, only_eligible_nodes)
 
 Test (broker_spawn, tasks_go_where_workers_are_free)
 {
-    peer_t *small = s_node ("small", ",\"functions\":[\"f\"],\"cpus\":1", 0);
-    peer_t *large = s_node ("large", ",\"functions\":[\"f\"],\"cpus\":4", 0);
+    zaf_broker_peer_t *small = s_node ("small", ",\"functions\":[\"f\"],\"cpus\":1", 0);
+    zaf_broker_peer_t *large = s_node ("large", ",\"functions\":[\"f\"],\"cpus\":4", 0);
     s_node ("none", ",\"functions\":[\"g\"],\"cpus\":8", 0);
     small->tasks = 1;
     large->tasks = 3;           //  3/4 busy beats 1/1
@@ -221,8 +221,8 @@ Test (broker_spawn, spawn_reaches_the_node_and_back)
     cr_assert_gt (port, 0);
     zsock_t *node_socket = s_dealer ("n1", port);
     zsock_t *caller_socket = s_dealer ("caller", port);
-    peer_t *node = s_node ("n1", SERVES_WORKER, 0);
-    peer_t *caller = zaf_broker_peers_add (peers, "caller", 6, ROLE_DRIVER, NULL);
+    zaf_broker_peer_t *node = s_node ("n1", SERVES_WORKER, 0);
+    zaf_broker_peer_t *caller = zaf_broker_peers_add (peers, "caller", 6, ROLE_DRIVER, NULL);
 
     zaf_proto_t *request = s_spawn_request ("Worker", "{\"name\":\"w\"}");
     zaf_broker_spawn_handle (spawn, request, caller);
@@ -230,7 +230,7 @@ Test (broker_spawn, spawn_reaches_the_node_and_back)
     cr_expect_eq (zaf_broker_actors_size (actors), 1);
     cr_expect_eq (node->actors, 1);
     cr_expect_eq (zaf_broker_flights_size (flights), 1);
-    actor_t *actor = zaf_broker_actors_named (actors, "w");
+    zaf_broker_actor_t *actor = zaf_broker_actors_named (actors, "w");
     cr_assert_not_null (actor);
     cr_expect_eq (actor->owner, caller);
     cr_expect_not (actor->ready);
@@ -272,7 +272,7 @@ Test (broker_spawn, spawn_nobody_serves_is_refused)
     cr_assert_gt (port, 0);
     zsock_t *caller_socket = s_dealer ("caller", port);
     s_node ("n1", ",\"classes\":[\"Other\"]", 0);
-    peer_t *caller = zaf_broker_peers_add (peers, "caller", 6, ROLE_DRIVER, NULL);
+    zaf_broker_peer_t *caller = zaf_broker_peers_add (peers, "caller", 6, ROLE_DRIVER, NULL);
 
     zaf_proto_t *request = s_spawn_request ("Worker", "");
     zaf_broker_spawn_handle (spawn, request, caller);
