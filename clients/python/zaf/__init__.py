@@ -33,7 +33,7 @@ from .errors import (ERRORS, ActorDiedError, BadArgsError, BrokerLostError,
 __version__ = "0.1.0"
 
 __all__ = [
-    "init", "shutdown", "is_initialized", "client", "spawn", "get_actor",
+    "init", "shutdown", "is_initialized", "default_client", "spawn", "get_actor",
     "get", "wait", "submit", "kill", "monitor", "cluster_info",
     "Client", "ObjectRef", "ActorHandle", "ActorMethod", "Blob",
     "SecurityOptions", "ERRORS", "ZafError", "TimeoutError",
@@ -67,7 +67,7 @@ def is_initialized() -> bool:
     return _default is not None
 
 
-def client() -> Client:
+def default_client() -> Client:
     """The default client (raises if :func:`init` was not called)."""
     current = _default
     if current is None:
@@ -86,32 +86,32 @@ def shutdown() -> None:
 
 def spawn(cls: str, *args: Any, **options: Any) -> ActorHandle:
     """Create an actor of class ``cls``; see :meth:`Client.spawn`."""
-    return client().spawn(cls, *args, **options)
+    return default_client().spawn(cls, *args, **options)
 
 
 def get_actor(name: str, timeout: Optional[float] = 10.0) -> ActorHandle:
     """The live actor registered under ``name`` (like ``ray.get_actor``)."""
-    return client().get_actor(name, timeout=timeout)
+    return default_client().get_actor(name, timeout=timeout)
 
 
 def submit(function: str, *args: Any) -> ObjectRef:
     """Run a registered remote function; returns the future of its result
     (``f.remote(*args)`` in Ray)."""
-    return client().submit(function, *args)
+    return default_client().submit(function, *args)
 
 
 def kill(actor: ActorHandle, *, wait: bool = True, timeout: Optional[float] = 10.0) -> None:
     """End an actor (like ``ray.kill``)."""
-    target = actor.client if isinstance(actor, ActorHandle) else client()
+    target = actor.client if isinstance(actor, ActorHandle) else default_client()
     target.kill(actor, wait=wait, timeout=timeout)
 
 
 def monitor(actor: ActorHandle) -> ObjectRef:
     """A future resolved with ``{"actor", "reason"}`` when the actor ends."""
-    target = actor.client if isinstance(actor, ActorHandle) else client()
+    target = actor.client if isinstance(actor, ActorHandle) else default_client()
     return target.monitor(actor)
 
 
 def cluster_info() -> Dict[str, Any]:
     """Broker, session and live nodes of the default client's cluster."""
-    return client().cluster_info()
+    return default_client().cluster_info()
