@@ -436,7 +436,7 @@ class Client:
             return ref.result(timeout)
         except TimeoutError:
             ref._abandoned = True
-            if ref.done() and ref._error is None:
+            if ref.done() and ref._error is None and ref._value.owned:
                 self.kill(ref._value, wait=False)
             raise
 
