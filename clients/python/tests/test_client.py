@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
+import signal
 import threading
 import time
 import uuid
@@ -297,7 +298,7 @@ def test_broker_killed_mid_call_is_broker_lost_then_reconnect(own_cluster: clust
     c = zaf.Client(own_cluster.endpoint)
     try:
         counter = c.spawn("Counter", 3)
-        ref = counter.sleep.remote(20000)
+        ref = counter.sleep.remote(3000)
         calls = [counter.get.remote() for _ in range(10)]
         wait_for(lambda: _pending(c, counter) == 11, 10, "the calls to reach the broker")
         own_cluster.kill_broker()
@@ -318,8 +319,24 @@ def test_broker_killed_mid_call_is_broker_lost_then_reconnect(own_cluster: clust
         assert c.connected
         fresh = c.spawn("Counter", 5)
         assert fresh.add.remote(1).result(10) == 6
+        # The new broker adopted the node's actors: the old handle works
+        assert counter.get.remote().result(20) == 3
     finally:
         c.shutdown()
+
+
+def test_node_killed_mid_call_is_node_lost(own_cluster: cluster.Cluster) -> None:
+    with zaf.Client(own_cluster.endpoint) as c:
+        counter = c.spawn("Counter")
+        ref = counter.sleep.remote(20000)
+        wait_for(lambda: _pending(c, counter) == 1, 10, "the call to reach the broker")
+        cluster.stop(own_cluster.nodes[0], signal.SIGKILL)
+        with pytest.raises(zaf.NodeLostError):
+            ref.result(15)
+        with pytest.raises(zaf.ActorDiedError, match="node_lost"):
+            counter.get.remote().result(10)
+        with pytest.raises(zaf.NoSuchClassError):
+            c.spawn("Counter")
 
 
 def _pending(c: zaf.Client, actor: zaf.ActorHandle) -> int:
