@@ -54,6 +54,14 @@ Blob = Union[bytes, bytearray, memoryview, zmq.Frame]
 _BLOB_TYPES = (bytes, bytearray, memoryview, zmq.Frame)
 
 _EMPTY = b""
+_NOBLOCK = int(zmq.NOBLOCK)
+_MORE_NOBLOCK = int(zmq.SNDMORE) | _NOBLOCK
+_RCVMORE = int(zmq.RCVMORE)
+#: Frames smaller than this are copied (cheaper than a zero-copy Frame)
+_COPY_BELOW = 65536
+#: Frames of an answer received as bytes; later ones (REPLY attachments)
+#: as zmq.Frame, without a copy
+_COPIED_FRAMES = 6
 
 
 class SecurityOptions:
@@ -681,9 +689,18 @@ class Client:
                         "the client's send queue to the broker is full"))
 
     def _send_frames(self, frames: List[Any]) -> bool:
+        sock = self._sock
+        assert sock is not None
+        last = len(frames) - 1
         try:
-            assert self._sock is not None
-            self._sock.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
+            # Small frames are copied; blobs go without a copy. Once the
+            # first part is queued, libzmq takes the rest of the message.
+            for index, part in enumerate(frames):
+                flags = _NOBLOCK if index == last else _MORE_NOBLOCK
+                if isinstance(part, bytes) and len(part) < _COPY_BELOW:
+                    sock.send(part, flags)
+                else:
+                    sock.send(part, flags, copy=False)
         except zmq.Again:
             return False
         except zmq.ZMQError as exc:
@@ -698,22 +715,29 @@ class Client:
             if sock is None or sock is not self._sock:
                 return
             try:
-                frames = sock.recv_multipart(flags=zmq.NOBLOCK, copy=False)
+                frames: List[Any] = [sock.recv(_NOBLOCK)]
             except zmq.Again:
                 return
+            while sock.getsockopt(_RCVMORE):
+                if len(frames) < _COPIED_FRAMES:
+                    frames.append(sock.recv(0))
+                else:
+                    frames.append(sock.recv(0, copy=False))
             self._last_rx = time.monotonic()
             self._dispatch(frames)
 
-    def _dispatch(self, frames: List[zmq.Frame]) -> None:
-        if len(frames) < 2 or frames[0].bytes != SIGNATURE:
+    def _dispatch(self, frames: List[Any]) -> None:
+        """One message from the broker: frames 0-5 are bytes, later ones
+        zmq.Frame (REPLY attachments, and the body of a SPAWNED)."""
+        if len(frames) < 2 or frames[0] != SIGNATURE:
             log.warning("zaf: malformed message from the broker dropped")
             return
-        command = frames[1].bytes
+        command = frames[1]
         if command == b"REPLY" or command == b"SPAWNED":
             if len(frames) < 6:
                 log.warning("zaf: malformed %s dropped", command.decode())
                 return
-            corr = frames[3].bytes
+            corr = frames[3]
             ref = self._pending.pop(corr, None)
             extra = self._extra.pop(corr, None)
             if ref is None:
@@ -728,13 +752,13 @@ class Client:
         elif command == b"BYE":
             reason = "no reason given"
             try:
-                body = json.loads(frames[2].bytes) if len(frames) > 2 and frames[2].bytes else {}
+                body = json.loads(frames[2]) if len(frames) > 2 and frames[2] else {}
                 reason = str(body.get("reason", reason))
             except (ValueError, AttributeError):
                 pass
             self._lost(f"broker said BYE: {reason}")
         elif command == b"ERROR":
-            error = _error_of(frames[2].bytes if len(frames) > 2 else b"")
+            error = _error_of(frames[2] if len(frames) > 2 else b"")
             if error.code == "BROKER_LOST":
                 self._lost(error.message)
                 return
@@ -748,17 +772,18 @@ class Client:
         else:
             log.warning("zaf: unexpected %r from the broker dropped", command)
 
-    def _spawned(self, ref: ObjectRef, frames: List[zmq.Frame], extra: Any) -> None:
+    def _spawned(self, ref: ObjectRef, frames: List[Any], extra: Any) -> None:
         if len(frames) != 7:
             ref._resolve(error=ProtocolError("malformed SPAWNED"))
             return
-        actor_id = frames[4].bytes.decode("ascii", "replace")
-        if frames[5].bytes != b"ok":
-            ref._resolve(error=_error_of(frames[6].bytes))
+        actor_id = frames[4].decode("ascii", "replace")
+        text = frames[6].bytes
+        if frames[5] != b"ok":
+            ref._resolve(error=_error_of(text))
             return
         existing = False
         try:
-            body = json.loads(frames[6].bytes) if frames[6].bytes else {}
+            body = json.loads(text) if text else {}
             existing = isinstance(body, dict) and body.get("existing") is True
         except ValueError:
             pass
@@ -766,16 +791,16 @@ class Client:
         if ref._abandoned:
             if not existing:
                 self._send_frames([SIGNATURE, b"KILL", _EMPTY, _EMPTY,
-                                   frames[4].bytes, b'{"reason":"killed"}'])
+                                   frames[4], b'{"reason":"killed"}'])
             return
         if owned:
             self._owned.add(actor_id)
         cls, name = extra if isinstance(extra, tuple) else (None, None)
         ref._resolve(ActorHandle(self, actor_id, class_name=cls, name=name, owned=owned))
 
-    def _replied(self, ref: ObjectRef, frames: List[zmq.Frame], extra: Any) -> None:
-        status = frames[4].bytes
-        body = frames[5].bytes
+    def _replied(self, ref: ObjectRef, frames: List[Any], extra: Any) -> None:
+        status = frames[4]
+        body = frames[5]
         if status != b"ok":
             ref._resolve(error=_error_of(body))
             return
