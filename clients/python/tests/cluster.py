@@ -4,12 +4,15 @@ build) for the tests and the examples.
 The programs come from $ZAF_BIN_DIR and the modules from $ZAF_LIB_DIR
 (default: build/bin and build/lib of this repository). The broker binds
 tcp://127.0.0.1:0 and prints "listening ENDPOINT", which gives the port.
-Every process is stopped by its pid; every wait has a deadline.
+Every process is stopped by its pid; every wait has a deadline. Their
+logs go to a temporary directory, removed when the cluster stops unless
+ZAF_TEST_KEEP_LOGS is set.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -67,6 +70,7 @@ class Cluster:
     def __init__(self, nodes: int = 2, heartbeat_ms: int = 1000,
                  log_dir: Optional[str] = None) -> None:
         self.heartbeat_ms = heartbeat_ms
+        self.own_log_dir = log_dir is None
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="zaf-pytest-"))
         self.broker: Optional[subprocess.Popen[bytes]] = None
         self.nodes: List[subprocess.Popen[bytes]] = []
@@ -143,6 +147,8 @@ class Cluster:
             stop(self.broker)
         self.nodes = []
         self.broker = None
+        if self.own_log_dir and not os.environ.get("ZAF_TEST_KEEP_LOGS"):
+            shutil.rmtree(self.log_dir, ignore_errors=True)
 
     def logs(self) -> str:
         return "\n".join(f"== {path.name}\n{path.read_text(errors='replace')[-4000:]}"
