@@ -1,0 +1,1057 @@
+"""The zaf client: a connection to a broker, actor handles and futures.
+
+One :class:`Client` is one DEALER connection to a zaf broker, spoken in the
+ZAF1 protocol (docs/PROTOCOL.md). The socket belongs to a background I/O
+thread that the client starts; nothing else touches it. Every public method
+may be called from any thread: requests go to the I/O thread through a
+locked queue and a wake-up pipe, answers come back through
+:class:`ObjectRef` futures (thread-safe, and awaitable from asyncio). The I/O
+thread also sends HEARTBEATs while the client is idle and notices a lost
+broker (BYE, a dropped connection, or three heartbeat intervals without a
+word), then ends every pending future with :class:`BrokerLostError`. The
+next request dials again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import collections
+import json
+import logging
+import os
+import socket as _socket
+import struct
+import sys
+import threading
+import time
+import weakref
+from typing import (Any, Callable, Deque, Dict, Iterable, List, Optional,
+                    Sequence, Set, Tuple, Union)
+
+import zmq
+
+from .errors import (BadArgsError, BrokerLostError, InterruptedError,
+                     OverloadedError, ProtocolError, TimeoutError, ZafError)
+
+__all__ = ["Client", "ObjectRef", "ActorHandle", "ActorMethod", "Blob",
+           "SecurityOptions"]
+
+log = logging.getLogger("zaf")
+
+SIGNATURE = b"ZAF1"
+#: Attachment frames a CALL, TELL, SUBMIT or REPLY may carry.
+MAX_BLOBS = 16
+#: Heartbeat interval until the broker's WELCOME says otherwise.
+DEFAULT_HEARTBEAT_MS = 1000
+#: Intervals without a word from the broker after which it is lost.
+HEARTBEAT_MISSES = 3
+#: Socket high-water marks, as the broker and the C client use.
+HWM = 100_000
+
+#: What travels as a binary attachment rather than as JSON.
+Blob = Union[bytes, bytearray, memoryview, zmq.Frame]
+_BLOB_TYPES = (bytes, bytearray, memoryview, zmq.Frame)
+
+_EMPTY = b""
+_NOBLOCK = int(zmq.NOBLOCK)
+_MORE_NOBLOCK = int(zmq.SNDMORE) | _NOBLOCK
+_RCVMORE = int(zmq.RCVMORE)
+#: Frames smaller than this are copied (cheaper than a zero-copy Frame)
+_COPY_BELOW = 65536
+#: Frames of an answer received as bytes; later ones (REPLY attachments)
+#: as zmq.Frame, without a copy
+_COPIED_FRAMES = 6
+
+
+class SecurityOptions:
+    """Where CURVE settings will go (not implemented yet).
+
+    zaf's broker and nodes speak the NULL ZMTP mechanism today. When CURVE
+    lands in the C programs, the client will take the same keys and key
+    directory here and set ``zmq.CURVE_SERVERKEY``, ``CURVE_PUBLICKEY`` and
+    ``CURVE_SECRETKEY`` on its DEALER before it connects
+    (``Client._configure_socket``). Passing anything but ``None`` as
+    ``security`` raises :class:`NotImplementedError` until then.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Futures
+
+class ObjectRef:
+    """The future answer of a request (like Ray's ``ObjectRef``).
+
+    Wait for it with :meth:`result`, ``zaf.get(ref)`` or ``zaf.wait``; in a
+    coroutine, ``await ref``. It is resolved exactly once, from the client's
+    I/O thread: with a value, or with a :class:`ZafError` (the remote error,
+    ``BrokerLostError`` if the connection ended first). A wait that times
+    out raises :class:`zaf.TimeoutError` and leaves the future pending.
+    """
+
+    __slots__ = ("_client", "_kind", "_lock", "_event", "_value", "_error",
+                 "_callbacks", "_abandoned", "_detached", "__weakref__")
+
+    def __init__(self, client: Optional["Client"], kind: str) -> None:
+        self._client = client
+        self._kind = kind
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self._value: Any = None
+        self._error: Optional[ZafError] = None
+        self._callbacks: List[Callable[["ObjectRef"], None]] = []
+        self._abandoned = False
+        self._detached = False
+
+    def done(self) -> bool:
+        """True once the answer (or an error) has arrived."""
+        return self._event.is_set()
+
+    def result(self, timeout: Optional[float] = None) -> Any:
+        """The value, waiting at most ``timeout`` seconds (None: no limit).
+
+        Raises the request's :class:`ZafError`, or :class:`zaf.TimeoutError`
+        if it is still pending after ``timeout``.
+        """
+        if not self._event.wait(timeout):
+            raise TimeoutError(f"no answer within {timeout} s")
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def exception(self, timeout: Optional[float] = None) -> Optional[ZafError]:
+        """The error the request ended with, or None if it succeeded."""
+        if not self._event.wait(timeout):
+            raise TimeoutError(f"no answer within {timeout} s")
+        return self._error
+
+    def add_done_callback(self, fn: Callable[["ObjectRef"], None]) -> None:
+        """Call ``fn(ref)`` once the future is resolved (at once if it is).
+
+        The callback runs on the client's I/O thread: keep it short and do
+        not wait on other futures in it.
+        """
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(fn)
+                return
+        fn(self)
+
+    def _resolve(self, value: Any = None, error: Optional[ZafError] = None) -> bool:
+        with self._lock:
+            if self._event.is_set():
+                return False
+            self._value = value
+            self._error = error
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for fn in callbacks:
+            try:
+                fn(self)
+            except Exception:  # pragma: no cover - a user callback
+                log.exception("zaf: a done callback failed")
+        return True
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def settle(ref: ObjectRef) -> None:
+            loop.call_soon_threadsafe(_settle_asyncio, future, ref)
+
+        self.add_done_callback(settle)
+        return future.__await__()
+
+    def __repr__(self) -> str:
+        state = "pending"
+        if self.done():
+            state = "error " + self._error.code if self._error else "ok"
+        return f"<zaf.ObjectRef {self._kind} {state}>"
+
+
+def _settle_asyncio(future: "asyncio.Future[Any]", ref: ObjectRef) -> None:
+    if future.done():
+        return
+    if ref._error is not None:
+        future.set_exception(ref._error)
+    else:
+        future.set_result(ref._value)
+
+
+# ---------------------------------------------------------------------------
+# Actor handles
+
+class ActorMethod:
+    """One method of an actor: ``handle.add.remote(2)``, ``handle.add.tell(2)``."""
+
+    __slots__ = ("_handle", "_name")
+
+    def __init__(self, handle: "ActorHandle", name: str) -> None:
+        self._handle = handle
+        self._name = name
+
+    def remote(self, *args: Any) -> ObjectRef:
+        """CALL the method with these arguments; returns its future.
+
+        Arguments are JSON values, actor handles (sent as
+        ``{"$actor": id}``) and blobs (``bytes``, ``bytearray``,
+        ``memoryview``, ``zmq.Frame``: sent as attachment frames,
+        ``{"$blob": i}``). A memoryview or Frame is sent without a copy:
+        do not change its memory until the future is resolved.
+        """
+        return self._handle._client._call(self._handle.id, self._name, args)
+
+    def tell(self, *args: Any) -> None:
+        """TELL: call the method without waiting for, or getting, an answer.
+
+        Tells and calls from one client to one actor run in the order they
+        were sent. A tell the broker cannot deliver (dead or unknown actor)
+        is reported to the client's ``on_error`` callback and logged.
+        """
+        self._handle._client._tell(self._handle.id, self._name, args)
+
+    def __repr__(self) -> str:
+        return f"<zaf.ActorMethod {self._handle.id}.{self._name}>"
+
+
+class ActorHandle:
+    """A handle on an actor: call its methods with ``handle.m.remote(...)``.
+
+    Handles are plain references: passing one as an argument sends
+    ``{"$actor": id}``, and such an object in a result comes back as a
+    handle. Losing a handle does not kill the actor; ``zaf.kill`` does, and
+    the broker ends the actors a client spawned (unless ``detached``) when
+    the client shuts down or is lost.
+    """
+
+    __slots__ = ("_client", "_id", "class_name", "name", "node", "owned")
+
+    def __init__(self, client: "Client", actor_id: str, class_name: Optional[str] = None,
+                 name: Optional[str] = None, node: Optional[str] = None,
+                 owned: bool = False) -> None:
+        self._client = client
+        self._id = actor_id
+        #: The actor's class, when known.
+        self.class_name = class_name
+        #: The name it was registered under, when known.
+        self.name = name
+        #: The node it runs on, when known (from a lookup).
+        self.node = node
+        #: True if this client spawned it and so owns it.
+        self.owned = owned
+
+    @property
+    def id(self) -> str:
+        """The actor id the broker assigned (opaque printable ASCII)."""
+        return self._id
+
+    @property
+    def client(self) -> "Client":
+        """The client this handle's calls go through."""
+        return self._client
+
+    def method(self, name: str) -> ActorMethod:
+        """The method ``name``, for names that clash with handle attributes
+        (``id``, ``name``, ``method``...)."""
+        return ActorMethod(self, name)
+
+    def __getattr__(self, name: str) -> ActorMethod:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return ActorMethod(self, name)
+
+    def to_json(self) -> Dict[str, str]:
+        """The handle as it travels: ``{"$actor": id}``."""
+        return {"$actor": self._id}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ActorHandle) and other._id == self._id
+
+    def __hash__(self) -> int:
+        return hash(self._id)
+
+    def __repr__(self) -> str:
+        label = f" {self.class_name}" if self.class_name else ""
+        label += f" name={self.name!r}" if self.name else ""
+        return f"<zaf.ActorHandle {self._id}{label}>"
+
+
+# ---------------------------------------------------------------------------
+# Encoding
+
+def _encode(value: Any, blobs: Optional[List[Blob]]) -> bytes:
+    """JSON text for ``value``; blobs are appended to ``blobs`` and named
+    ``{"$blob": i}``, handles become ``{"$actor": id}``."""
+
+    def default(item: Any) -> Any:
+        if isinstance(item, ActorHandle):
+            return {"$actor": item.id}
+        if isinstance(item, _BLOB_TYPES):
+            if blobs is None:
+                raise BadArgsError("binary data cannot travel here")
+            if len(blobs) >= MAX_BLOBS:
+                raise BadArgsError(f"at most {MAX_BLOBS} blobs per message")
+            blobs.append(item)
+            return {"$blob": len(blobs) - 1}
+        if isinstance(item, (tuple, set, frozenset)):
+            return list(item)
+        raise TypeError(f"{type(item).__name__} is not JSON serializable")
+
+    return json.dumps(value, default=default, separators=(",", ":"),
+                      allow_nan=False).encode()
+
+
+def _decode(client: "Client", body: bytes, frames: Sequence[zmq.Frame]) -> Any:
+    """The JSON value of a body; ``{"$actor": id}`` becomes a handle and
+    ``{"$blob": i}`` the memoryview of attachment ``i`` (no copy)."""
+    if not body:
+        return None
+
+    def hook(obj: Dict[str, Any]) -> Any:
+        if len(obj) == 1:
+            if "$actor" in obj and isinstance(obj["$actor"], str):
+                return ActorHandle(client, obj["$actor"])
+            if "$blob" in obj and isinstance(obj["$blob"], int) \
+                    and 0 <= obj["$blob"] < len(frames):
+                return frames[obj["$blob"]].buffer
+        return obj
+
+    if frames or b'"$actor"' in body:
+        return json.loads(body, object_hook=hook)
+    return json.loads(body)
+
+
+# ---------------------------------------------------------------------------
+# The client
+
+_clients: "weakref.WeakSet[Client]" = weakref.WeakSet()
+
+
+def _shutdown_all() -> None:
+    for client in list(_clients):
+        try:
+            client.shutdown()
+        except Exception:  # pragma: no cover
+            pass
+
+
+atexit.register(_shutdown_all)
+
+
+class Client:
+    """One connection to a zaf broker.
+
+    ``Client("tcp://127.0.0.1:5555")`` connects, says HELLO and waits for
+    WELCOME (at most ``connect_timeout`` seconds, else
+    :class:`BrokerLostError`). Use it from any number of threads; close it
+    with :meth:`shutdown` (or a ``with`` block), which kills the actors it
+    owns and says BYE.
+
+    ``on_error`` is called (on the I/O thread) with each error the broker
+    sends that answers no request, such as an undeliverable TELL.
+    """
+
+    def __init__(self, address: str, *, name: Optional[str] = None,
+                 role: str = "driver", connect_timeout: float = 5.0,
+                 on_error: Optional[Callable[[ZafError], None]] = None,
+                 security: Optional[SecurityOptions] = None) -> None:
+        if security is not None:
+            raise NotImplementedError(
+                "CURVE is not implemented in zaf yet; connect without security")
+        if role not in ("driver", "cli"):
+            raise ValueError("role must be 'driver' or 'cli'")
+        self.address = address
+        self.role = role
+        self.label = name or os.path.basename(sys.argv[0] or "") or "python"
+        self.connect_timeout = connect_timeout
+        self.on_error = on_error
+        #: Session and heartbeat interval from the broker's last WELCOME.
+        self.session = ""
+        self.heartbeat_ms = DEFAULT_HEARTBEAT_MS
+        #: Our routing id at the broker (hex), from WELCOME.
+        self.peer = ""
+        #: Answers that matched no pending request.
+        self.late_replies = 0
+        #: Errors the broker sent outside any answer (most recent last).
+        self.errors: Deque[ZafError] = collections.deque(maxlen=100)
+
+        self._ctx = zmq.Context()
+        self._sock: Optional[zmq.Socket] = None
+        self._monitor: Optional[zmq.Socket] = None
+        self._poller = zmq.Poller()
+        self._connected = False
+        self._retry_at = 0.0
+        self._retry_s = 0.1
+        self._last_rx = self._last_tx = 0.0
+        self._pending: Dict[bytes, ObjectRef] = {}      # I/O thread only
+        self._extra: Dict[bytes, Any] = {}              # I/O thread only
+        self._owned: Set[str] = set()                   # I/O thread only
+
+        self._lock = threading.Lock()                   # outbox, corr, flags
+        self._outbox: Deque[Tuple[List[Any], Optional[ObjectRef]]] = collections.deque()
+        self._wake_pending = False
+        self._closing = False
+        self._closed = False
+        self._corr = 0
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._poller.register(self._wake_r, zmq.POLLIN)
+
+        self._started = threading.Event()
+        self._start_error: Optional[ZafError] = None
+        self._thread = threading.Thread(target=self._run, name="zaf-io", daemon=True)
+        self._thread.start()
+        self._started.wait()
+        if self._start_error is not None:
+            self._thread.join()
+            self._release()
+            raise self._start_error
+        _clients.add(self)
+
+    # -- context manager --------------------------------------------------
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.shutdown()
+
+    # -- the public API ---------------------------------------------------
+
+    def spawn(self, cls: str, *args: Any, name: Optional[str] = None,
+              detached: bool = False, get_if_exists: bool = False,
+              node: Optional[str] = None, max_restarts: int = 0,
+              max_call_retries: int = 0, call_deadline_ms: Optional[int] = None,
+              timeout: Optional[float] = 30.0) -> ActorHandle:
+        """Create an actor of class ``cls`` with constructor ``args`` and
+        wait until its constructor has run; returns its handle.
+
+        ``name`` registers it for :meth:`get_actor`; ``detached`` (needs a
+        name) makes it outlive this client; ``get_if_exists`` returns the
+        live actor of that class holding ``name`` instead of failing with
+        NAME_TAKEN. ``node`` pins it to a node, ``max_restarts`` /
+        ``max_call_retries`` / ``call_deadline_ms`` are the broker's and
+        node's spawn options (docs/PROTOCOL.md, 5.3). If the spawn times
+        out, the actor is killed when it comes up.
+        """
+        ref = self.spawn_async(cls, *args, name=name, detached=detached,
+                               get_if_exists=get_if_exists, node=node,
+                               max_restarts=max_restarts,
+                               max_call_retries=max_call_retries,
+                               call_deadline_ms=call_deadline_ms)
+        try:
+            return ref.result(timeout)
+        except TimeoutError:
+            ref._abandoned = True
+            if ref.done() and ref._error is None and ref._value.owned:
+                self.kill(ref._value, wait=False)
+            raise
+
+    def spawn_async(self, cls: str, *args: Any, name: Optional[str] = None,
+                    detached: bool = False, get_if_exists: bool = False,
+                    node: Optional[str] = None, max_restarts: int = 0,
+                    max_call_retries: int = 0,
+                    call_deadline_ms: Optional[int] = None) -> ObjectRef:
+        """:meth:`spawn` without waiting: a future of the handle
+        (``await client.spawn_async("Counter", 5)``)."""
+        options: Dict[str, Any] = {}
+        if node is not None:
+            options["node"] = node
+        if name is not None:
+            options["name"] = name
+        if detached:
+            options["detached"] = True
+        if get_if_exists:
+            options["get_if_exists"] = True
+        if max_restarts:
+            options["max_restarts"] = max_restarts
+        if max_call_retries:
+            options["max_call_retries"] = max_call_retries
+        if call_deadline_ms is not None:
+            options["call_deadline_ms"] = call_deadline_ms
+        body = _encode(list(args), None)
+        ref = ObjectRef(self, "spawn")
+        ref._detached = detached
+        corr = self._next_corr()
+        frames = [SIGNATURE, b"SPAWN", _EMPTY, corr, _EMPTY, _ascii(cls, "class"),
+                  json.dumps(options).encode(), body]
+        # The class and name ride along for the handle
+        self._enqueue(frames, ref, (cls, name))
+        return ref
+
+    def get_actor(self, name: str, timeout: Optional[float] = 10.0) -> ActorHandle:
+        """The live actor registered under ``name`` (LOOKUP), from any
+        client. Raises :class:`NoSuchActorError` if there is none."""
+        ref = ObjectRef(self, "lookup")
+        self._enqueue([SIGNATURE, b"LOOKUP", _EMPTY, self._next_corr(),
+                       _ascii(name, "name")], ref, name)
+        return ref.result(timeout)
+
+    def submit(self, function: str, *args: Any) -> ObjectRef:
+        """Run the registered remote function ``function`` with ``args`` on
+        a node's worker pool (SUBMIT); returns the future of its result."""
+        blobs: List[Blob] = []
+        body = _encode(list(args), blobs)
+        ref = ObjectRef(self, "submit")
+        self._enqueue([SIGNATURE, b"SUBMIT", _EMPTY, self._next_corr(),
+                       _ascii(function, "function"), body, *blobs], ref)
+        return ref
+
+    def kill(self, actor: ActorHandle, *, wait: bool = True,
+             timeout: Optional[float] = 10.0) -> None:
+        """End the actor (KILL). Everything pending on it ends with
+        ACTOR_DIED. With ``wait``, returns once it is gone (also if it was
+        already dead); NO_SUCH_ACTOR if its id was never known."""
+        actor_id = _actor_id(actor)
+        if not wait:
+            self._enqueue([SIGNATURE, b"KILL", _EMPTY, _EMPTY, _ascii(actor_id, "actor"),
+                           b'{"reason":"killed"}'], None, actor_id)
+            return
+        ref = ObjectRef(self, "kill")
+        self._enqueue([SIGNATURE, b"KILL", _EMPTY, self._next_corr(),
+                       _ascii(actor_id, "actor"), b'{"reason":"killed"}'], ref, actor_id)
+        ref.result(timeout)
+
+    def monitor(self, actor: ActorHandle) -> ObjectRef:
+        """A future that resolves once, when the actor ends, with
+        ``{"actor": id, "reason": "killed" | "normal" | ...}`` (MONITOR).
+        Monitors do not survive a broker restart."""
+        ref = ObjectRef(self, "monitor")
+        self._enqueue([SIGNATURE, b"MONITOR", _EMPTY, self._next_corr(),
+                       _ascii(_actor_id(actor), "actor"), b"{}"], ref)
+        return ref
+
+    def status(self, actors: bool = False, limit: int = 1000,
+               timeout: Optional[float] = 10.0) -> Dict[str, Any]:
+        """The broker's STATUS snapshot (docs/PROTOCOL.md, 5.7)."""
+        request = {"actors": True, "limit": limit} if actors else {}
+        ref = ObjectRef(self, "status")
+        self._enqueue([SIGNATURE, b"STATUS", _EMPTY, self._next_corr(),
+                       json.dumps(request).encode()], ref)
+        return ref.result(timeout)
+
+    def cluster_info(self, timeout: Optional[float] = 10.0) -> Dict[str, Any]:
+        """What ``ray.init()`` prints: broker, session and the live nodes."""
+        status = self.status(timeout=timeout)
+        return {"broker": self.address, "session": status.get("session", ""),
+                "embedded": False, "nodes": status.get("nodes", []),
+                "dashboard": None}
+
+    def stop_cluster(self, timeout: Optional[float] = 10.0) -> Dict[str, Any]:
+        """Ask the broker to stop the whole cluster (STOP, as ``zaf stop``).
+        Only a client created with ``role="cli"`` may."""
+        ref = ObjectRef(self, "status")
+        self._enqueue([SIGNATURE, b"STOP", _EMPTY, self._next_corr(), b"{}"], ref)
+        return ref.result(timeout)
+
+    @property
+    def connected(self) -> bool:
+        """True while a session with the broker is live."""
+        return self._connected
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Kill the actors this client owns, say BYE and close.
+
+        Futures still pending end with :class:`BrokerLostError`. Requests
+        made afterwards raise :class:`zaf.InterruptedError`. Idempotent.
+        """
+        with self._lock:
+            if self._closing:
+                already = True
+            else:
+                already = False
+                self._closing = True
+        if not already:
+            self._wake()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+        _clients.discard(self)
+
+    # -- requests ---------------------------------------------------------
+
+    def _call(self, actor_id: str, method: str, args: Sequence[Any]) -> ObjectRef:
+        blobs: List[Blob] = []
+        body = _encode(list(args), blobs)
+        ref = ObjectRef(self, "call")
+        self._enqueue([SIGNATURE, b"CALL", _EMPTY, self._next_corr(),
+                       _ascii(actor_id, "actor"), _ascii(method, "method"), body, *blobs], ref)
+        return ref
+
+    def _tell(self, actor_id: str, method: str, args: Sequence[Any]) -> None:
+        blobs: List[Blob] = []
+        body = _encode(list(args), blobs)
+        self._enqueue([SIGNATURE, b"TELL", _EMPTY, _EMPTY, _ascii(actor_id, "actor"),
+                       _ascii(method, "method"), body, *blobs], None)
+
+    def _next_corr(self) -> bytes:
+        with self._lock:
+            self._corr += 1
+            return struct.pack(">Q", self._corr)
+
+    def _enqueue(self, frames: List[Any], ref: Optional[ObjectRef], extra: Any = None) -> None:
+        with self._lock:
+            if self._closing:
+                raise InterruptedError("the client is shut down")
+            self._outbox.append((frames, ref) if extra is None else (frames, ref, extra))  # type: ignore[arg-type]
+            wake = not self._wake_pending
+            self._wake_pending = True
+        if wake:
+            self._wake()
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"x")
+        except (BlockingIOError, OSError):
+            pass
+
+    # -- the I/O thread ---------------------------------------------------
+
+    def _run(self) -> None:
+        error = self._dial()
+        if error is not None:
+            self._start_error = error
+            self._started.set()
+            return
+        self._started.set()
+        try:
+            self._loop()
+        except Exception:  # pragma: no cover - a bug: end every future
+            log.exception("zaf: the client's I/O thread failed")
+        finally:
+            self._close()
+
+    def _loop(self) -> None:
+        while True:
+            timeout_ms = None
+            now = time.monotonic()
+            if self._connected:
+                interval = self.heartbeat_ms / 1000.0
+                due = min(self._last_tx + interval,
+                          self._last_rx + interval * HEARTBEAT_MISSES)
+                timeout_ms = max(0, int((due - now) * 1000) + 1)
+            events = dict(self._poller.poll(timeout_ms))
+            if self._wake_r in events:
+                try:
+                    while os.read(self._wake_r, 4096):
+                        pass
+                except BlockingIOError:
+                    pass
+            with self._lock:
+                self._wake_pending = False
+                batch = list(self._outbox)
+                self._outbox.clear()
+                closing = self._closing
+            if batch:
+                self._send_batch(batch)
+            if self._sock is not None and events.get(self._sock):
+                self._receive()
+            if self._monitor is not None and events.get(self._monitor):
+                self._read_monitor()
+            if closing:
+                return
+            self._tick()
+
+    def _tick(self) -> None:
+        if not self._connected:
+            return
+        now = time.monotonic()
+        interval = self.heartbeat_ms / 1000.0
+        if now - self._last_rx >= interval * HEARTBEAT_MISSES:
+            self._lost("no heartbeat from the broker")
+        elif now - self._last_tx >= interval:
+            self._send_frames([SIGNATURE, b"HEARTBEAT"])
+
+    def _send_batch(self, batch: List[Tuple[Any, ...]]) -> None:
+        if not self._connected and time.monotonic() >= self._retry_at:
+            error = self._dial()
+            if error is not None:
+                log.warning("zaf: %s", error)
+        for item in batch:
+            frames, ref = item[0], item[1]
+            extra = item[2] if len(item) > 2 else None
+            if not self._connected:
+                if ref is not None:
+                    ref._resolve(error=BrokerLostError(
+                        f"no broker at {self.address}; the request was not sent"))
+                continue
+            if ref is not None:
+                self._pending[frames[3]] = ref
+            if frames[1] == b"KILL" and extra is not None:
+                self._owned.discard(extra)
+            if ref is not None and extra is not None:
+                self._extra[frames[3]] = extra
+            if not self._send_frames(frames):
+                if ref is not None:
+                    self._pending.pop(frames[3], None)
+                    self._extra.pop(frames[3], None)
+                    ref._resolve(error=OverloadedError(
+                        "the client's send queue to the broker is full"))
+
+    def _send_frames(self, frames: List[Any]) -> bool:
+        sock = self._sock
+        assert sock is not None
+        last = len(frames) - 1
+        try:
+            # Small frames are copied; blobs go without a copy. Once the
+            # first part is queued, libzmq takes the rest of the message.
+            for index, part in enumerate(frames):
+                flags = _NOBLOCK if index == last else _MORE_NOBLOCK
+                if isinstance(part, bytes) and len(part) < _COPY_BELOW:
+                    sock.send(part, flags)
+                else:
+                    sock.send(part, flags, copy=False)
+        except zmq.Again:
+            return False
+        except zmq.ZMQError as exc:
+            log.warning("zaf: cannot send: %s", exc)
+            return False
+        self._last_tx = time.monotonic()
+        return True
+
+    def _receive(self) -> None:
+        sock = self._sock
+        for _ in range(10_000):
+            if sock is None or sock is not self._sock:
+                return
+            try:
+                frames: List[Any] = [sock.recv(_NOBLOCK)]
+            except zmq.Again:
+                return
+            while sock.getsockopt(_RCVMORE):
+                if len(frames) < _COPIED_FRAMES:
+                    frames.append(sock.recv(0))
+                else:
+                    frames.append(sock.recv(0, copy=False))
+            self._last_rx = time.monotonic()
+            self._dispatch(frames)
+
+    def _dispatch(self, frames: List[Any]) -> None:
+        """One message from the broker: frames 0-5 are bytes, later ones
+        zmq.Frame (REPLY attachments, and the body of a SPAWNED)."""
+        if len(frames) < 2 or frames[0] != SIGNATURE:
+            log.warning("zaf: malformed message from the broker dropped")
+            return
+        command = frames[1]
+        if command == b"REPLY" or command == b"SPAWNED":
+            if len(frames) < 6:
+                log.warning("zaf: malformed %s dropped", command.decode())
+                return
+            corr = frames[3]
+            ref = self._pending.pop(corr, None)
+            extra = self._extra.pop(corr, None)
+            if ref is None:
+                self.late_replies += 1
+                return
+            if command == b"SPAWNED":
+                self._spawned(ref, frames, extra)
+            else:
+                self._replied(ref, frames, extra)
+        elif command == b"HEARTBEAT" or command == b"WELCOME":
+            return
+        elif command == b"BYE":
+            reason = "no reason given"
+            try:
+                body = json.loads(frames[2]) if len(frames) > 2 and frames[2] else {}
+                reason = str(body.get("reason", reason))
+            except (ValueError, AttributeError):
+                pass
+            self._lost(f"broker said BYE: {reason}")
+        elif command == b"ERROR":
+            error = _error_of(frames[2] if len(frames) > 2 else b"")
+            if error.code == "BROKER_LOST":
+                self._lost(error.message)
+                return
+            log.warning("zaf: error from broker: %s", error)
+            self.errors.append(error)
+            if self.on_error is not None:
+                try:
+                    self.on_error(error)
+                except Exception:  # pragma: no cover - a user callback
+                    log.exception("zaf: on_error failed")
+        else:
+            log.warning("zaf: unexpected %r from the broker dropped", command)
+
+    def _spawned(self, ref: ObjectRef, frames: List[Any], extra: Any) -> None:
+        if len(frames) != 7:
+            ref._resolve(error=ProtocolError("malformed SPAWNED"))
+            return
+        actor_id = frames[4].decode("ascii", "replace")
+        text = frames[6].bytes
+        if frames[5] != b"ok":
+            ref._resolve(error=_error_of(text))
+            return
+        existing = False
+        try:
+            body = json.loads(text) if text else {}
+            existing = isinstance(body, dict) and body.get("existing") is True
+        except ValueError:
+            pass
+        owned = not existing and not ref._detached
+        if ref._abandoned:
+            if not existing:
+                self._send_frames([SIGNATURE, b"KILL", _EMPTY, _EMPTY,
+                                   frames[4], b'{"reason":"killed"}'])
+            return
+        if owned:
+            self._owned.add(actor_id)
+        cls, name = extra if isinstance(extra, tuple) else (None, None)
+        ref._resolve(ActorHandle(self, actor_id, class_name=cls, name=name, owned=owned))
+
+    def _replied(self, ref: ObjectRef, frames: List[Any], extra: Any) -> None:
+        status = frames[4]
+        body = frames[5]
+        if status != b"ok":
+            ref._resolve(error=_error_of(body))
+            return
+        try:
+            value = _decode(self, body, frames[6:])
+        except ValueError as exc:
+            ref._resolve(error=ProtocolError(f"answer is not JSON: {exc}"))
+            return
+        if ref._kind == "lookup" and isinstance(value, dict) and isinstance(value.get("actor"), str):
+            value = ActorHandle(self, value["actor"], class_name=value.get("class"),
+                                name=extra if isinstance(extra, str) else None,
+                                node=value.get("node"))
+        ref._resolve(value)
+
+    def _read_monitor(self) -> None:
+        from zmq.utils.monitor import recv_monitor_message
+        while self._monitor is not None:
+            try:
+                event = recv_monitor_message(self._monitor, flags=zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            except zmq.ZMQError:
+                return
+            if event.get("event") == zmq.EVENT_DISCONNECTED and self._connected:
+                self._lost("connection closed")
+                return
+
+    # -- connection -------------------------------------------------------
+
+    def _configure_socket(self, sock: zmq.Socket) -> None:
+        """Socket options; CURVE keys will be set here (see SecurityOptions)."""
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.SNDHWM, HWM)
+        sock.setsockopt(zmq.RCVHWM, HWM)
+        sock.setsockopt(zmq.RECONNECT_IVL, 100)
+        sock.setsockopt(zmq.RECONNECT_IVL_MAX, 2000)
+        sock.setsockopt(zmq.HEARTBEAT_IVL, self.heartbeat_ms)
+        sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, self.heartbeat_ms * HEARTBEAT_MISSES)
+
+    def _close_socket(self) -> None:
+        if self._sock is not None:
+            try:
+                self._poller.unregister(self._sock)
+            except KeyError:
+                pass
+            if self._monitor is not None:
+                try:
+                    self._poller.unregister(self._monitor)
+                except KeyError:
+                    pass
+                try:
+                    self._sock.disable_monitor()
+                except zmq.ZMQError:
+                    pass
+                self._monitor.close(0)
+                self._monitor = None
+            self._sock.close(0)
+            self._sock = None
+        self._connected = False
+
+    def _dial(self) -> Optional[ZafError]:
+        """Connect, say HELLO and wait for WELCOME. Returns the error, or
+        None once connected."""
+        self._close_socket()
+        sock = self._ctx.socket(zmq.DEALER)
+        self._configure_socket(sock)
+        try:
+            monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        except zmq.ZMQError:
+            monitor = None
+        try:
+            sock.connect(self.address)
+        except zmq.ZMQError as exc:
+            if monitor is not None:
+                sock.disable_monitor()
+                monitor.close(0)
+            sock.close(0)
+            return BadArgsError(f"cannot connect to {self.address}: {exc}")
+        self._sock, self._monitor = sock, monitor
+        hello: Dict[str, Any] = {"name": self.label, "host": _socket.gethostname(),
+                                 "pid": os.getpid(), "version": 1}
+        if self.session:
+            # Dialing again: if the broker restarted, claim what we own
+            hello["session"] = self.session
+            hello["owns"] = sorted(self._owned)
+        sock.send_multipart([SIGNATURE, b"HELLO", self.role.encode(),
+                             json.dumps(hello).encode()])
+        deadline = time.monotonic() + self.connect_timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not sock.poll(int(left * 1000) + 1):
+                if time.monotonic() < deadline:
+                    continue
+                break
+            frames = sock.recv_multipart()
+            if len(frames) >= 3 and frames[0] == SIGNATURE and frames[1] == b"WELCOME":
+                try:
+                    welcome = json.loads(frames[2]) if frames[2] else {}
+                except ValueError:
+                    welcome = {}
+                heartbeat_ms = welcome.get("heartbeat_ms", DEFAULT_HEARTBEAT_MS)
+                if not isinstance(heartbeat_ms, int) or heartbeat_ms < 10:
+                    heartbeat_ms = DEFAULT_HEARTBEAT_MS
+                self.heartbeat_ms = heartbeat_ms
+                self.session = str(welcome.get("session", ""))
+                self.peer = str(welcome.get("peer", ""))
+                sock.setsockopt(zmq.HEARTBEAT_IVL, heartbeat_ms)
+                self._connected = True
+                self._retry_s = 0.1
+                self._last_rx = self._last_tx = time.monotonic()
+                self._poller.register(sock, zmq.POLLIN)
+                if monitor is not None:
+                    self._poller.register(monitor, zmq.POLLIN)
+                return None
+            if len(frames) >= 3 and frames[0] == SIGNATURE and frames[1] == b"ERROR":
+                refusal = _error_of(frames[2])
+                self._close_socket()
+                self._retry_at = time.monotonic() + self._retry_s
+                refusal.message = f"broker at {self.address} refused us: {refusal.message}"
+                return refusal
+            # Anything else before WELCOME is stale: drop it
+        self._close_socket()
+        self._retry_at = time.monotonic() + self._retry_s
+        self._retry_s = min(self._retry_s * 2, 2.0)
+        return BrokerLostError(f"no answer from a broker at {self.address} "
+                               f"within {self.connect_timeout} s")
+
+    def _lost(self, why: str) -> None:
+        if self._connected:
+            log.warning("zaf: broker lost endpoint=%s reason=%s", self.address, why)
+        self._close_socket()
+        self._fail_pending(BrokerLostError(
+            f"broker lost ({why}); the call may or may not have run"))
+        self._retry_at = 0.0
+
+    def _fail_pending(self, error: ZafError) -> None:
+        pending, self._pending = self._pending, {}
+        self._extra = {}
+        for ref in pending.values():
+            ref._resolve(error=error)
+
+    def _close(self) -> None:
+        if self._connected and self._sock is not None:
+            for actor_id in sorted(self._owned):
+                self._send_frames([SIGNATURE, b"KILL", _EMPTY, _EMPTY,
+                                   actor_id.encode(), b'{"reason":"killed"}'])
+            self._send_frames([SIGNATURE, b"BYE", b'{"reason":"leaving"}'])
+            self._sock.setsockopt(zmq.LINGER, 200)
+            if self._monitor is not None:
+                try:
+                    self._sock.disable_monitor()
+                except zmq.ZMQError:
+                    pass
+                self._monitor.close(0)
+                self._monitor = None
+            self._sock.close(200)
+            self._sock = None
+        self._close_socket()
+        self._owned.clear()
+        error = BrokerLostError("connection closed before the answer came")
+        self._fail_pending(error)
+        with self._lock:
+            self._closing = True
+            batch = list(self._outbox)
+            self._outbox.clear()
+        for item in batch:
+            if item[1] is not None:
+                item[1]._resolve(error=error)
+        self._release()
+
+    def _release(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._ctx.term()
+
+
+def _ascii(text: str, what: str) -> bytes:
+    """A name or id frame: 1-255 printable ASCII bytes, no space."""
+    if not isinstance(text, str):
+        raise BadArgsError(f"{what} must be a string")
+    data = text.encode("ascii", "replace")
+    if not 1 <= len(data) <= 255 or any(b < 0x21 or b > 0x7E for b in data):
+        raise BadArgsError(f"{what} {text!r} is not 1-255 printable ASCII characters without spaces")
+    return data
+
+
+def _actor_id(actor: Union[ActorHandle, str]) -> str:
+    if isinstance(actor, ActorHandle):
+        return actor.id
+    if isinstance(actor, str):
+        return actor
+    raise BadArgsError("expected an actor handle")
+
+
+def _error_of(body: bytes) -> ZafError:
+    try:
+        return ZafError.from_wire(json.loads(body) if body else None)
+    except ValueError:
+        return ProtocolError("unreadable error object")
+
+
+# ---------------------------------------------------------------------------
+# Waiting on many futures
+
+def get(refs: Union[ObjectRef, Sequence[ObjectRef]], timeout: Optional[float] = None) -> Any:
+    """The value of one future, or the list of values of a list of them
+    (like ``ray.get``), waiting at most ``timeout`` seconds in all.
+
+    Raises the first error met in list order, or :class:`zaf.TimeoutError`.
+    """
+    if isinstance(refs, ObjectRef):
+        return refs.result(timeout)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    values = []
+    for ref in refs:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        values.append(ref.result(left))
+    return values
+
+
+def wait(refs: Sequence[ObjectRef], num_returns: int = 1,
+         timeout: Optional[float] = None) -> Tuple[List[ObjectRef], List[ObjectRef]]:
+    """Wait until ``num_returns`` of ``refs`` are resolved or ``timeout``
+    seconds pass; returns ``(ready, pending)``, each in the order of
+    ``refs`` (like ``ray.wait``). A failed future counts as ready."""
+    refs = list(refs)
+    if num_returns < 0 or num_returns > len(refs):
+        raise ValueError("num_returns must be from 0 to len(refs)")
+    condition = threading.Condition()
+
+    def notify(_ref: ObjectRef) -> None:
+        with condition:
+            condition.notify_all()
+
+    for ref in refs:
+        ref.add_done_callback(notify)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with condition:
+        while sum(1 for ref in refs if ref.done()) < num_returns:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            condition.wait(left)
+    ready: List[ObjectRef] = []
+    pending: List[ObjectRef] = []
+    for ref in refs:
+        (ready if ref.done() and len(ready) < max(num_returns, 0) else pending).append(ref)
+    return ready, pending
