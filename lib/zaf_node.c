@@ -394,7 +394,7 @@ s_handle_spawn (self_t *self)
     party_t *party = (party_t *) zmalloc (sizeof (party_t));
     assert (party);
     party->inner_id = 0x80000000u | (++self->next_inner & 0x7fffffffu);
-    zaf_actor_encode_id (party->inner_id, party->routing_id);
+    zaf_inner_encode_id (party->inner_id, party->routing_id);
     snprintf (party->id, sizeof (party->id), "%s", id);
     party->class_name = cls->name;
     party->backlog = zlistx_new ();
@@ -671,7 +671,7 @@ s_to_inner_party (self_t *self)
     size_t corr_size;
     const byte *corr = (const byte *) zaf_proto_corr (msg, &corr_size);
     uint32_t inner_id = corr_size > ZAF_INNER_ID_SIZE
-                      ? zaf_actor_decode_id (corr, ZAF_INNER_ID_SIZE) : 0;
+                      ? zaf_inner_decode_id (corr, ZAF_INNER_ID_SIZE) : 0;
     if (!inner_id) {
         self->dropped++;
         zaf_ratelimit_warn (self->warnings, "%s with a correlation id that is not ours dropped",
@@ -975,7 +975,7 @@ s_handle_inner (self_t *self, int rc)
     zaf_proto_t *msg = self->msg;
     size_t routing_size;
     const void *routing_id = zaf_proto_routing_id (msg, &routing_size);
-    uint32_t inner_id = zaf_actor_decode_id (routing_id, routing_size);
+    uint32_t inner_id = zaf_inner_decode_id (routing_id, routing_size);
     party_t *party = inner_id
                    ? (party_t *) zhashx_lookup (self->parties, (void *) (uintptr_t) inner_id)
                    : NULL;
@@ -1163,14 +1163,14 @@ s_start (self_t *self)
         assert (worker);
         worker->is_worker = true;
         worker->inner_id = 0x80000000u | (++self->next_inner & 0x7fffffffu);
-        zaf_actor_encode_id (worker->inner_id, worker->routing_id);
+        zaf_inner_encode_id (worker->inner_id, worker->routing_id);
         snprintf (worker->id, sizeof (worker->id), "worker-%d", index);
-        zaf_actor_spec_t spec = {
+        zaf_worker_spec_t spec = {
             .endpoint = self->inner_endpoint,
             .inner_id = worker->inner_id,
             .registry = self->registry,
             .verbose = self->verbose,
-        .local = self->local
+            .local = self->local
         };
         if (zaf_worker_start (&spec, &worker->thread)) {
             zsys_error ("zaf_node: cannot start task worker %d: %s", index, zmq_strerror (errno));
