@@ -314,21 +314,18 @@ zaf_isolate_running (zaf_isolate_t *self, uint32_t inner_id)
 //  --------------------------------------------------------------------------
 //  Start the process for one actor
 
-pid_t
-zaf_isolate_spawn (zaf_isolate_t *self, const zaf_actor_spec_t *spec, zaf_actor_ctl_t **ctl_p)
+//  Write the shared block for one actor into a new memfd. Returns the fd
+//  and the mapping in *shared_p (of *size bytes), or -1 with errno.
+static int
+s_block_new (const zaf_actor_spec_t *spec, shared_t **shared_p, size_t *size)
 {
-    assert (self && spec && spec->actor_id && spec->cls && ctl_p);
-    assert (spec->caller_size <= ZAF_PROTO_ID_MAX && spec->corr_size <= ZAF_PROTO_ID_MAX);
-    assert (!zhashx_lookup (self->children, (void *) (uintptr_t) spec->inner_id));
-
-    //  The shared block
-    size_t size = sizeof (shared_t) + spec->args_size;
+    *size = sizeof (shared_t) + spec->args_size;
     int fd = memfd_create ("zaf-actor", MFD_CLOEXEC);
     if (fd == -1)
         return -1;
     shared_t *shared = MAP_FAILED;
-    if (ftruncate (fd, (off_t) size) == 0)
-        shared = (shared_t *) mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (ftruncate (fd, (off_t) *size) == 0)
+        shared = (shared_t *) mmap (NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (shared == MAP_FAILED) {
         int error = errno;
         close (fd);
@@ -349,8 +346,16 @@ zaf_isolate_spawn (zaf_isolate_t *self, const zaf_actor_spec_t *spec, zaf_actor_
     shared->args_size = spec->args_size;
     if (spec->args_size)
         memcpy (shared->args, spec->args, spec->args_size);
+    *shared_p = shared;
+    return fd;
+}
 
-    //  The command line
+//  Start the program in its host mode with the block as fd 3. Returns 0
+//  and the pid, or an errno value.
+static int
+s_start_child (zaf_isolate_t *self, const zaf_actor_spec_t *spec, int fd, pid_t *pid)
+{
+    //  The command line (zaf_isolate_host reads it)
     char inner_id [16], parent [16];
     snprintf (inner_id, sizeof (inner_id), "%u", spec->inner_id);
     snprintf (parent, sizeof (parent), "%d", (int) getpid ());
@@ -399,21 +404,36 @@ zaf_isolate_spawn (zaf_isolate_t *self, const zaf_actor_spec_t *spec, zaf_actor_
     posix_spawnattr_setsigdefault (&attr, &signals);
     posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-    pid_t pid = -1;
     int rc = source == -1 ? errno
-           : posix_spawn (&pid, self->program, &actions, &attr, (char *const *) argv, environ);
+           : posix_spawn (pid, self->program, &actions, &attr, (char *const *) argv, environ);
     posix_spawnattr_destroy (&attr);
     posix_spawn_file_actions_destroy (&actions);
     free (argv);
     if (source != fd && source != -1)
         close (source);
+    return rc;
+}
+
+pid_t
+zaf_isolate_spawn (zaf_isolate_t *self, const zaf_actor_spec_t *spec, zaf_actor_ctl_t **ctl_p)
+{
+    assert (self && spec && spec->actor_id && spec->cls && ctl_p);
+    assert (spec->caller_size <= ZAF_PROTO_ID_MAX && spec->corr_size <= ZAF_PROTO_ID_MAX);
+    assert (!zhashx_lookup (self->children, (void *) (uintptr_t) spec->inner_id));
+
+    shared_t *shared;
+    size_t size;
+    int fd = s_block_new (spec, &shared, &size);
+    if (fd == -1)
+        return -1;
+    pid_t pid = -1;
+    int rc = s_start_child (self, spec, fd, &pid);
     close (fd);                 //  The mapping stays
     if (rc) {
         munmap (shared, size);
         errno = rc;
         return -1;
     }
-
     child_t *child = (child_t *) zmalloc (sizeof (child_t));
     assert (child);
     child->inner_id = spec->inner_id;
