@@ -22,6 +22,7 @@
 #include "zaf_isolate.h"
 #include "zaf_node_parties.h"
 #include "zaf_node_watch.h"
+#include "zaf_node_relay.h"
 #include "zaf_node_host.h"
 
 struct _zaf_node_host_t {
@@ -460,24 +461,18 @@ zaf_node_host_submit (zaf_node_host_t *self, zaf_proto_t *msg)
 
 //  --------------------------------------------------------------------------
 //  An answer from the broker for one of our parties: the corr starts with
-//  its routing id
+//  its routing id (zaf_node_relay)
 
 void
 zaf_node_host_answer (zaf_node_host_t *self, zaf_proto_t *msg)
 {
     assert (self && msg);
-    size_t corr_size;
-    const byte *corr = (const byte *) zaf_proto_corr (msg, &corr_size);
-    uint32_t inner_id = corr_size > ZAF_INNER_ID_SIZE
-                      ? zaf_inner_decode_id (corr, ZAF_INNER_ID_SIZE) : 0;
-    if (!inner_id) {
+    if (!zaf_node_relay_route (msg)) {
         self->dropped++;
         zaf_ratelimit_warn (self->warnings, "%s with a correlation id that is not ours dropped",
                             zaf_proto_command_name (zaf_proto_id (msg)));
         return;
     }
-    zaf_proto_set_routing_id (msg, corr, ZAF_INNER_ID_SIZE);
-    zaf_proto_set_corr (msg, corr + ZAF_INNER_ID_SIZE, corr_size - ZAF_INNER_ID_SIZE);
     if (s_inner_send (self, msg))
         self->dropped++;        //  That party has ended
 }
@@ -539,10 +534,7 @@ static void
 s_refuse_party (zaf_node_host_t *self, zaf_node_party_t *party, zaf_proto_t *msg,
                 zaf_code_t code, const char *message)
 {
-    zaf_proto_id_t answer = zaf_proto_id (msg) == ZAF_PROTO_SPAWN
-                          ? ZAF_PROTO_SPAWNED : ZAF_PROTO_REPLY;
-    zaf_proto_set_id (msg, answer);
-    zaf_proto_set_error (msg, code, "%s", message);
+    zaf_node_relay_refuse (msg, code, message);
     s_to_party (self, party, msg);
 }
 
@@ -551,8 +543,8 @@ s_relay (zaf_node_host_t *self, zaf_node_party_t *party)
 {
     zaf_proto_t *msg = self->msg;
     size_t corr_size;
-    const byte *corr = (const byte *) zaf_proto_corr (msg, &corr_size);
-    if (!self->broker || corr_size + ZAF_INNER_ID_SIZE > ZAF_PROTO_ID_MAX) {
+    zaf_proto_corr (msg, &corr_size);
+    if (!self->broker || zaf_node_relay_prefix (msg, party->routing_id)) {
         if (corr_size && !self->broker)
             s_refuse_party (self, party, msg, ZAF_BROKER_LOST, "node has no broker right now");
         else
@@ -562,22 +554,11 @@ s_relay (zaf_node_host_t *self, zaf_node_party_t *party)
             self->dropped++;
         return;
     }
-    if (corr_size) {
-        byte prefixed [ZAF_PROTO_ID_MAX];
-        memcpy (prefixed, party->routing_id, ZAF_INNER_ID_SIZE);
-        memcpy (prefixed + ZAF_INNER_ID_SIZE, corr, corr_size);
-        zaf_proto_set_corr (msg, prefixed, corr_size + ZAF_INNER_ID_SIZE);
-    }
-    zaf_proto_set_caller (msg, NULL, 0);
     if (zaf_proto_send (msg, self->broker)) {
         int error = errno;
         if (corr_size) {
-            //  Answer the party with its own corr: take our prefix off again
-            size_t size;
-            const byte *prefixed = (const byte *) zaf_proto_corr (msg, &size);
-            byte original [ZAF_PROTO_ID_MAX];
-            memcpy (original, prefixed + ZAF_INNER_ID_SIZE, corr_size);
-            zaf_proto_set_corr (msg, original, corr_size);
+            //  Answer the party with its own corr
+            zaf_node_relay_unprefix (msg);
             char message [ZAF_ERROR_MESSAGE_MAX];
             snprintf (message, sizeof (message), "queue to the broker is full (%s)",
                       zmq_strerror (error));
