@@ -241,7 +241,7 @@ zaf_inner_next (zaf_inner_t *self)
         if (rc == -1 && errno != EINTR)
             return NULL;
         if (rc == -2)
-            zsys_warning ("zaf_actor: malformed message from node dropped: %s",
+            zsys_warning ("zaf_inner: malformed message from node dropped: %s",
                           zaf_proto_fault (self->msg));
     }
 }
@@ -268,7 +268,7 @@ zaf_inner_answer (zaf_inner_t *self, zaf_proto_t *request, cJSON *result, const 
         zaf_client_take_returns (self->z, out);
     }
     if (zaf_inner_send (self, out) && errno != ETERM)
-        zsys_warning ("zaf_actor: answer could not be sent: %s", zmq_strerror (errno));
+        zsys_warning ("zaf_inner: answer could not be sent: %s", zmq_strerror (errno));
 }
 
 //  --------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /*  =========================================================================
-    zaf_isolate - actor processes: one child process per actor
+    zaf_isolate - actor processes, the node's side: start, watch, reap, kill
 
     The node side runs in the node's thread only. Each child gets a shared
     memory file (memfd, passed as fd 3) holding a magic word, the actor's

@@ -1,5 +1,5 @@
 /*  =========================================================================
-    zaf_isolate - actor processes: one child process per actor
+    zaf_isolate - actor processes, the node's side: start, watch, reap, kill
 
     With zaf-node --isolate a node hosts each actor in a process of its
     own, so that a segfault or abort in a method ends that actor alone.

@@ -100,6 +100,12 @@ s_self_destroy (self_t **self_p)
     *self_p = NULL;
 }
 
+//  ==========================================================================
+//  The link to the broker: DEALER options, HELLO/WELCOME, heartbeats,
+//  backoff. This section is all of it (s_to_broker, s_dial, s_link_down,
+//  s_link_welcome, s_link_tick); the host only ever sees the DEALER while
+//  the link is up.
+
 //  Send a message to the broker while the link is up; returns 0 or -1
 static int
 s_to_broker (self_t *self, zaf_proto_t *msg)
@@ -109,11 +115,6 @@ s_to_broker (self_t *self, zaf_proto_t *msg)
     self->last_tx = zclock_mono ();
     return 0;
 }
-
-//  ==========================================================================
-//  The link to the broker: DEALER options, HELLO/WELCOME, heartbeats,
-//  backoff. This section is all of it (s_dial, s_link_down, s_link_welcome,
-//  s_link_tick); the host only ever sees the DEALER while the link is up.
 
 static void
 s_dial (self_t *self)

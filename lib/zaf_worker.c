@@ -40,7 +40,7 @@ s_run_task (self_t *self, zaf_proto_t *msg)
         zaf_error_set (&err, ZAF_BAD_ARGS, "arguments of %s are not valid JSON", name);
     else {
         if (self->verbose)
-            zsys_debug ("zaf_actor: worker=%u function=%s", self->inner_id, name);
+            zsys_debug ("zaf_worker: worker=%u function=%s", self->inner_id, name);
         zaf_client_serving (self->z, msg);
         result = fn (self->z, args, &err);
     }
