@@ -1,15 +1,16 @@
 /*  =========================================================================
-    zaf_actor - the actor runtime: light actor threads and task workers
+    zaf_actor - the actor runtime: one actor, one thread, one method at a time
 
-    Runs in the actor's (or worker's) own thread, or for an actor process
-    in that process's main thread (zaf_actor_run). Talks only to the node's
-    inner ROUTER through its DEALER (inproc, or ipc from an actor process).
-    Invariants: one method at a time;
-    messages are served in arrival order (the mailbox holds those that came
-    while a method was waiting and is always served before the socket); a
-    CALL gets exactly one REPLY unless the node has killed the actor, in
-    which case the node has already answered for it; EXIT is the last
-    message the thread sends.
+    Runs in the actor's own thread, or for an actor process in that
+    process's main thread (zaf_actor_run). Talks only to the node, through
+    its end of the node's inner ROUTER (zaf_inner: inproc, or ipc from an
+    actor process). Invariants: one method at a time; messages are served
+    in arrival order (the mailbox holds those that came while a method was
+    waiting and is always served before the socket); a CALL gets exactly
+    one REPLY unless the node has killed the actor, in which case the node
+    has already answered for it; EXIT is the last message the actor sends.
+    The running record is written between two increments of its seq, so
+    that zaf_actor_running_read in the node sees a whole one or none.
     =========================================================================
 */
 
@@ -17,77 +18,44 @@
 #include <stdatomic.h>
 
 typedef struct {
-    char *endpoint;                 //  Node's inner ROUTER
-    uint32_t inner_id;              //  Our routing id
-    char *actor_id;                 //  NULL for workers
+    zaf_inner_t *inner;             //  Our end of the node's ROUTER
+    char *actor_id;
     const zaf_class_t *cls;         //  Actor class
-    zaf_registry_t *registry;       //  Worker functions
     char *args;                     //  Constructor args (JSON)
     size_t args_size;
     byte caller [ZAF_PROTO_ID_MAX];
     size_t caller_size;
     byte corr [ZAF_PROTO_ID_MAX];
     size_t corr_size;
-    zaf_actor_ctl_t *ctl;           //  Shared with the node (actors)
+    zaf_actor_ctl_t *ctl;           //  Shared with the node
     zaf_actor_running_t *running;   //  Shared with the node, or NULL
     bool verbose;
-    bool local;                     //  Messages go by reference (a thread)
-
-    void *socket;                   //  DEALER to the node: a plain libzmq
-                                    //  socket, so that czmq never closes it
-                                    //  from another thread at exit
-    zaf_channel_t *channel;         //  On socket: by reference or on the wire
-    zaf_t *z;                       //  Our connection, on the channel
-    zaf_context_t *context;         //  What our methods see
-    zlistx_t *mailbox;              //  Messages kept while a method waited
-    zaf_proto_t *msg;               //  Current message
-    zaf_proto_t *out;               //  Answers we build
+    zaf_t *z;                       //  Our connection (the inner end's)
+    zaf_context_t *context;         //  What our code sees, with it
     void *state;                    //  The actor's state
-    bool killed;                    //  KILL seen
 } self_t;
 
 //  --------------------------------------------------------------------------
-//  Routing ids
+//  Actor state: a copy of the spec and an open end to the node. Returns
+//  NULL with errno if no socket could be had.
 
-void
-zaf_actor_encode_id (uint32_t inner_id, byte *bytes)
-{
-    bytes [0] = (byte) (inner_id >> 24);
-    bytes [1] = (byte) (inner_id >> 16);
-    bytes [2] = (byte) (inner_id >> 8);
-    bytes [3] = (byte) inner_id;
-}
-
-uint32_t
-zaf_actor_decode_id (const void *data, size_t size)
-{
-    const byte *bytes = (const byte *) data;
-    if (size != ZAF_INNER_ID_SIZE || !(bytes [0] & 0x80))
-        return 0;
-    return ((uint32_t) bytes [0] << 24) | ((uint32_t) bytes [1] << 16)
-         | ((uint32_t) bytes [2] << 8) | bytes [3];
-}
-
-//  --------------------------------------------------------------------------
-//  Thread state
+static void s_self_destroy (self_t **self_p);
 
 static self_t *
 s_self_new (const zaf_actor_spec_t *spec)
 {
+    assert (spec && spec->actor_id && spec->cls && spec->ctl);
+    assert (spec->caller_size <= ZAF_PROTO_ID_MAX && spec->corr_size <= ZAF_PROTO_ID_MAX);
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
-    self->endpoint = strdup (spec->endpoint);
-    self->inner_id = spec->inner_id;
-    self->actor_id = spec->actor_id ? strdup (spec->actor_id) : NULL;
+    self->actor_id = strdup (spec->actor_id);
     self->cls = spec->cls;
-    self->registry = spec->registry;
     if (spec->args_size) {
         self->args = (char *) malloc (spec->args_size);
         assert (self->args);
         memcpy (self->args, spec->args, spec->args_size);
         self->args_size = spec->args_size;
     }
-    assert (spec->caller_size <= ZAF_PROTO_ID_MAX && spec->corr_size <= ZAF_PROTO_ID_MAX);
     if (spec->caller_size)
         memcpy (self->caller, spec->caller, spec->caller_size);
     self->caller_size = spec->caller_size;
@@ -97,10 +65,12 @@ s_self_new (const zaf_actor_spec_t *spec)
     self->ctl = spec->ctl;
     self->running = spec->running;
     self->verbose = spec->verbose;
-    self->local = spec->local;
-    self->mailbox = zlistx_new ();
-    self->msg = zaf_proto_new ();
-    self->out = zaf_proto_new ();
+    self->inner = zaf_inner_new (spec->endpoint, spec->inner_id, spec->actor_id, spec->local);
+    if (!self->inner) {
+        int error = errno;
+        s_self_destroy (&self);
+        errno = error;
+    }
     return self;
 }
 
@@ -108,133 +78,18 @@ static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
-    zaf_proto_t *held;
-    while ((held = (zaf_proto_t *) zlistx_detach (self->mailbox, NULL)))
-        zaf_proto_destroy (&held);
-    zlistx_destroy (&self->mailbox);
-    zaf_proto_destroy (&self->msg);
-    zaf_proto_destroy (&self->out);
-    zaf_channel_destroy (&self->channel);
-    if (self->socket)
-        zmq_close (self->socket);
-    free (self->endpoint);
+    zaf_inner_destroy (&self->inner);
     free (self->actor_id);
     free (self->args);
     free (self);
     *self_p = NULL;
 }
 
-//  Open the DEALER to the node. Runs in the node's thread before the actor
-//  thread starts (pthread_create is the memory barrier libzmq asks for when
-//  a socket changes threads), so a node out of sockets refuses the spawn at
-//  once; an actor process runs it for itself. Returns 0, or -1 with errno.
-static int
-s_connect (self_t *self)
-{
-    //  While this thread runs user code, the context cannot end under it:
-    //  termination waits for the method to return and the socket to close
-    self->socket = zmq_socket (zsys_init (), ZMQ_DEALER);
-    if (!self->socket)
-        return -1;
-    byte routing_id [ZAF_INNER_ID_SIZE];
-    zaf_actor_encode_id (self->inner_id, routing_id);
-    zmq_setsockopt (self->socket, ZMQ_ROUTING_ID, routing_id, sizeof (routing_id));
-    //  Inproc inside one node: the node bounds queues itself
-    int value = 0;
-    zmq_setsockopt (self->socket, ZMQ_SNDHWM, &value, sizeof (value));
-    zmq_setsockopt (self->socket, ZMQ_RCVHWM, &value, sizeof (value));
-    value = 1000;
-    zmq_setsockopt (self->socket, ZMQ_LINGER, &value, sizeof (value));
-    if (zmq_connect (self->socket, self->endpoint))
-        return -1;
-    self->channel = zaf_channel_new (self->socket, self->local);
-    return 0;
-}
-
-//  To the node: by reference when we are one of its threads
-static int
-s_send (self_t *self, zaf_proto_t *msg)
-{
-    return zaf_channel_send (self->channel, msg);
-}
-
-//  Calls that arrive while a method waits are kept for later; KILL makes
-//  the wait end at once
-static int
-s_inbox (void *arg, zaf_proto_t **msg_p)
-{
-    self_t *self = (self_t *) arg;
-    if (zaf_proto_id (*msg_p) == ZAF_PROTO_KILL) {
-        self->killed = true;
-        return -1;
-    }
-    zlistx_add_end (self->mailbox, *msg_p);
-    *msg_p = NULL;
-    return 0;
-}
-
-//  Take the next message: mailbox first, then the socket. Returns the
-//  message (ours to keep until the next call) or NULL when the context ends.
-static zaf_proto_t *
-s_next (self_t *self)
-{
-    zaf_proto_t *held = (zaf_proto_t *) zlistx_detach (self->mailbox, NULL);
-    if (held) {
-        zaf_proto_move (self->msg, held);
-        zaf_proto_destroy (&held);
-        return self->msg;
-    }
-    while (true) {
-        int rc = zaf_channel_recv (self->channel, self->msg);
-        if (rc == 0)
-            return self->msg;
-        if (rc == -1 && errno != EINTR)
-            return NULL;
-        if (rc == -2)
-            zsys_warning ("zaf_actor: malformed message from node dropped: %s",
-                          zaf_proto_fault (self->msg));
-    }
-}
-
-//  Send an answer: status and body, to the caller and corr of the request
-static void
-s_answer (self_t *self, zaf_proto_t *request, cJSON *result, const zaf_error_t *err)
-{
-    zaf_proto_t *out = self->out;
-    zaf_proto_reset (out);
-    zaf_proto_set_id (out, ZAF_PROTO_REPLY);
-    size_t size;
-    const void *data = zaf_proto_caller (request, &size);
-    zaf_proto_set_caller (out, data, size);
-    data = zaf_proto_corr (request, &size);
-    zaf_proto_set_corr (out, data, size);
-    if (err && err->code != ZAF_OK)
-        zaf_proto_set_error (out, err->code, "%s", err->message);
-    else {
-        zaf_proto_set_ok (out, true);
-        zaf_proto_set_body_json (out, result);
-        zaf_context_take_returns (self->context, out);
-    }
-    if (s_send (self, out) && errno != ETERM)
-        zsys_warning ("zaf_actor: answer could not be sent: %s", zmq_strerror (errno));
-}
-
-//  Handle a message that is not work for this thread: KILL ends it; the
-//  rest (answers to its own requests, notices) go to its connection.
-//  Returns false when the thread must end.
-static bool
-s_handle_other (self_t *self, zaf_proto_id_t id)
-{
-    bool carry_on = id != ZAF_PROTO_KILL
-                 && zaf_client_dispatch (self->z, &self->msg) == 0;
-    if (!self->msg)
-        self->msg = zaf_proto_new ();   //  The connection kept it
-    return carry_on;
-}
+//  --------------------------------------------------------------------------
+//  The running record
 
 //  Record the call or tell that is about to run, for the node to answer
-//  if this process dies in it. The node reads it only after the process
-//  has ended; doing is stored last all the same.
+//  if this process dies in it or it runs past its deadline
 static void
 s_running_set (zaf_actor_running_t *running, zaf_proto_t *msg, bool is_call)
 {
@@ -256,7 +111,35 @@ s_running_set (zaf_actor_running_t *running, zaf_proto_t *msg, bool is_call)
     atomic_fetch_add (&running->seq, 1);            //  Even: whole
 }
 
+//  --------------------------------------------------------------------------
+//  Copy a whole running record, if the actor is in a method
+
+bool
+zaf_actor_running_read (const zaf_actor_running_t *running, zaf_actor_running_t *copy)
+{
+    assert (running && copy);
+    uint64_t seq = atomic_load (&running->seq);
+    if (seq & 1)
+        return false;
+    unsigned doing = atomic_load (&running->doing);
+    int64_t started = atomic_load (&running->started);
+    memcpy (copy->method, running->method, sizeof (copy->method));
+    memcpy (copy->caller, running->caller, sizeof (copy->caller));
+    memcpy (copy->corr, running->corr, sizeof (copy->corr));
+    copy->caller_size = running->caller_size;
+    copy->corr_size = running->corr_size;
+    if (atomic_load (&running->seq) != seq || doing == ZAF_ACTOR_IDLE)
+        return false;
+    copy->method [sizeof (copy->method) - 1] = 0;
+    atomic_store (&copy->seq, seq);
+    atomic_store (&copy->doing, doing);
+    atomic_store (&copy->started, started);
+    return true;
+}
+
+//  --------------------------------------------------------------------------
 //  Run one call or tell
+
 static void
 s_serve_call (self_t *self, zaf_proto_t *msg)
 {
@@ -301,7 +184,7 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     }
     cJSON_Delete (args);
     if (is_call)
-        s_answer (self, msg, result, &err);
+        zaf_inner_answer (self->inner, msg, result, &err);
     else
     if (err.code != ZAF_OK)
         zsys_warning ("zaf_actor: tell failed actor=%s method=%s code=%s message=%s",
@@ -311,30 +194,15 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     atomic_fetch_add (&self->ctl->processed, 1);
 }
 
-//  Threads started and not yet ended, in this process
-static atomic_size_t s_threads;
-
-size_t
-zaf_actor_threads (void)
-{
-    return atomic_load (&s_threads);
-}
-
 //  --------------------------------------------------------------------------
-//  The actor: its whole life, in a thread of its own or in the main thread
-//  of an actor process. Destroys self.
+//  Construct and report SPAWNED. Returns true if the actor exists.
 
-static void
-s_actor_body (self_t *self)
+static bool
+s_construct (self_t *self)
 {
     zaf_error_t err;
     zaf_error_clear (&err);
     bool constructed = false;
-
-    self->z = zaf_client_new_inner (self->channel, self->actor_id, s_inbox, self);
-    self->context = zaf_context_new (self->z, self->actor_id);
-
-    //  Construct
     cJSON *args = self->args_size ? zaf_json_parse (self->args, self->args_size)
                                   : cJSON_CreateArray ();
     if (!args)
@@ -353,9 +221,7 @@ s_actor_body (self_t *self)
     cJSON_Delete (args);
     zstr_free (&self->args);
 
-    //  Report SPAWNED
-    zaf_proto_t *out = self->out;
-    zaf_proto_reset (out);
+    zaf_proto_t *out = zaf_inner_out (self->inner);
     zaf_proto_set_id (out, ZAF_PROTO_SPAWNED);
     zaf_proto_set_caller (out, self->caller, self->caller_size);
     zaf_proto_set_corr (out, self->corr, self->corr_size);
@@ -364,13 +230,26 @@ s_actor_body (self_t *self)
         zaf_proto_set_body (out, "{}", 2);
     else
         zaf_proto_set_error (out, err.code, "%s", err.message);
-    s_send (self, out);
+    zaf_inner_send (self->inner, out);
+    return constructed;
+}
+
+//  --------------------------------------------------------------------------
+//  The actor: its whole life, in a thread of its own or in the main thread
+//  of an actor process. Destroys self.
+
+static void
+s_actor_body (self_t *self)
+{
+    self->z = zaf_inner_client (self->inner);
+    self->context = zaf_inner_context (self->inner);
+    bool constructed = s_construct (self);
 
     //  Serve until killed, or until a method asks to end (zaf_exit)
     const char *reason = constructed ? "killed" : "failed";
     char exit_reason [64] = "";
-    while (constructed && !self->killed && !atomic_load (&self->ctl->killed)) {
-        zaf_proto_t *msg = s_next (self);
+    while (constructed && !zaf_inner_killed (self->inner) && !atomic_load (&self->ctl->killed)) {
+        zaf_proto_t *msg = zaf_inner_next (self->inner);
         if (!msg) {
             reason = "node stopped";
             break;
@@ -389,22 +268,13 @@ s_actor_body (self_t *self)
             }
         }
         else
-        if (!s_handle_other (self, id))
-            self->killed = true;
+            zaf_inner_handle_other (self->inner, id);
     }
     if (constructed && self->cls->dtor)
         self->cls->dtor (self->state);
-    //  Our connection kills the children we still own
-    zaf_context_destroy (&self->context);
-    zaf_client_destroy (&self->z);
-
-    zaf_proto_reset (out);
-    zaf_proto_set_id (out, ZAF_PROTO_EXIT);
-    zaf_proto_set_actor (out, self->actor_id);
-    char *text = zsys_sprintf ("{\"reason\":\"%s\"}", reason);
-    zaf_proto_set_body (out, text, strlen (text));
-    zstr_free (&text);
-    s_send (self, out);
+    self->z = NULL;
+    self->context = NULL;
+    zaf_inner_exit (self->inner, self->actor_id, reason);
     s_self_destroy (&self);
 }
 
@@ -412,104 +282,25 @@ static void *
 s_actor_thread (void *arg)
 {
     s_actor_body ((self_t *) arg);
-    atomic_fetch_sub (&s_threads, 1);
     return NULL;
 }
 
 //  --------------------------------------------------------------------------
-//  The worker thread
+//  Open the actor's socket, then start its thread
 
-static void *
-s_worker_thread (void *arg)
-{
-    self_t *self = (self_t *) arg;
-    self->z = zaf_client_new_inner (self->channel, NULL, s_inbox, self);
-    self->context = zaf_context_new (self->z, NULL);
-    zaf_proto_t *out = self->out;
-    zaf_proto_set_id (out, ZAF_PROTO_HELLO);
-    zaf_proto_set_name (out, "worker");
-    zaf_proto_set_body (out, "{}", 2);
-    s_send (self, out);
-
-    while (!self->killed) {
-        zaf_proto_t *msg = s_next (self);
-        if (!msg)
-            break;
-        zaf_proto_id_t id = zaf_proto_id (msg);
-        if (id == ZAF_PROTO_SUBMIT) {
-            const char *name = zaf_proto_name (msg);
-            zaf_task_fn *fn = zaf_registry_function (self->registry, name);
-            size_t size;
-            const char *body = zaf_proto_body (msg, &size);
-            cJSON *args = fn ? zaf_json_parse (body, size) : NULL;
-            zaf_error_t err;
-            zaf_error_clear (&err);
-            cJSON *result = NULL;
-            if (!fn)
-                zaf_error_set (&err, ZAF_NO_SUCH_FUNCTION, "no function %s on this node", name);
-            else
-            if (!args)
-                zaf_error_set (&err, ZAF_BAD_ARGS, "arguments of %s are not valid JSON", name);
-            else {
-                if (self->verbose)
-                    zsys_debug ("zaf_actor: worker=%u function=%s", self->inner_id, name);
-                zaf_context_serving (self->context, msg);
-                result = fn (self->z, args, &err);
-            }
-            cJSON_Delete (args);
-            s_answer (self, msg, err.code == ZAF_OK ? result : NULL, &err);
-            zaf_context_serving (self->context, NULL);
-            cJSON_Delete (result);
-        }
-        else
-        if (!s_handle_other (self, id))
-            self->killed = true;
-    }
-    zaf_context_destroy (&self->context);
-    zaf_client_destroy (&self->z);
-    zaf_proto_reset (out);
-    zaf_proto_set_id (out, ZAF_PROTO_EXIT);
-    zaf_proto_set_actor (out, "worker");
-    zaf_proto_set_body (out, "{\"reason\":\"stopped\"}", 20);
-    s_send (self, out);
-    s_self_destroy (&self);
-    atomic_fetch_sub (&s_threads, 1);
-    return NULL;
-}
-
-//  --------------------------------------------------------------------------
-//  Start a thread with our small stack
-
-static int
-s_start (const zaf_actor_spec_t *spec, pthread_t *thread, void *(*body) (void *))
+int
+zaf_actor_start (const zaf_actor_spec_t *spec, pthread_t *thread)
 {
     self_t *self = s_self_new (spec);
-    if (s_connect (self)) {
+    if (!self)
+        return -1;
+    if (zaf_inner_start (self->inner, s_actor_thread, self, thread)) {
         int error = errno;
         s_self_destroy (&self);
         errno = error;
         return -1;
     }
-    pthread_attr_t attr;
-    pthread_attr_init (&attr);
-    pthread_attr_setstacksize (&attr, ZAF_ACTOR_STACK_SIZE);
-    atomic_fetch_add (&s_threads, 1);
-    int rc = pthread_create (thread, &attr, body, self);
-    pthread_attr_destroy (&attr);
-    if (rc) {
-        atomic_fetch_sub (&s_threads, 1);
-        s_self_destroy (&self);
-        errno = rc;
-        return -1;
-    }
     return 0;
-}
-
-int
-zaf_actor_start (const zaf_actor_spec_t *spec, pthread_t *thread)
-{
-    assert (spec && spec->actor_id && spec->cls && spec->ctl);
-    return s_start (spec, thread, s_actor_thread);
 }
 
 //  --------------------------------------------------------------------------
@@ -518,21 +309,18 @@ zaf_actor_start (const zaf_actor_spec_t *spec, pthread_t *thread)
 int
 zaf_actor_run (const zaf_actor_spec_t *spec)
 {
-    assert (spec && spec->actor_id && spec->cls && spec->ctl);
     self_t *self = s_self_new (spec);
-    if (s_connect (self)) {
-        int error = errno;
-        s_self_destroy (&self);
-        errno = error;
+    if (!self)
         return -1;
-    }
     s_actor_body (self);
     return 0;
 }
 
-int
-zaf_worker_start (const zaf_actor_spec_t *spec, pthread_t *thread)
+//  --------------------------------------------------------------------------
+//  Actor and worker threads running in this process
+
+size_t
+zaf_actor_threads (void)
 {
-    assert (spec && spec->registry);
-    return s_start (spec, thread, s_worker_thread);
+    return zaf_inner_threads ();
 }

@@ -1,38 +1,34 @@
 /*  =========================================================================
-    zaf_actor - the actor runtime: light actor threads and task workers
+    zaf_actor - the actor runtime: one actor, one thread, one method at a time
 
     Each actor is a thread of its own (256 KB stack) with one DEALER to its
-    node's inproc ROUTER: calls come in and answers go out on it, and its
-    zaf_t borrows it for calls the actor makes. The thread runs the
-    constructor, reports SPAWNED, then serves one message at a time in
+    node's inner ROUTER (zaf_inner): calls come in and answers go out on
+    it, and its zaf_t borrows it for calls the actor makes. The thread runs
+    the constructor, reports SPAWNED, then serves one message at a time in
     arrival order until it is killed; a method that blocks (zaf_get on
     another actor) keeps calls that arrive meanwhile in a mailbox and serves
     them afterwards. Its last message to the node is always EXIT.
 
-    A task worker is the same shape serving SUBMITs from the node's queue
-    with the functions of a registry; it announces itself with HELLO.
-
     This is lighter than zactor_new (no PAIR pipe, no blocking handshake):
     one file descriptor and tens of KB per idle actor. Ownership is kept by
-    the node, which created the thread and joins it after its EXIT.
+    the node, which created the thread and joins it after its EXIT. Task
+    workers, the same shape serving SUBMITs, are zaf_worker.
 
     zaf_actor_run runs the same actor in the calling thread instead: that is
-    how an actor process (zaf_isolate, zaf-node --isolate) hosts its one
-    actor. The control block then lives in memory shared with the node, and
-    the actor records there which call it is running, so that the node can
-    answer that call if the process dies in it.
+    how an actor process (zaf_isolate_host, zaf-node --isolate) hosts its
+    one actor. The control block then lives in memory shared with the node,
+    and the actor records there which call it is running, so that the node
+    can answer that call if the process dies in it.
     =========================================================================
 */
-
 #ifndef ZAF_ACTOR_H_INCLUDED
 #define ZAF_ACTOR_H_INCLUDED
 
 #include <pthread.h>
 #include <stdatomic.h>
 
-//  Inner routing ids are 4 bytes, big-endian, top bit set
-#define ZAF_INNER_ID_SIZE       4
-#define ZAF_ACTOR_STACK_SIZE    (256 * 1024)
+//  An actor thread's stack (zaf_inner's, as for workers)
+#define ZAF_ACTOR_STACK_SIZE    ZAF_INNER_STACK_SIZE
 
 //  Shared between the node and one actor thread; the node frees it after
 //  joining the thread.
@@ -64,23 +60,22 @@ typedef struct {
     uint32_t corr_size;
 } zaf_actor_running_t;
 
-//  What a new actor or worker thread needs; zaf_actor_start copies it all.
+//  What a new actor needs; zaf_actor_start and zaf_actor_run copy it all.
 typedef struct {
     const char *endpoint;           //  The node's inner ROUTER (inproc; ipc
                                     //  for an actor process)
     uint32_t inner_id;              //  Our routing id on it
-    const char *actor_id;           //  Actor id (NULL for a worker)
-    const zaf_class_t *cls;         //  Actor class (NULL for a worker)
-    zaf_registry_t *registry;       //  Worker: where functions are
+    const char *actor_id;           //  Actor id
+    const zaf_class_t *cls;         //  Actor class
     const void *args;               //  Constructor arguments (JSON bytes)
     size_t args_size;
     const void *caller;             //  Spawner, echoed in SPAWNED
     size_t caller_size;
     const void *corr;               //  Spawn correlation id, echoed
     size_t corr_size;
-    zaf_actor_ctl_t *ctl;           //  Actor: shared control block
-    zaf_actor_running_t *running;   //  Actor: where to record the method it
-                                    //  runs (NULL: not recorded)
+    zaf_actor_ctl_t *ctl;           //  Shared control block
+    zaf_actor_running_t *running;   //  Where to record the method it runs
+                                    //  (NULL: not recorded)
     bool verbose;                   //  Log every message
     bool local;                     //  A thread of the node's process:
                                     //  messages go by reference
@@ -99,22 +94,17 @@ int
 int
     zaf_actor_run (const zaf_actor_spec_t *spec);
 
-//  Same for a task worker thread.
-int
-    zaf_worker_start (const zaf_actor_spec_t *spec, pthread_t *thread);
+//  Copy the running record into copy if it is whole and the actor is in a
+//  method: returns true and copy's seq, doing and started say which
+//  method, since when; false if it is idle or was being written (ask
+//  again later). For the node, reading what a thread or process writes.
+bool
+    zaf_actor_running_read (const zaf_actor_running_t *running, zaf_actor_running_t *copy);
 
 //  Return how many actor and worker threads of this process are running
 //  (started and not yet ended). A node that left threads stuck in user
 //  code at stop sees them here.
 size_t
     zaf_actor_threads (void);
-
-//  Encode an inner id as a routing id.
-void
-    zaf_actor_encode_id (uint32_t inner_id, byte *bytes);
-
-//  Decode a routing id; 0 if it is not one of ours.
-uint32_t
-    zaf_actor_decode_id (const void *bytes, size_t size);
 
 #endif

@@ -27,7 +27,9 @@
 #include "zaf_client.h"
 #include "zaf_context.h"
 #include "zaf_broker.h"
+#include "zaf_inner.h"
 #include "zaf_actor.h"
+#include "zaf_worker.h"
 #include "zaf_node.h"
 #include "zaf_local.h"
 

@@ -1,5 +1,5 @@
 /*  =========================================================================
-    zaf_isolate - actor processes: one child process per actor
+    zaf_isolate - actor processes, the node's side: start, watch, reap, kill
 
     The node side runs in the node's thread only. Each child gets a shared
     memory file (memfd, passed as fd 3) holding a magic word, the actor's
@@ -17,11 +17,8 @@
     program's other children are never reaped here. A killed child gets
     ZAF_ISOLATE_GRACE_MS to end, then SIGKILL.
 
-    The child side (zaf_isolate_host) asks for SIGKILL when the thread that
-    started it ends (PR_SET_PDEATHSIG) and leaves at once if that already
-    happened, ignores SIGINT (a terminal's Ctrl-C is the node's to handle;
-    the node kills its actors), maps the block and runs the actor with
-    zaf_actor_run. It exits 0 only after its EXIT went out.
+    The child's side, which reads that block and that command line, is
+    zaf_isolate_host.
     =========================================================================
 */
 
@@ -34,7 +31,6 @@
 #include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -42,24 +38,10 @@
 
 extern char **environ;
 
-#define ZAF_ISOLATE_MAGIC       0x7A616631u     //  "zaf1"
-#define ZAF_ISOLATE_CTL_FD      3               //  The shared block, in the child
 #define ZAF_ISOLATE_SCAN_MS     100             //  waitpid scan without pidfd
 
-//  The shared block: written by the node before the child starts; then
-//  ctl and running are the only parts either side changes
-typedef struct {
-    uint32_t magic;
-    uint32_t header_size;       //  sizeof (shared_t): same binary both sides
-    zaf_actor_ctl_t ctl;        //  As a thread's control block
-    zaf_actor_running_t running;
-    byte caller [ZAF_PROTO_ID_MAX];
-    uint32_t caller_size;
-    byte corr [ZAF_PROTO_ID_MAX];
-    uint32_t corr_size;
-    uint64_t args_size;
-    char args [];               //  Constructor args (JSON bytes)
-} shared_t;
+//  The shared block's layout is zaf_isolate_host.h's
+typedef zaf_isolate_block_t shared_t;
 
 typedef struct {
     uint32_t inner_id;
@@ -332,21 +314,18 @@ zaf_isolate_running (zaf_isolate_t *self, uint32_t inner_id)
 //  --------------------------------------------------------------------------
 //  Start the process for one actor
 
-pid_t
-zaf_isolate_spawn (zaf_isolate_t *self, const zaf_actor_spec_t *spec, zaf_actor_ctl_t **ctl_p)
+//  Write the shared block for one actor into a new memfd. Returns the fd
+//  and the mapping in *shared_p (of *size bytes), or -1 with errno.
+static int
+s_block_new (const zaf_actor_spec_t *spec, shared_t **shared_p, size_t *size)
 {
-    assert (self && spec && spec->actor_id && spec->cls && ctl_p);
-    assert (spec->caller_size <= ZAF_PROTO_ID_MAX && spec->corr_size <= ZAF_PROTO_ID_MAX);
-    assert (!zhashx_lookup (self->children, (void *) (uintptr_t) spec->inner_id));
-
-    //  The shared block
-    size_t size = sizeof (shared_t) + spec->args_size;
+    *size = sizeof (shared_t) + spec->args_size;
     int fd = memfd_create ("zaf-actor", MFD_CLOEXEC);
     if (fd == -1)
         return -1;
     shared_t *shared = MAP_FAILED;
-    if (ftruncate (fd, (off_t) size) == 0)
-        shared = (shared_t *) mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (ftruncate (fd, (off_t) *size) == 0)
+        shared = (shared_t *) mmap (NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (shared == MAP_FAILED) {
         int error = errno;
         close (fd);
@@ -367,8 +346,16 @@ zaf_isolate_spawn (zaf_isolate_t *self, const zaf_actor_spec_t *spec, zaf_actor_
     shared->args_size = spec->args_size;
     if (spec->args_size)
         memcpy (shared->args, spec->args, spec->args_size);
+    *shared_p = shared;
+    return fd;
+}
 
-    //  The command line
+//  Start the program in its host mode with the block as fd 3. Returns 0
+//  and the pid, or an errno value.
+static int
+s_start_child (zaf_isolate_t *self, const zaf_actor_spec_t *spec, int fd, pid_t *pid)
+{
+    //  The command line (zaf_isolate_host reads it)
     char inner_id [16], parent [16];
     snprintf (inner_id, sizeof (inner_id), "%u", spec->inner_id);
     snprintf (parent, sizeof (parent), "%d", (int) getpid ());
@@ -417,21 +404,36 @@ zaf_isolate_spawn (zaf_isolate_t *self, const zaf_actor_spec_t *spec, zaf_actor_
     posix_spawnattr_setsigdefault (&attr, &signals);
     posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-    pid_t pid = -1;
     int rc = source == -1 ? errno
-           : posix_spawn (&pid, self->program, &actions, &attr, (char *const *) argv, environ);
+           : posix_spawn (pid, self->program, &actions, &attr, (char *const *) argv, environ);
     posix_spawnattr_destroy (&attr);
     posix_spawn_file_actions_destroy (&actions);
     free (argv);
     if (source != fd && source != -1)
         close (source);
+    return rc;
+}
+
+pid_t
+zaf_isolate_spawn (zaf_isolate_t *self, const zaf_actor_spec_t *spec, zaf_actor_ctl_t **ctl_p)
+{
+    assert (self && spec && spec->actor_id && spec->cls && ctl_p);
+    assert (spec->caller_size <= ZAF_PROTO_ID_MAX && spec->corr_size <= ZAF_PROTO_ID_MAX);
+    assert (!zhashx_lookup (self->children, (void *) (uintptr_t) spec->inner_id));
+
+    shared_t *shared;
+    size_t size;
+    int fd = s_block_new (spec, &shared, &size);
+    if (fd == -1)
+        return -1;
+    pid_t pid = -1;
+    int rc = s_start_child (self, spec, fd, &pid);
     close (fd);                 //  The mapping stays
     if (rc) {
         munmap (shared, size);
         errno = rc;
         return -1;
     }
-
     child_t *child = (child_t *) zmalloc (sizeof (child_t));
     assert (child);
     child->inner_id = spec->inner_id;
@@ -591,136 +593,4 @@ zaf_isolate_describe (int status, char *buffer, size_t size)
     else
         snprintf (buffer, size, "status %d", status);
     return buffer;
-}
-
-//  --------------------------------------------------------------------------
-//  The child's side: host one actor
-
-static int
-s_host_usage (const char *why)
-{
-    fprintf (stderr, "zaf-actor: %s (this mode is started by zaf-node --isolate)\n", why);
-    return 2;
-}
-
-int
-zaf_isolate_host (int argc, char **argv)
-{
-    if (argc < 3 || !streq (argv [1], ZAF_ISOLATE_HOST_FLAG))
-        return s_host_usage ("bad command line");
-    const char *endpoint = argv [2];
-    const char *actor_id = NULL;
-    const char *class_name = NULL;
-    uint32_t inner_id = 0;
-    long parent = 0;
-    bool verbose = false;
-    zlistx_t *modules = zlistx_new ();
-    for (int index = 3; index < argc; index++) {
-        const char *flag = argv [index];
-        const char *value = index + 1 < argc ? argv [index + 1] : NULL;
-        if (streq (flag, "--verbose"))
-            verbose = true;
-        else
-        if (!value) {
-            zlistx_destroy (&modules);
-            return s_host_usage ("a flag without its value");
-        }
-        else {
-            if (streq (flag, "--inner-id"))
-                inner_id = (uint32_t) strtoul (value, NULL, 10);
-            else
-            if (streq (flag, "--parent"))
-                parent = strtol (value, NULL, 10);
-            else
-            if (streq (flag, "--actor"))
-                actor_id = value;
-            else
-            if (streq (flag, "--class"))
-                class_name = value;
-            else
-            if (streq (flag, "--module"))
-                zlistx_add_end (modules, (void *) value);
-            else {
-                zlistx_destroy (&modules);
-                return s_host_usage ("unknown flag");
-            }
-            index++;
-        }
-    }
-    if (!actor_id || !class_name || !(inner_id & 0x80000000u) || parent <= 0) {
-        zlistx_destroy (&modules);
-        return s_host_usage ("missing flags");
-    }
-    //  Die with the node thread that started us; if it is gone already,
-    //  nobody is waiting for this actor
-    prctl (PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid () != (pid_t) parent) {
-        zlistx_destroy (&modules);
-        return 1;
-    }
-    //  Ctrl-C on a terminal reaches the whole process group: the node
-    //  handles it and kills us. No czmq handler: SIGTERM ends us at once
-    signal (SIGINT, SIG_IGN);
-    zsys_handler_set (NULL);
-    zsys_set_logstream (stderr);
-    zsys_set_logident ("zaf-actor");
-
-    int rc = 0;
-    for (const char *path = (const char *) zlistx_first (modules); path && rc == 0;
-         path = (const char *) zlistx_next (modules)) {
-        zaf_error_t err;
-        if (zaf_registry_load_module (path, &err)) {
-            zsys_error ("zaf_isolate: actor=%s %s", actor_id, err.message);
-            rc = 3;
-        }
-    }
-    zlistx_destroy (&modules);
-    const zaf_class_t *cls = rc ? NULL : zaf_registry_class (zaf_registry_default (), class_name);
-    if (rc == 0 && !cls) {
-        zsys_error ("zaf_isolate: actor=%s no class %s in the modules", actor_id, class_name);
-        rc = 3;
-    }
-
-    //  The shared block
-    struct stat info;
-    shared_t *shared = MAP_FAILED;
-    if (rc == 0 && fstat (ZAF_ISOLATE_CTL_FD, &info) == 0
-    &&  (size_t) info.st_size >= sizeof (shared_t))
-        shared = (shared_t *) mmap (NULL, (size_t) info.st_size, PROT_READ | PROT_WRITE,
-                                    MAP_SHARED, ZAF_ISOLATE_CTL_FD, 0);
-    close (ZAF_ISOLATE_CTL_FD);
-    if (rc == 0
-    && (shared == MAP_FAILED || shared->magic != ZAF_ISOLATE_MAGIC
-    ||  shared->header_size != sizeof (shared_t)
-    ||  shared->args_size > (uint64_t) info.st_size - sizeof (shared_t)
-    ||  shared->caller_size > ZAF_PROTO_ID_MAX || shared->corr_size > ZAF_PROTO_ID_MAX)) {
-        zsys_error ("zaf_isolate: actor=%s no valid control block on fd %d", actor_id,
-                    ZAF_ISOLATE_CTL_FD);
-        rc = 3;
-    }
-    if (rc == 0) {
-        zaf_actor_spec_t spec = {
-            .endpoint = endpoint,
-            .inner_id = inner_id,
-            .actor_id = actor_id,
-            .cls = cls,
-            .args = shared->args,
-            .args_size = (size_t) shared->args_size,
-            .caller = shared->caller,
-            .caller_size = shared->caller_size,
-            .corr = shared->corr,
-            .corr_size = shared->corr_size,
-            .ctl = &shared->ctl,
-            .running = &shared->running,
-            .verbose = verbose
-        };
-        if (zaf_actor_run (&spec)) {
-            zsys_error ("zaf_isolate: actor=%s cannot connect to %s: %s", actor_id, endpoint,
-                        zmq_strerror (errno));
-            rc = 1;
-        }
-    }
-    if (shared != MAP_FAILED)
-        munmap (shared, (size_t) info.st_size);
-    return rc;
 }

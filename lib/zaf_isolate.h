@@ -1,22 +1,17 @@
 /*  =========================================================================
-    zaf_isolate - actor processes: one child process per actor
+    zaf_isolate - actor processes, the node's side: start, watch, reap, kill
 
     With zaf-node --isolate a node hosts each actor in a process of its
     own, so that a segfault or abort in a method ends that actor alone.
-    This class is both sides of that:
-
-    - in the node (zaf_isolate_t, used by the node's thread only): a
-      private ipc endpoint for the node's inner ROUTER, and the children.
-      For each actor it writes the spawn (constructor args, caller, corr)
-      and a control block into a shared memory file, then starts the
-      program again (posix_spawn, never a bare fork) in its hidden
-      --actor-host mode. It watches each child with a pidfd (one epoll fd
-      to poll), reaps it, tells what it died of, and SIGKILLs a child that
-      does not end within its grace after KILL;
-    - in the child (zaf_isolate_host): load the modules, map the shared
-      block and run the actor with zaf_actor_run, whose DEALER connects to
-      the node's ipc endpoint with the routing id a thread would have had.
-      The child dies with the node thread that started it (PDEATHSIG).
+    This class is the node's side of that (zaf_isolate_t, used by the
+    node's thread only): a private ipc endpoint for the node's inner
+    ROUTER, and the children. For each actor it writes the spawn
+    (constructor args, caller, corr) and a control block into a shared
+    memory file, then starts the program again (posix_spawn, never a bare
+    fork) in its hidden --actor-host mode. It watches each child with a
+    pidfd (one epoll fd to poll), reaps it, tells what it died of, and
+    SIGKILLs a child that does not end within its grace after KILL. The
+    child's side is zaf_isolate_host.
     =========================================================================
 */
 
@@ -24,6 +19,7 @@
 #define ZAF_ISOLATE_H_INCLUDED
 
 #include <sys/types.h>
+#include "zaf_isolate_host.h"
 
 //  How long a killed actor process may take to end before SIGKILL
 #define ZAF_ISOLATE_GRACE_MS    2000
@@ -104,12 +100,5 @@ const char *
 //  killed by a signal, else NULL.
 const char *
     zaf_isolate_signal_name (int status);
-
-//  The child's side: the program's main calls this when argv [1] is
-//  ZAF_ISOLATE_HOST_FLAG, with its whole argv, and returns what it
-//  returns as the exit code. Runs the one actor until it ends.
-#define ZAF_ISOLATE_HOST_FLAG   "--actor-host"
-int
-    zaf_isolate_host (int argc, char **argv);
 
 #endif
