@@ -109,7 +109,7 @@ zaf_link_bye (zaf_link_t *self, const char *reason)
         zaf_proto_set_id (bye, ZAF_PROTO_BYE);
         zaf_proto_set_body_json (bye, body);
         cJSON_Delete (body);
-        zsock_set_linger (self->dealer, 200);
+        zsock_set_linger (self->dealer, 500);
         zaf_proto_send (bye, self->dealer);
         zaf_proto_destroy (&bye);
     }

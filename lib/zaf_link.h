@@ -75,7 +75,8 @@ void
 void
     zaf_link_down (zaf_link_t *self);
 
-//  Say BYE with a reason, giving it up to 200 ms to leave, then close.
+//  Say BYE with a reason (if UP), giving it up to 500 ms to leave, then
+//  close.
 void
     zaf_link_bye (zaf_link_t *self, const char *reason);
 

@@ -10,16 +10,15 @@
     backoff, heartbeats and the WELCOME timeout; it returns when the loop
     must wake next.
 
-    The link to the broker (DEALER options, HELLO/WELCOME, heartbeats,
-    backoff to 2 s) is one delimited section below. While it is up the
-    host gets the DEALER to send on; when it goes down the parties are
-    told, and our actors live on: a restarted broker takes them on at the
+    The link to the broker is a zaf_link (DEALER options, HELLO/WELCOME,
+    heartbeats, backoff to 2 s, shared with drivers); the section below
+    says what it means to a node. While it is up the host sends on it;
+    when it goes down the parties are told, and our actors live on: a restarted broker takes them on at the
     next HELLO, and a broker that declared us lost says so by its session
     in WELCOME, when they end.
 
     Invariants: the host exists from START to the end; it is given the
-    broker socket only while the link is up, and never after the socket
-    is destroyed; after $TERM the host stops every party before the
+    link only while the link is up; after $TERM the host stops every party before the
     broker hears BYE.
     =========================================================================
 */
@@ -28,11 +27,9 @@
 #include "zaf_isolate.h"
 #include "zaf_node_host.h"
 
-typedef enum { LINK_DOWN, LINK_HELLO, LINK_UP } link_t;
-
 typedef struct {
     zsock_t *pipe;              //  Actor pipe
-    zsock_t *broker;            //  DEALER to the broker, when dialing or up
+    zaf_link_t *link;           //  To the broker, from START
     zaf_node_host_t *host;      //  Our parties, from START
     zaf_proto_t *msg;           //  Message from the broker being handled
     zaf_proto_t *out;           //  Messages we originate
@@ -40,18 +37,9 @@ typedef struct {
     char *endpoint;             //  Broker endpoint
     char *name;                 //  Node name
     int cpus;                   //  Workers
-    link_t link;                //  State of our link to the broker
-    int heartbeat_ms;
-    int64_t last_rx;            //  Last message from the broker
-    int64_t last_tx;            //  Last message to the broker
-    int64_t retry_at;           //  Next dial (when down)
-    int64_t hello_at;           //  When we said HELLO
-    int64_t next_beat;          //  When our next heartbeat is due
-    int retry_ms;               //  Backoff
     bool started;
     bool stopped;               //  The broker stopped the cluster: no redial
-    char session [64];          //  The session of the broker that last
-                                //  welcomed us ("" before the first)
+    bool welcomed;              //  A broker has welcomed us once
     bool terminated;
     bool verbose;
     bool quiet;                 //  Log only warnings and errors
@@ -77,8 +65,6 @@ s_self_new (zsock_t *pipe)
     self->name = zsys_sprintf ("%s-%d", host, (int) getpid ());
     long cpus = sysconf (_SC_NPROCESSORS_ONLN);
     self->cpus = cpus > 4 ? (int) cpus : 4;
-    self->heartbeat_ms = ZAF_HEARTBEAT_MS;
-    self->retry_ms = 100;
     self->warnings = zaf_ratelimit_new ("zaf_node", 10);
     return self;
 }
@@ -87,8 +73,8 @@ static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
-    zsock_destroy (&self->broker);
     zaf_node_host_destroy (&self->host);
+    zaf_link_destroy (&self->link);
     //  After the ROUTER: no child can reach us any more
     zaf_isolate_destroy (&self->isolate);
     zaf_proto_destroy (&self->msg);
@@ -101,80 +87,40 @@ s_self_destroy (self_t **self_p)
 }
 
 //  ==========================================================================
-//  The link to the broker: DEALER options, HELLO/WELCOME, heartbeats,
-//  backoff. This section is all of it (s_to_broker, s_dial, s_link_down,
-//  s_link_welcome, s_link_tick); the host only ever sees the DEALER while
-//  the link is up.
+//  The link to the broker (zaf_link: DEALER options, HELLO/WELCOME,
+//  heartbeats, backoff) and what it means to this node: the host sends on
+//  it only while it is up; when it goes down the parties are told.
 
-//  Send a message to the broker while the link is up; returns 0 or -1
-static int
-s_to_broker (self_t *self, zaf_proto_t *msg)
-{
-    if (!self->host || zaf_node_host_to_broker (self->host, msg))
-        return -1;
-    self->last_tx = zclock_mono ();
-    return 0;
-}
-
+//  Say HELLO with what we serve; after a first session, with the actors a
+//  restarted broker should take on
 static void
 s_dial (self_t *self)
 {
-    zsock_destroy (&self->broker);
-    self->broker = zsock_new (ZMQ_DEALER);
-    assert (self->broker);
-    zsock_set_sndhwm (self->broker, ZAF_HWM);
-    zsock_set_rcvhwm (self->broker, ZAF_HWM);
-    zsock_set_linger (self->broker, 0);
-    zsock_set_heartbeat_ivl (self->broker, self->heartbeat_ms);
-    zsock_set_heartbeat_timeout (self->broker, self->heartbeat_ms * ZAF_HEARTBEAT_MISSES);
-    zsock_set_reconnect_ivl (self->broker, 100);
-    zsock_set_reconnect_ivl_max (self->broker, 2000);
-    if (zsock_connect (self->broker, "%s", self->endpoint)) {
-        zsys_error ("zaf_node: cannot connect endpoint=%s: %s", self->endpoint, zmq_strerror (errno));
-        zsock_destroy (&self->broker);
-        self->retry_at = zclock_mono () + 2000;
-        return;
-    }
-    char host [256] = "";
-    gethostname (host, sizeof (host) - 1);
     cJSON *hello = cJSON_CreateObject ();
     cJSON_AddStringToObject (hello, "name", self->name);
-    cJSON_AddStringToObject (hello, "host", host);
-    cJSON_AddNumberToObject (hello, "pid", getpid ());
     cJSON_AddNumberToObject (hello, "cpus", self->cpus);
-    cJSON_AddNumberToObject (hello, "version", 1);
     if (self->isolate)
         cJSON_AddBoolToObject (hello, "isolate", true);
-    if (*self->session) {
-        //  Dialing again: if the broker restarted, it takes our actors on
-        cJSON_AddStringToObject (hello, "session", self->session);
-        cJSON *actors = cJSON_AddArrayToObject (hello, "actors");
-        zaf_node_host_announce (self->host, actors);
-    }
+    if (self->welcomed)
+        zaf_node_host_announce (self->host, cJSON_AddArrayToObject (hello, "actors"));
     cJSON_AddItemToObject (hello, "classes", zaf_registry_classes_json (self->registry));
     cJSON_AddItemToObject (hello, "functions", zaf_registry_functions_json (self->registry));
-    zaf_proto_reset (self->out);
-    zaf_proto_set_id (self->out, ZAF_PROTO_HELLO);
-    zaf_proto_set_name (self->out, "node");
-    zaf_proto_set_body_json (self->out, hello);
+    zaf_error_t err;
+    if (zaf_link_dial (self->link, hello, &err))
+        zaf_ratelimit_warn (self->warnings, "cannot dial the broker: %s", err.message);
     cJSON_Delete (hello);
-    zaf_proto_send (self->out, self->broker);
-    self->link = LINK_HELLO;
-    self->hello_at = self->last_tx = zclock_mono ();
 }
 
 //  The link is down: end what depended on it and plan the next dial
 static void
 s_link_down (self_t *self, const char *reason)
 {
-    if (self->link == LINK_UP)
+    if (zaf_link_state (self->link) == ZAF_LINK_UP)
         zsys_warning ("zaf_node: broker lost name=%s endpoint=%s reason=%s",
-                      self->name, self->endpoint, reason);
-    self->link = LINK_DOWN;
+                      self->name, zaf_link_endpoint (self->link), reason);
     zaf_node_host_set_broker (self->host, NULL);
-    zsock_destroy (&self->broker);
-    self->retry_at = zclock_mono () + self->retry_ms;
-    self->retry_ms = self->retry_ms * 2 > 2000 ? 2000 : self->retry_ms * 2;
+    if (zaf_link_state (self->link) != ZAF_LINK_DOWN)
+        zaf_link_down (self->link);
 
     //  Our actors live on: if the broker restarted, the next one takes them
     //  on when we say HELLO; if it declared us lost, its WELCOME says so by
@@ -186,40 +132,29 @@ s_link_down (self_t *self, const char *reason)
 //  While we wait for WELCOME: the broker's answer to our HELLO. Anything
 //  else is from an earlier session and is dropped.
 static void
-s_link_welcome (self_t *self, zaf_proto_id_t id)
+s_link_welcome (self_t *self)
 {
-    if (id == ZAF_PROTO_WELCOME) {
-        cJSON *welcome = zaf_proto_body_json (self->msg);
-        int heartbeat_ms = zaf_json_int (welcome, "heartbeat_ms", ZAF_HEARTBEAT_MS);
-        const char *session = zaf_json_string (welcome, "session", "");
-        if (*self->session && streq (session, self->session))
+    zaf_error_t err;
+    int rc = zaf_link_accept (self->link, self->msg, &err);
+    if (rc == 1) {
+        if (self->welcomed && zaf_link_session_kept (self->link))
             //  The same broker: it declared us lost and our actors dead
             zaf_node_host_end_actors (self->host, "node_lost");
         else
-        if (*self->session && zaf_node_host_actors (self->host) && !self->quiet)
+        if (self->welcomed && zaf_node_host_actors (self->host) && !self->quiet)
             zsys_info ("zaf_node: a restarted broker took on %d of our %zu actor(s)",
-                       zaf_json_int (welcome, "adopted", 0), zaf_node_host_actors (self->host));
-        snprintf (self->session, sizeof (self->session), "%s", session);
-        cJSON_Delete (welcome);
-        self->heartbeat_ms = heartbeat_ms >= 10 ? heartbeat_ms : ZAF_HEARTBEAT_MS;
-        zsock_set_heartbeat_ivl (self->broker, self->heartbeat_ms);
-        //  Beat at the broker's pace from now on
-        self->next_beat = zclock_mono () + self->heartbeat_ms;
-        self->link = LINK_UP;
-        zaf_node_host_set_broker (self->host, self->broker);
-        self->retry_ms = 100;
+                       zaf_json_int (zaf_link_welcome (self->link), "adopted", 0),
+                       zaf_node_host_actors (self->host));
+        self->welcomed = true;
+        zaf_node_host_set_broker (self->host, self->link);
         if (!self->quiet)
             zsys_info ("zaf_node: registered name=%s broker=%s cpus=%d", self->name,
-                   self->endpoint, self->cpus);
+                       zaf_link_endpoint (self->link), self->cpus);
     }
     else
-    if (id == ZAF_PROTO_ERROR) {
-        size_t size;
-        const char *body = zaf_proto_body (self->msg, &size);
-        zaf_error_t error;
-        zaf_json_error_parse (body, size, &error);
-        zsys_warning ("zaf_node: broker refused HELLO code=%s message=%s",
-                      zaf_code_name (error.code), error.message);
+    if (rc == -1) {
+        zsys_warning ("zaf_node: HELLO refused code=%s message=%s",
+                      zaf_code_name (err.code), err.message);
         s_link_down (self, "HELLO refused");
     }
 }
@@ -229,27 +164,14 @@ s_link_welcome (self_t *self, zaf_proto_id_t id)
 static int64_t
 s_link_tick (self_t *self, int64_t now)
 {
-    if (self->started && !self->stopped && self->link == LINK_DOWN && now >= self->retry_at)
+    if (!self->link || self->stopped)
+        return ZAF_HEARTBEAT_MS;
+    if (zaf_link_due (self->link, now))
         s_dial (self);
-    if (now >= self->next_beat) {
-        self->next_beat = now + self->heartbeat_ms;
-        int64_t window = (int64_t) self->heartbeat_ms * ZAF_HEARTBEAT_MISSES;
-        if (self->link == LINK_HELLO && now - self->hello_at > window)
-            s_link_down (self, "no WELCOME");
-        else
-        if (self->link == LINK_UP && now - self->last_rx > window)
-            s_link_down (self, "missed heartbeats");
-        else
-        if (self->link == LINK_UP) {
-            zaf_proto_reset (self->out);
-            zaf_proto_set_id (self->out, ZAF_PROTO_HEARTBEAT);
-            s_to_broker (self, self->out);
-        }
-    }
-    int64_t timeout = self->next_beat - now;
-    if (self->started && !self->stopped && self->link == LINK_DOWN && self->retry_at - now < timeout)
-        timeout = self->retry_at - now;
-    return timeout;
+    const char *lost = zaf_link_tick (self->link, now);
+    if (lost)
+        s_link_down (self, lost);
+    return zaf_link_wakeup (self->link) - now;
 }
 
 //  End of the link section
@@ -261,7 +183,6 @@ s_link_tick (self_t *self, int64_t now)
 static void
 s_handle_broker (self_t *self, int rc)
 {
-    self->last_rx = zclock_mono ();
     if (rc == -2) {
         zaf_ratelimit_warn (self->warnings, "malformed message from broker dropped: %s",
                             zaf_proto_fault (self->msg));
@@ -270,8 +191,8 @@ s_handle_broker (self_t *self, int rc)
     zaf_proto_id_t id = zaf_proto_id (self->msg);
     if (self->verbose)
         zsys_debug ("zaf_node: %s from broker", zaf_proto_command_name (id));
-    if (self->link == LINK_HELLO) {
-        s_link_welcome (self, id);
+    if (zaf_link_state (self->link) == ZAF_LINK_HELLO) {
+        s_link_welcome (self);
         return;
     }
     switch (id) {
@@ -331,6 +252,8 @@ s_start (self_t *self)
     if (zaf_node_host_start (self->host, self->cpus))
         return -1;
     self->started = true;
+    zaf_link_destroy (&self->link);
+    self->link = zaf_link_new (self->endpoint, "node", false);
     s_dial (self);
     return 0;
 }
@@ -340,13 +263,8 @@ static void
 s_stop (self_t *self)
 {
     zaf_node_host_stop (self->host);
-    if (self->link == LINK_UP) {
-        zaf_proto_reset (self->out);
-        zaf_proto_set_id (self->out, ZAF_PROTO_BYE);
-        zaf_proto_set_body (self->out, "{\"reason\":\"node stopping\"}", 26);
-        zsock_set_linger (self->broker, 500);
-        s_to_broker (self, self->out);
-    }
+    if (self->link)
+        zaf_link_bye (self->link, "node stopping");
 }
 
 //  --------------------------------------------------------------------------
@@ -420,7 +338,8 @@ s_handle_pipe (self_t *self)
     }
     else
     if (streq (command, "STATE"))
-        zstr_send (self->pipe, self->link == LINK_UP ? "connected" : "connecting");
+        zstr_send (self->pipe, self->link && zaf_link_state (self->link) == ZAF_LINK_UP
+                              ? "connected" : "connecting");
     else
         zsys_error ("zaf_node: bad pipe command %s", command);
     zstr_free (&command);
@@ -453,8 +372,6 @@ zaf_node (zsock_t *pipe, void *args)
     (void) args;
     self_t *self = s_self_new (pipe);
     zsock_signal (pipe, 0);
-    self->next_beat = zclock_mono () + self->heartbeat_ms;
-
     while (!self->terminated) {
         int timeout = s_tick (self);
         zsock_t *inner = self->host ? zaf_node_host_socket (self->host) : NULL;
@@ -464,8 +381,9 @@ zaf_node (zsock_t *pipe, void *args)
         int count = 1;
         if (inner)
             items [count++] = (zmq_pollitem_t) { zsock_resolve (inner), 0, ZMQ_POLLIN, 0 };
-        if (inner && self->broker)
-            items [count++] = (zmq_pollitem_t) { zsock_resolve (self->broker), 0, ZMQ_POLLIN, 0 };
+        zsock_t *broker = self->link ? zaf_link_socket (self->link) : NULL;
+        if (inner && broker)
+            items [count++] = (zmq_pollitem_t) { zsock_resolve (broker), 0, ZMQ_POLLIN, 0 };
         if (self->started && self->isolate && zaf_isolate_fd (self->isolate) >= 0)
             items [count++] = (zmq_pollitem_t) { NULL, zaf_isolate_fd (self->isolate), ZMQ_POLLIN, 0 };
         if (zmq_poll (items, count, timeout) == -1 && errno == ETERM)
@@ -478,10 +396,9 @@ zaf_node (zsock_t *pipe, void *args)
         if (self->host)
             zaf_node_host_recv (self->host);
         int rc;
-        if (self->broker)
-            for (int n = 0; n < 10000 && self->broker
-                 && (rc = zaf_proto_recv_nowait (self->msg, self->broker)) != -1; n++)
-                s_handle_broker (self, rc);
+        for (int n = 0; n < 10000 && self->link
+             && (rc = zaf_link_recv (self->link, self->msg)) != -1; n++)
+            s_handle_broker (self, rc);
     }
     if (self->started)
         s_stop (self);

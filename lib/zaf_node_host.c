@@ -31,7 +31,7 @@ struct _zaf_node_host_t {
     zaf_isolate_t *isolate;         //  Actor processes, or NULL (borrowed)
     zsock_t *inner;                 //  ROUTER for our parties
     char endpoint [64];             //  Its inproc endpoint
-    zsock_t *broker;                //  DEALER to the broker while the link
+    zaf_link_t *broker;             //  Link to the broker while it
                                     //  is up (borrowed), else NULL
     zaf_node_parties_t *parties;    //  What we host
     zaf_node_watch_t *watch;        //  What the tick finds out
@@ -107,7 +107,7 @@ zaf_node_host_socket (zaf_node_host_t *self)
 }
 
 void
-zaf_node_host_set_broker (zaf_node_host_t *self, zsock_t *broker)
+zaf_node_host_set_broker (zaf_node_host_t *self, zaf_link_t *broker)
 {
     assert (self);
     self->broker = broker;
@@ -124,7 +124,7 @@ zaf_node_host_to_broker (zaf_node_host_t *self, zaf_proto_t *msg)
         self->dropped++;
         return -1;
     }
-    if (zaf_proto_send (msg, self->broker)) {
+    if (zaf_link_send (self->broker, msg)) {
         self->dropped++;
         zaf_ratelimit_warn (self->warnings, "cannot send %s to broker: %s",
                             zaf_proto_command_name (zaf_proto_id (msg)), zmq_strerror (errno));
@@ -554,7 +554,7 @@ s_relay (zaf_node_host_t *self, zaf_node_party_t *party)
             self->dropped++;
         return;
     }
-    if (zaf_proto_send (msg, self->broker)) {
+    if (zaf_link_send (self->broker, msg)) {
         int error = errno;
         if (corr_size) {
             //  Answer the party with its own corr

@@ -45,10 +45,10 @@ const char *
 zsock_t *
     zaf_node_host_socket (zaf_node_host_t *self);
 
-//  The broker DEALER while the link is up, NULL otherwise (borrowed: set
-//  NULL before the socket goes).
+//  The link to the broker while it is up, NULL otherwise (borrowed: set
+//  NULL before the link goes down).
 void
-    zaf_node_host_set_broker (zaf_node_host_t *self, zsock_t *broker);
+    zaf_node_host_set_broker (zaf_node_host_t *self, zaf_link_t *broker);
 
 //  Send msg to the broker if the link is up. Returns 0, or -1 (counted).
 //  msg stays the caller's.
