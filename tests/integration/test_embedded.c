@@ -137,7 +137,8 @@ Test (embedded, kill_ends_queued_calls)
     futures [0] = zaf_call (z, counter, "sleep", zaf_json ("[300]"));
     for (int index = 1; index < 20; index++)
         futures [index] = zaf_call (z, counter, "add", zaf_json ("[1]"));
-    zclock_sleep (50);
+    //  All 20 are in flight: the broker holds them
+    cr_assert (zt_wait_pending (z, zaf_actor_id (counter), 20, 5000), "the calls did not reach the broker");
     zaf_error_t err;
     cr_assert_eq (zaf_kill (z, counter, &err), 0);
     for (int index = 0; index < 20; index++) {

@@ -54,6 +54,19 @@ s_reason (zaf_t *z, zaf_future_t **future_p, int timeout_ms)
     return reason;
 }
 
+//  The broker lists this many clients
+typedef struct {
+    zaf_t *z;
+    int count;
+} clients_wait_t;
+
+static bool
+s_clients_are (void *arg)
+{
+    clients_wait_t *wait = (clients_wait_t *) arg;
+    return zt_status_count (wait->z, "clients") == wait->count;
+}
+
 Test (lifetimes, monitors_are_told_once_with_the_reason)
 {
     zt_cluster_t cluster;
@@ -268,6 +281,7 @@ Test (lifetimes, names_detached_and_get_if_exists)
     zaf_actor_destroy (&first);
 
     //  A detached actor outlives the handle and the driver that made it
+    int clients = zt_status_count (z, "clients");
     zaf_t *maker = zaf_init (cluster.endpoint);
     zaf_spawn_opts_t detached = { .name = "lasting", .detached = true };
     zaf_actor_t *lasting = zaf_spawn (maker, "Counter", NULL, &detached, &err);
@@ -277,7 +291,9 @@ Test (lifetimes, names_detached_and_get_if_exists)
     snprintf (id, sizeof (id), "%s", zaf_actor_id (lasting));
     zaf_actor_destroy (&lasting);
     zaf_shutdown (&maker);
-    zclock_sleep (200);
+    //  The broker has seen the maker leave (and ended what it owned)
+    clients_wait_t wait = { z, clients };
+    cr_assert (zt_wait_until (s_clients_are, &wait, 10000), "the maker did not leave");
     zaf_actor_t *found = zaf_lookup (z, "lasting", &err);
     cr_assert_not_null (found, "%s", err.message);
     cr_expect_str_eq (zaf_actor_id (found), id);

@@ -183,6 +183,8 @@ Test (partition, a_cut_off_node_is_lost_then_comes_back_as_a_new_incarnation)
     //  Heal after 5 s in all
     int64_t elapsed = zclock_mono () - cut_at;
     if (elapsed < 5000)
+        //  The behaviour under test: the partition lasts 5 s, past the
+        //  broker's 3 heartbeats, before it heals
         zclock_sleep ((int) (5000 - elapsed));
     cr_assert_eq (s_run ("ip netns exec %s nft delete table inet zafpart", s_netns), 0);
 

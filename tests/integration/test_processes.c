@@ -108,7 +108,8 @@ Test (processes, kill_9_node_ends_every_pending_call, .timeout = 120)
     for (int index = 0; index < count; index++)
         futures [index] = zaf_call (cluster.z, doomed, "sleep", zaf_json ("[10]"));
     zaf_future_t *task = zaf_submit (cluster.z, "sleep", zaf_json ("[2000]"));
-    zclock_sleep (100);
+    //  The first call answered: the node is running them, the rest queue
+    cr_assert_geq (zaf_wait (cluster.z, futures, count, 1, 10000), 1, "no call ran");
     kill (zt_proc_pid (cluster.nodes [0]), SIGKILL);
     int64_t killed_at = zclock_mono ();
 
@@ -169,7 +170,8 @@ Test (processes, broker_killed_ends_pending_calls_at_once)
     zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_actor_t *actor = s_spawn_on (cluster.z, NULL);
     zaf_future_t *future = zaf_call (cluster.z, actor, "sleep", zaf_json ("[5000]"));
-    zclock_sleep (100);
+    //  The call is in flight: the broker holds it
+    cr_assert (zt_wait_pending (cluster.z, zaf_actor_id (actor), 1, 5000), "the call did not reach the broker");
     kill (zt_proc_pid (cluster.broker), SIGKILL);
     int64_t killed_at = zclock_mono ();
     zaf_error_t err;
@@ -196,17 +198,7 @@ Test (processes, nodes_and_drivers_come_back_after_a_broker_restart)
     //  Same endpoint, new broker
     zt_cluster_broker_restart (&cluster, 250);
     //  The nodes dial again and register; the driver's next call reconnects
-    int64_t deadline = zclock_mono () + 15000;
-    bool up = false;
-    while (!up && zclock_mono () < deadline) {
-        zaf_error_t err;
-        cJSON *status = zaf_client_status (cluster.z, NULL, 1000, &err);
-        up = status && cJSON_GetArraySize (cJSON_GetObjectItem (status, "nodes")) == 2;
-        cJSON_Delete (status);
-        if (!up)
-            zclock_sleep (50);
-    }
-    cr_assert (up, "nodes did not re-register with the new broker");
+    cr_assert (zt_wait_nodes (cluster.z, 2, 15000), "nodes did not re-register with the new broker");
     zaf_actor_t *actor = s_spawn_on (cluster.z, "n2");
     zaf_error_t err;
     cJSON *result = zt_call (cluster.z, actor, "add", zaf_json ("[2]"), 10000, &err);

@@ -65,7 +65,8 @@ Test (restarts, a_lost_node_s_actors_come_back_on_the_other_node)
     zaf_future_t *futures [CALLS];
     for (int index = 0; index < CALLS; index++)
         futures [index] = zaf_call (z, index % 2 ? phoenix : mortal, "sleep", zaf_json ("[1]"));
-    zclock_sleep (20);
+    //  A call answered: n1 is running them, the rest are on their way
+    cr_assert_geq (zaf_wait (z, futures, CALLS, 1, 10000), 1, "no call ran");
     int64_t killed_at = zclock_mono ();
     kill (zt_proc_pid (cluster.nodes [0]), SIGKILL);
     size_t ok = 0, died = 0;
@@ -144,7 +145,10 @@ Test (restarts, call_retries_deliver_calls_caught_by_the_failure)
         futures [index] = zaf_call (z, actor, "add", zaf_json ("[1]"));
         strict_futures [index] = zaf_call (z, strict, "add", zaf_json ("[1]"));
     }
-    zclock_sleep (100);
+    //  Every call is in flight: the broker holds them all
+    cr_assert (zt_wait_pending (z, zaf_actor_id (actor), CALLS, 5000)
+            && zt_wait_pending (z, zaf_actor_id (strict), CALLS, 5000),
+               "the calls did not reach the broker");
     kill (zt_proc_pid (cluster.nodes [0]), SIGKILL);
     zt_proc_stop (&cluster.nodes [0], 0, 5000);
 
@@ -236,7 +240,8 @@ Test (restarts, a_frozen_node_is_lost_and_comes_back_as_a_new_incarnation)
     zaf_future_t *futures [CALLS];
     for (int index = 0; index < CALLS; index++)
         futures [index] = zaf_call (z, index % 2 ? frozen : phoenix, "sleep", zaf_json ("[5]"));
-    zclock_sleep (30);
+    //  A call answered: n1 is running them, some mid-method
+    cr_assert_geq (zaf_wait (z, futures, CALLS, 1, 10000), 1, "no call ran");
     kill (zt_proc_pid (cluster.nodes [0]), SIGSTOP);
     int64_t stopped_at = zclock_mono ();
     size_t ended = 0;
@@ -253,6 +258,8 @@ Test (restarts, a_frozen_node_is_lost_and_comes_back_as_a_new_incarnation)
     //  Frozen for 5 heartbeats in all, then thawed
     int64_t frozen_for = zclock_mono () - stopped_at;
     if (frozen_for < 5 * HEARTBEAT_MS)
+        //  The behaviour under test: the node stays frozen for 5
+        //  heartbeats, well past the broker's 3, before it thaws
         zclock_sleep ((int) (5 * HEARTBEAT_MS - frozen_for));
     kill (zt_proc_pid (cluster.nodes [0]), SIGCONT);
 
@@ -369,7 +376,7 @@ Test (restarts, a_restarted_broker_serves_the_same_actors_again)
 
     //  A call in flight when the broker dies ends at once, "may have run"
     zaf_future_t *pending = zaf_call (z, owned, "sleep", zaf_json ("[3000]"));
-    zclock_sleep (100);
+    cr_assert (zt_wait_pending (z, zaf_actor_id (owned), 1, 5000), "the call did not reach the broker");
     int64_t killed_at = zclock_mono ();
     kill (zt_proc_pid (cluster.broker), SIGKILL);
     cJSON *result = zaf_get (z, &pending, 5000, &err);

@@ -189,6 +189,24 @@ s_kill_child_and_wait (zaf_actor_t *boss, cJSON *before, int index)
     return NULL;
 }
 
+//  A child slot of the boss no longer holds the id it held (the boss has
+//  taken note of that child's end, whatever it did about it)
+typedef struct {
+    zaf_actor_t *boss;
+    int index;
+    const char *old;
+} slot_wait_t;
+
+static bool
+s_slot_changed (void *arg)
+{
+    slot_wait_t *wait = (slot_wait_t *) arg;
+    cJSON *ids = s_ids (wait->boss);
+    bool changed = strneq (cJSON_GetStringValue (cJSON_GetArrayItem (ids, wait->index)), wait->old);
+    cJSON_Delete (ids);
+    return changed;
+}
+
 static zaf_actor_t *
 s_boss_spawn (const char *strategy, int intensity, int period_ms, int children)
 {
@@ -321,7 +339,8 @@ Test (supervisor, a_child_that_ends_normally_is_not_restarted)
     cr_assert_not_null (why);
     cr_expect_str_eq (zaf_json_string (why, "reason", ""), "normal");
     cJSON_Delete (why);
-    zclock_sleep (200);
+    slot_wait_t wait = { boss, 0, cJSON_GetStringValue (cJSON_GetArrayItem (ids, 0)) };
+    cr_assert (zt_wait_until (s_slot_changed, &wait, 5000), "the boss did not see its child end");
     cJSON *after = s_ids (boss);
     cr_expect_str_eq (cJSON_GetStringValue (cJSON_GetArrayItem (after, 0)), "", "not restarted");
     cr_expect (s_same (ids, after, 1), "the sibling is untouched");
