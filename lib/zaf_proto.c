@@ -327,20 +327,25 @@ s_take_frame (zaf_proto_t *self, const zaf_proto_command_t *command,
             s_fault (self, "%s is empty", label);
         return;
     }
+    //  The table's limits fit the buffers (asserted: a table error)
     switch (spec->field) {
         case ZAF_PROTO_FIELD_CALLER:
+            assert (size <= sizeof (self->caller));
             memcpy (self->caller, data, size);
             self->caller_size = size;
             break;
         case ZAF_PROTO_FIELD_CORR:
+            assert (size <= sizeof (self->corr));
             memcpy (self->corr, data, size);
             self->corr_size = size;
             break;
         case ZAF_PROTO_FIELD_ACTOR:
+            assert (size <= sizeof (self->actor) - 1);
             memcpy (self->actor, data, size);
             self->actor [size] = 0;
             break;
         case ZAF_PROTO_FIELD_NAME:
+            assert (size <= sizeof (self->name) - 1);
             memcpy (self->name, data, size);
             self->name [size] = 0;
             break;
@@ -427,6 +432,33 @@ s_command_of (const void *word, size_t size)
     return NULL;
 }
 
+//  Take the routing id a ROUTER put before the message
+static void
+s_take_routing_id (zaf_proto_t *self, zmq_msg_t *frame)
+{
+    size_t size = zmq_msg_size (frame);
+    if (size > ZAF_PROTO_ID_MAX)
+        s_fault (self, "routing id is %zu bytes, more than %d", size, ZAF_PROTO_ID_MAX);
+    else {
+        memcpy (self->routing_id, zmq_msg_data (frame), size);
+        self->routing_id_size = size;
+    }
+}
+
+//  Fault a command word that is in no table entry, showing it printably
+static void
+s_fault_unknown (zaf_proto_t *self, zmq_msg_t *frame)
+{
+    char shown [33];
+    size_t shown_size = zmq_msg_size (frame) < 32 ? zmq_msg_size (frame) : 32;
+    memcpy (shown, zmq_msg_data (frame), shown_size);
+    shown [shown_size] = 0;
+    for (size_t c = 0; c < shown_size; c++)
+        if (shown [c] < 0x20 || shown [c] > 0x7e)
+            shown [c] = '?';
+    s_fault (self, "unknown command '%s'", shown);
+}
+
 static int
 s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
 {
@@ -452,15 +484,8 @@ s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
     //  Walk every frame of the message, even after a fault, so the socket
     //  is left at a message boundary
     while (true) {
-        if (stage == -1) {
-            if (zmq_msg_size (&frame) > ZAF_PROTO_ID_MAX)
-                s_fault (self, "routing id is %zu bytes, more than %d",
-                         zmq_msg_size (&frame), ZAF_PROTO_ID_MAX);
-            else {
-                memcpy (self->routing_id, zmq_msg_data (&frame), zmq_msg_size (&frame));
-                self->routing_id_size = zmq_msg_size (&frame);
-            }
-        }
+        if (stage == -1)
+            s_take_routing_id (self, &frame);
         else
         if (index == 0 && local && !more && s_take_local (self, &frame)) {
             zmq_msg_close (&frame);
@@ -478,16 +503,7 @@ s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
             if (command)
                 self->id = command->id;
             else
-            if (!self->fault [0]) {
-                char shown [33];
-                size_t shown_size = zmq_msg_size (&frame) < 32 ? zmq_msg_size (&frame) : 32;
-                memcpy (shown, zmq_msg_data (&frame), shown_size);
-                shown [shown_size] = 0;
-                for (size_t c = 0; c < shown_size; c++)
-                    if (shown [c] < 0x20 || shown [c] > 0x7e)
-                        shown [c] = '?';
-                s_fault (self, "unknown command '%s'", shown);
-            }
+                s_fault_unknown (self, &frame);
             index++;
         }
         else
