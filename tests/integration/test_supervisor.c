@@ -166,29 +166,6 @@ s_child (cJSON *ids, int index)
     return zt_actor_handle (cJSON_GetStringValue (cJSON_GetArrayItem (ids, index)));
 }
 
-//  Tell child `index` to die, then wait until the boss shows child ids
-//  other than `before` for that child; return the new ids
-static cJSON *
-s_kill_child_and_wait (zaf_actor_t *boss, cJSON *before, int index)
-{
-    zaf_actor_t *child = s_child (before, index);
-    zaf_error_t err;
-    cJSON_Delete (s_call (child, "die", NULL, &err));
-    zaf_actor_destroy (&child);
-    const char *old = cJSON_GetStringValue (cJSON_GetArrayItem (before, index));
-    int64_t deadline = zclock_mono () + 5000;
-    while (zclock_mono () < deadline) {
-        cJSON *ids = s_ids (boss);
-        const char *now = cJSON_GetStringValue (cJSON_GetArrayItem (ids, index));
-        if (now && *now && strneq (now, old))
-            return ids;
-        cJSON_Delete (ids);
-        zclock_sleep (10);
-    }
-    cr_assert_fail ("child %d was not restarted", index);
-    return NULL;
-}
-
 //  A child slot of the boss no longer holds the id it held (the boss has
 //  taken note of that child's end, whatever it did about it)
 typedef struct {
@@ -202,9 +179,36 @@ s_slot_changed (void *arg)
 {
     slot_wait_t *wait = (slot_wait_t *) arg;
     cJSON *ids = s_ids (wait->boss);
-    bool changed = strneq (cJSON_GetStringValue (cJSON_GetArrayItem (ids, wait->index)), wait->old);
+    const char *now = cJSON_GetStringValue (cJSON_GetArrayItem (ids, wait->index));
+    bool changed = !now || strneq (now, wait->old);
     cJSON_Delete (ids);
     return changed;
+}
+
+//  A child slot of the boss holds a new child (a restart)
+static bool
+s_slot_refilled (void *arg)
+{
+    slot_wait_t *wait = (slot_wait_t *) arg;
+    cJSON *ids = s_ids (wait->boss);
+    const char *now = cJSON_GetStringValue (cJSON_GetArrayItem (ids, wait->index));
+    bool refilled = now && *now && strneq (now, wait->old);
+    cJSON_Delete (ids);
+    return refilled;
+}
+
+//  Tell child `index` to die, then wait until the boss shows child ids
+//  other than `before` for that child; return the new ids
+static cJSON *
+s_kill_child_and_wait (zaf_actor_t *boss, cJSON *before, int index)
+{
+    zaf_actor_t *child = s_child (before, index);
+    zaf_error_t err;
+    cJSON_Delete (s_call (child, "die", NULL, &err));
+    zaf_actor_destroy (&child);
+    slot_wait_t wait = { boss, index, cJSON_GetStringValue (cJSON_GetArrayItem (before, index)) };
+    cr_assert (zt_wait_until (s_slot_refilled, &wait, 5000), "child %d was not restarted", index);
+    return s_ids (boss);
 }
 
 static zaf_actor_t *
