@@ -108,15 +108,7 @@ s_driver (void *arg)
     //  After the chaos every actor answers again
     self->all_answer = true;
     for (int index = 0; index < ACTORS; index++) {
-        cJSON *value = NULL;
-        int64_t deadline = zclock_mono () + 15000;
-        while (!value && zclock_mono () < deadline) {
-            zaf_future_t *future = zaf_call (z, actors [index], "get", NULL);
-            value = zaf_get (z, &future, 5000, &err);
-            zaf_future_destroy (&future);
-            if (!value)
-                zclock_sleep (100);
-        }
+        cJSON *value = zt_call_until (z, actors [index], "get", NULL, 5000, 15000, &err);
         if (!value)
             self->all_answer = false;
         cJSON_Delete (value);

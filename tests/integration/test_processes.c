@@ -310,6 +310,23 @@ Test (processes, ctrl_c_stops_an_embedded_driver_promptly)
     zt_proc_stop (&driver, 0, 100);
 }
 
+//  A Counter can be spawned again (only OVERLOADED may refuse it)
+typedef struct {
+    zaf_t *z;
+    zaf_actor_t *actor;
+    zaf_error_t err;
+} spawn_wait_t;
+
+static bool
+s_spawned_again (void *arg)
+{
+    spawn_wait_t *wait = (spawn_wait_t *) arg;
+    wait->actor = zaf_spawn (wait->z, "Counter", NULL, NULL, &wait->err);
+    if (!wait->actor)
+        cr_assert_eq (wait->err.code, ZAF_OVERLOADED, "%s", wait->err.message);
+    return wait->actor != NULL;
+}
+
 Test (processes, a_node_out_of_sockets_refuses_spawns_and_keeps_serving, .timeout = 120)
 {
     char *endpoint = NULL;
@@ -371,15 +388,10 @@ Test (processes, a_node_out_of_sockets_refuses_spawns_and_keeps_serving, .timeou
         }
     //  (a killed actor's socket is closed by libzmq's reaper a moment after
     //  its EXIT: the room comes, not at once)
-    zaf_actor_t *again = NULL;
-    int64_t deadline = zclock_mono () + 10000;
-    while (!again && zclock_mono () < deadline) {
-        again = zaf_spawn (z, "Counter", NULL, NULL, &err);
-        if (!again) {
-            cr_assert_eq (err.code, ZAF_OVERLOADED, "%s", err.message);
-            zclock_sleep (50);
-        }
-    }
+    spawn_wait_t wait = { z, NULL, { 0 } };
+    zt_wait_until (s_spawned_again, &wait, 10000);
+    zaf_actor_t *again = wait.actor;
+    err = wait.err;
     cr_assert_not_null (again, "%s %s", zaf_code_name (err.code), err.message);
     zaf_actor_destroy (&again);
     for (int index = 0; index < 400; index++)

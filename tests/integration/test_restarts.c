@@ -89,13 +89,7 @@ Test (restarts, a_lost_node_s_actors_come_back_on_the_other_node)
     zt_proc_stop (&cluster.nodes [0], 0, 5000);
 
     //  The restartable actor answers again, from n2, constructor re-run
-    int64_t deadline = zclock_mono () + 5000;
-    cJSON *back = NULL;
-    while (!back && zclock_mono () < deadline) {
-        back = zt_call (z, phoenix, "get", NULL, 10000, &err);
-        if (!back)
-            zclock_sleep (50);
-    }
+    cJSON *back = zt_call_until (z, phoenix, "get", NULL, 10000, 5000, &err);
     cr_assert_not_null (back, "the actor did not come back: %s", err.message);
     cr_expect_eq (back->valueint, 0, "a new incarnation starts from its constructor");
     cJSON_Delete (back);
@@ -200,13 +194,7 @@ Test (restarts, a_kill_is_final_and_a_name_follows_the_restart)
     kill (zt_proc_pid (cluster.nodes [1]), SIGKILL);
     zt_proc_stop (&cluster.nodes [1], 0, 5000);
     //  Calls made while it is being restarted wait for it
-    cJSON *value = NULL;
-    int64_t deadline = zclock_mono () + 5000;
-    while (!value && zclock_mono () < deadline) {
-        value = zt_call (z, named, "add", zaf_json ("[2]"), 10000, &err);
-        if (!value)
-            zclock_sleep (20);
-    }
+    cJSON *value = zt_call_until (z, named, "add", "[2]", 10000, 5000, &err);
     cr_assert_not_null (value, "%s", err.message);
     cJSON_Delete (value);
     zaf_actor_t *found = zaf_lookup (z, "phoenix", &err);
@@ -264,15 +252,7 @@ Test (restarts, a_frozen_node_is_lost_and_comes_back_as_a_new_incarnation)
     kill (zt_proc_pid (cluster.nodes [0]), SIGCONT);
 
     //  It registers again under its name, as a new peer
-    char *after = NULL;
-    int64_t deadline = zclock_mono () + 10000;
-    while (zclock_mono () < deadline) {
-        free (after);
-        after = zt_node_peer (z, "n1");
-        if (after && strneq (after, before))
-            break;
-        zclock_sleep (50);
-    }
+    char *after = zt_wait_new_peer (z, "n1", before, 10000);
     cr_assert_not_null (after, "n1 did not come back");
     cr_expect_str_neq (after, before, "a new incarnation has a new peer id");
     //  Its old actors stay dead; the restartable one lives (on n2, or on
@@ -344,13 +324,7 @@ Test (restarts, a_flooded_actor_answers_overloaded_at_its_bound)
 static cJSON *
 s_call_until (zaf_t *z, zaf_actor_t *actor, const char *method, int timeout_ms, zaf_error_t *err)
 {
-    int64_t deadline = zclock_mono () + timeout_ms;
-    while (true) {
-        cJSON *result = zt_call (z, actor, method, NULL, 10000, err);
-        if (result || zclock_mono () >= deadline)
-            return result;
-        zclock_sleep (50);
-    }
+    return zt_call_until (z, actor, method, NULL, 10000, timeout_ms, err);
 }
 
 Test (restarts, a_restarted_broker_serves_the_same_actors_again)

@@ -263,12 +263,12 @@ Test (supervisor, one_for_all_restarts_every_child)
     cJSON *before = s_ids (boss);
     cJSON *after = s_kill_child_and_wait (boss, before, 1);
     //  The others are replaced too (wait: they come back in order)
-    int64_t deadline = zclock_mono () + 5000;
-    while (zclock_mono () < deadline && (s_same (before, after, 0) || s_same (before, after, 2))) {
-        cJSON_Delete (after);
-        after = s_ids (boss);
-        zclock_sleep (10);
-    }
+    slot_wait_t first = { boss, 0, cJSON_GetStringValue (cJSON_GetArrayItem (before, 0)) };
+    slot_wait_t third = { boss, 2, cJSON_GetStringValue (cJSON_GetArrayItem (before, 2)) };
+    zt_wait_until (s_slot_refilled, &first, 5000);
+    zt_wait_until (s_slot_refilled, &third, 5000);
+    cJSON_Delete (after);
+    after = s_ids (boss);
     for (int index = 0; index < 3; index++)
         cr_expect_not (s_same (before, after, index), "child %d was restarted", index);
     //  The old ones are gone
@@ -287,12 +287,10 @@ Test (supervisor, rest_for_one_restarts_the_child_and_those_after_it)
     zaf_actor_t *boss = s_boss_spawn ("rest_for_one", 3, 5000, 3);
     cJSON *before = s_ids (boss);
     cJSON *after = s_kill_child_and_wait (boss, before, 1);
-    int64_t deadline = zclock_mono () + 5000;
-    while (zclock_mono () < deadline && s_same (before, after, 2)) {
-        cJSON_Delete (after);
-        after = s_ids (boss);
-        zclock_sleep (10);
-    }
+    slot_wait_t third = { boss, 2, cJSON_GetStringValue (cJSON_GetArrayItem (before, 2)) };
+    zt_wait_until (s_slot_refilled, &third, 5000);
+    cJSON_Delete (after);
+    after = s_ids (boss);
     cr_expect (s_same (before, after, 0), "the child before it is untouched");
     cr_expect_not (s_same (before, after, 1));
     cr_expect_not (s_same (before, after, 2));

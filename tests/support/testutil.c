@@ -185,7 +185,7 @@ zt_proc_wait (zt_proc_t *self, int timeout_ms)
         if (self->out_fd >= 0 && self->buffered < sizeof (self->buffer) - 1)
             s_fill (self, 5);
         else
-            zclock_sleep (5);
+            zclock_sleep (5);   //  Poll interval: waitpid is checked again
     }
     if (WIFEXITED (self->status))
         return WEXITSTATUS (self->status);
@@ -406,6 +406,59 @@ zt_call (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args,
 
 //  --------------------------------------------------------------------------
 //  Call a method that must answer a number
+
+typedef struct {
+    zaf_t *z;
+    zaf_actor_t *actor;
+    const char *method;
+    const char *args;
+    int try_ms;
+    cJSON *result;
+    zaf_error_t *err;
+} call_wait_t;
+
+static bool
+s_call_answers (void *arg)
+{
+    call_wait_t *wait = (call_wait_t *) arg;
+    cJSON *args = wait->args ? cJSON_Parse (wait->args) : NULL;
+    wait->result = zt_call (wait->z, wait->actor, wait->method, args, wait->try_ms, wait->err);
+    return wait->result != NULL;
+}
+
+cJSON *
+zt_call_until (zaf_t *z, zaf_actor_t *actor, const char *method, const char *args,
+               int try_ms, int timeout_ms, zaf_error_t *err)
+{
+    call_wait_t wait = { z, actor, method, args, try_ms, NULL, err };
+    zt_wait_until (s_call_answers, &wait, timeout_ms);
+    return wait.result;
+}
+
+typedef struct {
+    zaf_t *z;
+    const char *name;
+    const char *before;
+    char *after;
+} peer_wait_t;
+
+static bool
+s_new_peer (void *arg)
+{
+    peer_wait_t *wait = (peer_wait_t *) arg;
+    free (wait->after);
+    wait->after = zt_node_peer (wait->z, wait->name);
+    return wait->after && (!wait->before || strneq (wait->after, wait->before));
+}
+
+char *
+zt_wait_new_peer (zaf_t *z, const char *name, const char *before, int timeout_ms)
+{
+    peer_wait_t wait = { z, name, before, NULL };
+    if (!zt_wait_until (s_new_peer, &wait, timeout_ms))
+        zstr_free (&wait.after);
+    return wait.after;
+}
 
 double
 zt_call_number (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args,

@@ -116,6 +116,20 @@ cJSON *
     zt_call (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args,
              int timeout_ms, zaf_error_t *err);
 
+//  Call a method until it answers (while a restart or a reconnection is
+//  under way), each try waiting up to try_ms, for up to timeout_ms in
+//  all. args is JSON text, parsed anew for each try (NULL: no args).
+//  Returns the result (caller frees) or NULL with err from the last try.
+cJSON *
+    zt_call_until (zaf_t *z, zaf_actor_t *actor, const char *method, const char *args,
+                   int try_ms, int timeout_ms, zaf_error_t *err);
+
+//  Wait until the broker lists the named node under a peer id other than
+//  `before` (a new incarnation). Returns that peer id (caller frees) or
+//  NULL if none came within timeout_ms.
+char *
+    zt_wait_new_peer (zaf_t *z, const char *name, const char *before, int timeout_ms);
+
 //  Call a method that must answer a number within timeout_ms and return
 //  it; fails the test if it does not. Takes args.
 double
