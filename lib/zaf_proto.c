@@ -36,55 +36,24 @@
 
 //  Every command: id, word, direction, frame count, frames, attachments
 static const zaf_proto_command_t s_commands [ZAF_PROTO_COUNT] = {
-    [ZAF_PROTO_HELLO]     = { ZAF_PROTO_HELLO,     "HELLO",     TO_BROKER,   2,
-                              { NAME, BODY }, 0 },
-    [ZAF_PROTO_WELCOME]   = { ZAF_PROTO_WELCOME,   "WELCOME",   FROM_BROKER, 1,
-                              { BODY }, 0 },
-    [ZAF_PROTO_SPAWN]     = { ZAF_PROTO_SPAWN,     "SPAWN",     BOTH_WAYS,   6,
-                              { CALLER, CORR_NEEDED, ACTOR, NAME, OPTIONS, BODY }, 0 },
-    [ZAF_PROTO_SPAWNED]   = { ZAF_PROTO_SPAWNED,   "SPAWNED",   BOTH_WAYS,   5,
-                              { CALLER, CORR_NEEDED, ACTOR, STATUS, BODY }, 0 },
-    [ZAF_PROTO_CALL]      = { ZAF_PROTO_CALL,      "CALL",      BOTH_WAYS,   5,
-                              { CALLER, CORR_NEEDED, ACTOR_NEEDED, NAME, BODY }, ATTACH },
-    [ZAF_PROTO_TELL]      = { ZAF_PROTO_TELL,      "TELL",      BOTH_WAYS,   5,
-                              { CALLER, CORR, ACTOR_NEEDED, NAME, BODY }, ATTACH },
-    [ZAF_PROTO_REPLY]     = { ZAF_PROTO_REPLY,     "REPLY",     BOTH_WAYS,   4,
-                              { CALLER, CORR_NEEDED, STATUS, BODY }, ATTACH },
-    [ZAF_PROTO_SUBMIT]    = { ZAF_PROTO_SUBMIT,    "SUBMIT",    BOTH_WAYS,   4,
-                              { CALLER, CORR_NEEDED, NAME, BODY }, ATTACH },
-    [ZAF_PROTO_KILL]      = { ZAF_PROTO_KILL,      "KILL",      BOTH_WAYS,   4,
-                              { CALLER, CORR, ACTOR_NEEDED, BODY }, 0 },
-    [ZAF_PROTO_EXIT]      = { ZAF_PROTO_EXIT,      "EXIT",      TO_BROKER,   2,
-                              { ACTOR_NEEDED, BODY }, 0 },
-    [ZAF_PROTO_LOOKUP]    = { ZAF_PROTO_LOOKUP,    "LOOKUP",    TO_BROKER,   3,
-                              { CALLER, CORR_NEEDED, NAME }, 0 },
-    [ZAF_PROTO_STATUS]    = { ZAF_PROTO_STATUS,    "STATUS",    TO_BROKER,   3,
-                              { CALLER, CORR_NEEDED, BODY }, 0 },
-    [ZAF_PROTO_HEARTBEAT] = { ZAF_PROTO_HEARTBEAT, "HEARTBEAT", BOTH_WAYS,   0,
-                              { { 0 } }, 0 },
-    [ZAF_PROTO_BYE]       = { ZAF_PROTO_BYE,       "BYE",       BOTH_WAYS,   1,
-                              { BODY }, 0 },
-    [ZAF_PROTO_ERROR]     = { ZAF_PROTO_ERROR,     "ERROR",     BOTH_WAYS,   1,
-                              { BODY }, 0 },
-    [ZAF_PROTO_STOP]      = { ZAF_PROTO_STOP,      "STOP",      TO_BROKER,   3,
-                              { CALLER, CORR_NEEDED, BODY }, 0 },
-    [ZAF_PROTO_MONITOR]   = { ZAF_PROTO_MONITOR,   "MONITOR",   TO_BROKER,   4,
-                              { CALLER, CORR_NEEDED, ACTOR_NEEDED, BODY }, 0 },
+    [ZAF_PROTO_HELLO]     = { ZAF_PROTO_HELLO,     "HELLO",     TO_BROKER,   2, { NAME, BODY }, 0 },
+    [ZAF_PROTO_WELCOME]   = { ZAF_PROTO_WELCOME,   "WELCOME",   FROM_BROKER, 1, { BODY }, 0 },
+    [ZAF_PROTO_SPAWN]     = { ZAF_PROTO_SPAWN,     "SPAWN",     BOTH_WAYS,   6, { CALLER, CORR_NEEDED, ACTOR, NAME, OPTIONS, BODY }, 0 },
+    [ZAF_PROTO_SPAWNED]   = { ZAF_PROTO_SPAWNED,   "SPAWNED",   BOTH_WAYS,   5, { CALLER, CORR_NEEDED, ACTOR, STATUS, BODY }, 0 },
+    [ZAF_PROTO_CALL]      = { ZAF_PROTO_CALL,      "CALL",      BOTH_WAYS,   5, { CALLER, CORR_NEEDED, ACTOR_NEEDED, NAME, BODY }, ATTACH },
+    [ZAF_PROTO_TELL]      = { ZAF_PROTO_TELL,      "TELL",      BOTH_WAYS,   5, { CALLER, CORR, ACTOR_NEEDED, NAME, BODY }, ATTACH },
+    [ZAF_PROTO_REPLY]     = { ZAF_PROTO_REPLY,     "REPLY",     BOTH_WAYS,   4, { CALLER, CORR_NEEDED, STATUS, BODY }, ATTACH },
+    [ZAF_PROTO_SUBMIT]    = { ZAF_PROTO_SUBMIT,    "SUBMIT",    BOTH_WAYS,   4, { CALLER, CORR_NEEDED, NAME, BODY }, ATTACH },
+    [ZAF_PROTO_KILL]      = { ZAF_PROTO_KILL,      "KILL",      BOTH_WAYS,   4, { CALLER, CORR, ACTOR_NEEDED, BODY }, 0 },
+    [ZAF_PROTO_EXIT]      = { ZAF_PROTO_EXIT,      "EXIT",      TO_BROKER,   2, { ACTOR_NEEDED, BODY }, 0 },
+    [ZAF_PROTO_LOOKUP]    = { ZAF_PROTO_LOOKUP,    "LOOKUP",    TO_BROKER,   3, { CALLER, CORR_NEEDED, NAME }, 0 },
+    [ZAF_PROTO_STATUS]    = { ZAF_PROTO_STATUS,    "STATUS",    TO_BROKER,   3, { CALLER, CORR_NEEDED, BODY }, 0 },
+    [ZAF_PROTO_HEARTBEAT] = { ZAF_PROTO_HEARTBEAT, "HEARTBEAT", BOTH_WAYS,   0, { { 0 } }, 0 },
+    [ZAF_PROTO_BYE]       = { ZAF_PROTO_BYE,       "BYE",       BOTH_WAYS,   1, { BODY }, 0 },
+    [ZAF_PROTO_ERROR]     = { ZAF_PROTO_ERROR,     "ERROR",     BOTH_WAYS,   1, { BODY }, 0 },
+    [ZAF_PROTO_STOP]      = { ZAF_PROTO_STOP,      "STOP",      TO_BROKER,   3, { CALLER, CORR_NEEDED, BODY }, 0 },
+    [ZAF_PROTO_MONITOR]   = { ZAF_PROTO_MONITOR,   "MONITOR",   TO_BROKER,   4, { CALLER, CORR_NEEDED, ACTOR_NEEDED, BODY }, 0 },
 };
-
-#undef CALLER
-#undef CORR
-#undef CORR_NEEDED
-#undef ACTOR
-#undef ACTOR_NEEDED
-#undef NAME
-#undef OPTIONS
-#undef STATUS
-#undef BODY
-#undef TO_BROKER
-#undef FROM_BROKER
-#undef BOTH_WAYS
-#undef ATTACH
 
 //  How faults name each field: its label, and what a command that needs
 //  it non-empty says when it is empty (NULL: "<label> is empty")
@@ -142,16 +111,9 @@ zaf_proto_t *
 zaf_proto_new (void)
 {
     //  Not zeroed as a whole (it is 2.5 KB, mostly buffers): each field
-    //  says how much of its buffer holds data
+    //  says how much of its buffer holds data, and reset clears them
     zaf_proto_t *self = (zaf_proto_t *) malloc (sizeof (zaf_proto_t));
     assert (self);
-    self->id = 0;
-    self->routing_id_size = 0;
-    self->caller_size = 0;
-    self->corr_size = 0;
-    self->actor [0] = 0;
-    self->name [0] = 0;
-    self->ok = true;
     zmq_msg_init (&self->options);
     zmq_msg_init (&self->body);
     self->attach_count = 0;
@@ -159,6 +121,7 @@ zaf_proto_new (void)
     self->known_socket [0] = self->known_socket [1] = NULL;
     self->known_handle [0] = self->known_handle [1] = NULL;
     self->known_next = 0;
+    zaf_proto_reset (self);
     return self;
 }
 
