@@ -1,11 +1,14 @@
 /*  =========================================================================
     zaf_proto - the ZAF1 wire codec: the only code that knows frame layout
 
-    One table, s_commands, says which fields each command carries; receive
-    and send walk the fields in canonical order and consult it. Small fields
-    (ids, names) are copied into fixed buffers inside the object; options and
-    body stay zmq_msg_t so that forwarding moves them without a copy. The
-    object is not thread-safe; each thread or actor keeps its own.
+    One table, s_commands, says which frames each command carries, what
+    each may hold and whether attachments follow: receive checks every
+    frame against it and send writes the frames it lists, so the codec has
+    no per-command code. tests/test_protocol_doc.c holds the table against
+    the grammar in docs/PROTOCOL.md. Small fields (ids, names) are copied
+    into fixed buffers inside the object; options and body stay zmq_msg_t
+    so that forwarding moves them without a copy. The object is not
+    thread-safe; each thread or actor keeps its own.
 
     Nothing from the network can make this code assert: every size is
     checked, every multipart message is drained to its end on error.
@@ -14,43 +17,57 @@
 
 #include "zaf_classes.h"
 
-//  Field bits, in canonical wire order
-#define F_CALLER    0x01
-#define F_CORR      0x02
-#define F_ACTOR     0x04
-#define F_NAME      0x08
-#define F_OPTIONS   0x10
-#define F_STATUS    0x20
-#define F_BODY      0x40
-//  Policy bits: fields that must not be empty
-#define R_CORR      0x100
-#define R_ACTOR     0x200
-//  Attachments: binary frames after the body (CALL, TELL, SUBMIT, REPLY)
-#define A_ATTACH    0x400
+//  The frames, as the grammar writes them (docs/PROTOCOL.md section 2):
+//  a _NEEDED frame must not be empty in that command
+#define CALLER          { ZAF_PROTO_FIELD_CALLER,  "caller",  ZAF_PROTO_KIND_BINARY, 0, ZAF_PROTO_ID_MAX }
+#define CORR            { ZAF_PROTO_FIELD_CORR,    "corr",    ZAF_PROTO_KIND_BINARY, 0, ZAF_PROTO_ID_MAX }
+#define CORR_NEEDED     { ZAF_PROTO_FIELD_CORR,    "corr",    ZAF_PROTO_KIND_BINARY, 1, ZAF_PROTO_ID_MAX }
+#define ACTOR           { ZAF_PROTO_FIELD_ACTOR,   "actor",   ZAF_PROTO_KIND_ID,     0, ZAF_PROTO_ACTOR_MAX }
+#define ACTOR_NEEDED    { ZAF_PROTO_FIELD_ACTOR,   "actor",   ZAF_PROTO_KIND_ID,     1, ZAF_PROTO_ACTOR_MAX }
+#define NAME            { ZAF_PROTO_FIELD_NAME,    "name",    ZAF_PROTO_KIND_ID,     1, ZAF_PROTO_ID_MAX }
+#define OPTIONS         { ZAF_PROTO_FIELD_OPTIONS, "options", ZAF_PROTO_KIND_OPAQUE, 0, 0 }
+#define STATUS          { ZAF_PROTO_FIELD_STATUS,  "status",  ZAF_PROTO_KIND_STATUS, 2, 5 }
+#define BODY            { ZAF_PROTO_FIELD_BODY,    "body",    ZAF_PROTO_KIND_OPAQUE, 0, 0 }
 
-typedef struct {
-    const char *word;           //  Command word on the wire
-    int fields;                 //  Field and policy bits
-} command_t;
+#define TO_BROKER       ZAF_PROTO_TO_BROKER
+#define FROM_BROKER     ZAF_PROTO_FROM_BROKER
+#define BOTH_WAYS       (ZAF_PROTO_TO_BROKER | ZAF_PROTO_FROM_BROKER)
+#define ATTACH          ZAF_PROTO_ATTACH_MAX
 
-static const command_t s_commands [ZAF_PROTO_COUNT] = {
-    [ZAF_PROTO_HELLO]     = { "HELLO",     F_NAME | F_BODY },
-    [ZAF_PROTO_WELCOME]   = { "WELCOME",   F_BODY },
-    [ZAF_PROTO_SPAWN]     = { "SPAWN",     F_CALLER | F_CORR | F_ACTOR | F_NAME | F_OPTIONS | F_BODY | R_CORR },
-    [ZAF_PROTO_SPAWNED]   = { "SPAWNED",   F_CALLER | F_CORR | F_ACTOR | F_STATUS | F_BODY | R_CORR },
-    [ZAF_PROTO_CALL]      = { "CALL",      F_CALLER | F_CORR | F_ACTOR | F_NAME | F_BODY | R_CORR | R_ACTOR | A_ATTACH },
-    [ZAF_PROTO_TELL]      = { "TELL",      F_CALLER | F_CORR | F_ACTOR | F_NAME | F_BODY | R_ACTOR | A_ATTACH },
-    [ZAF_PROTO_REPLY]     = { "REPLY",     F_CALLER | F_CORR | F_STATUS | F_BODY | R_CORR | A_ATTACH },
-    [ZAF_PROTO_SUBMIT]    = { "SUBMIT",    F_CALLER | F_CORR | F_NAME | F_BODY | R_CORR | A_ATTACH },
-    [ZAF_PROTO_KILL]      = { "KILL",      F_CALLER | F_CORR | F_ACTOR | F_BODY | R_ACTOR },
-    [ZAF_PROTO_EXIT]      = { "EXIT",      F_ACTOR | F_BODY | R_ACTOR },
-    [ZAF_PROTO_LOOKUP]    = { "LOOKUP",    F_CALLER | F_CORR | F_NAME | R_CORR },
-    [ZAF_PROTO_STATUS]    = { "STATUS",    F_CALLER | F_CORR | F_BODY | R_CORR },
-    [ZAF_PROTO_HEARTBEAT] = { "HEARTBEAT", 0 },
-    [ZAF_PROTO_BYE]       = { "BYE",       F_BODY },
-    [ZAF_PROTO_ERROR]     = { "ERROR",     F_BODY },
-    [ZAF_PROTO_STOP]      = { "STOP",      F_CALLER | F_CORR | F_BODY | R_CORR },
-    [ZAF_PROTO_MONITOR]   = { "MONITOR",   F_CALLER | F_CORR | F_ACTOR | F_BODY | R_CORR | R_ACTOR },
+//  Every command: id, word, direction, frame count, frames, attachments
+static const zaf_proto_command_t s_commands [ZAF_PROTO_COUNT] = {
+    [ZAF_PROTO_HELLO]     = { ZAF_PROTO_HELLO,     "HELLO",     TO_BROKER,   2, { NAME, BODY }, 0 },
+    [ZAF_PROTO_WELCOME]   = { ZAF_PROTO_WELCOME,   "WELCOME",   FROM_BROKER, 1, { BODY }, 0 },
+    [ZAF_PROTO_SPAWN]     = { ZAF_PROTO_SPAWN,     "SPAWN",     BOTH_WAYS,   6, { CALLER, CORR_NEEDED, ACTOR, NAME, OPTIONS, BODY }, 0 },
+    [ZAF_PROTO_SPAWNED]   = { ZAF_PROTO_SPAWNED,   "SPAWNED",   BOTH_WAYS,   5, { CALLER, CORR_NEEDED, ACTOR, STATUS, BODY }, 0 },
+    [ZAF_PROTO_CALL]      = { ZAF_PROTO_CALL,      "CALL",      BOTH_WAYS,   5, { CALLER, CORR_NEEDED, ACTOR_NEEDED, NAME, BODY }, ATTACH },
+    [ZAF_PROTO_TELL]      = { ZAF_PROTO_TELL,      "TELL",      BOTH_WAYS,   5, { CALLER, CORR, ACTOR_NEEDED, NAME, BODY }, ATTACH },
+    [ZAF_PROTO_REPLY]     = { ZAF_PROTO_REPLY,     "REPLY",     BOTH_WAYS,   4, { CALLER, CORR_NEEDED, STATUS, BODY }, ATTACH },
+    [ZAF_PROTO_SUBMIT]    = { ZAF_PROTO_SUBMIT,    "SUBMIT",    BOTH_WAYS,   4, { CALLER, CORR_NEEDED, NAME, BODY }, ATTACH },
+    [ZAF_PROTO_KILL]      = { ZAF_PROTO_KILL,      "KILL",      BOTH_WAYS,   4, { CALLER, CORR, ACTOR_NEEDED, BODY }, 0 },
+    [ZAF_PROTO_EXIT]      = { ZAF_PROTO_EXIT,      "EXIT",      TO_BROKER,   2, { ACTOR_NEEDED, BODY }, 0 },
+    [ZAF_PROTO_LOOKUP]    = { ZAF_PROTO_LOOKUP,    "LOOKUP",    TO_BROKER,   3, { CALLER, CORR_NEEDED, NAME }, 0 },
+    [ZAF_PROTO_STATUS]    = { ZAF_PROTO_STATUS,    "STATUS",    TO_BROKER,   3, { CALLER, CORR_NEEDED, BODY }, 0 },
+    [ZAF_PROTO_HEARTBEAT] = { ZAF_PROTO_HEARTBEAT, "HEARTBEAT", BOTH_WAYS,   0, { { 0 } }, 0 },
+    [ZAF_PROTO_BYE]       = { ZAF_PROTO_BYE,       "BYE",       BOTH_WAYS,   1, { BODY }, 0 },
+    [ZAF_PROTO_ERROR]     = { ZAF_PROTO_ERROR,     "ERROR",     BOTH_WAYS,   1, { BODY }, 0 },
+    [ZAF_PROTO_STOP]      = { ZAF_PROTO_STOP,      "STOP",      TO_BROKER,   3, { CALLER, CORR_NEEDED, BODY }, 0 },
+    [ZAF_PROTO_MONITOR]   = { ZAF_PROTO_MONITOR,   "MONITOR",   TO_BROKER,   4, { CALLER, CORR_NEEDED, ACTOR_NEEDED, BODY }, 0 },
+};
+
+//  How faults name each field: its label, and what a command that needs
+//  it non-empty says when it is empty (NULL: "<label> is empty")
+static const struct {
+    const char *label;
+    const char *needs;
+} s_field_words [] = {
+    [ZAF_PROTO_FIELD_CALLER]  = { "caller",  NULL },
+    [ZAF_PROTO_FIELD_CORR]    = { "corr",    "a correlation id" },
+    [ZAF_PROTO_FIELD_ACTOR]   = { "actor id", "an actor id" },
+    [ZAF_PROTO_FIELD_NAME]    = { "name",    NULL },
+    [ZAF_PROTO_FIELD_OPTIONS] = { "options", NULL },
+    [ZAF_PROTO_FIELD_STATUS]  = { "status",  NULL },
+    [ZAF_PROTO_FIELD_BODY]    = { "body",    NULL },
 };
 
 struct _zaf_proto_t {
@@ -94,16 +111,9 @@ zaf_proto_t *
 zaf_proto_new (void)
 {
     //  Not zeroed as a whole (it is 2.5 KB, mostly buffers): each field
-    //  says how much of its buffer holds data
+    //  says how much of its buffer holds data, and reset clears them
     zaf_proto_t *self = (zaf_proto_t *) malloc (sizeof (zaf_proto_t));
     assert (self);
-    self->id = 0;
-    self->routing_id_size = 0;
-    self->caller_size = 0;
-    self->corr_size = 0;
-    self->actor [0] = 0;
-    self->name [0] = 0;
-    self->ok = true;
     zmq_msg_init (&self->options);
     zmq_msg_init (&self->body);
     self->attach_count = 0;
@@ -111,6 +121,7 @@ zaf_proto_new (void)
     self->known_socket [0] = self->known_socket [1] = NULL;
     self->known_handle [0] = self->known_handle [1] = NULL;
     self->known_next = 0;
+    zaf_proto_reset (self);
     return self;
 }
 
@@ -244,39 +255,72 @@ s_printable (const byte *data, size_t size)
     return true;
 }
 
-//  Copy a frame into a fixed buffer of `max` bytes
+//  Take one frame into the field the table says it holds, checking its
+//  size and kind against the table. Small fields are copied into their
+//  buffers; options and body are moved. On a fault the field is left empty.
 static void
-s_take_bytes (zaf_proto_t *self, zmq_msg_t *frame, byte *buffer, size_t *size,
-              size_t max, const char *field)
+s_take_frame (zaf_proto_t *self, const zaf_proto_command_t *command,
+              const zaf_proto_frame_t *spec, zmq_msg_t *frame)
 {
-    size_t frame_size = zmq_msg_size (frame);
-    if (frame_size > max) {
-        s_fault (self, "%s is %zu bytes, more than %zu", field, frame_size, max);
-        *size = 0;
-        return;
-    }
-    memcpy (buffer, zmq_msg_data (frame), frame_size);
-    *size = frame_size;
-}
-
-//  Copy a frame into a fixed string buffer; it must be printable
-static void
-s_take_string (zaf_proto_t *self, zmq_msg_t *frame, char *buffer, size_t max,
-               const char *field)
-{
-    size_t frame_size = zmq_msg_size (frame);
+    size_t size = zmq_msg_size (frame);
     const byte *data = (const byte *) zmq_msg_data (frame);
-    if (frame_size > max)
-        s_fault (self, "%s is %zu bytes, more than %zu", field, frame_size, max);
-    else
-    if (!s_printable (data, frame_size))
-        s_fault (self, "%s has bytes that are not printable ASCII", field);
-    else {
-        memcpy (buffer, data, frame_size);
-        buffer [frame_size] = 0;
+    const char *label = s_field_words [spec->field].label;
+    if (spec->kind == ZAF_PROTO_KIND_STATUS) {
+        if (size == 2 && memcmp (data, "ok", 2) == 0)
+            self->ok = true;
+        else
+        if (size == 5 && memcmp (data, "error", 5) == 0)
+            self->ok = false;
+        else
+            s_fault (self, "status is neither ok nor error");
         return;
     }
-    buffer [0] = 0;
+    if (spec->max && size > spec->max) {
+        s_fault (self, "%s is %zu bytes, more than %zu", label, size, spec->max);
+        return;
+    }
+    if (spec->kind == ZAF_PROTO_KIND_ID && !s_printable (data, size)) {
+        s_fault (self, "%s has bytes that are not printable ASCII", label);
+        return;
+    }
+    if (size < spec->min) {
+        if (s_field_words [spec->field].needs)
+            s_fault (self, "%s needs %s", command->word, s_field_words [spec->field].needs);
+        else
+            s_fault (self, "%s is empty", label);
+        return;
+    }
+    //  The table's limits fit the buffers (asserted: a table error)
+    switch (spec->field) {
+        case ZAF_PROTO_FIELD_CALLER:
+            assert (size <= sizeof (self->caller));
+            memcpy (self->caller, data, size);
+            self->caller_size = size;
+            break;
+        case ZAF_PROTO_FIELD_CORR:
+            assert (size <= sizeof (self->corr));
+            memcpy (self->corr, data, size);
+            self->corr_size = size;
+            break;
+        case ZAF_PROTO_FIELD_ACTOR:
+            assert (size <= sizeof (self->actor) - 1);
+            memcpy (self->actor, data, size);
+            self->actor [size] = 0;
+            break;
+        case ZAF_PROTO_FIELD_NAME:
+            assert (size <= sizeof (self->name) - 1);
+            memcpy (self->name, data, size);
+            self->name [size] = 0;
+            break;
+        case ZAF_PROTO_FIELD_OPTIONS:
+            zmq_msg_move (&self->options, frame);
+            break;
+        case ZAF_PROTO_FIELD_BODY:
+            zmq_msg_move (&self->body, frame);
+            break;
+        case ZAF_PROTO_FIELD_STATUS:
+            break;              //  Taken above
+    }
 }
 
 //  The libzmq handle and type of a zsock_t or a raw libzmq socket, asked
@@ -340,6 +384,44 @@ s_take_local (zaf_proto_t *self, zmq_msg_t *frame)
     return true;
 }
 
+//  The command whose word is these bytes, or NULL
+static const zaf_proto_command_t *
+s_command_of (const void *word, size_t size)
+{
+    for (int id = 1; id < ZAF_PROTO_COUNT; id++)
+        if (size == strlen (s_commands [id].word)
+        &&  memcmp (word, s_commands [id].word, size) == 0)
+            return &s_commands [id];
+    return NULL;
+}
+
+//  Take the routing id a ROUTER put before the message
+static void
+s_take_routing_id (zaf_proto_t *self, zmq_msg_t *frame)
+{
+    size_t size = zmq_msg_size (frame);
+    if (size > ZAF_PROTO_ID_MAX)
+        s_fault (self, "routing id is %zu bytes, more than %d", size, ZAF_PROTO_ID_MAX);
+    else {
+        memcpy (self->routing_id, zmq_msg_data (frame), size);
+        self->routing_id_size = size;
+    }
+}
+
+//  Fault a command word that is in no table entry, showing it printably
+static void
+s_fault_unknown (zaf_proto_t *self, zmq_msg_t *frame)
+{
+    char shown [33];
+    size_t shown_size = zmq_msg_size (frame) < 32 ? zmq_msg_size (frame) : 32;
+    memcpy (shown, zmq_msg_data (frame), shown_size);
+    shown [shown_size] = 0;
+    for (size_t c = 0; c < shown_size; c++)
+        if (shown [c] < 0x20 || shown [c] > 0x7e)
+            shown [c] = '?';
+    s_fault (self, "unknown command '%s'", shown);
+}
+
 static int
 s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
 {
@@ -358,15 +440,15 @@ s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
     }
     bool more = zmq_msg_more (&frame);
     int index = 0;              //  Frame index after the routing id
-    int fields = 0;             //  Fields still expected, as bits
+    const zaf_proto_command_t *command = NULL;
+    size_t taken = 0;           //  Frames of the command taken so far
     int stage = type == ZMQ_ROUTER ? -1 : 0;
 
     //  Walk every frame of the message, even after a fault, so the socket
     //  is left at a message boundary
     while (true) {
         if (stage == -1)
-            s_take_bytes (self, &frame, self->routing_id, &self->routing_id_size,
-                          ZAF_PROTO_ID_MAX, "routing id");
+            s_take_routing_id (self, &frame);
         else
         if (index == 0 && local && !more && s_take_local (self, &frame)) {
             zmq_msg_close (&frame);
@@ -380,88 +462,30 @@ s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
         }
         else
         if (index == 1) {
-            char word [16] = "";
-            size_t word_size = zmq_msg_size (&frame);
-            if (word_size < sizeof (word))
-                memcpy (word, zmq_msg_data (&frame), word_size);
-            for (int id = 1; id < ZAF_PROTO_COUNT; id++)
-                if (word_size == strlen (s_commands [id].word)
-                &&  memcmp (word, s_commands [id].word, word_size) == 0) {
-                    self->id = (zaf_proto_id_t) id;
-                    fields = s_commands [id].fields & 0xff;
-                    break;
-                }
-            if (!self->id && !self->fault [0]) {
-                char shown [33];
-                size_t shown_size = word_size < 32 ? word_size : 32;
-                memcpy (shown, zmq_msg_data (&frame), shown_size);
-                shown [shown_size] = 0;
-                for (size_t c = 0; c < shown_size; c++)
-                    if (shown [c] < 0x20 || shown [c] > 0x7e)
-                        shown [c] = '?';
-                s_fault (self, "unknown command '%s'", shown);
-            }
+            command = s_command_of (zmq_msg_data (&frame), zmq_msg_size (&frame));
+            if (command)
+                self->id = command->id;
+            else
+                s_fault_unknown (self, &frame);
             index++;
         }
         else
         if (self->fault [0])
             ;                   //  Drain the rest
         else
-        if (fields & F_CALLER) {
-            s_take_bytes (self, &frame, self->caller, &self->caller_size, ZAF_PROTO_ID_MAX, "caller");
-            fields &= ~F_CALLER;
-        }
+        if (taken < command->frame_count)
+            s_take_frame (self, command, &command->frames [taken++], &frame);
         else
-        if (fields & F_CORR) {
-            s_take_bytes (self, &frame, self->corr, &self->corr_size, ZAF_PROTO_ID_MAX, "corr");
-            fields &= ~F_CORR;
-        }
-        else
-        if (fields & F_ACTOR) {
-            s_take_string (self, &frame, self->actor, ZAF_PROTO_ACTOR_MAX, "actor id");
-            fields &= ~F_ACTOR;
-        }
-        else
-        if (fields & F_NAME) {
-            s_take_string (self, &frame, self->name, ZAF_PROTO_ID_MAX, "name");
-            if (!self->name [0])
-                s_fault (self, "name is empty");
-            fields &= ~F_NAME;
-        }
-        else
-        if (fields & F_OPTIONS) {
-            zmq_msg_move (&self->options, &frame);
-            fields &= ~F_OPTIONS;
-        }
-        else
-        if (fields & F_STATUS) {
-            size_t size = zmq_msg_size (&frame);
-            const char *data = (const char *) zmq_msg_data (&frame);
-            if (size == 2 && memcmp (data, "ok", 2) == 0)
-                self->ok = true;
-            else
-            if (size == 5 && memcmp (data, "error", 5) == 0)
-                self->ok = false;
-            else
-                s_fault (self, "status is neither ok nor error");
-            fields &= ~F_STATUS;
-        }
-        else
-        if (fields & F_BODY) {
-            zmq_msg_move (&self->body, &frame);
-            fields &= ~F_BODY;
-        }
-        else
-        if ((s_commands [self->id].fields & A_ATTACH) && self->attach_count < ZAF_PROTO_ATTACH_MAX) {
+        if (self->attach_count < command->attachments_max) {
             zmq_msg_init (&self->attach [self->attach_count]);
             zmq_msg_move (&self->attach [self->attach_count++], &frame);
         }
         else
-        if (s_commands [self->id].fields & A_ATTACH)
-            s_fault (self, "%s has more than %d attachments", s_commands [self->id].word,
-                     ZAF_PROTO_ATTACH_MAX);
+        if (command->attachments_max)
+            s_fault (self, "%s has more than %zu attachments", command->word,
+                     command->attachments_max);
         else
-            s_fault (self, "%s has more frames than it should", s_commands [self->id].word);
+            s_fault (self, "%s has more frames than it should", command->word);
 
         if (!more)
             break;
@@ -482,16 +506,8 @@ s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
         if (index < 2)
             s_fault (self, index == 0? "message is empty": "message has no command");
         else
-        if (fields)
-            s_fault (self, "%s is missing frames", s_commands [self->id].word);
-        else {
-            int policy = s_commands [self->id].fields;
-            if ((policy & R_CORR) && self->corr_size == 0)
-                s_fault (self, "%s needs a correlation id", s_commands [self->id].word);
-            else
-            if ((policy & R_ACTOR) && self->actor [0] == 0)
-                s_fault (self, "%s needs an actor id", s_commands [self->id].word);
-        }
+        if (taken < command->frame_count)
+            s_fault (self, "%s is missing frames", command->word);
     }
     return self->fault [0] ? -2 : 0;
 }
@@ -544,39 +560,46 @@ zaf_proto_send (zaf_proto_t *self, void *socket)
     if (zmq_send (handle, ZAF_PROTO_SIGNATURE, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
         return -1;
 
-    const command_t *command = &s_commands [self->id];
-    int fields = command->fields & 0xff;
-    const char *word = command->word;
-    zmq_send (handle, word, strlen (word), fields ? ZMQ_SNDMORE : 0);
-
-    //  Each field is followed by more unless it is the last one
-    #define MORE(bit) ((fields & ~((bit) | ((bit) - 1))) ? ZMQ_SNDMORE : 0)
-    if (fields & F_CALLER)
-        zmq_send (handle, self->caller, self->caller_size, MORE (F_CALLER));
-    if (fields & F_CORR)
-        zmq_send (handle, self->corr, self->corr_size, MORE (F_CORR));
-    if (fields & F_ACTOR)
-        zmq_send (handle, self->actor, strlen (self->actor), MORE (F_ACTOR));
-    if (fields & F_NAME)
-        zmq_send (handle, self->name, strlen (self->name), MORE (F_NAME));
-    if (fields & F_OPTIONS)
-        zmq_msg_send (&self->options, handle, MORE (F_OPTIONS));
-    if (fields & F_STATUS) {
-        if (self->ok)
-            zmq_send (handle, "ok", 2, MORE (F_STATUS));
-        else
-            zmq_send (handle, "error", 5, MORE (F_STATUS));
+    const zaf_proto_command_t *command = &s_commands [self->id];
+    //  Only a command that carries attachments sends them, after its
+    //  last frame
+    size_t attachments = command->attachments_max ? self->attach_count : 0;
+    zmq_send (handle, command->word, strlen (command->word),
+              command->frame_count || attachments ? ZMQ_SNDMORE : 0);
+    for (size_t index = 0; index < command->frame_count; index++) {
+        int more = index + 1 < command->frame_count || attachments ? ZMQ_SNDMORE : 0;
+        switch (command->frames [index].field) {
+            case ZAF_PROTO_FIELD_CALLER:
+                zmq_send (handle, self->caller, self->caller_size, more);
+                break;
+            case ZAF_PROTO_FIELD_CORR:
+                zmq_send (handle, self->corr, self->corr_size, more);
+                break;
+            case ZAF_PROTO_FIELD_ACTOR:
+                zmq_send (handle, self->actor, strlen (self->actor), more);
+                break;
+            case ZAF_PROTO_FIELD_NAME:
+                zmq_send (handle, self->name, strlen (self->name), more);
+                break;
+            case ZAF_PROTO_FIELD_OPTIONS:
+                zmq_msg_send (&self->options, handle, more);
+                break;
+            case ZAF_PROTO_FIELD_STATUS:
+                if (self->ok)
+                    zmq_send (handle, "ok", 2, more);
+                else
+                    zmq_send (handle, "error", 5, more);
+                break;
+            case ZAF_PROTO_FIELD_BODY:
+                zmq_msg_send (&self->body, handle, more);
+                break;
+        }
     }
-    if (fields & F_BODY)
-        zmq_msg_send (&self->body, handle, self->attach_count ? ZMQ_SNDMORE : 0);
-    #undef MORE
     //  Attachments go by reference: zmq_msg_send takes each frame
-    for (size_t index = 0; index < self->attach_count; index++) {
+    for (size_t index = 0; index < attachments; index++)
         zmq_msg_send (&self->attach [index], handle,
-                      index + 1 < self->attach_count ? ZMQ_SNDMORE : 0);
-        zmq_msg_close (&self->attach [index]);
-    }
-    self->attach_count = 0;
+                      index + 1 < attachments ? ZMQ_SNDMORE : 0);
+    s_attach_close (self);
     return 0;
 }
 
@@ -667,6 +690,20 @@ zaf_proto_set_id (zaf_proto_t *self, zaf_proto_id_t id)
     assert (self);
     assert (id > 0 && id < ZAF_PROTO_COUNT);
     self->id = id;
+}
+
+size_t
+zaf_proto_command_count (void)
+{
+    return ZAF_PROTO_COUNT - 1;
+}
+
+const zaf_proto_command_t *
+zaf_proto_command (zaf_proto_id_t id)
+{
+    if (id <= 0 || id >= ZAF_PROTO_COUNT)
+        return NULL;
+    return &s_commands [id];
 }
 
 const char *

@@ -9,7 +9,7 @@
 
     Every message is [ZAF1][COMMAND][fields...], preceded by the routing id
     on a ROUTER socket. Fields always appear in this order, each command
-    carrying a subset (docs/PROTOCOL.md has the table):
+    carrying a subset (the command table below, and docs/PROTOCOL.md):
 
         caller  corr  actor  name  options  status  body  [attachments]
 
@@ -48,6 +48,71 @@ typedef enum {
 } zaf_proto_id_t;
 
 typedef struct _zaf_proto_t zaf_proto_t;
+
+//  --------------------------------------------------------------------------
+//  The command table: which frames each command carries after its command
+//  word, in order, what each may hold, whether attachments may follow and
+//  which way the command travels. It is the codec's one description of the
+//  grammar in docs/PROTOCOL.md section 2: receive and send walk it, and
+//  tests/test_protocol_doc.c holds it against that document. Read-only.
+
+//  The fields a frame can hold, in canonical wire order
+typedef enum {
+    ZAF_PROTO_FIELD_CALLER,
+    ZAF_PROTO_FIELD_CORR,
+    ZAF_PROTO_FIELD_ACTOR,
+    ZAF_PROTO_FIELD_NAME,
+    ZAF_PROTO_FIELD_OPTIONS,
+    ZAF_PROTO_FIELD_STATUS,
+    ZAF_PROTO_FIELD_BODY
+} zaf_proto_field_t;
+
+//  What a frame's bytes may be
+typedef enum {
+    ZAF_PROTO_KIND_BINARY,      //  Any bytes, min to max of them (caller, corr)
+    ZAF_PROTO_KIND_ID,          //  Printable ASCII without spaces (actor, name)
+    ZAF_PROTO_KIND_STATUS,      //  Exactly "ok" or "error"
+    ZAF_PROTO_KIND_OPAQUE       //  Any bytes, any size (options, body; JSON
+                                //  by convention, never parsed here)
+} zaf_proto_kind_t;
+
+//  Directions a command travels (bits)
+#define ZAF_PROTO_TO_BROKER     0x01    //  A peer sends it to the broker
+#define ZAF_PROTO_FROM_BROKER   0x02    //  The broker sends it to a peer
+
+#define ZAF_PROTO_FRAMES_MAX    6       //  Most frames after a command word,
+                                        //  attachments aside
+
+//  One frame of a command
+typedef struct {
+    zaf_proto_field_t field;    //  The field it holds
+    const char *name;           //  Its name in the grammar ("corr" for corr-f)
+    zaf_proto_kind_t kind;      //  What its bytes may be
+    size_t min;                 //  Fewest bytes this command accepts in it
+    size_t max;                 //  Most bytes; 0 for no limit of its own
+} zaf_proto_frame_t;
+
+//  One command
+typedef struct {
+    zaf_proto_id_t id;          //  Its id
+    const char *word;           //  Its command word on the wire
+    int direction;              //  ZAF_PROTO_TO_BROKER | ZAF_PROTO_FROM_BROKER
+    size_t frame_count;         //  Frames after the command word
+    zaf_proto_frame_t frames [ZAF_PROTO_FRAMES_MAX];
+    size_t attachments_max;     //  Attachments allowed after the last frame
+} zaf_proto_command_t;
+
+//  How many commands the table has; their ids run from 1 to this count.
+size_t
+    zaf_proto_command_count (void);
+
+//  The table's entry for a command (static, never freed), or NULL if id
+//  is out of range.
+const zaf_proto_command_t *
+    zaf_proto_command (zaf_proto_id_t id);
+
+//  --------------------------------------------------------------------------
+//  Messages
 
 //  Create an empty message.
 zaf_proto_t *
@@ -89,6 +154,8 @@ int
 //  ZMQ_ROUTER_MANDATORY) and keeps every field, so the caller can answer
 //  with an error instead. On success returns 0; the options and body frames
 //  have then been moved onto the wire and are empty; other fields are kept.
+//  Attachments go only with a command that carries them (CALL, TELL,
+//  SUBMIT, REPLY); a sent message has none left either way.
 int
     zaf_proto_send (zaf_proto_t *self, void *socket);
 

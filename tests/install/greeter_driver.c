@@ -21,7 +21,7 @@ main (int argc, char **argv)
         if (!greeter && err.code != ZAF_NO_SUCH_CLASS)
             break;
         if (!greeter)
-            usleep (100 * 1000);
+            usleep (100 * 1000);    //  Poll interval, up to 100 tries (10 s)
     }
     if (!greeter) {
         fprintf (stderr, "spawn failed: %s\n", err.message);

@@ -41,7 +41,7 @@ pids="$pids $!"
 for i in $(seq 1 100); do
     endpoint=$(awk '/^listening/ {print $2; exit}' "$work/broker.out")
     [ -n "$endpoint" ] && break
-    sleep 0.1
+    sleep 0.1       # poll interval: up to 100 tries (10 s) for the line
 done
 [ -n "$endpoint" ] || { echo "broker did not start"; cat "$work/broker.err"; exit 1; }
 "$work/prefix/bin/zaf-node" --broker "$endpoint" --name outside --module "$work/libgreeter.so" \

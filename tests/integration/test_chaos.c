@@ -108,15 +108,7 @@ s_driver (void *arg)
     //  After the chaos every actor answers again
     self->all_answer = true;
     for (int index = 0; index < ACTORS; index++) {
-        cJSON *value = NULL;
-        int64_t deadline = zclock_mono () + 15000;
-        while (!value && zclock_mono () < deadline) {
-            zaf_future_t *future = zaf_call (z, actors [index], "get", NULL);
-            value = zaf_get (z, &future, 5000, &err);
-            zaf_future_destroy (&future);
-            if (!value)
-                zclock_sleep (100);
-        }
+        cJSON *value = zt_call_until (z, actors [index], "get", NULL, 5000, 15000, &err);
         if (!value)
             self->all_answer = false;
         cJSON_Delete (value);
@@ -152,6 +144,18 @@ s_rss_kb (pid_t pid)
 #   define ZT_GROWTH_KB  (16 * 1024)
 #endif
 
+//  Every driver has spawned its actors and had a window of answers
+static bool
+s_drivers_running (void *arg)
+{
+    driver_t *drivers = (driver_t *) arg;
+    for (int index = 0; index < DRIVERS; index++)
+        if (!__atomic_load_n (&drivers [index].spawned, __ATOMIC_ACQUIRE)
+        ||  __atomic_load_n (&drivers [index].ok, __ATOMIC_RELAXED) < WINDOW)
+            return false;
+    return true;
+}
+
 Test (chaos, nodes_killed_at_random_lose_no_call)
 {
 #if defined (__SANITIZE_ADDRESS__)
@@ -171,7 +175,8 @@ Test (chaos, nodes_killed_at_random_lose_no_call)
         drivers [index].stop = &stop;
         pthread_create (&threads [index], NULL, s_driver, &drivers [index]);
     }
-    zclock_sleep (1000);
+    //  Measure from when every driver is under way
+    cr_expect (zt_wait_until (s_drivers_running, drivers, 20000), "the drivers did not get going");
     long rss_start = s_rss_kb (zt_proc_pid (cluster.broker));
 
     //  Chaos: kill a random node, start it again a little later; never
@@ -180,11 +185,13 @@ Test (chaos, nodes_killed_at_random_lose_no_call)
     int kills = 0;
     int64_t chaos_end = zclock_mono () + CHAOS_MS;
     while (zclock_mono () < chaos_end) {
+        //  The chaos itself: a node dies at random moments...
         zclock_sleep (700 + rand_r (&seed) % 800);
         int victim = rand_r (&seed) % NODES;
         kill (zt_proc_pid (cluster.nodes [victim]), SIGKILL);
         zt_proc_stop (&cluster.nodes [victim], 0, 5000);
         kills++;
+        //  ...and stays down for a random while before it comes back
         zclock_sleep (200 + rand_r (&seed) % 600);
         cr_assert_not_null (zt_cluster_node_start (&cluster, victim));
     }

@@ -68,19 +68,26 @@ s_spawn_counter (double start)
 
 //  Call until the answer is an error with the given code (asynchronous
 //  effects such as owner kills land shortly after the request returns)
+typedef struct {
+    zaf_actor_t *actor;
+    zaf_code_t code;
+} code_wait_t;
+
+static bool
+s_fails_with_code (void *arg)
+{
+    code_wait_t *wait = (code_wait_t *) arg;
+    zaf_error_t err;
+    cJSON *result = s_call (wait->actor, "get", NULL, &err);
+    cJSON_Delete (result);
+    return !result && err.code == wait->code;
+}
+
 static bool
 s_eventually_code (zaf_actor_t *actor, zaf_code_t code, int timeout_ms)
 {
-    int64_t deadline = zclock_mono () + timeout_ms;
-    while (zclock_mono () < deadline) {
-        zaf_error_t err;
-        cJSON *result = s_call (actor, "get", NULL, &err);
-        if (!result && err.code == code)
-            return true;
-        cJSON_Delete (result);
-        zclock_sleep (10);
-    }
-    return false;
+    code_wait_t wait = { actor, code };
+    return zt_wait_until (s_fails_with_code, &wait, timeout_ms);
 }
 
 Test (embedded, spawn_call_get)
@@ -137,7 +144,8 @@ Test (embedded, kill_ends_queued_calls)
     futures [0] = zaf_call (z, counter, "sleep", zaf_json ("[300]"));
     for (int index = 1; index < 20; index++)
         futures [index] = zaf_call (z, counter, "add", zaf_json ("[1]"));
-    zclock_sleep (50);
+    //  All 20 are in flight: the broker holds them
+    cr_assert (zt_wait_pending (z, zaf_actor_id (counter), 20, 5000), "the calls did not reach the broker");
     zaf_error_t err;
     cr_assert_eq (zaf_kill (z, counter, &err), 0);
     for (int index = 0; index < 20; index++) {

@@ -88,16 +88,23 @@ s_exists (pid_t pid, bool zombies_too)
 //  Wait up to timeout_ms for a process to be gone. strict: not even a
 //  zombie (its parent, the node, reaped it); else a zombie counts as gone
 //  (an orphan waits for init, which may not reap here)
+typedef struct {
+    pid_t pid;
+    bool strict;
+} gone_wait_t;
+
+static bool
+s_not_there (void *arg)
+{
+    gone_wait_t *wait = (gone_wait_t *) arg;
+    return !s_exists (wait->pid, wait->strict);
+}
+
 static bool
 s_gone (pid_t pid, int timeout_ms, bool strict)
 {
-    int64_t deadline = zclock_mono () + timeout_ms;
-    while (s_exists (pid, strict)) {
-        if (zclock_mono () >= deadline)
-            return false;
-        zclock_sleep (10);
-    }
-    return true;
+    gone_wait_t wait = { pid, strict };
+    return zt_wait_until (s_not_there, &wait, timeout_ms);
 }
 
 //  A crash in a method (SIGSEGV or SIGABRT) ends that actor alone

@@ -54,6 +54,36 @@ s_reason (zaf_t *z, zaf_future_t **future_p, int timeout_ms)
     return reason;
 }
 
+//  The watcher has recorded a notice: records holds what it recorded
+typedef struct {
+    zaf_t *z;
+    zaf_actor_t *watcher;
+    cJSON *records;
+} records_wait_t;
+
+static bool
+s_notice_recorded (void *arg)
+{
+    records_wait_t *wait = (records_wait_t *) arg;
+    zaf_error_t err;
+    cJSON_Delete (wait->records);
+    wait->records = zt_call (wait->z, wait->watcher, "recorded", NULL, 5000, &err);
+    return cJSON_GetArraySize (wait->records) > 0;
+}
+
+//  The broker lists this many clients
+typedef struct {
+    zaf_t *z;
+    int count;
+} clients_wait_t;
+
+static bool
+s_clients_are (void *arg)
+{
+    clients_wait_t *wait = (clients_wait_t *) arg;
+    return zt_status_count (wait->z, "clients") == wait->count;
+}
+
 Test (lifetimes, monitors_are_told_once_with_the_reason)
 {
     zt_cluster_t cluster;
@@ -268,6 +298,7 @@ Test (lifetimes, names_detached_and_get_if_exists)
     zaf_actor_destroy (&first);
 
     //  A detached actor outlives the handle and the driver that made it
+    int clients = zt_status_count (z, "clients");
     zaf_t *maker = zaf_init (cluster.endpoint);
     zaf_spawn_opts_t detached = { .name = "lasting", .detached = true };
     zaf_actor_t *lasting = zaf_spawn (maker, "Counter", NULL, &detached, &err);
@@ -277,7 +308,9 @@ Test (lifetimes, names_detached_and_get_if_exists)
     snprintf (id, sizeof (id), "%s", zaf_actor_id (lasting));
     zaf_actor_destroy (&lasting);
     zaf_shutdown (&maker);
-    zclock_sleep (200);
+    //  The broker has seen the maker leave (and ended what it owned)
+    clients_wait_t wait = { z, clients };
+    cr_assert (zt_wait_until (s_clients_are, &wait, 10000), "the maker did not leave");
     zaf_actor_t *found = zaf_lookup (z, "lasting", &err);
     cr_assert_not_null (found, "%s", err.message);
     cr_expect_str_eq (zaf_actor_id (found), id);
@@ -332,18 +365,9 @@ Test (lifetimes, an_actor_is_told_by_a_method_call_when_a_watched_actor_ends)
     cJSON_Delete (ok);
     cr_assert_eq (zaf_kill (z, target, &err), 0);
     //  The notice arrives as a call of `record`
-    cJSON *records = NULL;
-    int64_t deadline = zclock_mono () + 5000;
-    while (zclock_mono () < deadline) {
-        future = zaf_call (z, watcher, "recorded", NULL);
-        records = zaf_get (z, &future, 5000, &err);
-        if (cJSON_GetArraySize (records) > 0)
-            break;
-        cJSON_Delete (records);
-        records = NULL;
-        zclock_sleep (20);
-    }
-    cr_assert_not_null (records, "no notice came");
+    records_wait_t wait = { z, watcher, NULL };
+    cr_assert (zt_wait_until (s_notice_recorded, &wait, 5000), "no notice came");
+    cJSON *records = wait.records;
     cr_expect_eq (cJSON_GetArraySize (records), 1, "told once");
     const cJSON *notice = cJSON_GetArrayItem (records, 0);
     cr_expect_str_eq (zaf_json_string (notice, "actor", ""), zaf_actor_id (target));

@@ -167,13 +167,7 @@ Test (partition, a_cut_off_node_is_lost_then_comes_back_as_a_new_incarnation)
     value = zt_call (z, safe, "add", zaf_json ("[1]"), 5000, &err);
     cr_expect_not_null (value, "%s", err.message);
     cJSON_Delete (value);
-    value = NULL;
-    int64_t deadline = zclock_mono () + 5000;
-    while (!value && zclock_mono () < deadline) {
-        value = zt_call (z, phoenix, "get", NULL, 2000, &err);
-        if (!value)
-            zclock_sleep (50);
-    }
+    value = zt_call_until (z, phoenix, "get", NULL, 2000, 5000, &err);
     cr_assert_not_null (value, "the restartable actor did not come back: %s", err.message);
     cJSON_Delete (value);
     char *where = zt_actor_node (z, zaf_actor_id (phoenix));
@@ -183,19 +177,13 @@ Test (partition, a_cut_off_node_is_lost_then_comes_back_as_a_new_incarnation)
     //  Heal after 5 s in all
     int64_t elapsed = zclock_mono () - cut_at;
     if (elapsed < 5000)
+        //  The behaviour under test: the partition lasts 5 s, past the
+        //  broker's 3 heartbeats, before it heals
         zclock_sleep ((int) (5000 - elapsed));
     cr_assert_eq (s_run ("ip netns exec %s nft delete table inet zafpart", s_netns), 0);
 
     //  p1 registers again, as a new peer
-    char *after = NULL;
-    deadline = zclock_mono () + 15000;
-    while (zclock_mono () < deadline) {
-        free (after);
-        after = zt_node_peer (z, "p1");
-        if (after && before && strneq (after, before))
-            break;
-        zclock_sleep (100);
-    }
+    char *after = zt_wait_new_peer (z, "p1", before, 15000);
     cr_assert (after && before && strneq (after, before), "p1 did not come back as a new incarnation");
     //  Its old actor stays dead (its value 7 is gone with it); the
     //  restarted one answers once, from p2 only; p1 takes new actors

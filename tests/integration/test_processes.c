@@ -108,7 +108,8 @@ Test (processes, kill_9_node_ends_every_pending_call, .timeout = 120)
     for (int index = 0; index < count; index++)
         futures [index] = zaf_call (cluster.z, doomed, "sleep", zaf_json ("[10]"));
     zaf_future_t *task = zaf_submit (cluster.z, "sleep", zaf_json ("[2000]"));
-    zclock_sleep (100);
+    //  The first call answered: the node is running them, the rest queue
+    cr_assert_geq (zaf_wait (cluster.z, futures, count, 1, 10000), 1, "no call ran");
     kill (zt_proc_pid (cluster.nodes [0]), SIGKILL);
     int64_t killed_at = zclock_mono ();
 
@@ -169,7 +170,8 @@ Test (processes, broker_killed_ends_pending_calls_at_once)
     zt_cluster_start (&cluster, 0, "n", 2, NULL);
     zaf_actor_t *actor = s_spawn_on (cluster.z, NULL);
     zaf_future_t *future = zaf_call (cluster.z, actor, "sleep", zaf_json ("[5000]"));
-    zclock_sleep (100);
+    //  The call is in flight: the broker holds it
+    cr_assert (zt_wait_pending (cluster.z, zaf_actor_id (actor), 1, 5000), "the call did not reach the broker");
     kill (zt_proc_pid (cluster.broker), SIGKILL);
     int64_t killed_at = zclock_mono ();
     zaf_error_t err;
@@ -196,17 +198,7 @@ Test (processes, nodes_and_drivers_come_back_after_a_broker_restart)
     //  Same endpoint, new broker
     zt_cluster_broker_restart (&cluster, 250);
     //  The nodes dial again and register; the driver's next call reconnects
-    int64_t deadline = zclock_mono () + 15000;
-    bool up = false;
-    while (!up && zclock_mono () < deadline) {
-        zaf_error_t err;
-        cJSON *status = zaf_client_status (cluster.z, NULL, 1000, &err);
-        up = status && cJSON_GetArraySize (cJSON_GetObjectItem (status, "nodes")) == 2;
-        cJSON_Delete (status);
-        if (!up)
-            zclock_sleep (50);
-    }
-    cr_assert (up, "nodes did not re-register with the new broker");
+    cr_assert (zt_wait_nodes (cluster.z, 2, 15000), "nodes did not re-register with the new broker");
     zaf_actor_t *actor = s_spawn_on (cluster.z, "n2");
     zaf_error_t err;
     cJSON *result = zt_call (cluster.z, actor, "add", zaf_json ("[2]"), 10000, &err);
@@ -318,6 +310,23 @@ Test (processes, ctrl_c_stops_an_embedded_driver_promptly)
     zt_proc_stop (&driver, 0, 100);
 }
 
+//  A Counter can be spawned again (only OVERLOADED may refuse it)
+typedef struct {
+    zaf_t *z;
+    zaf_actor_t *actor;
+    zaf_error_t err;
+} spawn_wait_t;
+
+static bool
+s_spawned_again (void *arg)
+{
+    spawn_wait_t *wait = (spawn_wait_t *) arg;
+    wait->actor = zaf_spawn (wait->z, "Counter", NULL, NULL, &wait->err);
+    if (!wait->actor)
+        cr_assert_eq (wait->err.code, ZAF_OVERLOADED, "%s", wait->err.message);
+    return wait->actor != NULL;
+}
+
 Test (processes, a_node_out_of_sockets_refuses_spawns_and_keeps_serving, .timeout = 120)
 {
     char *endpoint = NULL;
@@ -379,15 +388,10 @@ Test (processes, a_node_out_of_sockets_refuses_spawns_and_keeps_serving, .timeou
         }
     //  (a killed actor's socket is closed by libzmq's reaper a moment after
     //  its EXIT: the room comes, not at once)
-    zaf_actor_t *again = NULL;
-    int64_t deadline = zclock_mono () + 10000;
-    while (!again && zclock_mono () < deadline) {
-        again = zaf_spawn (z, "Counter", NULL, NULL, &err);
-        if (!again) {
-            cr_assert_eq (err.code, ZAF_OVERLOADED, "%s", err.message);
-            zclock_sleep (50);
-        }
-    }
+    spawn_wait_t wait = { z, NULL, { 0 } };
+    zt_wait_until (s_spawned_again, &wait, 10000);
+    zaf_actor_t *again = wait.actor;
+    err = wait.err;
     cr_assert_not_null (again, "%s %s", zaf_code_name (err.code), err.message);
     zaf_actor_destroy (&again);
     for (int index = 0; index < 400; index++)

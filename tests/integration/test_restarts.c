@@ -65,7 +65,8 @@ Test (restarts, a_lost_node_s_actors_come_back_on_the_other_node)
     zaf_future_t *futures [CALLS];
     for (int index = 0; index < CALLS; index++)
         futures [index] = zaf_call (z, index % 2 ? phoenix : mortal, "sleep", zaf_json ("[1]"));
-    zclock_sleep (20);
+    //  A call answered: n1 is running them, the rest are on their way
+    cr_assert_geq (zaf_wait (z, futures, CALLS, 1, 10000), 1, "no call ran");
     int64_t killed_at = zclock_mono ();
     kill (zt_proc_pid (cluster.nodes [0]), SIGKILL);
     size_t ok = 0, died = 0;
@@ -88,13 +89,7 @@ Test (restarts, a_lost_node_s_actors_come_back_on_the_other_node)
     zt_proc_stop (&cluster.nodes [0], 0, 5000);
 
     //  The restartable actor answers again, from n2, constructor re-run
-    int64_t deadline = zclock_mono () + 5000;
-    cJSON *back = NULL;
-    while (!back && zclock_mono () < deadline) {
-        back = zt_call (z, phoenix, "get", NULL, 10000, &err);
-        if (!back)
-            zclock_sleep (50);
-    }
+    cJSON *back = zt_call_until (z, phoenix, "get", NULL, 10000, 5000, &err);
     cr_assert_not_null (back, "the actor did not come back: %s", err.message);
     cr_expect_eq (back->valueint, 0, "a new incarnation starts from its constructor");
     cJSON_Delete (back);
@@ -144,7 +139,10 @@ Test (restarts, call_retries_deliver_calls_caught_by_the_failure)
         futures [index] = zaf_call (z, actor, "add", zaf_json ("[1]"));
         strict_futures [index] = zaf_call (z, strict, "add", zaf_json ("[1]"));
     }
-    zclock_sleep (100);
+    //  Every call is in flight: the broker holds them all
+    cr_assert (zt_wait_pending (z, zaf_actor_id (actor), CALLS, 5000)
+            && zt_wait_pending (z, zaf_actor_id (strict), CALLS, 5000),
+               "the calls did not reach the broker");
     kill (zt_proc_pid (cluster.nodes [0]), SIGKILL);
     zt_proc_stop (&cluster.nodes [0], 0, 5000);
 
@@ -196,13 +194,7 @@ Test (restarts, a_kill_is_final_and_a_name_follows_the_restart)
     kill (zt_proc_pid (cluster.nodes [1]), SIGKILL);
     zt_proc_stop (&cluster.nodes [1], 0, 5000);
     //  Calls made while it is being restarted wait for it
-    cJSON *value = NULL;
-    int64_t deadline = zclock_mono () + 5000;
-    while (!value && zclock_mono () < deadline) {
-        value = zt_call (z, named, "add", zaf_json ("[2]"), 10000, &err);
-        if (!value)
-            zclock_sleep (20);
-    }
+    cJSON *value = zt_call_until (z, named, "add", "[2]", 10000, 5000, &err);
     cr_assert_not_null (value, "%s", err.message);
     cJSON_Delete (value);
     zaf_actor_t *found = zaf_lookup (z, "phoenix", &err);
@@ -236,7 +228,8 @@ Test (restarts, a_frozen_node_is_lost_and_comes_back_as_a_new_incarnation)
     zaf_future_t *futures [CALLS];
     for (int index = 0; index < CALLS; index++)
         futures [index] = zaf_call (z, index % 2 ? frozen : phoenix, "sleep", zaf_json ("[5]"));
-    zclock_sleep (30);
+    //  A call answered: n1 is running them, some mid-method
+    cr_assert_geq (zaf_wait (z, futures, CALLS, 1, 10000), 1, "no call ran");
     kill (zt_proc_pid (cluster.nodes [0]), SIGSTOP);
     int64_t stopped_at = zclock_mono ();
     size_t ended = 0;
@@ -253,19 +246,13 @@ Test (restarts, a_frozen_node_is_lost_and_comes_back_as_a_new_incarnation)
     //  Frozen for 5 heartbeats in all, then thawed
     int64_t frozen_for = zclock_mono () - stopped_at;
     if (frozen_for < 5 * HEARTBEAT_MS)
+        //  The behaviour under test: the node stays frozen for 5
+        //  heartbeats, well past the broker's 3, before it thaws
         zclock_sleep ((int) (5 * HEARTBEAT_MS - frozen_for));
     kill (zt_proc_pid (cluster.nodes [0]), SIGCONT);
 
     //  It registers again under its name, as a new peer
-    char *after = NULL;
-    int64_t deadline = zclock_mono () + 10000;
-    while (zclock_mono () < deadline) {
-        free (after);
-        after = zt_node_peer (z, "n1");
-        if (after && strneq (after, before))
-            break;
-        zclock_sleep (50);
-    }
+    char *after = zt_wait_new_peer (z, "n1", before, 10000);
     cr_assert_not_null (after, "n1 did not come back");
     cr_expect_str_neq (after, before, "a new incarnation has a new peer id");
     //  Its old actors stay dead; the restartable one lives (on n2, or on
@@ -337,13 +324,7 @@ Test (restarts, a_flooded_actor_answers_overloaded_at_its_bound)
 static cJSON *
 s_call_until (zaf_t *z, zaf_actor_t *actor, const char *method, int timeout_ms, zaf_error_t *err)
 {
-    int64_t deadline = zclock_mono () + timeout_ms;
-    while (true) {
-        cJSON *result = zt_call (z, actor, method, NULL, 10000, err);
-        if (result || zclock_mono () >= deadline)
-            return result;
-        zclock_sleep (50);
-    }
+    return zt_call_until (z, actor, method, NULL, 10000, timeout_ms, err);
 }
 
 Test (restarts, a_restarted_broker_serves_the_same_actors_again)
@@ -369,7 +350,7 @@ Test (restarts, a_restarted_broker_serves_the_same_actors_again)
 
     //  A call in flight when the broker dies ends at once, "may have run"
     zaf_future_t *pending = zaf_call (z, owned, "sleep", zaf_json ("[3000]"));
-    zclock_sleep (100);
+    cr_assert (zt_wait_pending (z, zaf_actor_id (owned), 1, 5000), "the call did not reach the broker");
     int64_t killed_at = zclock_mono ();
     kill (zt_proc_pid (cluster.broker), SIGKILL);
     cJSON *result = zaf_get (z, &pending, 5000, &err);

@@ -388,19 +388,27 @@ Test (samples, param_server_against_two_nodes)
 
 //  Call state until it fails with code (a kill lands shortly after the
 //  owner's handle goes); returns true if it did within timeout_ms
+typedef struct {
+    zaf_t *z;
+    zaf_actor_t *actor;
+    zaf_code_t code;
+} code_wait_t;
+
+static bool
+s_fails_with_code (void *arg)
+{
+    code_wait_t *wait = (code_wait_t *) arg;
+    zaf_error_t err;
+    cJSON *result = zt_call (wait->z, wait->actor, "state", NULL, 10000, &err);
+    cJSON_Delete (result);
+    return !result && err.code == wait->code;
+}
+
 static bool
 s_eventually_code (zaf_t *z, zaf_actor_t *actor, zaf_code_t code, int timeout_ms)
 {
-    int64_t deadline = zclock_mono () + timeout_ms;
-    while (zclock_mono () < deadline) {
-        zaf_error_t err;
-        cJSON *result = zt_call (z, actor, "state", NULL, 10000, &err);
-        cJSON_Delete (result);
-        if (!result && err.code == code)
-            return true;
-        zclock_sleep (20);
-    }
-    return false;
+    code_wait_t wait = { z, actor, code };
+    return zt_wait_until (s_fails_with_code, &wait, timeout_ms);
 }
 
 Test (samples, supervisor_spreads_its_workers_and_they_share_its_fate)

@@ -166,6 +166,37 @@ s_child (cJSON *ids, int index)
     return zt_actor_handle (cJSON_GetStringValue (cJSON_GetArrayItem (ids, index)));
 }
 
+//  A child slot of the boss no longer holds the id it held (the boss has
+//  taken note of that child's end, whatever it did about it)
+typedef struct {
+    zaf_actor_t *boss;
+    int index;
+    const char *old;
+} slot_wait_t;
+
+static bool
+s_slot_changed (void *arg)
+{
+    slot_wait_t *wait = (slot_wait_t *) arg;
+    cJSON *ids = s_ids (wait->boss);
+    const char *now = cJSON_GetStringValue (cJSON_GetArrayItem (ids, wait->index));
+    bool changed = !now || strneq (now, wait->old);
+    cJSON_Delete (ids);
+    return changed;
+}
+
+//  A child slot of the boss holds a new child (a restart)
+static bool
+s_slot_refilled (void *arg)
+{
+    slot_wait_t *wait = (slot_wait_t *) arg;
+    cJSON *ids = s_ids (wait->boss);
+    const char *now = cJSON_GetStringValue (cJSON_GetArrayItem (ids, wait->index));
+    bool refilled = now && *now && strneq (now, wait->old);
+    cJSON_Delete (ids);
+    return refilled;
+}
+
 //  Tell child `index` to die, then wait until the boss shows child ids
 //  other than `before` for that child; return the new ids
 static cJSON *
@@ -175,18 +206,9 @@ s_kill_child_and_wait (zaf_actor_t *boss, cJSON *before, int index)
     zaf_error_t err;
     cJSON_Delete (s_call (child, "die", NULL, &err));
     zaf_actor_destroy (&child);
-    const char *old = cJSON_GetStringValue (cJSON_GetArrayItem (before, index));
-    int64_t deadline = zclock_mono () + 5000;
-    while (zclock_mono () < deadline) {
-        cJSON *ids = s_ids (boss);
-        const char *now = cJSON_GetStringValue (cJSON_GetArrayItem (ids, index));
-        if (now && *now && strneq (now, old))
-            return ids;
-        cJSON_Delete (ids);
-        zclock_sleep (10);
-    }
-    cr_assert_fail ("child %d was not restarted", index);
-    return NULL;
+    slot_wait_t wait = { boss, index, cJSON_GetStringValue (cJSON_GetArrayItem (before, index)) };
+    cr_assert (zt_wait_until (s_slot_refilled, &wait, 5000), "child %d was not restarted", index);
+    return s_ids (boss);
 }
 
 static zaf_actor_t *
@@ -241,12 +263,12 @@ Test (supervisor, one_for_all_restarts_every_child)
     cJSON *before = s_ids (boss);
     cJSON *after = s_kill_child_and_wait (boss, before, 1);
     //  The others are replaced too (wait: they come back in order)
-    int64_t deadline = zclock_mono () + 5000;
-    while (zclock_mono () < deadline && (s_same (before, after, 0) || s_same (before, after, 2))) {
-        cJSON_Delete (after);
-        after = s_ids (boss);
-        zclock_sleep (10);
-    }
+    slot_wait_t first = { boss, 0, cJSON_GetStringValue (cJSON_GetArrayItem (before, 0)) };
+    slot_wait_t third = { boss, 2, cJSON_GetStringValue (cJSON_GetArrayItem (before, 2)) };
+    zt_wait_until (s_slot_refilled, &first, 5000);
+    zt_wait_until (s_slot_refilled, &third, 5000);
+    cJSON_Delete (after);
+    after = s_ids (boss);
     for (int index = 0; index < 3; index++)
         cr_expect_not (s_same (before, after, index), "child %d was restarted", index);
     //  The old ones are gone
@@ -265,12 +287,10 @@ Test (supervisor, rest_for_one_restarts_the_child_and_those_after_it)
     zaf_actor_t *boss = s_boss_spawn ("rest_for_one", 3, 5000, 3);
     cJSON *before = s_ids (boss);
     cJSON *after = s_kill_child_and_wait (boss, before, 1);
-    int64_t deadline = zclock_mono () + 5000;
-    while (zclock_mono () < deadline && s_same (before, after, 2)) {
-        cJSON_Delete (after);
-        after = s_ids (boss);
-        zclock_sleep (10);
-    }
+    slot_wait_t third = { boss, 2, cJSON_GetStringValue (cJSON_GetArrayItem (before, 2)) };
+    zt_wait_until (s_slot_refilled, &third, 5000);
+    cJSON_Delete (after);
+    after = s_ids (boss);
     cr_expect (s_same (before, after, 0), "the child before it is untouched");
     cr_expect_not (s_same (before, after, 1));
     cr_expect_not (s_same (before, after, 2));
@@ -321,7 +341,8 @@ Test (supervisor, a_child_that_ends_normally_is_not_restarted)
     cr_assert_not_null (why);
     cr_expect_str_eq (zaf_json_string (why, "reason", ""), "normal");
     cJSON_Delete (why);
-    zclock_sleep (200);
+    slot_wait_t wait = { boss, 0, cJSON_GetStringValue (cJSON_GetArrayItem (ids, 0)) };
+    cr_assert (zt_wait_until (s_slot_changed, &wait, 5000), "the boss did not see its child end");
     cJSON *after = s_ids (boss);
     cr_expect_str_eq (cJSON_GetStringValue (cJSON_GetArrayItem (after, 0)), "", "not restarted");
     cr_expect (s_same (ids, after, 1), "the sibling is untouched");

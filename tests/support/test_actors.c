@@ -70,7 +70,7 @@ static cJSON *
 s_sleep (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
     int ms = (int) zaf_arg_number (args, 0, 100);
-    zclock_sleep (ms);
+    zclock_sleep (ms);          //  What the method is for: taking its time
     return cJSON_CreateNumber (ms);
 }
 
@@ -327,7 +327,7 @@ static cJSON *
 s_task_sleep (zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
     int ms = (int) zaf_arg_number (args, 0, 100);
-    zclock_sleep (ms);
+    zclock_sleep (ms);          //  What the method is for: taking its time
     return cJSON_CreateNumber (ms);
 }
 

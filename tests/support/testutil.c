@@ -185,7 +185,7 @@ zt_proc_wait (zt_proc_t *self, int timeout_ms)
         if (self->out_fd >= 0 && self->buffered < sizeof (self->buffer) - 1)
             s_fill (self, 5);
         else
-            zclock_sleep (5);
+            zclock_sleep (5);   //  Poll interval: waitpid is checked again
     }
     if (WIFEXITED (self->status))
         return WEXITSTATUS (self->status);
@@ -278,27 +278,80 @@ zt_node_start (const char *endpoint, const char *name, const char *extra_module)
     return zt_proc_start (argv, false);
 }
 
-//  Count the nodes the broker lists
-static int
-s_node_count (zaf_t *z)
+//  --------------------------------------------------------------------------
+//  Waiting for a condition
+
+bool
+zt_wait_until (zt_cond_fn *cond, void *arg, int timeout_ms)
+{
+    int64_t deadline = zclock_mono () + timeout_ms;
+    while (!cond (arg)) {
+        if (zclock_mono () >= deadline)
+            return false;
+        //  A poll interval, not a wait for anything: the condition is
+        //  checked again at once
+        zclock_sleep (5);
+    }
+    return true;
+}
+
+int
+zt_status_count (zaf_t *z, const char *list)
 {
     zaf_error_t err;
-    cJSON *status = zaf_client_status (z, NULL, 2000, &err);
-    int count = status ? cJSON_GetArraySize (cJSON_GetObjectItem (status, "nodes")) : -1;
+    cJSON *query = streq (list, "actors") ? zaf_json ("{\"actors\":true,\"limit\":100000}") : NULL;
+    cJSON *status = zaf_client_status (z, query, 2000, &err);
+    int count = status ? cJSON_GetArraySize (cJSON_GetObjectItem (status, list)) : -1;
     cJSON_Delete (status);
     return count;
+}
+
+typedef struct {
+    zaf_t *z;
+    int n;
+    const char *actor_id;
+} count_wait_t;
+
+static bool
+s_nodes_are (void *arg)
+{
+    count_wait_t *wait = (count_wait_t *) arg;
+    return zt_status_count (wait->z, "nodes") == wait->n;
 }
 
 bool
 zt_wait_nodes (zaf_t *z, int n, int timeout_ms)
 {
-    int64_t deadline = zclock_mono () + timeout_ms;
-    while (zclock_mono () < deadline) {
-        if (s_node_count (z) == n)
-            return true;
-        zclock_sleep (20);
-    }
-    return false;
+    count_wait_t wait = { z, n, NULL };
+    return zt_wait_until (s_nodes_are, &wait, timeout_ms);
+}
+
+int
+zt_actor_pending (zaf_t *z, const char *actor_id)
+{
+    zaf_error_t err;
+    cJSON *status = zaf_client_status (z, zaf_json ("{\"actors\":true,\"limit\":100000}"), 2000, &err);
+    int pending = -1;
+    const cJSON *item;
+    cJSON_ArrayForEach (item, cJSON_GetObjectItem (status, "actors"))
+        if (streq (zaf_json_string (item, "id", ""), actor_id))
+            pending = (int) zaf_json_number (item, "pending", -1);
+    cJSON_Delete (status);
+    return pending;
+}
+
+static bool
+s_pending_reached (void *arg)
+{
+    count_wait_t *wait = (count_wait_t *) arg;
+    return zt_actor_pending (wait->z, wait->actor_id) >= wait->n;
+}
+
+bool
+zt_wait_pending (zaf_t *z, const char *actor_id, int n, int timeout_ms)
+{
+    count_wait_t wait = { z, n, actor_id };
+    return zt_wait_until (s_pending_reached, &wait, timeout_ms);
 }
 
 //  Look one item up in the broker's STATUS (query: NULL for the default;
@@ -353,6 +406,59 @@ zt_call (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args,
 
 //  --------------------------------------------------------------------------
 //  Call a method that must answer a number
+
+typedef struct {
+    zaf_t *z;
+    zaf_actor_t *actor;
+    const char *method;
+    const char *args;
+    int try_ms;
+    cJSON *result;
+    zaf_error_t *err;
+} call_wait_t;
+
+static bool
+s_call_answers (void *arg)
+{
+    call_wait_t *wait = (call_wait_t *) arg;
+    cJSON *args = wait->args ? cJSON_Parse (wait->args) : NULL;
+    wait->result = zt_call (wait->z, wait->actor, wait->method, args, wait->try_ms, wait->err);
+    return wait->result != NULL;
+}
+
+cJSON *
+zt_call_until (zaf_t *z, zaf_actor_t *actor, const char *method, const char *args,
+               int try_ms, int timeout_ms, zaf_error_t *err)
+{
+    call_wait_t wait = { z, actor, method, args, try_ms, NULL, err };
+    zt_wait_until (s_call_answers, &wait, timeout_ms);
+    return wait.result;
+}
+
+typedef struct {
+    zaf_t *z;
+    const char *name;
+    const char *before;
+    char *after;
+} peer_wait_t;
+
+static bool
+s_new_peer (void *arg)
+{
+    peer_wait_t *wait = (peer_wait_t *) arg;
+    free (wait->after);
+    wait->after = zt_node_peer (wait->z, wait->name);
+    return wait->after && (!wait->before || strneq (wait->after, wait->before));
+}
+
+char *
+zt_wait_new_peer (zaf_t *z, const char *name, const char *before, int timeout_ms)
+{
+    peer_wait_t wait = { z, name, before, NULL };
+    if (!zt_wait_until (s_new_peer, &wait, timeout_ms))
+        zstr_free (&wait.after);
+    return wait.after;
+}
 
 double
 zt_call_number (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args,

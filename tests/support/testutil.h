@@ -69,9 +69,33 @@ zt_proc_t *
 zt_proc_t *
     zt_node_start (const char *endpoint, const char *name, const char *extra_module);
 
+//  A condition a test waits for: returns true once it holds.
+typedef bool (zt_cond_fn) (void *arg);
+
+//  Wait for a condition: check cond (arg) at once and then every 5 ms
+//  until it holds or timeout_ms has passed. Returns true if it held. This
+//  is how tests wait for something, instead of sleeping a fixed time.
+bool
+    zt_wait_until (zt_cond_fn *cond, void *arg, int timeout_ms);
+
 //  Wait until the broker lists n nodes (exactly). Returns true if it did.
 bool
     zt_wait_nodes (zaf_t *z, int n, int timeout_ms);
+
+//  The size of a list in the broker's STATUS snapshot ("nodes",
+//  "clients", "actors"), or -1 if the broker did not answer.
+int
+    zt_status_count (zaf_t *z, const char *list);
+
+//  How many requests the broker holds waiting on an actor (its "pending"
+//  in STATUS: queued or running), or -1 if it does not list the actor.
+int
+    zt_actor_pending (zaf_t *z, const char *actor_id);
+
+//  Wait until the broker holds at least n requests waiting on the actor:
+//  they have left the driver and reached the broker. Returns true if so.
+bool
+    zt_wait_pending (zaf_t *z, const char *actor_id, int n, int timeout_ms);
 
 //  Return the node an actor lives on (from STATUS), or NULL. Caller frees.
 char *
@@ -91,6 +115,20 @@ char *
 cJSON *
     zt_call (zaf_t *z, zaf_actor_t *actor, const char *method, cJSON *args,
              int timeout_ms, zaf_error_t *err);
+
+//  Call a method until it answers (while a restart or a reconnection is
+//  under way), each try waiting up to try_ms, for up to timeout_ms in
+//  all. args is JSON text, parsed anew for each try (NULL: no args).
+//  Returns the result (caller frees) or NULL with err from the last try.
+cJSON *
+    zt_call_until (zaf_t *z, zaf_actor_t *actor, const char *method, const char *args,
+                   int try_ms, int timeout_ms, zaf_error_t *err);
+
+//  Wait until the broker lists the named node under a peer id other than
+//  `before` (a new incarnation). Returns that peer id (caller frees) or
+//  NULL if none came within timeout_ms.
+char *
+    zt_wait_new_peer (zaf_t *z, const char *name, const char *before, int timeout_ms);
 
 //  Call a method that must answer a number within timeout_ms and return
 //  it; fails the test if it does not. Takes args.

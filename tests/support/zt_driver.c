@@ -68,7 +68,7 @@ main (int argc, char **argv)
     fflush (stdout);
     //  Wait until killed (SIGTERM/SIGINT end us cleanly)
     while (!zsys_interrupted)
-        zclock_sleep (50);
+        zclock_sleep (50);      //  Idle until a signal: not a wait in a test
     zlistx_destroy (&handles);
     zaf_shutdown (&z);
     return 0;

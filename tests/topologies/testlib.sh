@@ -66,6 +66,8 @@ trap 'exit 143' TERM HUP
 TEST_DEADLINE=${TEST_DEADLINE:-400}
 ( trap - EXIT INT TERM HUP
   i=0
+  #   Counting the deadline down, one second at a time: the sleep is
+  #   the watchdog's clock, not a wait for something
   while [ $i -lt "$TEST_DEADLINE" ]; do sleep 1 > /dev/null 2>&1; i=$((i + 1)); done
   echo "$TEST: still running after $TEST_DEADLINE s; stopping it" >&2
   kill -TERM $$ ) < /dev/null > /dev/null &
