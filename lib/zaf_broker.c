@@ -535,7 +535,7 @@ s_handle_error (self_t *self, zaf_broker_peer_t *peer)
     size_t size;
     const char *body = zaf_proto_body (self->msg, &size);
     zaf_error_t error;
-    zaf_json_error_parse (body, size, &error);
+    zaf_error_parse (body, size, &error);
     zaf_broker_out_warn (self->out, peer, "ERROR from peer=%s code=%s message=%s", peer->hex,
                          zaf_code_name (error.code), error.message);
 }

@@ -308,7 +308,7 @@ zaf_broker_out_error (zaf_broker_out_t *self, const void *routing_id, size_t siz
 {
     assert (self);
     zaf_proto_t *error = zaf_broker_out_start (self, ZAF_PROTO_ERROR);
-    char *text = zaf_json_error_print (code, message);
+    char *text = zaf_error_print (code, message);
     zaf_proto_set_body_take (error, &text);
     zaf_broker_out_send (self, routing_id, size);
     self->stats->errors_sent++;

@@ -22,7 +22,7 @@ void
     zaf_error_parse (const char *data, size_t size, zaf_error_t *err);
 
 //  Older names, until every caller says zaf_error_print / zaf_error_parse
-#define zaf_json_error_print zaf_error_print
-#define zaf_json_error_parse zaf_error_parse
+#define zaf_error_print zaf_error_print
+#define zaf_error_parse zaf_error_parse
 
 #endif

@@ -227,7 +227,7 @@ s_handle_broker (self_t *self, int rc)
             size_t size;
             const char *body = zaf_proto_body (self->msg, &size);
             zaf_error_t error;
-            zaf_json_error_parse (body, size, &error);
+            zaf_error_parse (body, size, &error);
             zaf_ratelimit_warn (self->warnings, "error from broker code=%s message=%s",
                                 zaf_code_name (error.code), error.message);
             break;

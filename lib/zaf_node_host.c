@@ -489,7 +489,7 @@ zaf_node_host_broker_lost (zaf_node_host_t *self)
          party = (zaf_node_party_t *) zlistx_next (parties)) {
         zaf_proto_reset (self->out);
         zaf_proto_set_id (self->out, ZAF_PROTO_ERROR);
-        char *text = zaf_json_error_print (ZAF_BROKER_LOST, "node lost its broker");
+        char *text = zaf_error_print (ZAF_BROKER_LOST, "node lost its broker");
         zaf_proto_set_body_take (self->out, &text);
         s_to_party (self, party, self->out);
     }

@@ -1,11 +1,10 @@
 /*  =========================================================================
     zaf_proto - the ZAF1 wire codec: the only code that knows frame layout
 
-    One table, s_commands, says which frames each command carries, what
-    each may hold and whether attachments follow: receive checks every
-    frame against it and send writes the frames it lists, so the codec has
-    no per-command code. tests/test_protocol_doc.c holds the table against
-    the grammar in docs/PROTOCOL.md. Small fields (ids, names) are copied
+    One table (zaf_proto_grammar.c) says which frames each command
+    carries, what each may hold and whether attachments follow: receive
+    checks every frame against it and send writes the frames it lists, so
+    the codec has no per-command code. Small fields (ids, names) are copied
     into fixed buffers inside the object; options and body stay zmq_msg_t
     so that forwarding moves them without a copy. The object is not
     thread-safe; each thread or actor keeps its own.
@@ -16,59 +15,6 @@
 */
 
 #include "zaf_classes.h"
-
-//  The frames, as the grammar writes them (docs/PROTOCOL.md section 2):
-//  a _NEEDED frame must not be empty in that command
-#define CALLER          { ZAF_PROTO_FIELD_CALLER,  "caller",  ZAF_PROTO_KIND_BINARY, 0, ZAF_PROTO_ID_MAX }
-#define CORR            { ZAF_PROTO_FIELD_CORR,    "corr",    ZAF_PROTO_KIND_BINARY, 0, ZAF_PROTO_ID_MAX }
-#define CORR_NEEDED     { ZAF_PROTO_FIELD_CORR,    "corr",    ZAF_PROTO_KIND_BINARY, 1, ZAF_PROTO_ID_MAX }
-#define ACTOR           { ZAF_PROTO_FIELD_ACTOR,   "actor",   ZAF_PROTO_KIND_ID,     0, ZAF_PROTO_ACTOR_MAX }
-#define ACTOR_NEEDED    { ZAF_PROTO_FIELD_ACTOR,   "actor",   ZAF_PROTO_KIND_ID,     1, ZAF_PROTO_ACTOR_MAX }
-#define NAME            { ZAF_PROTO_FIELD_NAME,    "name",    ZAF_PROTO_KIND_ID,     1, ZAF_PROTO_ID_MAX }
-#define OPTIONS         { ZAF_PROTO_FIELD_OPTIONS, "options", ZAF_PROTO_KIND_OPAQUE, 0, 0 }
-#define STATUS          { ZAF_PROTO_FIELD_STATUS,  "status",  ZAF_PROTO_KIND_STATUS, 2, 5 }
-#define BODY            { ZAF_PROTO_FIELD_BODY,    "body",    ZAF_PROTO_KIND_OPAQUE, 0, 0 }
-
-#define TO_BROKER       ZAF_PROTO_TO_BROKER
-#define FROM_BROKER     ZAF_PROTO_FROM_BROKER
-#define BOTH_WAYS       (ZAF_PROTO_TO_BROKER | ZAF_PROTO_FROM_BROKER)
-#define ATTACH          ZAF_PROTO_ATTACH_MAX
-
-//  Every command: id, word, direction, frame count, frames, attachments
-static const zaf_proto_command_t s_commands [ZAF_PROTO_COUNT] = {
-    [ZAF_PROTO_HELLO]     = { ZAF_PROTO_HELLO,     "HELLO",     TO_BROKER,   2, { NAME, BODY }, 0 },
-    [ZAF_PROTO_WELCOME]   = { ZAF_PROTO_WELCOME,   "WELCOME",   FROM_BROKER, 1, { BODY }, 0 },
-    [ZAF_PROTO_SPAWN]     = { ZAF_PROTO_SPAWN,     "SPAWN",     BOTH_WAYS,   6, { CALLER, CORR_NEEDED, ACTOR, NAME, OPTIONS, BODY }, 0 },
-    [ZAF_PROTO_SPAWNED]   = { ZAF_PROTO_SPAWNED,   "SPAWNED",   BOTH_WAYS,   5, { CALLER, CORR_NEEDED, ACTOR, STATUS, BODY }, 0 },
-    [ZAF_PROTO_CALL]      = { ZAF_PROTO_CALL,      "CALL",      BOTH_WAYS,   5, { CALLER, CORR_NEEDED, ACTOR_NEEDED, NAME, BODY }, ATTACH },
-    [ZAF_PROTO_TELL]      = { ZAF_PROTO_TELL,      "TELL",      BOTH_WAYS,   5, { CALLER, CORR, ACTOR_NEEDED, NAME, BODY }, ATTACH },
-    [ZAF_PROTO_REPLY]     = { ZAF_PROTO_REPLY,     "REPLY",     BOTH_WAYS,   4, { CALLER, CORR_NEEDED, STATUS, BODY }, ATTACH },
-    [ZAF_PROTO_SUBMIT]    = { ZAF_PROTO_SUBMIT,    "SUBMIT",    BOTH_WAYS,   4, { CALLER, CORR_NEEDED, NAME, BODY }, ATTACH },
-    [ZAF_PROTO_KILL]      = { ZAF_PROTO_KILL,      "KILL",      BOTH_WAYS,   4, { CALLER, CORR, ACTOR_NEEDED, BODY }, 0 },
-    [ZAF_PROTO_EXIT]      = { ZAF_PROTO_EXIT,      "EXIT",      TO_BROKER,   2, { ACTOR_NEEDED, BODY }, 0 },
-    [ZAF_PROTO_LOOKUP]    = { ZAF_PROTO_LOOKUP,    "LOOKUP",    TO_BROKER,   3, { CALLER, CORR_NEEDED, NAME }, 0 },
-    [ZAF_PROTO_STATUS]    = { ZAF_PROTO_STATUS,    "STATUS",    TO_BROKER,   3, { CALLER, CORR_NEEDED, BODY }, 0 },
-    [ZAF_PROTO_HEARTBEAT] = { ZAF_PROTO_HEARTBEAT, "HEARTBEAT", BOTH_WAYS,   0, { { 0 } }, 0 },
-    [ZAF_PROTO_BYE]       = { ZAF_PROTO_BYE,       "BYE",       BOTH_WAYS,   1, { BODY }, 0 },
-    [ZAF_PROTO_ERROR]     = { ZAF_PROTO_ERROR,     "ERROR",     BOTH_WAYS,   1, { BODY }, 0 },
-    [ZAF_PROTO_STOP]      = { ZAF_PROTO_STOP,      "STOP",      TO_BROKER,   3, { CALLER, CORR_NEEDED, BODY }, 0 },
-    [ZAF_PROTO_MONITOR]   = { ZAF_PROTO_MONITOR,   "MONITOR",   TO_BROKER,   4, { CALLER, CORR_NEEDED, ACTOR_NEEDED, BODY }, 0 },
-};
-
-//  How faults name each field: its label, and what a command that needs
-//  it non-empty says when it is empty (NULL: "<label> is empty")
-static const struct {
-    const char *label;
-    const char *needs;
-} s_field_words [] = {
-    [ZAF_PROTO_FIELD_CALLER]  = { "caller",  NULL },
-    [ZAF_PROTO_FIELD_CORR]    = { "corr",    "a correlation id" },
-    [ZAF_PROTO_FIELD_ACTOR]   = { "actor id", "an actor id" },
-    [ZAF_PROTO_FIELD_NAME]    = { "name",    NULL },
-    [ZAF_PROTO_FIELD_OPTIONS] = { "options", NULL },
-    [ZAF_PROTO_FIELD_STATUS]  = { "status",  NULL },
-    [ZAF_PROTO_FIELD_BODY]    = { "body",    NULL },
-};
 
 struct _zaf_proto_t {
     zaf_proto_id_t id;                          //  Command
@@ -264,7 +210,7 @@ s_take_frame (zaf_proto_t *self, const zaf_proto_command_t *command,
 {
     size_t size = zmq_msg_size (frame);
     const byte *data = (const byte *) zmq_msg_data (frame);
-    const char *label = s_field_words [spec->field].label;
+    const char *label = zaf_proto_field_label (spec->field);
     if (spec->kind == ZAF_PROTO_KIND_STATUS) {
         if (size == 2 && memcmp (data, "ok", 2) == 0)
             self->ok = true;
@@ -284,8 +230,8 @@ s_take_frame (zaf_proto_t *self, const zaf_proto_command_t *command,
         return;
     }
     if (size < spec->min) {
-        if (s_field_words [spec->field].needs)
-            s_fault (self, "%s needs %s", command->word, s_field_words [spec->field].needs);
+        if (zaf_proto_field_needs (spec->field))
+            s_fault (self, "%s needs %s", command->word, zaf_proto_field_needs (spec->field));
         else
             s_fault (self, "%s is empty", label);
         return;
@@ -384,17 +330,6 @@ s_take_local (zaf_proto_t *self, zmq_msg_t *frame)
     return true;
 }
 
-//  The command whose word is these bytes, or NULL
-static const zaf_proto_command_t *
-s_command_of (const void *word, size_t size)
-{
-    for (int id = 1; id < ZAF_PROTO_COUNT; id++)
-        if (size == strlen (s_commands [id].word)
-        &&  memcmp (word, s_commands [id].word, size) == 0)
-            return &s_commands [id];
-    return NULL;
-}
-
 //  Take the routing id a ROUTER put before the message
 static void
 s_take_routing_id (zaf_proto_t *self, zmq_msg_t *frame)
@@ -462,7 +397,7 @@ s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
         }
         else
         if (index == 1) {
-            command = s_command_of (zmq_msg_data (&frame), zmq_msg_size (&frame));
+            command = zaf_proto_command_find (zmq_msg_data (&frame), zmq_msg_size (&frame));
             if (command)
                 self->id = command->id;
             else
@@ -560,7 +495,7 @@ zaf_proto_send (zaf_proto_t *self, void *socket)
     if (zmq_send (handle, ZAF_PROTO_SIGNATURE, 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
         return -1;
 
-    const zaf_proto_command_t *command = &s_commands [self->id];
+    const zaf_proto_command_t *command = zaf_proto_command (self->id);
     //  Only a command that carries attachments sends them, after its
     //  last frame
     size_t attachments = command->attachments_max ? self->attach_count : 0;
@@ -690,28 +625,6 @@ zaf_proto_set_id (zaf_proto_t *self, zaf_proto_id_t id)
     assert (self);
     assert (id > 0 && id < ZAF_PROTO_COUNT);
     self->id = id;
-}
-
-size_t
-zaf_proto_command_count (void)
-{
-    return ZAF_PROTO_COUNT - 1;
-}
-
-const zaf_proto_command_t *
-zaf_proto_command (zaf_proto_id_t id)
-{
-    if (id <= 0 || id >= ZAF_PROTO_COUNT)
-        return NULL;
-    return &s_commands [id];
-}
-
-const char *
-zaf_proto_command_name (zaf_proto_id_t id)
-{
-    if (id <= 0 || id >= ZAF_PROTO_COUNT)
-        return "UNKNOWN";
-    return s_commands [id].word;
 }
 
 const char *
@@ -924,7 +837,7 @@ zaf_proto_set_error (zaf_proto_t *self, zaf_code_t code, const char *format, ...
     va_start (args, format);
     vsnprintf (message, sizeof (message), format, args);
     va_end (args);
-    char *text = zaf_json_error_print (code, message);
+    char *text = zaf_error_print (code, message);
     zaf_proto_set_body_take (self, &text);
     zmq_msg_close (&self->options);
     zmq_msg_init (&self->options);

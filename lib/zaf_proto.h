@@ -111,6 +111,17 @@ size_t
 const zaf_proto_command_t *
     zaf_proto_command (zaf_proto_id_t id);
 
+//  The command whose word is these bytes, or NULL.
+const zaf_proto_command_t *
+    zaf_proto_command_find (const void *word, size_t size);
+
+//  How faults name a field ("actor id"), and what a command that needs it
+//  non-empty says it needs ("an actor id"; NULL: "<label> is empty").
+const char *
+    zaf_proto_field_label (zaf_proto_field_t field);
+const char *
+    zaf_proto_field_needs (zaf_proto_field_t field);
+
 //  --------------------------------------------------------------------------
 //  Messages
 

@@ -168,7 +168,7 @@ Test (broker_flights, fail_answers_the_caller)
     cr_expect (size == 2 && memcmp (corr, "c7", 2) == 0);
     const char *body = zaf_proto_body (answer, &size);
     zaf_error_t error;
-    zaf_json_error_parse (body, size, &error);
+    zaf_error_parse (body, size, &error);
     cr_expect_eq (error.code, ZAF_ACTOR_DIED);
     cr_expect_str_eq (error.message, "it ended");
     zaf_proto_destroy (&answer);

@@ -286,7 +286,7 @@ Test (broker_spawn, spawn_nobody_serves_is_refused)
     size_t size;
     const char *body = zaf_proto_body (answer, &size);
     zaf_error_t error;
-    zaf_json_error_parse (body, size, &error);
+    zaf_error_parse (body, size, &error);
     cr_expect_eq (error.code, ZAF_NO_SUCH_CLASS);
     cr_expect (strstr (error.message, "Worker") != NULL, "message: %s", error.message);
 

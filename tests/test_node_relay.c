@@ -128,7 +128,7 @@ Test (node_relay, refusals_answer_in_kind)
     size_t size;
     const char *body = zaf_proto_body (msg, &size);
     zaf_error_t err;
-    zaf_json_error_parse (body, size, &err);
+    zaf_error_parse (body, size, &err);
     cr_assert_eq (err.code, ZAF_OVERLOADED);
     cr_assert_str_eq (err.message, "queue to the broker is full");
     zaf_proto_destroy (&msg);

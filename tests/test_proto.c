@@ -1068,7 +1068,7 @@ Test (proto, error_answer_crosses_the_wire, .init = s_setup, .fini = s_teardown,
     s_assert_bytes (data, size, s_corr, sizeof (s_corr), "corr", "error reply");
     data = zaf_proto_body (proto, &size);
     zaf_error_t err;
-    zaf_json_error_parse ((const char *) data, size, &err);
+    zaf_error_parse ((const char *) data, size, &err);
     cr_assert_eq (err.code, ZAF_NO_SUCH_METHOD);
     cr_assert_str_eq (err.message, "no method " SAMPLE_NAME);
 }
@@ -1144,7 +1144,7 @@ Test (proto, set_error_makes_an_error_reply)
     cr_assert_not (zaf_proto_ok (proto));
     data = zaf_proto_body (proto, &size);
     zaf_error_t err;
-    zaf_json_error_parse ((const char *) data, size, &err);
+    zaf_error_parse ((const char *) data, size, &err);
     cr_assert_eq (err.code, ZAF_NO_SUCH_CLASS);
     cr_assert_str_eq (err.message, "no class");
     zaf_proto_destroy (&proto);
@@ -1161,7 +1161,7 @@ Test (proto, set_error_truncates_long_messages)
     size_t size;
     const char *data = zaf_proto_body (proto, &size);
     zaf_error_t err;
-    zaf_json_error_parse (data, size, &err);
+    zaf_error_parse (data, size, &err);
     cr_assert_eq (err.code, ZAF_METHOD_FAILED);
     cr_assert_eq (strlen (err.message), ZAF_ERROR_MESSAGE_MAX - 1);
     cr_assert (strspn (err.message, "m") == ZAF_ERROR_MESSAGE_MAX - 1);
