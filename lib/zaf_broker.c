@@ -125,8 +125,8 @@ s_node_lost (self_t *self, zaf_broker_peer_t *node, const char *reason)
 {
     char message [ZAF_ERROR_MESSAGE_MAX];
     snprintf (message, sizeof (message), "node %s lost: %s", node->name, reason);
-    while (!s_ring_empty (&node->work)) {
-        zaf_broker_flight_t *flight = RING_ENTRY (node->work.next, zaf_broker_flight_t, by_target);
+    while (!zaf_ring_empty (&node->work)) {
+        zaf_broker_flight_t *flight = ZAF_RING_ENTRY (node->work.next, zaf_broker_flight_t, by_target);
         zaf_broker_flights_fail (self->flights, flight, ZAF_NODE_LOST, message);
     }
     //  Ending one actor may end others (what it owns), so look each up
@@ -150,8 +150,8 @@ s_peer_lost (self_t *self, zaf_broker_peer_t *peer, const char *reason)
     s_log_lost (self, peer, reason);
     //  Its own requests: nobody to answer any more. An actor it was
     //  spawning would have no holder: it is killed as it comes up.
-    while (!s_ring_empty (&peer->calls_out)) {
-        zaf_broker_flight_t *flight = RING_ENTRY (peer->calls_out.next, zaf_broker_flight_t, by_caller);
+    while (!zaf_ring_empty (&peer->calls_out)) {
+        zaf_broker_flight_t *flight = ZAF_RING_ENTRY (peer->calls_out.next, zaf_broker_flight_t, by_caller);
         zaf_broker_actor_t *orphan = flight->kind == FLIGHT_SPAWN && flight->node != peer ? flight->actor : NULL;
         zaf_broker_flights_end (self->flights, &flight);
         if (orphan)
@@ -160,8 +160,8 @@ s_peer_lost (self_t *self, zaf_broker_peer_t *peer, const char *reason)
     if (peer->role == ROLE_NODE)
         s_node_lost (self, peer, reason);
     //  Actors it spawned (a driver, or a task on a node): their owner died
-    while (!s_ring_empty (&peer->owned)) {
-        zaf_broker_actor_t *actor = RING_ENTRY (peer->owned.next, zaf_broker_actor_t, sibling);
+    while (!zaf_ring_empty (&peer->owned)) {
+        zaf_broker_actor_t *actor = ZAF_RING_ENTRY (peer->owned.next, zaf_broker_actor_t, sibling);
         zaf_broker_actors_kill (self->actors, actor, "owner_died");
     }
     zaf_broker_out_forget (self->out, peer);

@@ -43,10 +43,10 @@ s_actor_new (const char *id, const char *class_name, zaf_broker_peer_t *node)
     snprintf (actor->id, sizeof (actor->id), "%s", id);
     actor->class_name = strdup (class_name);
     actor->node = node;
-    s_ring_init (&actor->flights);
-    s_ring_init (&actor->monitors);
-    s_ring_init (&actor->children);
-    s_ring_init (&actor->sibling);
+    zaf_ring_init (&actor->flights);
+    zaf_ring_init (&actor->monitors);
+    zaf_ring_init (&actor->children);
+    zaf_ring_init (&actor->sibling);
     return actor;
 }
 
@@ -172,7 +172,7 @@ zaf_broker_actors_remove (zaf_broker_actors_t *self, zaf_broker_actor_t **actor_
     zaf_broker_actor_t *actor = *actor_p;
     if (!actor)
         return;
-    s_ring_remove (&actor->sibling);
+    zaf_ring_remove (&actor->sibling);
     if (actor->name && zhashx_lookup (self->names, actor->name) == actor)
         zhashx_delete (self->names, actor->name);
     if (actor->node && actor->node->actors)
@@ -226,14 +226,14 @@ zaf_broker_actors_set_name (zaf_broker_actors_t *self, zaf_broker_actor_t *actor
 void
 zaf_broker_actors_own (zaf_broker_actor_t *actor, zaf_broker_actor_t *parent, zaf_broker_peer_t *owner)
 {
-    s_ring_remove (&actor->sibling);
+    zaf_ring_remove (&actor->sibling);
     actor->parent = parent;
     actor->owner = parent ? NULL : owner;
     if (parent)
-        s_ring_append (&parent->children, &actor->sibling);
+        zaf_ring_append (&parent->children, &actor->sibling);
     else
     if (owner)
-        s_ring_append (&owner->owned, &actor->sibling);
+        zaf_ring_append (&owner->owned, &actor->sibling);
 }
 
 void
@@ -374,13 +374,13 @@ zaf_broker_actors_end (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, zaf
     char message [ZAF_ERROR_MESSAGE_MAX];
     snprintf (message, sizeof (message), "actor %s (%s) ended: %s",
               actor->id, actor->class_name, reason);
-    s_ring_remove (&actor->sibling);
-    while (!s_ring_empty (&actor->flights)) {
-        zaf_broker_flight_t *flight = RING_ENTRY (actor->flights.next, zaf_broker_flight_t, by_target);
+    zaf_ring_remove (&actor->sibling);
+    while (!zaf_ring_empty (&actor->flights)) {
+        zaf_broker_flight_t *flight = ZAF_RING_ENTRY (actor->flights.next, zaf_broker_flight_t, by_target);
         zaf_broker_flights_fail (self->flights, flight, code, message);
     }
-    while (!s_ring_empty (&actor->monitors)) {
-        zaf_broker_flight_t *flight = RING_ENTRY (actor->monitors.next, zaf_broker_flight_t, by_target);
+    while (!zaf_ring_empty (&actor->monitors)) {
+        zaf_broker_flight_t *flight = ZAF_RING_ENTRY (actor->monitors.next, zaf_broker_flight_t, by_target);
         zaf_broker_flights_answer (self->flights, flight, s_notice (actor->id, reason));
     }
     if (actor->watchers)
@@ -422,8 +422,8 @@ void
 zaf_broker_actors_kill_children (zaf_broker_actors_t *self, zaf_broker_actor_t *actor)
 {
     assert (self);
-    while (!s_ring_empty (&actor->children)) {
-        zaf_broker_actor_t *child = RING_ENTRY (actor->children.next, zaf_broker_actor_t, sibling);
+    while (!zaf_ring_empty (&actor->children)) {
+        zaf_broker_actor_t *child = ZAF_RING_ENTRY (actor->children.next, zaf_broker_actor_t, sibling);
         zaf_broker_actors_kill (self, child, "owner_died");
     }
 }

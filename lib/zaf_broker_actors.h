@@ -28,15 +28,15 @@ typedef struct _zaf_broker_actor_t {
     zaf_broker_peer_t *node;               //  Where it lives
     bool ready;                 //  SPAWNED ok seen
     size_t pending;             //  Flights to it
-    zaf_broker_ring_t flights;             //  Flights it must answer
-    zaf_broker_ring_t monitors;            //  MONITOR flights, answered when it ends
+    zaf_ring_t flights;             //  Flights it must answer
+    zaf_ring_t monitors;            //  MONITOR flights, answered when it ends
     //  Ownership: an actor dies with its owner unless detached. The owner is
     //  the actor that spawned it (parent), else the peer that did.
     bool detached;
     struct _zaf_broker_actor_t *parent;    //  Owner actor, or NULL
     zaf_broker_peer_t *owner;              //  Owner peer when there is no parent
-    zaf_broker_ring_t children;            //  Actors it owns
-    zaf_broker_ring_t sibling;             //  In parent->children or owner->owned
+    zaf_ring_t children;            //  Actors it owns
+    zaf_ring_t sibling;             //  In parent->children or owner->owned
     //  Restarts: after a failure (crash, node lost) the broker spawns the
     //  same id again from what it kept, and holds requests meanwhile
     int restarts_left;          //  max_restarts still to use (-1: no limit)

@@ -16,7 +16,7 @@
 #include "zaf_broker_flights.h"
 
 struct _zaf_broker_flights_t {
-    zhashx_t *flights;          //  zaf_broker_key_t -> zaf_broker_flight_t (owned)
+    zhashx_t *flights;          //  zaf_key_t -> zaf_broker_flight_t (owned)
     zlistx_t *spares;           //  Ended flights kept for reuse (owned)
     zaf_broker_out_t *out;      //  Send path (borrowed)
     zaf_broker_stats_t *stats;  //  Counters (borrowed)
@@ -26,7 +26,7 @@ struct _zaf_broker_flights_t {
 _Static_assert (offsetof (zaf_broker_flight_t, key) == 0, "the key comes first in a flight");
 
 static void
-s_key_set (zaf_broker_key_t *key, const void *caller, size_t caller_size, const void *corr,
+s_key_set (zaf_key_t *key, const void *caller, size_t caller_size, const void *corr,
            size_t corr_size)
 {
     key->size = 1 + caller_size + corr_size;
@@ -45,7 +45,7 @@ zaf_broker_flights_new (zaf_broker_out_t *out, zaf_broker_stats_t *stats)
     assert (stats);
     zaf_broker_flights_t *self = (zaf_broker_flights_t *) zmalloc (sizeof (zaf_broker_flights_t));
     assert (self);
-    self->flights = s_bkey_map_new ();
+    self->flights = zaf_key_map_new ();
     self->spares = zlistx_new ();
     self->out = out;
     self->stats = stats;
@@ -83,7 +83,7 @@ zaf_broker_flights_destroy (zaf_broker_flights_t **self_p)
 
 zaf_broker_flight_t *
 zaf_broker_flights_start (zaf_broker_flights_t *self, zaf_proto_t *request, zaf_broker_peer_t *caller,
-                          zaf_broker_flight_kind_t kind, zaf_broker_peer_t *node, zaf_broker_ring_t *queue, size_t *pending)
+                          zaf_broker_flight_kind_t kind, zaf_broker_peer_t *node, zaf_ring_t *queue, size_t *pending)
 {
     assert (self);
     assert (queue);
@@ -99,8 +99,8 @@ zaf_broker_flights_start (zaf_broker_flights_t *self, zaf_proto_t *request, zaf_
         flight = (zaf_broker_flight_t *) malloc (sizeof (zaf_broker_flight_t));
     assert (flight);
     //  Everything but the key's data room, which is written next
-    memset (flight, 0, offsetof (zaf_broker_flight_t, key) + offsetof (zaf_broker_key_t, data));
-    memset ((byte *) flight + sizeof (zaf_broker_key_t), 0, sizeof (zaf_broker_flight_t) - sizeof (zaf_broker_key_t));
+    memset (flight, 0, offsetof (zaf_broker_flight_t, key) + offsetof (zaf_key_t, data));
+    memset ((byte *) flight + sizeof (zaf_key_t), 0, sizeof (zaf_broker_flight_t) - sizeof (zaf_key_t));
     s_key_set (&flight->key, caller->key.data, caller->key.size, corr, corr_size);
     flight->caller_size = caller->key.size;
     flight->kind = kind;
@@ -109,8 +109,8 @@ zaf_broker_flights_start (zaf_broker_flights_t *self, zaf_proto_t *request, zaf_
     flight->pending = pending;
     if (pending)
         (*pending)++;
-    s_ring_append (&caller->calls_out, &flight->by_caller);
-    s_ring_append (queue, &flight->by_target);
+    zaf_ring_append (&caller->calls_out, &flight->by_caller);
+    zaf_ring_append (queue, &flight->by_target);
     if (kind == FLIGHT_SUBMIT)
         node->tasks++;
     zhashx_insert (self->flights, &flight->key, flight);
@@ -127,7 +127,7 @@ zaf_broker_flights_lookup (zaf_broker_flights_t *self, const void *caller, size_
     assert (self);
     if (caller_size > ZAF_PROTO_ID_MAX || corr_size > ZAF_PROTO_ID_MAX)
         return NULL;
-    zaf_broker_key_t key;
+    zaf_key_t key;
     s_key_set (&key, caller, caller_size, corr, corr_size);
     return (zaf_broker_flight_t *) zhashx_lookup (self->flights, &key);
 }
@@ -142,8 +142,8 @@ zaf_broker_flights_end (zaf_broker_flights_t *self, zaf_broker_flight_t **flight
     assert (flight_p);
     zaf_broker_flight_t *flight = *flight_p;
     zhashx_delete (self->flights, &flight->key);
-    s_ring_remove (&flight->by_caller);
-    s_ring_remove (&flight->by_target);
+    zaf_ring_remove (&flight->by_caller);
+    zaf_ring_remove (&flight->by_target);
     if (flight->pending)
         (*flight->pending)--;
     if (flight->kind == FLIGHT_SUBMIT && flight->node->tasks)

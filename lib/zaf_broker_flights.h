@@ -30,7 +30,7 @@ struct _zaf_broker_actor_t;
 //  the layers above read its fields, and set actor, actor_id, copy and
 //  retries.
 typedef struct {
-    zaf_broker_key_t key;                 //  caller routing id + corr (map key); first
+    zaf_key_t key;                 //  caller routing id + corr (map key); first
     zaf_broker_flight_kind_t kind;
     zaf_broker_peer_t *caller;
     zaf_broker_peer_t *node;               //  Where it went
@@ -38,8 +38,8 @@ typedef struct {
     const char *actor_id;       //  Its id (borrowed from the actor), or NULL
     size_t *pending;            //  Counter it holds one unit of, or NULL
     size_t caller_size;         //  Split of key into caller and corr
-    zaf_broker_ring_t by_caller;           //  In caller->calls_out
-    zaf_broker_ring_t by_target;           //  In the target queue
+    zaf_ring_t by_caller;           //  In caller->calls_out
+    zaf_ring_t by_target;           //  In the target queue
     zaf_proto_t *copy;          //  The CALL, kept to retry (max_call_retries)
     int retries;                //  Retries done
 } zaf_broker_flight_t;
@@ -65,7 +65,7 @@ void
 //  returns NULL. The table owns the flight.
 zaf_broker_flight_t *
     zaf_broker_flights_start (zaf_broker_flights_t *self, zaf_proto_t *request, zaf_broker_peer_t *caller,
-                              zaf_broker_flight_kind_t kind, zaf_broker_peer_t *node, zaf_broker_ring_t *queue, size_t *pending);
+                              zaf_broker_flight_kind_t kind, zaf_broker_peer_t *node, zaf_ring_t *queue, size_t *pending);
 
 //  The flight of caller with this correlation id, or NULL. Borrowed.
 zaf_broker_flight_t *

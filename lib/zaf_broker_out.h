@@ -14,6 +14,8 @@
 #ifndef ZAF_BROKER_OUT_H_INCLUDED
 #define ZAF_BROKER_OUT_H_INCLUDED
 
+#include "zaf_broker_stats.h"
+
 #include "zaf_broker_peers.h"
 
 typedef struct _zaf_broker_out_t zaf_broker_out_t;

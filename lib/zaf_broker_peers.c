@@ -1,7 +1,7 @@
 /*  =========================================================================
     zaf_broker_peers - the broker's peer table
 
-    Runs in the broker thread only. A map from routing id (zaf_broker_key_t, kept in
+    Runs in the broker thread only. A map from routing id (zaf_key_t, kept in
     the record) to zaf_broker_peer_t; the table creates and frees every record, in
     zaf_broker_peers_add and zaf_broker_peers_remove (or destroy). Doomed
     peers are counted so that the loop can end them once the message at
@@ -13,7 +13,7 @@
 #include "zaf_broker_peers.h"
 
 struct _zaf_broker_peers_t {
-    zhashx_t *peers;            //  zaf_broker_key_t -> zaf_broker_peer_t (owned)
+    zhashx_t *peers;            //  zaf_key_t -> zaf_broker_peer_t (owned)
     size_t doomed;              //  Peers doomed since the last take
 };
 
@@ -39,7 +39,7 @@ zaf_broker_peers_new (void)
 {
     zaf_broker_peers_t *self = (zaf_broker_peers_t *) zmalloc (sizeof (zaf_broker_peers_t));
     assert (self);
-    self->peers = s_bkey_map_new ();
+    self->peers = zaf_key_map_new ();
     return self;
 }
 
@@ -92,9 +92,9 @@ zaf_broker_peers_add (zaf_broker_peers_t *self, const void *routing_id, size_t s
     cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive (hello, "functions"))
         zhashx_insert (peer->functions, item->valuestring, (void *) 1);
     peer->joined = peer->last_seen = zclock_mono ();
-    s_ring_init (&peer->calls_out);
-    s_ring_init (&peer->work);
-    s_ring_init (&peer->owned);
+    zaf_ring_init (&peer->calls_out);
+    zaf_ring_init (&peer->work);
+    zaf_ring_init (&peer->owned);
     peer->backlog = zlistx_new ();
     zlistx_set_destructor (peer->backlog, (zlistx_destructor_fn *) zaf_proto_destroy);
     int rc = zhashx_insert (self->peers, &peer->key, peer);
@@ -126,7 +126,7 @@ zaf_broker_peers_lookup (zaf_broker_peers_t *self, const void *routing_id, size_
     assert (self);
     if (size > ZAF_PROTO_ID_MAX)
         return NULL;
-    zaf_broker_key_t key;
+    zaf_key_t key;
     key.size = size;
     memcpy (key.data, routing_id, size);
     return (zaf_broker_peer_t *) zhashx_lookup (self->peers, &key);

@@ -14,14 +14,15 @@
 #ifndef ZAF_BROKER_PEERS_H_INCLUDED
 #define ZAF_BROKER_PEERS_H_INCLUDED
 
-#include "zaf_broker_internal.h"
+#include "zaf_ring.h"
+#include "zaf_key.h"
 
 typedef enum { ROLE_NODE = 1, ROLE_DRIVER, ROLE_CLI } zaf_broker_role_t;
 
 //  One peer. Created and freed only by the table; fields are read by the
 //  layers above, and its rings link their records.
 typedef struct _zaf_broker_peer_t {
-    zaf_broker_key_t key;                 //  Routing id (map key)
+    zaf_key_t key;                 //  Routing id (map key)
     char hex [2 * ZAF_PROTO_ID_MAX + 1];    //  Routing id as hex, for people
     zaf_broker_role_t role;
     char *name;                 //  Node name (nodes), else the role name
@@ -34,9 +35,9 @@ typedef struct _zaf_broker_peer_t {
     size_t tasks;               //  Tasks in flight here (nodes)
     int64_t joined;             //  When it said HELLO (mono ms)
     int64_t last_seen;          //  Last message from it (mono ms)
-    zaf_broker_ring_t calls_out;           //  Flights it is waiting for
-    zaf_broker_ring_t work;                //  Flights of tasks it runs (nodes)
-    zaf_broker_ring_t owned;               //  Actors it spawned (not from an actor)
+    zaf_ring_t calls_out;           //  Flights it is waiting for
+    zaf_ring_t work;                //  Flights of tasks it runs (nodes)
+    zaf_ring_t owned;               //  Actors it spawned (not from an actor)
     zhashx_t *claims;           //  Actor ids it said it owns in HELLO that no
                                 //  node has brought back yet (or NULL)
     zlistx_t *backlog;          //  Answers waiting for room in its queue

@@ -331,9 +331,9 @@ s_requeue (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor, const char *reas
               reason);
     zlistx_t *held = zlistx_new ();
     zlistx_set_destructor (held, (zlistx_destructor_fn *) zaf_proto_destroy);
-    zaf_broker_ring_t *item = actor->flights.next;
+    zaf_ring_t *item = actor->flights.next;
     while (item != &actor->flights) {
-        zaf_broker_flight_t *flight = RING_ENTRY (item, zaf_broker_flight_t, by_target);
+        zaf_broker_flight_t *flight = ZAF_RING_ENTRY (item, zaf_broker_flight_t, by_target);
         item = item->next;
         if (flight->kind == FLIGHT_CALL && flight->copy
         && (actor->call_retries < 0 || flight->retries < actor->call_retries)) {
@@ -358,8 +358,8 @@ static int
 s_restart (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor, const char *reason)
 {
     //  A kill in flight wins over a restart
-    for (zaf_broker_ring_t *item = actor->flights.next; item != &actor->flights; item = item->next)
-        if (RING_ENTRY (item, zaf_broker_flight_t, by_target)->kind == FLIGHT_KILL)
+    for (zaf_ring_t *item = actor->flights.next; item != &actor->flights; item = item->next)
+        if (ZAF_RING_ENTRY (item, zaf_broker_flight_t, by_target)->kind == FLIGHT_KILL)
             return -1;
     zaf_code_t code = ZAF_OK;
     zaf_broker_peer_t *node = actor->pin ? zaf_broker_spawn_place (self, actor->class_name, actor->pin, &code)

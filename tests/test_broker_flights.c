@@ -50,7 +50,7 @@ s_teardown (void)
 
 //  Start a flight of kind for correlation id corr from caller to node
 static zaf_broker_flight_t *
-s_start (const char *corr, zaf_broker_flight_kind_t kind, zaf_broker_ring_t *queue, size_t *pending)
+s_start (const char *corr, zaf_broker_flight_kind_t kind, zaf_ring_t *queue, size_t *pending)
 {
     zaf_proto_set_corr (request, corr, strlen (corr));
     return zaf_broker_flights_start (flights, request, caller, kind, node, queue, pending);
@@ -60,8 +60,8 @@ TestSuite (broker_flights, .init = s_setup, .fini = s_teardown, .timeout = 20);
 
 Test (broker_flights, start_lookup_end)
 {
-    zaf_broker_ring_t queue;
-    s_ring_init (&queue);
+    zaf_ring_t queue;
+    zaf_ring_init (&queue);
     size_t pending = 0;
     zaf_broker_flight_t *flight = s_start ("c1", FLIGHT_CALL, &queue, &pending);
     cr_assert_not_null (flight);
@@ -70,8 +70,8 @@ Test (broker_flights, start_lookup_end)
     cr_expect_eq (flight->node, node);
     cr_expect_eq (pending, 1);
     cr_expect_eq (zaf_broker_flights_size (flights), 1);
-    cr_expect_not (s_ring_empty (&caller->calls_out));
-    cr_expect_not (s_ring_empty (&queue));
+    cr_expect_not (zaf_ring_empty (&caller->calls_out));
+    cr_expect_not (zaf_ring_empty (&queue));
     cr_expect_eq (zaf_broker_flights_lookup (flights, "driver", 6, "c1", 2), flight);
     cr_expect_null (zaf_broker_flights_lookup (flights, "driver", 6, "c2", 2));
     cr_expect_null (zaf_broker_flights_lookup (flights, "node", 4, "c1", 2));
@@ -81,8 +81,8 @@ Test (broker_flights, start_lookup_end)
     cr_expect_null (flight);
     cr_expect_eq (pending, 0);
     cr_expect_eq (zaf_broker_flights_size (flights), 0);
-    cr_expect (s_ring_empty (&caller->calls_out));
-    cr_expect (s_ring_empty (&queue));
+    cr_expect (zaf_ring_empty (&caller->calls_out));
+    cr_expect (zaf_ring_empty (&queue));
     cr_expect_null (zaf_broker_flights_lookup (flights, "driver", 6, "c1", 2));
     cr_expect_eq (stats.malformed, 0);
 }
@@ -148,15 +148,15 @@ s_connect_caller (void)
 Test (broker_flights, fail_answers_the_caller)
 {
     zsock_t *dealer = s_connect_caller ();
-    zaf_broker_ring_t queue;
-    s_ring_init (&queue);
+    zaf_ring_t queue;
+    zaf_ring_init (&queue);
     size_t pending = 0;
     zaf_broker_flight_t *flight = s_start ("c7", FLIGHT_CALL, &queue, &pending);
     cr_assert_not_null (flight);
     zaf_broker_flights_fail (flights, flight, ZAF_ACTOR_DIED, "it ended");
     cr_expect_eq (zaf_broker_flights_size (flights), 0);
     cr_expect_eq (pending, 0);
-    cr_expect (s_ring_empty (&queue));
+    cr_expect (zaf_ring_empty (&queue));
     cr_expect_eq (stats.errors_sent, 1);
 
     zaf_proto_t *answer = zaf_proto_new ();
@@ -243,6 +243,6 @@ Test (broker_flights, spares_are_bounded)
         zaf_broker_flights_end (flights, &started [index]);
     cr_expect_eq (zaf_broker_flights_size (flights), 0);
     cr_expect_eq (zaf_broker_flights_spares (flights), ZAF_BROKER_SPARE_FLIGHTS);
-    cr_expect (s_ring_empty (&node->work));
+    cr_expect (zaf_ring_empty (&node->work));
     free (started);
 }
