@@ -14,9 +14,6 @@
 #ifndef ZAF_BROKER_PEERS_H_INCLUDED
 #define ZAF_BROKER_PEERS_H_INCLUDED
 
-#include "zaf_ring.h"
-#include "zaf_key.h"
-
 typedef enum { ROLE_NODE = 1, ROLE_DRIVER, ROLE_CLI } zaf_broker_role_t;
 
 //  One peer. Created and freed only by the table; fields are read by the

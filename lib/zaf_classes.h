@@ -19,6 +19,8 @@
 #include "zaf_ratelimit.h"
 #include "zaf_registry.h"
 #include "zaf_proto.h"
+#include "zaf_ring.h"
+#include "zaf_key.h"
 #include "zaf_channel.h"
 #include "zaf_link.h"
 #include "zaf_blob.h"

@@ -32,19 +32,6 @@ struct _zaf_pending_t {
 //  --------------------------------------------------------------------------
 //  Correlation ids
 
-static size_t
-s_corr_hash (const void *key)
-{
-    uint64_t value = (uint64_t) (uintptr_t) key;
-    return (size_t) (value * 0x9E3779B97F4A7C15ULL);
-}
-
-static int
-s_corr_compare (const void *key1, const void *key2)
-{
-    return (uintptr_t) key1 == (uintptr_t) key2 ? 0 : 1;
-}
-
 static void
 s_corr_encode (uint64_t corr, byte *bytes)
 {
@@ -244,12 +231,7 @@ zaf_pending_new (size_t max)
 {
     zaf_pending_t *self = (zaf_pending_t *) zmalloc (sizeof (zaf_pending_t));
     assert (self);
-    self->futures = zhashx_new ();
-    assert (self->futures);
-    zhashx_set_key_duplicator (self->futures, NULL);
-    zhashx_set_key_destructor (self->futures, NULL);
-    zhashx_set_key_hasher (self->futures, s_corr_hash);
-    zhashx_set_key_comparator (self->futures, s_corr_compare);
+    self->futures = zaf_key_int_map_new ();
     self->next_corr = 1;
     self->max = max;
     return self;

@@ -72,21 +72,6 @@ struct _zaf_isolate_t {
 };
 
 //  --------------------------------------------------------------------------
-//  Inner ids as map keys
-
-static size_t
-s_id_hash (const void *key)
-{
-    return (size_t) (uintptr_t) key * 0x9E3779B97F4A7C15ULL;
-}
-
-static int
-s_id_compare (const void *key1, const void *key2)
-{
-    return (uintptr_t) key1 == (uintptr_t) key2 ? 0 : 1;
-}
-
-//  --------------------------------------------------------------------------
 //  Create the actor processes of a node
 
 //  Remove the directories that nodes killed with -9 left behind: ours
@@ -129,11 +114,7 @@ zaf_isolate_new (const char *program)
     self->modules = zlistx_new ();
     zlistx_set_destructor (self->modules, (zlistx_destructor_fn *) zstr_free);
     self->epoll_fd = -1;
-    self->children = zhashx_new ();
-    zhashx_set_key_duplicator (self->children, NULL);
-    zhashx_set_key_destructor (self->children, NULL);
-    zhashx_set_key_hasher (self->children, s_id_hash);
-    zhashx_set_key_comparator (self->children, s_id_compare);
+    self->children = zaf_key_int_map_new ();
     self->doomed = zlistx_new ();
     self->ended = zlistx_new ();
 

@@ -1,8 +1,9 @@
 /*  =========================================================================
-    zaf_key - binary keys for zhashx maps (routing ids, flight keys)
+    zaf_key - keys for zhashx maps that copy nothing
 
-    The key lives inside the item it keys, so the map copies nothing.
-    Header only; no state.
+    Binary keys (routing ids, flight keys) live inside the item they key;
+    integer keys (inner ids, correlation ids) are the key pointer itself.
+    Either way the map allocates nothing per key. Header only; no state.
     =========================================================================
 */
 
@@ -44,6 +45,32 @@ zaf_key_map_new (void)
     zhashx_set_key_destructor (map, NULL);
     zhashx_set_key_hasher (map, zaf_key_hash);
     zhashx_set_key_comparator (map, zaf_key_compare);
+    return map;
+}
+
+//  Integer keys: the value is the key pointer, (void *) (uintptr_t) n
+static inline size_t
+zaf_key_int_hash (const void *key)
+{
+    return (size_t) ((uint64_t) (uintptr_t) key * 0x9E3779B97F4A7C15ULL);
+}
+
+static inline int
+zaf_key_int_compare (const void *key1, const void *key2)
+{
+    return (uintptr_t) key1 == (uintptr_t) key2 ? 0 : 1;
+}
+
+//  A map keyed by integers carried in the key pointer
+static inline zhashx_t *
+zaf_key_int_map_new (void)
+{
+    zhashx_t *map = zhashx_new ();
+    assert (map);
+    zhashx_set_key_duplicator (map, NULL);
+    zhashx_set_key_destructor (map, NULL);
+    zhashx_set_key_hasher (map, zaf_key_int_hash);
+    zhashx_set_key_comparator (map, zaf_key_int_compare);
     return map;
 }
 

@@ -137,21 +137,6 @@ zaf_node_party_set_spawn (zaf_node_party_t *self, zaf_proto_t *spawn, const cJSO
 }
 
 //  --------------------------------------------------------------------------
-//  Inner ids as map keys
-
-static size_t
-s_id_hash (const void *key)
-{
-    return (size_t) (uintptr_t) key * 0x9E3779B97F4A7C15ULL;
-}
-
-static int
-s_id_compare (const void *key1, const void *key2)
-{
-    return (uintptr_t) key1 == (uintptr_t) key2 ? 0 : 1;
-}
-
-//  --------------------------------------------------------------------------
 //  The table
 
 zaf_node_parties_t *
@@ -159,11 +144,7 @@ zaf_node_parties_new (void)
 {
     zaf_node_parties_t *self = (zaf_node_parties_t *) zmalloc (sizeof (zaf_node_parties_t));
     assert (self);
-    self->parties = zhashx_new ();
-    zhashx_set_key_duplicator (self->parties, NULL);
-    zhashx_set_key_destructor (self->parties, NULL);
-    zhashx_set_key_hasher (self->parties, s_id_hash);
-    zhashx_set_key_comparator (self->parties, s_id_compare);
+    self->parties = zaf_key_int_map_new ();
     self->actors = zhashx_new ();
     self->idle = zlistx_new ();
     self->tasks = zlistx_new ();
