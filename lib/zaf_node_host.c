@@ -30,6 +30,7 @@ struct _zaf_node_host_t {
     zaf_registry_t *registry;       //  What we serve (borrowed)
     zaf_isolate_t *isolate;         //  Actor processes, or NULL (borrowed)
     zsock_t *inner;                 //  ROUTER for our parties
+    zaf_channel_t *channel;         //  On it: by reference or on the wire
     char endpoint [64];             //  Its inproc endpoint
     zaf_link_t *broker;             //  Link to the broker while it
                                     //  is up (borrowed), else NULL
@@ -74,6 +75,7 @@ zaf_node_host_destroy (zaf_node_host_t **self_p)
     zaf_node_host_t *self = *self_p;
     if (!self)
         return;
+    zaf_channel_destroy (&self->channel);
     zsock_destroy (&self->inner);
     zaf_node_watch_destroy (&self->watch);
     zaf_node_parties_destroy (&self->parties);
@@ -133,27 +135,12 @@ zaf_node_host_to_broker (zaf_node_host_t *self, zaf_proto_t *msg)
     return 0;
 }
 
-//  To and from our parties: by reference when they are all threads
-static int
-s_inner_send (zaf_node_host_t *self, zaf_proto_t *msg)
-{
-    return self->local ? zaf_proto_send_local (msg, self->inner)
-                       : zaf_proto_send (msg, self->inner);
-}
-
-static int
-s_inner_recv (zaf_node_host_t *self)
-{
-    return self->local ? zaf_proto_recv_local (self->msg, self->inner, true)
-                       : zaf_proto_recv_nowait (self->msg, self->inner);
-}
-
 //  Send a message to a party; returns 0 or -1
 static int
 s_to_party (zaf_node_host_t *self, zaf_node_party_t *party, zaf_proto_t *msg)
 {
     zaf_proto_set_routing_id (msg, party->routing_id, ZAF_INNER_ID_SIZE);
-    if (s_inner_send (self, msg)) {
+    if (zaf_channel_send (self->channel, msg)) {
         self->dropped++;
         return -1;
     }
@@ -215,6 +202,8 @@ zaf_node_host_start (zaf_node_host_t *self, int cpus)
     zsock_set_sndhwm (self->inner, 0);
     zsock_set_rcvhwm (self->inner, 0);
     zsock_set_linger (self->inner, 0);
+    //  By reference when every party is a thread of ours
+    self->channel = zaf_channel_new (self->inner, self->local);
     if (zsock_bind (self->inner, "%s", self->endpoint) == -1)
         return -1;
     //  Actor processes reach the same ROUTER on our private ipc endpoint
@@ -473,7 +462,7 @@ zaf_node_host_answer (zaf_node_host_t *self, zaf_proto_t *msg)
                             zaf_proto_command_name (zaf_proto_id (msg)));
         return;
     }
-    if (s_inner_send (self, msg))
+    if (zaf_channel_send (self->channel, msg))
         self->dropped++;        //  That party has ended
 }
 
@@ -688,7 +677,7 @@ zaf_node_host_recv (zaf_node_host_t *self)
     if (!self->inner)
         return;
     int rc;
-    for (int n = 0; n < 10000 && (rc = s_inner_recv (self)) != -1; n++)
+    for (int n = 0; n < 10000 && (rc = zaf_channel_recv_nowait (self->channel, self->msg)) != -1; n++)
         s_handle_inner (self, rc);
 }
 
@@ -744,7 +733,7 @@ zaf_node_host_stop (zaf_node_host_t *self)
         if (zmq_poll (items, items [1].fd >= 0 ? 2 : 1, timeout) == -1 && errno == ETERM)
             break;
         int rc;
-        while ((rc = s_inner_recv (self)) != -1)
+        while ((rc = zaf_channel_recv_nowait (self->channel, self->msg)) != -1)
             s_handle_inner (self, rc);
         zaf_node_host_tick (self);
     }
