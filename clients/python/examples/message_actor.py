@@ -19,7 +19,11 @@ import re
 import sys
 import time
 
-import zaf
+try:
+    import zaf
+except ImportError:         # run from a clone: the package sits beside examples/
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    import zaf
 
 CALL_TIMEOUT = 10.0
 MESSAGE = re.compile(r"Message (\d+) from worker (\d+)\.")

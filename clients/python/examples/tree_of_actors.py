@@ -18,7 +18,11 @@ import os
 import sys
 import time
 
-import zaf
+try:
+    import zaf
+except ImportError:         # run from a clone: the package sits beside examples/
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    import zaf
 
 CALL_TIMEOUT = 35.0     # the supervisor's methods wait up to 10 s per worker
 
