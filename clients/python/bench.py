@@ -81,7 +81,9 @@ def main() -> int:
     if args.start_cluster:
         sys.path.insert(0, str(HERE / "tests"))
         import cluster
-        running = cluster.Cluster(nodes=1)
+        # Only the sample module: a Release build without tests has no
+        # libzaf_test_actors.so
+        running = cluster.Cluster(nodes=1, modules=["libparam_server.so"])
         args.address = running.endpoint
         args.zaf_bench = args.zaf_bench or str(cluster.BIN_DIR / "zaf-bench")
     if not args.address:
