@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import itertools
 import json
 import logging
 import os
@@ -30,6 +31,8 @@ from typing import (Any, Callable, Deque, Dict, Iterable, List, Optional,
                     Sequence, Set, Tuple, Union)
 
 import zmq
+from json.decoder import JSONDecoder
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 
 from .errors import (BadArgsError, BrokerLostError, InterruptedError,
                      OverloadedError, ProtocolError, TimeoutError, ZafError)
@@ -40,6 +43,7 @@ __all__ = ["Client", "ObjectRef", "ActorHandle", "ActorMethod", "Blob",
 log = logging.getLogger("zaf")
 
 SIGNATURE = b"ZAF1"
+_pack_corr = struct.Struct(">Q").pack
 #: Attachment frames a CALL, TELL, SUBMIT or REPLY may carry.
 MAX_BLOBS = 16
 #: Heartbeat interval until the broker's WELCOME says otherwise.
@@ -89,23 +93,26 @@ class ObjectRef:
     out raises :class:`zaf.TimeoutError` and leaves the future pending.
     """
 
-    __slots__ = ("_client", "_kind", "_lock", "_event", "_value", "_error",
+    # No lock or Event of its own: one lock for all futures (_FUTURES)
+    # guards resolution and the lists of waiters and callbacks; a thread
+    # that has to block allocates a plain lock as its waiter then.
+    __slots__ = ("_client", "_kind", "_done", "_value", "_error", "_waiters",
                  "_callbacks", "_abandoned", "_detached", "__weakref__")
 
     def __init__(self, client: Optional["Client"], kind: str) -> None:
         self._client = client
         self._kind = kind
-        self._lock = threading.Lock()
-        self._event = threading.Event()
+        self._done = False
         self._value: Any = None
         self._error: Optional[ZafError] = None
-        self._callbacks: List[Callable[["ObjectRef"], None]] = []
+        self._waiters: Optional[List[Any]] = None
+        self._callbacks: Optional[List[Callable[["ObjectRef"], None]]] = None
         self._abandoned = False
         self._detached = False
 
     def done(self) -> bool:
         """True once the answer (or an error) has arrived."""
-        return self._event.is_set()
+        return self._done
 
     def result(self, timeout: Optional[float] = None) -> Any:
         """The value, waiting at most ``timeout`` seconds (None: no limit).
@@ -113,7 +120,7 @@ class ObjectRef:
         Raises the request's :class:`ZafError`, or :class:`zaf.TimeoutError`
         if it is still pending after ``timeout``.
         """
-        if not self._event.wait(timeout):
+        if not self._done and not self._wait(timeout):
             raise TimeoutError(f"no answer within {timeout} s")
         if self._error is not None:
             raise self._error
@@ -121,9 +128,32 @@ class ObjectRef:
 
     def exception(self, timeout: Optional[float] = None) -> Optional[ZafError]:
         """The error the request ended with, or None if it succeeded."""
-        if not self._event.wait(timeout):
+        if not self._done and not self._wait(timeout):
             raise TimeoutError(f"no answer within {timeout} s")
         return self._error
+
+    def _wait(self, timeout: Optional[float]) -> bool:
+        """Block until resolved or ``timeout`` passes; True if resolved."""
+        waiter = _allocate_lock()
+        waiter.acquire()
+        with _FUTURES:
+            if self._done:
+                return True
+            if self._waiters is None:
+                self._waiters = [waiter]
+            else:
+                self._waiters.append(waiter)
+        if timeout is None:
+            got = waiter.acquire()
+        elif timeout > 0:
+            got = waiter.acquire(True, timeout)
+        else:
+            got = False
+        if not got:
+            with _FUTURES:
+                if self._waiters is not None and waiter in self._waiters:
+                    self._waiters.remove(waiter)
+        return self._done
 
     def add_done_callback(self, fn: Callable[["ObjectRef"], None]) -> None:
         """Call ``fn(ref)`` once the future is resolved (at once if it is).
@@ -131,25 +161,33 @@ class ObjectRef:
         The callback runs on the client's I/O thread: keep it short and do
         not wait on other futures in it.
         """
-        with self._lock:
-            if not self._event.is_set():
-                self._callbacks.append(fn)
+        with _FUTURES:
+            if not self._done:
+                if self._callbacks is None:
+                    self._callbacks = [fn]
+                else:
+                    self._callbacks.append(fn)
                 return
         fn(self)
 
     def _resolve(self, value: Any = None, error: Optional[ZafError] = None) -> bool:
-        with self._lock:
-            if self._event.is_set():
+        with _FUTURES:
+            if self._done:
                 return False
             self._value = value
             self._error = error
-            self._event.set()
-            callbacks, self._callbacks = self._callbacks, []
-        for fn in callbacks:
-            try:
-                fn(self)
-            except Exception:  # pragma: no cover - a user callback
-                log.exception("zaf: a done callback failed")
+            self._done = True
+            waiters, self._waiters = self._waiters, None
+            callbacks, self._callbacks = self._callbacks, None
+        if waiters is not None:
+            for waiter in waiters:
+                waiter.release()
+        if callbacks is not None:
+            for fn in callbacks:
+                try:
+                    fn(self)
+                except Exception:  # pragma: no cover - a user callback
+                    log.exception("zaf: a done callback failed")
         return True
 
     def __await__(self):  # type: ignore[no-untyped-def]
@@ -167,6 +205,10 @@ class ObjectRef:
         if self.done():
             state = "error " + self._error.code if self._error else "ok"
         return f"<zaf.ObjectRef {self._kind} {state}>"
+
+
+_FUTURES = threading.Lock()
+_allocate_lock = threading.Lock     # a waiter: acquired by its owner, released on resolve
 
 
 def _settle_asyncio(future: "asyncio.Future[Any]", ref: ObjectRef) -> None:
@@ -279,10 +321,35 @@ class ActorHandle:
 # ---------------------------------------------------------------------------
 # Encoding
 
+class _NeedsDefault(Exception):
+    """A value the plain JSON encoder cannot take (handle, blob, set...)."""
+
+
+def _needs_default(item: Any) -> Any:
+    raise _NeedsDefault
+
+
+#: One C encoder made once (json.dumps makes one per call): compact, no NaN,
+#: no circular check (a circular value fails with RecursionError and is
+#: encoded again by the full path, which names the problem). Values with
+#: handles or blobs fall back to the full path.
+_plain_encoder = None if c_make_encoder is None else c_make_encoder(
+    None, _needs_default, encode_basestring_ascii, None, ":", ",", False, False, False)
+_decode_text = JSONDecoder().decode
+
+
 def _encode(value: Any, blobs: Optional[List[Blob]]) -> bytes:
     """JSON text for ``value``; blobs are appended to ``blobs`` and named
     ``{"$blob": i}``, handles become ``{"$actor": id}``."""
+    if _plain_encoder is not None:
+        try:
+            return "".join(_plain_encoder(value, 0)).encode()
+        except (_NeedsDefault, RecursionError):
+            pass
+    return _encode_full(value, blobs)
 
+
+def _encode_full(value: Any, blobs: Optional[List[Blob]]) -> bytes:
     def default(item: Any) -> Any:
         if isinstance(item, ActorHandle):
             return {"$actor": item.id}
@@ -306,6 +373,8 @@ def _decode(client: "Client", body: bytes, frames: Sequence[zmq.Frame]) -> Any:
     ``{"$blob": i}`` the memoryview of attachment ``i`` (no copy)."""
     if not body:
         return None
+    if not frames and b'"$actor"' not in body:
+        return _decode_text(body.decode())
 
     def hook(obj: Dict[str, Any]) -> Any:
         if len(obj) == 1:
@@ -316,9 +385,7 @@ def _decode(client: "Client", body: bytes, frames: Sequence[zmq.Frame]) -> Any:
                 return frames[obj["$blob"]].buffer
         return obj
 
-    if frames or b'"$actor"' in body:
-        return json.loads(body, object_hook=hook)
-    return json.loads(body)
+    return json.loads(body, object_hook=hook)
 
 
 # ---------------------------------------------------------------------------
@@ -392,7 +459,7 @@ class Client:
         self._wake_pending = False
         self._closing = False
         self._closed = False
-        self._corr = 0
+        self._corr = itertools.count(1)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -572,22 +639,24 @@ class Client:
 
     def _call(self, actor_id: str, method: str, args: Sequence[Any]) -> ObjectRef:
         blobs: List[Blob] = []
-        body = _encode(list(args), blobs)
+        body = _encode(args, blobs)
         ref = ObjectRef(self, "call")
-        self._enqueue([SIGNATURE, b"CALL", _EMPTY, self._next_corr(),
-                       _ascii(actor_id, "actor"), _ascii(method, "method"), body, *blobs], ref)
+        frames = [SIGNATURE, b"CALL", _EMPTY, _pack_corr(next(self._corr)),
+                  _ascii(actor_id, "actor"), _ascii(method, "method"), body]
+        if blobs:
+            frames += blobs
+        self._enqueue(frames, ref)
         return ref
 
     def _tell(self, actor_id: str, method: str, args: Sequence[Any]) -> None:
         blobs: List[Blob] = []
-        body = _encode(list(args), blobs)
+        body = _encode(args, blobs)
         self._enqueue([SIGNATURE, b"TELL", _EMPTY, _EMPTY, _ascii(actor_id, "actor"),
                        _ascii(method, "method"), body, *blobs], None)
 
     def _next_corr(self) -> bytes:
-        with self._lock:
-            self._corr += 1
-            return struct.pack(">Q", self._corr)
+        # next() on itertools.count is atomic under the GIL
+        return _pack_corr(next(self._corr))
 
     def _enqueue(self, frames: List[Any], ref: Optional[ObjectRef], extra: Any = None) -> None:
         with self._lock:
@@ -983,8 +1052,22 @@ class Client:
         self._ctx.term()
 
 
+_ascii_seen: Dict[str, bytes] = {}
+
+
 def _ascii(text: str, what: str) -> bytes:
     """A name or id frame: 1-255 printable ASCII bytes, no space."""
+    data = _ascii_seen.get(text) if type(text) is str else None
+    if data is not None:
+        return data
+    data = _ascii_check(text, what)
+    if len(_ascii_seen) >= 4096:
+        _ascii_seen.clear()
+    _ascii_seen[text] = data
+    return data
+
+
+def _ascii_check(text: str, what: str) -> bytes:
     if not isinstance(text, str):
         raise BadArgsError(f"{what} must be a string")
     data = text.encode("ascii", "replace")
