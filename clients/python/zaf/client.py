@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 import weakref
-from typing import (Any, Callable, Deque, Dict, Iterable, List, Optional,
+from typing import (Any, Callable, Deque, Dict, List, Optional,
                     Sequence, Set, Tuple, Union)
 
 import zmq
@@ -61,6 +61,7 @@ _EMPTY = b""
 _NOBLOCK = int(zmq.NOBLOCK)
 _MORE_NOBLOCK = int(zmq.SNDMORE) | _NOBLOCK
 _RCVMORE = int(zmq.RCVMORE)
+_POLLIN = int(zmq.POLLIN)
 #: Frames smaller than this are copied (cheaper than a zero-copy Frame)
 _COPY_BELOW = 65536
 #: Frames of an answer received as bytes; later ones (REPLY attachments)
@@ -112,6 +113,10 @@ class ObjectRef:
 
     def done(self) -> bool:
         """True once the answer (or an error) has arrived."""
+        if self._done:
+            return True
+        if self._client is not None and self._client._parked:
+            self._client._attend()
         return self._done
 
     def result(self, timeout: Optional[float] = None) -> Any:
@@ -134,6 +139,15 @@ class ObjectRef:
 
     def _wait(self, timeout: Optional[float]) -> bool:
         """Block until resolved or ``timeout`` passes; True if resolved."""
+        client = self._client
+        if client is not None and client._parked:
+            # Lead: read the answer on this thread
+            deadline = None if timeout is None else time.monotonic() + timeout
+            client._lead(self, deadline)
+            if self._done:
+                return True
+            if deadline is not None:
+                timeout = deadline - time.monotonic()
         waiter = _allocate_lock()
         waiter.acquire()
         with _FUTURES:
@@ -143,6 +157,8 @@ class ObjectRef:
                 self._waiters = [waiter]
             else:
                 self._waiters.append(waiter)
+        if client is not None:
+            client._attend()
         if timeout is None:
             got = waiter.acquire()
         elif timeout > 0:
@@ -167,8 +183,13 @@ class ObjectRef:
                     self._callbacks = [fn]
                 else:
                     self._callbacks.append(fn)
-                return
-        fn(self)
+                registered = True
+            else:
+                registered = False
+        if not registered:
+            fn(self)
+        elif self._client is not None:
+            self._client._attend()
 
     def _resolve(self, value: Any = None, error: Optional[ZafError] = None) -> bool:
         with _FUTURES:
@@ -445,14 +466,23 @@ class Client:
         self._ctx = zmq.Context()
         self._sock: Optional[zmq.Socket] = None
         self._monitor: Optional[zmq.Socket] = None
-        self._poller = zmq.Poller()
         self._connected = False
         self._retry_at = 0.0
         self._retry_s = 0.1
         self._last_rx = self._last_tx = 0.0
-        self._pending: Dict[bytes, ObjectRef] = {}      # I/O thread only
-        self._extra: Dict[bytes, Any] = {}              # I/O thread only
-        self._owned: Set[str] = set()                   # I/O thread only
+        # The socket and what goes with it belong to whoever holds _io_lock:
+        # the I/O thread while it is active, or a caller thread that sends
+        # directly or leads (reads answers while it waits) when the I/O
+        # thread is parked. Only the I/O thread dials, closes, and reads the
+        # monitor.
+        self._io_lock = threading.Lock()
+        self._parked = False            # the I/O thread left the socket alone
+        self._leading = False           # a caller thread reads the socket
+        self._attention = False         # a pending future is watched by a non-leader
+        self._lost_why: Optional[str] = None    # seen by a caller, handled by the I/O thread
+        self._pending: Dict[bytes, ObjectRef] = {}      # _io_lock
+        self._extra: Dict[bytes, Any] = {}              # _io_lock
+        self._owned: Set[str] = set()                   # _io_lock
 
         self._lock = threading.Lock()                   # outbox, corr, flags
         self._outbox: Deque[Tuple[List[Any], Optional[ObjectRef]]] = collections.deque()
@@ -463,7 +493,14 @@ class Client:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self._poller.register(self._wake_r, zmq.POLLIN)
+        # The kick pipe wakes a parked I/O thread without disturbing a
+        # leader (which polls only the socket and the wake pipe)
+        self._kick_r, self._kick_w = os.pipe()
+        os.set_blocking(self._kick_r, False)
+        os.set_blocking(self._kick_w, False)
+        self._kicked = False
+        self._io_ident = 0
+        self._io_held = False           # the I/O thread holds _io_lock
 
         self._started = threading.Event()
         self._start_error: Optional[ZafError] = None
@@ -653,12 +690,26 @@ class Client:
         body = _encode(args, blobs)
         self._enqueue([SIGNATURE, b"TELL", _EMPTY, _EMPTY, _ascii(actor_id, "actor"),
                        _ascii(method, "method"), body, *blobs], None)
+        if self._parked:
+            # An undeliverable tell is answered with an ERROR for on_error:
+            # have it read soon even if no one waits on anything
+            self._attend()
 
     def _next_corr(self) -> bytes:
         # next() on itertools.count is atomic under the GIL
         return _pack_corr(next(self._corr))
 
     def _enqueue(self, frames: List[Any], ref: Optional[ObjectRef], extra: Any = None) -> None:
+        # Direct: the I/O thread is parked and nothing is queued before us,
+        # so this thread sends on the socket itself (no thread switch)
+        if self._parked and not self._wake_pending and self._io_lock.acquire(False):
+            try:
+                if self._parked and self._connected and not self._outbox \
+                        and not self._closing and self._lost_why is None:
+                    self._send_one(frames, ref, extra)
+                    return
+            finally:
+                self._io_lock.release()
         with self._lock:
             if self._closing:
                 raise InterruptedError("the client is shut down")
@@ -674,12 +725,72 @@ class Client:
         except (BlockingIOError, OSError):
             pass
 
+    def _kick(self) -> None:
+        if self._kicked or self._closed:
+            return
+        self._kicked = True
+        try:
+            os.write(self._kick_w, b"x")
+        except (BlockingIOError, OSError):
+            pass
+
+    def _attend(self) -> None:
+        """A thread that is not leading watches a pending future: make sure
+        someone reads the socket (the leader, when it leaves, or the I/O
+        thread at once)."""
+        self._attention = True
+        if self._parked and not self._leading:
+            self._kick()
+
+    def _lead(self, ref: ObjectRef, deadline: Optional[float]) -> None:
+        """Wait for ``ref`` by reading the socket on this thread, if the
+        I/O thread is parked and no one else leads. Returns when ``ref`` is
+        resolved, the deadline passes, or the I/O thread needs the socket
+        back (then the caller waits as a follower)."""
+        if not self._parked or self._closing or threading.get_ident() == self._io_ident:
+            return
+        if not self._io_lock.acquire(False):
+            return
+        self._leading = True
+        try:
+            sock = self._sock
+            if not self._parked or not self._connected or sock is None:
+                return
+            items = [(sock, _POLLIN), (self._wake_r, _POLLIN)]
+            poll = zmq.zmq_poll
+            while not ref._done:
+                if deadline is None:
+                    timeout_ms = -1
+                else:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return
+                    timeout_ms = int(left * 1000) + 1
+                events = poll(items, timeout_ms)
+                if not events:
+                    continue
+                if len(events) > 1 or events[0][0] is not sock:
+                    return          # the wake pipe: the I/O thread wants the socket
+                self._receive()
+                if self._lost_why is not None:
+                    return
+        finally:
+            self._leading = False
+            self._io_lock.release()
+            if self._attention:
+                self._kick()
+
     # -- the I/O thread ---------------------------------------------------
 
     def _run(self) -> None:
+        self._io_ident = threading.get_ident()
+        self._io_lock.acquire()
+        self._io_held = True
         error = self._dial()
         if error is not None:
             self._start_error = error
+            self._io_held = False
+            self._io_lock.release()
             self._started.set()
             return
         self._started.set()
@@ -688,24 +799,50 @@ class Client:
         except Exception:  # pragma: no cover - a bug: end every future
             log.exception("zaf: the client's I/O thread failed")
         finally:
-            self._close()
+            if not self._io_held:
+                self._io_lock.acquire()
+                self._io_held = True
+            self._parked = False
+            try:
+                self._close()
+            finally:
+                self._io_held = False
+                self._io_lock.release()
 
     def _loop(self) -> None:
+        """The I/O thread. Active, it holds _io_lock and polls the socket,
+        the pipes and the monitor. With nothing pending it parks: it lets
+        go of _io_lock and polls only the pipes and the monitor, so that
+        caller threads send and read answers themselves. It takes the
+        socket back for a request queued by another thread (wake pipe),
+        for a watched future that no leader reads (kick pipe), for the
+        monitor, and for heartbeats."""
+        poll = zmq.zmq_poll
+        wake_r, kick_r = self._wake_r, self._kick_r
         while True:
-            timeout_ms = None
+            # -- active: this thread holds _io_lock
+            timeout_ms = -1
             now = time.monotonic()
             if self._connected:
                 interval = self.heartbeat_ms / 1000.0
                 due = min(self._last_tx + interval,
                           self._last_rx + interval * HEARTBEAT_MISSES)
                 timeout_ms = max(0, int((due - now) * 1000) + 1)
-            events = dict(self._poller.poll(timeout_ms))
-            if self._wake_r in events:
-                try:
-                    while os.read(self._wake_r, 4096):
-                        pass
-                except BlockingIOError:
-                    pass
+            items = [(wake_r, _POLLIN), (kick_r, _POLLIN)]
+            if self._sock is not None:
+                items.append((self._sock, _POLLIN))
+            if self._monitor is not None:
+                items.append((self._monitor, _POLLIN))
+            events = dict(poll(items, timeout_ms))
+            if wake_r in events:
+                _drain_pipe(wake_r)
+            if kick_r in events:
+                _drain_pipe(kick_r)
+            self._kicked = False
+            self._attention = False
+            if self._lost_why is not None:
+                why, self._lost_why = self._lost_why, None
+                self._lost(why)
             with self._lock:
                 self._wake_pending = False
                 batch = list(self._outbox)
@@ -717,9 +854,65 @@ class Client:
                 self._receive()
             if self._monitor is not None and events.get(self._monitor):
                 self._read_monitor()
+            if self._lost_why is not None:
+                why, self._lost_why = self._lost_why, None
+                self._lost(why)
             if closing:
                 return
             self._tick()
+            if not self._connected or self._pending or self._outbox or self._wake_pending:
+                continue
+            # -- parked: the socket is free for caller threads
+            self._parked = True
+            self._io_held = False
+            self._io_lock.release()
+            self._park()
+            self._io_held = True       # _park returns holding _io_lock
+            self._parked = False
+
+    def _park(self) -> None:
+        """Sleep on the pipes and the monitor until the socket is needed
+        back; returns holding _io_lock. While parked, it takes the socket
+        for a moment when a heartbeat is due (and reads what waits)."""
+        poll = zmq.zmq_poll
+        wake_r, kick_r = self._wake_r, self._kick_r
+        monitor = self._monitor
+        items = [(wake_r, _POLLIN), (kick_r, _POLLIN)]
+        if monitor is not None:
+            items.append((monitor, _POLLIN))
+        interval = self.heartbeat_ms / 1000.0
+        lock = self._io_lock
+        while True:
+            due = min(self._last_tx + interval, self._last_rx + interval * HEARTBEAT_MISSES)
+            timeout_ms = max(0, int((due - time.monotonic()) * 1000) + 1)
+            events = dict(poll(items, timeout_ms))
+            if wake_r in events or (monitor is not None and monitor in events):
+                break           # a queued request, shutdown, or the monitor
+            if kick_r in events:
+                _drain_pipe(kick_r)
+                self._kicked = False
+                if self._attention and not self._leading:
+                    break
+                continue
+            due = min(self._last_tx + interval, self._last_rx + interval * HEARTBEAT_MISSES)
+            if time.monotonic() < due:
+                continue        # a leader sent or heard something meanwhile
+            if not lock.acquire(False):
+                break           # a leader stuck on a long call: take over
+            # Heartbeat, and read what came while parked (ERRORs, BYE)
+            self._io_held = True
+            if self._sock is not None:
+                self._receive()
+            self._tick()
+            if not self._connected or self._lost_why is not None or self._attention \
+                    or self._closing:
+                return
+            self._io_held = False
+            lock.release()
+        # Take the socket: a leader sees the wake pipe and lets go
+        if not lock.acquire(False):
+            self._wake()
+            lock.acquire()
 
     def _tick(self) -> None:
         if not self._connected:
@@ -744,18 +937,22 @@ class Client:
                     ref._resolve(error=BrokerLostError(
                         f"no broker at {self.address}; the request was not sent"))
                 continue
-            if ref is not None:
-                self._pending[frames[3]] = ref
-            if frames[1] == b"KILL" and extra is not None:
-                self._owned.discard(extra)
-            if ref is not None and extra is not None:
+            self._send_one(frames, ref, extra)
+
+    def _send_one(self, frames: List[Any], ref: Optional[ObjectRef], extra: Any) -> None:
+        """Send one request on the connected socket (holding _io_lock)."""
+        if ref is not None:
+            self._pending[frames[3]] = ref
+            if extra is not None:
                 self._extra[frames[3]] = extra
-            if not self._send_frames(frames):
-                if ref is not None:
-                    self._pending.pop(frames[3], None)
-                    self._extra.pop(frames[3], None)
-                    ref._resolve(error=OverloadedError(
-                        "the client's send queue to the broker is full"))
+        if extra is not None and frames[1] == b"KILL":
+            self._owned.discard(extra)
+        if not self._send_frames(frames):
+            if ref is not None:
+                self._pending.pop(frames[3], None)
+                self._extra.pop(frames[3], None)
+                ref._resolve(error=OverloadedError(
+                    "the client's send queue to the broker is full"))
 
     def _send_frames(self, frames: List[Any]) -> bool:
         sock = self._sock
@@ -911,15 +1108,7 @@ class Client:
 
     def _close_socket(self) -> None:
         if self._sock is not None:
-            try:
-                self._poller.unregister(self._sock)
-            except KeyError:
-                pass
             if self._monitor is not None:
-                try:
-                    self._poller.unregister(self._monitor)
-                except KeyError:
-                    pass
                 try:
                     self._sock.disable_monitor()
                 except zmq.ZMQError:
@@ -980,9 +1169,6 @@ class Client:
                 self._connected = True
                 self._retry_s = 0.1
                 self._last_rx = self._last_tx = time.monotonic()
-                self._poller.register(sock, zmq.POLLIN)
-                if monitor is not None:
-                    self._poller.register(monitor, zmq.POLLIN)
                 return None
             if len(frames) >= 3 and frames[0] == SIGNATURE and frames[1] == b"ERROR":
                 refusal = _error_of(frames[2])
@@ -998,6 +1184,11 @@ class Client:
                                f"within {self.connect_timeout} s")
 
     def _lost(self, why: str) -> None:
+        if threading.get_ident() != self._io_ident:
+            # A leader read a BYE: the I/O thread closes and fails the futures
+            self._lost_why = why
+            self._wake()
+            return
         if self._connected:
             log.warning("zaf: broker lost endpoint=%s reason=%s", self.address, why)
         self._close_socket()
@@ -1044,7 +1235,7 @@ class Client:
         if self._closed:
             return
         self._closed = True
-        for fd in (self._wake_r, self._wake_w):
+        for fd in (self._wake_r, self._wake_w, self._kick_r, self._kick_w):
             try:
                 os.close(fd)
             except OSError:
@@ -1053,6 +1244,14 @@ class Client:
 
 
 _ascii_seen: Dict[str, bytes] = {}
+
+
+def _drain_pipe(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except (BlockingIOError, OSError):
+        pass
 
 
 def _ascii(text: str, what: str) -> bytes:
