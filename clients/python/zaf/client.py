@@ -767,17 +767,17 @@ class Client:
                 if deadline is None:
                     timeout_ms = -1
                 else:
+                    # At least one look at the socket, even with no time left
                     left = deadline - time.monotonic()
-                    if left <= 0:
-                        return
-                    timeout_ms = int(left * 1000) + 1
+                    timeout_ms = int(left * 1000) + 1 if left > 0 else 0
                 events = poll(items, timeout_ms)
-                if not events:
-                    continue
-                if len(events) > 1 or events[0][0] is not sock:
-                    return          # the wake pipe: the I/O thread wants the socket
-                self._receive()
-                if self._lost_why is not None:
+                if events:
+                    if len(events) > 1 or events[0][0] is not sock:
+                        return      # the wake pipe: the I/O thread wants the socket
+                    self._receive()
+                    if self._lost_why is not None:
+                        return
+                if deadline is not None and time.monotonic() >= deadline:
                     return
         finally:
             self._leading = False
@@ -963,6 +963,7 @@ class Client:
         sock = self._sock
         assert sock is not None
         send = _zmq_send
+        sent = 0
         try:
             # Small frames are copied; blobs go without a copy. Once the
             # first part is queued, libzmq takes the rest of the message.
@@ -971,6 +972,7 @@ class Client:
                     send(sock, part, _MORE_NOBLOCK)
                 else:
                     send(sock, part, _MORE_NOBLOCK, False)
+                sent += 1
             part = frames[-1]
             if type(part) is bytes and len(part) < _COPY_BELOW:
                 send(sock, part, _NOBLOCK)
@@ -981,6 +983,14 @@ class Client:
         except zmq.ZMQError as exc:
             log.warning("zaf: cannot send: %s", exc)
             return False
+        except BaseException:
+            # KeyboardInterrupt on a caller thread between two frames: end
+            # the message, or the next one would be glued to it
+            if 0 < sent < len(frames):
+                for part in frames[sent:-1]:
+                    send(sock, part, _MORE_NOBLOCK, False)
+                send(sock, frames[-1], _NOBLOCK, False)
+            raise
         self._last_tx = time.monotonic()
         return True
 
@@ -994,11 +1004,20 @@ class Client:
                 frames: List[Any] = [recv(sock, _NOBLOCK)]
             except zmq.Again:
                 return
-            while get(sock, _RCVMORE):
-                if len(frames) < _COPIED_FRAMES:
-                    frames.append(recv(sock, 0))
-                else:
-                    frames.append(recv(sock, 0, False))
+            try:
+                while get(sock, _RCVMORE):
+                    if len(frames) < _COPIED_FRAMES:
+                        frames.append(recv(sock, 0))
+                    else:
+                        frames.append(recv(sock, 0, False))
+            except BaseException:
+                # KeyboardInterrupt on a caller thread inside a message:
+                # read the rest and deliver it, so that its future ends and
+                # the next read starts a message
+                while get(sock, _RCVMORE):
+                    frames.append(recv(sock, 0, len(frames) < _COPIED_FRAMES))
+                self._dispatch(frames)
+                raise
             self._last_rx = time.monotonic()
             self._dispatch(frames)
 
