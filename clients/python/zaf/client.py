@@ -1,15 +1,23 @@
 """The zaf client: a connection to a broker, actor handles and futures.
 
 One :class:`Client` is one DEALER connection to a zaf broker, spoken in the
-ZAF1 protocol (docs/PROTOCOL.md). The socket belongs to a background I/O
-thread that the client starts; nothing else touches it. Every public method
-may be called from any thread: requests go to the I/O thread through a
-locked queue and a wake-up pipe, answers come back through
-:class:`ObjectRef` futures (thread-safe, and awaitable from asyncio). The I/O
-thread also sends HEARTBEATs while the client is idle and notices a lost
-broker (BYE, a dropped connection, or three heartbeat intervals without a
-word), then ends every pending future with :class:`BrokerLostError`. The
-next request dials again.
+ZAF1 protocol (docs/PROTOCOL.md). Every public method may be called from
+any thread; answers come back through :class:`ObjectRef` futures
+(thread-safe, and awaitable from asyncio).
+
+The socket is used by one thread at a time, whoever holds the client's
+socket lock. A background I/O thread holds it while anything is pending
+that no caller is reading, and parks (lets go of it) when nothing is. A
+request made while the I/O thread is parked is sent by the calling thread
+itself, and a thread that waits on a future then reads the socket itself
+("leads") until its answer comes: a sync call costs no thread switch.
+Requests made while the socket is busy go to the I/O thread through a
+locked queue and a wake-up pipe, which also makes a leader hand the socket
+back. The I/O thread alone dials, closes, reads the disconnect monitor and
+sends HEARTBEATs while the client is idle; it notices a lost broker (BYE, a
+dropped connection, or three heartbeat intervals without a word) and ends
+every pending future with :class:`BrokerLostError`. The next request dials
+again.
 """
 
 from __future__ import annotations
@@ -94,7 +102,7 @@ class ObjectRef:
 
     Wait for it with :meth:`result`, ``zaf.get(ref)`` or ``zaf.wait``; in a
     coroutine, ``await ref``. It is resolved exactly once, from the client's
-    I/O thread: with a value, or with a :class:`ZafError` (the remote error,
+    thread that reads the answer: with a value, or with a :class:`ZafError` (the remote error,
     ``BrokerLostError`` if the connection ended first). A wait that times
     out raises :class:`zaf.TimeoutError` and leaves the future pending.
     """
@@ -179,8 +187,9 @@ class ObjectRef:
     def add_done_callback(self, fn: Callable[["ObjectRef"], None]) -> None:
         """Call ``fn(ref)`` once the future is resolved (at once if it is).
 
-        The callback runs on the client's I/O thread: keep it short and do
-        not wait on other futures in it.
+        The callback runs on the thread that reads the answer (the client's
+        I/O thread, or a thread waiting in ``result``): keep it short and
+        do not wait on other futures in it.
         """
         with _FUTURES:
             if not self._done:
@@ -440,7 +449,8 @@ class Client:
     with :meth:`shutdown` (or a ``with`` block), which kills the actors it
     owns and says BYE.
 
-    ``on_error`` is called (on the I/O thread) with each error the broker
+    ``on_error`` is called (on the thread that reads it: the I/O thread or
+    a waiting caller) with each error the broker
     sends that answers no request, such as an undeliverable TELL.
     """
 
