@@ -70,6 +70,7 @@ _NOBLOCK = int(zmq.NOBLOCK)
 _MORE_NOBLOCK = int(zmq.SNDMORE) | _NOBLOCK
 _RCVMORE = int(zmq.RCVMORE)
 _POLLIN = int(zmq.POLLIN)
+_EVENTS = int(zmq.EVENTS)
 # The socket methods without pyzmq's Python layer (which adds about a
 # microsecond to each frame sent)
 _zmq_send = zmq.backend.Socket.send
@@ -784,7 +785,7 @@ class Client:
                 if events:
                     if len(events) > 1 or events[0][0] is not sock:
                         return      # the wake pipe: the I/O thread wants the socket
-                    self._receive()
+                    self._receive(ref)
                     if self._lost_why is not None:
                         return
                 if deadline is not None and time.monotonic() >= deadline:
@@ -1004,7 +1005,11 @@ class Client:
         self._last_tx = time.monotonic()
         return True
 
-    def _receive(self) -> None:
+    def _receive(self, until: Optional[ObjectRef] = None) -> None:
+        """Read and dispatch what waits on the socket. Once ``until`` is
+        resolved, look at ZMQ_EVENTS before reading on: a sync call then
+        ends without a read that fails with zmq.Again (a raised exception,
+        several times dearer)."""
         sock = self._sock
         recv, get = _zmq_recv, _zmq_get
         for _ in range(10_000):
@@ -1030,6 +1035,10 @@ class Client:
                 raise
             self._last_rx = time.monotonic()
             self._dispatch(frames)
+            if until is not None and until._done:
+                until = None
+                if not get(sock, _EVENTS) & _POLLIN:
+                    return
 
     def _dispatch(self, frames: List[Any]) -> None:
         """One message from the broker: frames 0-5 are bytes, later ones
