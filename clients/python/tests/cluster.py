@@ -68,8 +68,10 @@ class Cluster:
     """One broker and some nodes on 127.0.0.1."""
 
     def __init__(self, nodes: int = 2, heartbeat_ms: int = 1000,
-                 log_dir: Optional[str] = None) -> None:
+                 log_dir: Optional[str] = None,
+                 modules: Optional[List[str]] = None) -> None:
         self.heartbeat_ms = heartbeat_ms
+        self.modules = list(MODULES if modules is None else modules)
         self.own_log_dir = log_dir is None
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="zaf-pytest-"))
         self.broker: Optional[subprocess.Popen[bytes]] = None
@@ -114,7 +116,7 @@ class Cluster:
     def start_node(self, name: str) -> "subprocess.Popen[bytes]":
         argv = [str(BIN_DIR / "zaf-node"), "--broker", self.endpoint, "--name", name,
                 "--cpus", "4"]
-        for module in MODULES:
+        for module in self.modules:
             argv += ["--module", str(LIB_DIR / module)]
         proc = self._spawn(argv, f"{name}.log")
         self.nodes.append(proc)

@@ -292,6 +292,95 @@ def test_threads_share_a_client(client: zaf.Client) -> None:
     assert shared.get.remote().result(30) == 8 * 200
 
 
+def test_threads_mix_sync_async_and_tells_in_order(client: zaf.Client) -> None:
+    # Calls from one thread to one actor run in the order sent, whether the
+    # thread sends on the socket itself or through the I/O thread; every
+    # future ends exactly once, callbacks included
+    shared = client.spawn("Counter")
+    errors: "list[BaseException]" = []
+    fired: "collections.Counter[int]" = collections.Counter()
+    fired_lock = threading.Lock()
+
+    def on_done(ref: zaf.ObjectRef) -> None:
+        with fired_lock:
+            fired[id(ref)] += 1
+
+    def work(index: int) -> None:
+        try:
+            tag = f"t{index}"
+            refs = []
+            for seq in range(1, 301):
+                ref = shared.ordered.remote(tag, seq)
+                if seq % 3 == 0:
+                    assert ref.result(30) == seq            # sync
+                elif seq % 3 == 1:
+                    ref.add_done_callback(on_done)          # async, watched
+                    refs.append(ref)
+                else:
+                    refs.append(ref)                        # async, unwatched
+                shared.add.tell(1)
+            for ref in refs:
+                ref.result(30)
+            watched = [ref for ref in refs if ref.result(0) % 3 == 1]
+            # A callback may still be running when result() returns
+            wait_for(lambda: all(fired[id(ref)] for ref in watched), 10, "the callbacks")
+            time.sleep(0.05)
+            with fired_lock:
+                assert all(fired[id(ref)] == 1 for ref in watched)
+        except BaseException as exc:      # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    assert not any(thread.is_alive() for thread in threads)
+    assert not errors, errors
+    assert shared.get.remote().result(30) == 8 * 300
+
+
+def test_watched_futures_resolve_promptly() -> None:
+    # Whether the answer is read by a waiting thread, the I/O thread or no
+    # one yet, every way of watching a future sees it without delay: well
+    # within the heartbeat interval (5 s here), when a parked I/O thread
+    # would read it anyway
+    slow = cluster.Cluster(nodes=1, heartbeat_ms=5000)
+    try:
+        with zaf.Client(slow.endpoint, name="prompt") as client:
+            assert client.heartbeat_ms == 5000
+            _watch_promptly(client)
+    finally:
+        slow.stop()
+
+
+def _watch_promptly(client: zaf.Client) -> None:
+    counter = client.spawn("Counter")
+    slowest = 0.0
+    for _ in range(20):
+        started = time.monotonic()
+        ref = counter.add.remote(1)
+        while not ref.done():
+            time.sleep(0.001)
+        slowest = max(slowest, time.monotonic() - started)
+    for _ in range(20):
+        started = time.monotonic()
+        ready, _pending = zaf.wait([counter.add.remote(1)], timeout=10)
+        assert ready
+        slowest = max(slowest, time.monotonic() - started)
+
+    async def awaits() -> float:
+        worst = 0.0
+        for _ in range(20):
+            started = time.monotonic()
+            await counter.add.remote(1)
+            worst = max(worst, time.monotonic() - started)
+        return worst
+
+    slowest = max(slowest, asyncio.run(awaits()))
+    assert slowest < 2.0, f"a watched future took {slowest:.3f} s"
+
+
 # -- liveness --------------------------------------------------------------------
 
 def test_broker_killed_mid_call_is_broker_lost_then_reconnect(own_cluster: cluster.Cluster) -> None:

@@ -1,15 +1,23 @@
 """The zaf client: a connection to a broker, actor handles and futures.
 
 One :class:`Client` is one DEALER connection to a zaf broker, spoken in the
-ZAF1 protocol (docs/PROTOCOL.md). The socket belongs to a background I/O
-thread that the client starts; nothing else touches it. Every public method
-may be called from any thread: requests go to the I/O thread through a
-locked queue and a wake-up pipe, answers come back through
-:class:`ObjectRef` futures (thread-safe, and awaitable from asyncio). The I/O
-thread also sends HEARTBEATs while the client is idle and notices a lost
-broker (BYE, a dropped connection, or three heartbeat intervals without a
-word), then ends every pending future with :class:`BrokerLostError`. The
-next request dials again.
+ZAF1 protocol (docs/PROTOCOL.md). Every public method may be called from
+any thread; answers come back through :class:`ObjectRef` futures
+(thread-safe, and awaitable from asyncio).
+
+The socket is used by one thread at a time, whoever holds the client's
+socket lock. A background I/O thread holds it while anything is pending
+that no caller is reading, and parks (lets go of it) when nothing is. A
+request made while the I/O thread is parked is sent by the calling thread
+itself, and a thread that waits on a future then reads the socket itself
+("leads") until its answer comes: a sync call costs no thread switch.
+Requests made while the socket is busy go to the I/O thread through a
+locked queue and a wake-up pipe, which also makes a leader hand the socket
+back. The I/O thread alone dials, closes, reads the disconnect monitor and
+sends HEARTBEATs while the client is idle; it notices a lost broker (BYE, a
+dropped connection, or three heartbeat intervals without a word) and ends
+every pending future with :class:`BrokerLostError`. The next request dials
+again.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import itertools
 import json
 import logging
 import os
@@ -26,10 +35,12 @@ import sys
 import threading
 import time
 import weakref
-from typing import (Any, Callable, Deque, Dict, Iterable, List, Optional,
+from typing import (Any, Callable, Deque, Dict, List, Optional,
                     Sequence, Set, Tuple, Union)
 
 import zmq
+from json.decoder import JSONDecoder
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 
 from .errors import (BadArgsError, BrokerLostError, InterruptedError,
                      OverloadedError, ProtocolError, TimeoutError, ZafError)
@@ -40,6 +51,7 @@ __all__ = ["Client", "ObjectRef", "ActorHandle", "ActorMethod", "Blob",
 log = logging.getLogger("zaf")
 
 SIGNATURE = b"ZAF1"
+_pack_corr = struct.Struct(">Q").pack
 #: Attachment frames a CALL, TELL, SUBMIT or REPLY may carry.
 MAX_BLOBS = 16
 #: Heartbeat interval until the broker's WELCOME says otherwise.
@@ -57,6 +69,13 @@ _EMPTY = b""
 _NOBLOCK = int(zmq.NOBLOCK)
 _MORE_NOBLOCK = int(zmq.SNDMORE) | _NOBLOCK
 _RCVMORE = int(zmq.RCVMORE)
+_POLLIN = int(zmq.POLLIN)
+_EVENTS = int(zmq.EVENTS)
+# The socket methods without pyzmq's Python layer (which adds about a
+# microsecond to each frame sent)
+_zmq_send = zmq.backend.Socket.send
+_zmq_recv = zmq.backend.Socket.recv
+_zmq_get = zmq.backend.Socket.get
 #: Frames smaller than this are copied (cheaper than a zero-copy Frame)
 _COPY_BELOW = 65536
 #: Frames of an answer received as bytes; later ones (REPLY attachments)
@@ -84,28 +103,35 @@ class ObjectRef:
 
     Wait for it with :meth:`result`, ``zaf.get(ref)`` or ``zaf.wait``; in a
     coroutine, ``await ref``. It is resolved exactly once, from the client's
-    I/O thread: with a value, or with a :class:`ZafError` (the remote error,
+    thread that reads the answer: with a value, or with a :class:`ZafError` (the remote error,
     ``BrokerLostError`` if the connection ended first). A wait that times
     out raises :class:`zaf.TimeoutError` and leaves the future pending.
     """
 
-    __slots__ = ("_client", "_kind", "_lock", "_event", "_value", "_error",
+    # No lock or Event of its own: one lock for all futures (_FUTURES)
+    # guards resolution and the lists of waiters and callbacks; a thread
+    # that has to block allocates a plain lock as its waiter then.
+    __slots__ = ("_client", "_kind", "_done", "_value", "_error", "_waiters",
                  "_callbacks", "_abandoned", "_detached", "__weakref__")
 
     def __init__(self, client: Optional["Client"], kind: str) -> None:
         self._client = client
         self._kind = kind
-        self._lock = threading.Lock()
-        self._event = threading.Event()
+        self._done = False
         self._value: Any = None
         self._error: Optional[ZafError] = None
-        self._callbacks: List[Callable[["ObjectRef"], None]] = []
+        self._waiters: Optional[List[Any]] = None
+        self._callbacks: Optional[List[Callable[["ObjectRef"], None]]] = None
         self._abandoned = False
         self._detached = False
 
     def done(self) -> bool:
         """True once the answer (or an error) has arrived."""
-        return self._event.is_set()
+        if self._done:
+            return True
+        if self._client is not None and self._client._parked:
+            self._client._attend()
+        return self._done
 
     def result(self, timeout: Optional[float] = None) -> Any:
         """The value, waiting at most ``timeout`` seconds (None: no limit).
@@ -113,7 +139,7 @@ class ObjectRef:
         Raises the request's :class:`ZafError`, or :class:`zaf.TimeoutError`
         if it is still pending after ``timeout``.
         """
-        if not self._event.wait(timeout):
+        if not self._done and not self._wait(timeout):
             raise TimeoutError(f"no answer within {timeout} s")
         if self._error is not None:
             raise self._error
@@ -121,35 +147,83 @@ class ObjectRef:
 
     def exception(self, timeout: Optional[float] = None) -> Optional[ZafError]:
         """The error the request ended with, or None if it succeeded."""
-        if not self._event.wait(timeout):
+        if not self._done and not self._wait(timeout):
             raise TimeoutError(f"no answer within {timeout} s")
         return self._error
+
+    def _wait(self, timeout: Optional[float]) -> bool:
+        """Block until resolved or ``timeout`` passes; True if resolved."""
+        client = self._client
+        if client is not None and client._parked:
+            # Lead: read the answer on this thread
+            deadline = None if timeout is None else time.monotonic() + timeout
+            client._lead(self, deadline)
+            if self._done:
+                return True
+            if deadline is not None:
+                timeout = deadline - time.monotonic()
+        waiter = _allocate_lock()
+        waiter.acquire()
+        with _FUTURES:
+            if self._done:
+                return True
+            if self._waiters is None:
+                self._waiters = [waiter]
+            else:
+                self._waiters.append(waiter)
+        if client is not None:
+            client._attend()
+        if timeout is None:
+            got = waiter.acquire()
+        elif timeout > 0:
+            got = waiter.acquire(True, timeout)
+        else:
+            got = False
+        if not got:
+            with _FUTURES:
+                if self._waiters is not None and waiter in self._waiters:
+                    self._waiters.remove(waiter)
+        return self._done
 
     def add_done_callback(self, fn: Callable[["ObjectRef"], None]) -> None:
         """Call ``fn(ref)`` once the future is resolved (at once if it is).
 
-        The callback runs on the client's I/O thread: keep it short and do
-        not wait on other futures in it.
+        The callback runs on the thread that reads the answer (the client's
+        I/O thread, or a thread waiting in ``result``): keep it short and
+        do not wait on other futures in it.
         """
-        with self._lock:
-            if not self._event.is_set():
-                self._callbacks.append(fn)
-                return
-        fn(self)
+        with _FUTURES:
+            if not self._done:
+                if self._callbacks is None:
+                    self._callbacks = [fn]
+                else:
+                    self._callbacks.append(fn)
+                registered = True
+            else:
+                registered = False
+        if not registered:
+            fn(self)
+        elif self._client is not None:
+            self._client._attend()
 
     def _resolve(self, value: Any = None, error: Optional[ZafError] = None) -> bool:
-        with self._lock:
-            if self._event.is_set():
+        with _FUTURES:
+            if self._done:
                 return False
             self._value = value
             self._error = error
-            self._event.set()
-            callbacks, self._callbacks = self._callbacks, []
-        for fn in callbacks:
-            try:
-                fn(self)
-            except Exception:  # pragma: no cover - a user callback
-                log.exception("zaf: a done callback failed")
+            self._done = True
+            waiters, self._waiters = self._waiters, None
+            callbacks, self._callbacks = self._callbacks, None
+        if waiters is not None:
+            for waiter in waiters:
+                waiter.release()
+        if callbacks is not None:
+            for fn in callbacks:
+                try:
+                    fn(self)
+                except Exception:  # pragma: no cover - a user callback
+                    log.exception("zaf: a done callback failed")
         return True
 
     def __await__(self):  # type: ignore[no-untyped-def]
@@ -167,6 +241,10 @@ class ObjectRef:
         if self.done():
             state = "error " + self._error.code if self._error else "ok"
         return f"<zaf.ObjectRef {self._kind} {state}>"
+
+
+_FUTURES = threading.Lock()
+_allocate_lock = threading.Lock     # a waiter: acquired by its owner, released on resolve
 
 
 def _settle_asyncio(future: "asyncio.Future[Any]", ref: ObjectRef) -> None:
@@ -279,10 +357,35 @@ class ActorHandle:
 # ---------------------------------------------------------------------------
 # Encoding
 
+class _NeedsDefault(Exception):
+    """A value the plain JSON encoder cannot take (handle, blob, set...)."""
+
+
+def _needs_default(item: Any) -> Any:
+    raise _NeedsDefault
+
+
+#: One C encoder made once (json.dumps makes one per call): compact, no NaN,
+#: no circular check (a circular value fails with RecursionError and is
+#: encoded again by the full path, which names the problem). Values with
+#: handles or blobs fall back to the full path.
+_plain_encoder = None if c_make_encoder is None else c_make_encoder(
+    None, _needs_default, encode_basestring_ascii, None, ":", ",", False, False, False)
+_decode_text = JSONDecoder().decode
+
+
 def _encode(value: Any, blobs: Optional[List[Blob]]) -> bytes:
     """JSON text for ``value``; blobs are appended to ``blobs`` and named
     ``{"$blob": i}``, handles become ``{"$actor": id}``."""
+    if _plain_encoder is not None:
+        try:
+            return "".join(_plain_encoder(value, 0)).encode()
+        except (_NeedsDefault, RecursionError):
+            pass
+    return _encode_full(value, blobs)
 
+
+def _encode_full(value: Any, blobs: Optional[List[Blob]]) -> bytes:
     def default(item: Any) -> Any:
         if isinstance(item, ActorHandle):
             return {"$actor": item.id}
@@ -306,6 +409,8 @@ def _decode(client: "Client", body: bytes, frames: Sequence[zmq.Frame]) -> Any:
     ``{"$blob": i}`` the memoryview of attachment ``i`` (no copy)."""
     if not body:
         return None
+    if not frames and b'"$actor"' not in body:
+        return _decode_text(body.decode())
 
     def hook(obj: Dict[str, Any]) -> Any:
         if len(obj) == 1:
@@ -316,9 +421,7 @@ def _decode(client: "Client", body: bytes, frames: Sequence[zmq.Frame]) -> Any:
                 return frames[obj["$blob"]].buffer
         return obj
 
-    if frames or b'"$actor"' in body:
-        return json.loads(body, object_hook=hook)
-    return json.loads(body)
+    return json.loads(body, object_hook=hook)
 
 
 # ---------------------------------------------------------------------------
@@ -347,7 +450,8 @@ class Client:
     with :meth:`shutdown` (or a ``with`` block), which kills the actors it
     owns and says BYE.
 
-    ``on_error`` is called (on the I/O thread) with each error the broker
+    ``on_error`` is called (on the thread that reads it: the I/O thread or
+    a waiting caller) with each error the broker
     sends that answers no request, such as an undeliverable TELL.
     """
 
@@ -378,25 +482,41 @@ class Client:
         self._ctx = zmq.Context()
         self._sock: Optional[zmq.Socket] = None
         self._monitor: Optional[zmq.Socket] = None
-        self._poller = zmq.Poller()
         self._connected = False
         self._retry_at = 0.0
         self._retry_s = 0.1
         self._last_rx = self._last_tx = 0.0
-        self._pending: Dict[bytes, ObjectRef] = {}      # I/O thread only
-        self._extra: Dict[bytes, Any] = {}              # I/O thread only
-        self._owned: Set[str] = set()                   # I/O thread only
+        # The socket and what goes with it belong to whoever holds _io_lock:
+        # the I/O thread while it is active, or a caller thread that sends
+        # directly or leads (reads answers while it waits) when the I/O
+        # thread is parked. Only the I/O thread dials, closes, and reads the
+        # monitor.
+        self._io_lock = threading.Lock()
+        self._parked = False            # the I/O thread left the socket alone
+        self._leading = False           # a caller thread reads the socket
+        self._attention = False         # a pending future is watched by a non-leader
+        self._lost_why: Optional[str] = None    # seen by a caller, handled by the I/O thread
+        self._pending: Dict[bytes, ObjectRef] = {}      # _io_lock
+        self._extra: Dict[bytes, Any] = {}              # _io_lock
+        self._owned: Set[str] = set()                   # _io_lock
 
         self._lock = threading.Lock()                   # outbox, corr, flags
         self._outbox: Deque[Tuple[List[Any], Optional[ObjectRef]]] = collections.deque()
         self._wake_pending = False
         self._closing = False
         self._closed = False
-        self._corr = 0
+        self._corr = itertools.count(1)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self._poller.register(self._wake_r, zmq.POLLIN)
+        # The kick pipe wakes a parked I/O thread without disturbing a
+        # leader (which polls only the socket and the wake pipe)
+        self._kick_r, self._kick_w = os.pipe()
+        os.set_blocking(self._kick_r, False)
+        os.set_blocking(self._kick_w, False)
+        self._kicked = False
+        self._io_ident = 0
+        self._io_held = False           # the I/O thread holds _io_lock
 
         self._started = threading.Event()
         self._start_error: Optional[ZafError] = None
@@ -572,24 +692,40 @@ class Client:
 
     def _call(self, actor_id: str, method: str, args: Sequence[Any]) -> ObjectRef:
         blobs: List[Blob] = []
-        body = _encode(list(args), blobs)
+        body = _encode(args, blobs)
         ref = ObjectRef(self, "call")
-        self._enqueue([SIGNATURE, b"CALL", _EMPTY, self._next_corr(),
-                       _ascii(actor_id, "actor"), _ascii(method, "method"), body, *blobs], ref)
+        frames = [SIGNATURE, b"CALL", _EMPTY, _pack_corr(next(self._corr)),
+                  _ascii(actor_id, "actor"), _ascii(method, "method"), body]
+        if blobs:
+            frames += blobs
+        self._enqueue(frames, ref)
         return ref
 
     def _tell(self, actor_id: str, method: str, args: Sequence[Any]) -> None:
         blobs: List[Blob] = []
-        body = _encode(list(args), blobs)
+        body = _encode(args, blobs)
         self._enqueue([SIGNATURE, b"TELL", _EMPTY, _EMPTY, _ascii(actor_id, "actor"),
                        _ascii(method, "method"), body, *blobs], None)
+        if self._parked:
+            # An undeliverable tell is answered with an ERROR for on_error:
+            # have it read soon even if no one waits on anything
+            self._attend()
 
     def _next_corr(self) -> bytes:
-        with self._lock:
-            self._corr += 1
-            return struct.pack(">Q", self._corr)
+        # next() on itertools.count is atomic under the GIL
+        return _pack_corr(next(self._corr))
 
     def _enqueue(self, frames: List[Any], ref: Optional[ObjectRef], extra: Any = None) -> None:
+        # Direct: the I/O thread is parked and nothing is queued before us,
+        # so this thread sends on the socket itself (no thread switch)
+        if self._parked and not self._wake_pending and self._io_lock.acquire(False):
+            try:
+                if self._parked and self._connected and not self._outbox \
+                        and not self._closing and self._lost_why is None:
+                    self._send_one(frames, ref, extra)
+                    return
+            finally:
+                self._io_lock.release()
         with self._lock:
             if self._closing:
                 raise InterruptedError("the client is shut down")
@@ -605,12 +741,72 @@ class Client:
         except (BlockingIOError, OSError):
             pass
 
+    def _kick(self) -> None:
+        if self._kicked or self._closed:
+            return
+        self._kicked = True
+        try:
+            os.write(self._kick_w, b"x")
+        except (BlockingIOError, OSError):
+            pass
+
+    def _attend(self) -> None:
+        """A thread that is not leading watches a pending future: make sure
+        someone reads the socket (the leader, when it leaves, or the I/O
+        thread at once)."""
+        self._attention = True
+        if self._parked and not self._leading:
+            self._kick()
+
+    def _lead(self, ref: ObjectRef, deadline: Optional[float]) -> None:
+        """Wait for ``ref`` by reading the socket on this thread, if the
+        I/O thread is parked and no one else leads. Returns when ``ref`` is
+        resolved, the deadline passes, or the I/O thread needs the socket
+        back (then the caller waits as a follower)."""
+        if not self._parked or self._closing or threading.get_ident() == self._io_ident:
+            return
+        if not self._io_lock.acquire(False):
+            return
+        self._leading = True
+        try:
+            sock = self._sock
+            if not self._parked or not self._connected or sock is None:
+                return
+            items = [(sock, _POLLIN), (self._wake_r, _POLLIN)]
+            poll = zmq.zmq_poll
+            while not ref._done:
+                if deadline is None:
+                    timeout_ms = -1
+                else:
+                    # At least one look at the socket, even with no time left
+                    left = deadline - time.monotonic()
+                    timeout_ms = int(left * 1000) + 1 if left > 0 else 0
+                events = poll(items, timeout_ms)
+                if events:
+                    if len(events) > 1 or events[0][0] is not sock:
+                        return      # the wake pipe: the I/O thread wants the socket
+                    self._receive(ref)
+                    if self._lost_why is not None:
+                        return
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+        finally:
+            self._leading = False
+            self._io_lock.release()
+            if self._attention:
+                self._kick()
+
     # -- the I/O thread ---------------------------------------------------
 
     def _run(self) -> None:
+        self._io_ident = threading.get_ident()
+        self._io_lock.acquire()
+        self._io_held = True
         error = self._dial()
         if error is not None:
             self._start_error = error
+            self._io_held = False
+            self._io_lock.release()
             self._started.set()
             return
         self._started.set()
@@ -619,24 +815,50 @@ class Client:
         except Exception:  # pragma: no cover - a bug: end every future
             log.exception("zaf: the client's I/O thread failed")
         finally:
-            self._close()
+            if not self._io_held:
+                self._io_lock.acquire()
+                self._io_held = True
+            self._parked = False
+            try:
+                self._close()
+            finally:
+                self._io_held = False
+                self._io_lock.release()
 
     def _loop(self) -> None:
+        """The I/O thread. Active, it holds _io_lock and polls the socket,
+        the pipes and the monitor. With nothing pending it parks: it lets
+        go of _io_lock and polls only the pipes and the monitor, so that
+        caller threads send and read answers themselves. It takes the
+        socket back for a request queued by another thread (wake pipe),
+        for a watched future that no leader reads (kick pipe), for the
+        monitor, and for heartbeats."""
+        poll = zmq.zmq_poll
+        wake_r, kick_r = self._wake_r, self._kick_r
         while True:
-            timeout_ms = None
+            # -- active: this thread holds _io_lock
+            timeout_ms = -1
             now = time.monotonic()
             if self._connected:
                 interval = self.heartbeat_ms / 1000.0
                 due = min(self._last_tx + interval,
                           self._last_rx + interval * HEARTBEAT_MISSES)
                 timeout_ms = max(0, int((due - now) * 1000) + 1)
-            events = dict(self._poller.poll(timeout_ms))
-            if self._wake_r in events:
-                try:
-                    while os.read(self._wake_r, 4096):
-                        pass
-                except BlockingIOError:
-                    pass
+            items = [(wake_r, _POLLIN), (kick_r, _POLLIN)]
+            if self._sock is not None:
+                items.append((self._sock, _POLLIN))
+            if self._monitor is not None:
+                items.append((self._monitor, _POLLIN))
+            events = dict(poll(items, timeout_ms))
+            if wake_r in events:
+                _drain_pipe(wake_r)
+            if kick_r in events:
+                _drain_pipe(kick_r)
+            self._kicked = False
+            self._attention = False
+            if self._lost_why is not None:
+                why, self._lost_why = self._lost_why, None
+                self._lost(why)
             with self._lock:
                 self._wake_pending = False
                 batch = list(self._outbox)
@@ -648,9 +870,65 @@ class Client:
                 self._receive()
             if self._monitor is not None and events.get(self._monitor):
                 self._read_monitor()
+            if self._lost_why is not None:
+                why, self._lost_why = self._lost_why, None
+                self._lost(why)
             if closing:
                 return
             self._tick()
+            if not self._connected or self._pending or self._outbox or self._wake_pending:
+                continue
+            # -- parked: the socket is free for caller threads
+            self._parked = True
+            self._io_held = False
+            self._io_lock.release()
+            self._park()
+            self._io_held = True       # _park returns holding _io_lock
+            self._parked = False
+
+    def _park(self) -> None:
+        """Sleep on the pipes and the monitor until the socket is needed
+        back; returns holding _io_lock. While parked, it takes the socket
+        for a moment when a heartbeat is due (and reads what waits)."""
+        poll = zmq.zmq_poll
+        wake_r, kick_r = self._wake_r, self._kick_r
+        monitor = self._monitor
+        items = [(wake_r, _POLLIN), (kick_r, _POLLIN)]
+        if monitor is not None:
+            items.append((monitor, _POLLIN))
+        interval = self.heartbeat_ms / 1000.0
+        lock = self._io_lock
+        while True:
+            due = min(self._last_tx + interval, self._last_rx + interval * HEARTBEAT_MISSES)
+            timeout_ms = max(0, int((due - time.monotonic()) * 1000) + 1)
+            events = dict(poll(items, timeout_ms))
+            if wake_r in events or (monitor is not None and monitor in events):
+                break           # a queued request, shutdown, or the monitor
+            if kick_r in events:
+                _drain_pipe(kick_r)
+                self._kicked = False
+                if self._attention and not self._leading:
+                    break
+                continue
+            due = min(self._last_tx + interval, self._last_rx + interval * HEARTBEAT_MISSES)
+            if time.monotonic() < due:
+                continue        # a leader sent or heard something meanwhile
+            if not lock.acquire(False):
+                break           # a leader stuck on a long call: take over
+            # Heartbeat, and read what came while parked (ERRORs, BYE)
+            self._io_held = True
+            if self._sock is not None:
+                self._receive()
+            self._tick()
+            if not self._connected or self._lost_why is not None or self._attention \
+                    or self._closing:
+                return
+            self._io_held = False
+            lock.release()
+        # Take the socket: a leader sees the wake pipe and lets go
+        if not lock.acquire(False):
+            self._wake()
+            lock.acquire()
 
     def _tick(self) -> None:
         if not self._connected:
@@ -675,56 +953,92 @@ class Client:
                     ref._resolve(error=BrokerLostError(
                         f"no broker at {self.address}; the request was not sent"))
                 continue
-            if ref is not None:
-                self._pending[frames[3]] = ref
-            if frames[1] == b"KILL" and extra is not None:
-                self._owned.discard(extra)
-            if ref is not None and extra is not None:
+            self._send_one(frames, ref, extra)
+
+    def _send_one(self, frames: List[Any], ref: Optional[ObjectRef], extra: Any) -> None:
+        """Send one request on the connected socket (holding _io_lock)."""
+        if ref is not None:
+            self._pending[frames[3]] = ref
+            if extra is not None:
                 self._extra[frames[3]] = extra
-            if not self._send_frames(frames):
-                if ref is not None:
-                    self._pending.pop(frames[3], None)
-                    self._extra.pop(frames[3], None)
-                    ref._resolve(error=OverloadedError(
-                        "the client's send queue to the broker is full"))
+        if extra is not None and frames[1] == b"KILL":
+            self._owned.discard(extra)
+        if not self._send_frames(frames):
+            if ref is not None:
+                self._pending.pop(frames[3], None)
+                self._extra.pop(frames[3], None)
+                ref._resolve(error=OverloadedError(
+                    "the client's send queue to the broker is full"))
 
     def _send_frames(self, frames: List[Any]) -> bool:
         sock = self._sock
         assert sock is not None
-        last = len(frames) - 1
+        send = _zmq_send
+        sent = 0
         try:
             # Small frames are copied; blobs go without a copy. Once the
             # first part is queued, libzmq takes the rest of the message.
-            for index, part in enumerate(frames):
-                flags = _NOBLOCK if index == last else _MORE_NOBLOCK
-                if isinstance(part, bytes) and len(part) < _COPY_BELOW:
-                    sock.send(part, flags)
+            for part in frames[:-1]:
+                if type(part) is bytes and len(part) < _COPY_BELOW:
+                    send(sock, part, _MORE_NOBLOCK)
                 else:
-                    sock.send(part, flags, copy=False)
+                    send(sock, part, _MORE_NOBLOCK, False)
+                sent += 1
+            part = frames[-1]
+            if type(part) is bytes and len(part) < _COPY_BELOW:
+                send(sock, part, _NOBLOCK)
+            else:
+                send(sock, part, _NOBLOCK, False)
         except zmq.Again:
             return False
         except zmq.ZMQError as exc:
             log.warning("zaf: cannot send: %s", exc)
             return False
+        except BaseException:
+            # KeyboardInterrupt on a caller thread between two frames: end
+            # the message, or the next one would be glued to it
+            if 0 < sent < len(frames):
+                for part in frames[sent:-1]:
+                    send(sock, part, _MORE_NOBLOCK, False)
+                send(sock, frames[-1], _NOBLOCK, False)
+            raise
         self._last_tx = time.monotonic()
         return True
 
-    def _receive(self) -> None:
+    def _receive(self, until: Optional[ObjectRef] = None) -> None:
+        """Read and dispatch what waits on the socket. Once ``until`` is
+        resolved, look at ZMQ_EVENTS before reading on: a sync call then
+        ends without a read that fails with zmq.Again (a raised exception,
+        several times dearer)."""
         sock = self._sock
+        recv, get = _zmq_recv, _zmq_get
         for _ in range(10_000):
             if sock is None or sock is not self._sock:
                 return
             try:
-                frames: List[Any] = [sock.recv(_NOBLOCK)]
+                frames: List[Any] = [recv(sock, _NOBLOCK)]
             except zmq.Again:
                 return
-            while sock.getsockopt(_RCVMORE):
-                if len(frames) < _COPIED_FRAMES:
-                    frames.append(sock.recv(0))
-                else:
-                    frames.append(sock.recv(0, copy=False))
+            try:
+                while get(sock, _RCVMORE):
+                    if len(frames) < _COPIED_FRAMES:
+                        frames.append(recv(sock, 0))
+                    else:
+                        frames.append(recv(sock, 0, False))
+            except BaseException:
+                # KeyboardInterrupt on a caller thread inside a message:
+                # read the rest and deliver it, so that its future ends and
+                # the next read starts a message
+                while get(sock, _RCVMORE):
+                    frames.append(recv(sock, 0, len(frames) < _COPIED_FRAMES))
+                self._dispatch(frames)
+                raise
             self._last_rx = time.monotonic()
             self._dispatch(frames)
+            if until is not None and until._done:
+                until = None
+                if not get(sock, _EVENTS) & _POLLIN:
+                    return
 
     def _dispatch(self, frames: List[Any]) -> None:
         """One message from the broker: frames 0-5 are bytes, later ones
@@ -842,15 +1156,7 @@ class Client:
 
     def _close_socket(self) -> None:
         if self._sock is not None:
-            try:
-                self._poller.unregister(self._sock)
-            except KeyError:
-                pass
             if self._monitor is not None:
-                try:
-                    self._poller.unregister(self._monitor)
-                except KeyError:
-                    pass
                 try:
                     self._sock.disable_monitor()
                 except zmq.ZMQError:
@@ -911,9 +1217,6 @@ class Client:
                 self._connected = True
                 self._retry_s = 0.1
                 self._last_rx = self._last_tx = time.monotonic()
-                self._poller.register(sock, zmq.POLLIN)
-                if monitor is not None:
-                    self._poller.register(monitor, zmq.POLLIN)
                 return None
             if len(frames) >= 3 and frames[0] == SIGNATURE and frames[1] == b"ERROR":
                 refusal = _error_of(frames[2])
@@ -929,6 +1232,11 @@ class Client:
                                f"within {self.connect_timeout} s")
 
     def _lost(self, why: str) -> None:
+        if threading.get_ident() != self._io_ident:
+            # A leader read a BYE: the I/O thread closes and fails the futures
+            self._lost_why = why
+            self._wake()
+            return
         if self._connected:
             log.warning("zaf: broker lost endpoint=%s reason=%s", self.address, why)
         self._close_socket()
@@ -975,7 +1283,7 @@ class Client:
         if self._closed:
             return
         self._closed = True
-        for fd in (self._wake_r, self._wake_w):
+        for fd in (self._wake_r, self._wake_w, self._kick_r, self._kick_w):
             try:
                 os.close(fd)
             except OSError:
@@ -983,8 +1291,30 @@ class Client:
         self._ctx.term()
 
 
+_ascii_seen: Dict[str, bytes] = {}
+
+
+def _drain_pipe(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except (BlockingIOError, OSError):
+        pass
+
+
 def _ascii(text: str, what: str) -> bytes:
     """A name or id frame: 1-255 printable ASCII bytes, no space."""
+    data = _ascii_seen.get(text) if type(text) is str else None
+    if data is not None:
+        return data
+    data = _ascii_check(text, what)
+    if len(_ascii_seen) >= 4096:
+        _ascii_seen.clear()
+    _ascii_seen[text] = data
+    return data
+
+
+def _ascii_check(text: str, what: str) -> bytes:
     if not isinstance(text, str):
         raise BadArgsError(f"{what} must be a string")
     data = text.encode("ascii", "replace")
