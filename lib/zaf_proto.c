@@ -210,7 +210,6 @@ s_take_frame (zaf_proto_t *self, const zaf_proto_command_t *command,
 {
     size_t size = zmq_msg_size (frame);
     const byte *data = (const byte *) zmq_msg_data (frame);
-    const char *label = zaf_proto_field_label (spec->field);
     if (spec->kind == ZAF_PROTO_KIND_STATUS) {
         if (size == 2 && memcmp (data, "ok", 2) == 0)
             self->ok = true;
@@ -222,18 +221,18 @@ s_take_frame (zaf_proto_t *self, const zaf_proto_command_t *command,
         return;
     }
     if (spec->max && size > spec->max) {
-        s_fault (self, "%s is %zu bytes, more than %zu", label, size, spec->max);
+        s_fault (self, "%s is %zu bytes, more than %zu", zaf_proto_field_label (spec->field), size, spec->max);
         return;
     }
     if (spec->kind == ZAF_PROTO_KIND_ID && !s_printable (data, size)) {
-        s_fault (self, "%s has bytes that are not printable ASCII", label);
+        s_fault (self, "%s has bytes that are not printable ASCII", zaf_proto_field_label (spec->field));
         return;
     }
     if (size < spec->min) {
         if (zaf_proto_field_needs (spec->field))
             s_fault (self, "%s needs %s", command->word, zaf_proto_field_needs (spec->field));
         else
-            s_fault (self, "%s is empty", label);
+            s_fault (self, "%s is empty", zaf_proto_field_label (spec->field));
         return;
     }
     //  The table's limits fit the buffers (asserted: a table error)

@@ -93,9 +93,13 @@ zaf_proto_command_name (zaf_proto_id_t id)
 const zaf_proto_command_t *
 zaf_proto_command_find (const void *word, size_t size)
 {
-    for (int id = 1; id < ZAF_PROTO_COUNT; id++)
-        if (size == strlen (s_commands [id].word)
-        &&  memcmp (word, s_commands [id].word, size) == 0)
+    //  On every message received: the first byte rules out most words
+    //  before any length is counted
+    const char *bytes = (const char *) word;
+    for (int id = 1; size && id < ZAF_PROTO_COUNT; id++)
+        if (s_commands [id].word [0] == bytes [0]
+        &&  size == strlen (s_commands [id].word)
+        &&  memcmp (bytes, s_commands [id].word, size) == 0)
             return &s_commands [id];
     return NULL;
 }
