@@ -211,6 +211,16 @@ s_give_up (zaf_supervisor_t *self)
 }
 
 //  A watched child ended: {"actor": id, "reason": r}
+//  True if the strategy takes down (and brings back) the child at
+//  `position` when the child at `ended_at` ended
+static bool
+s_affected (zaf_supervisor_t *self, bool is_ended, size_t position, size_t ended_at)
+{
+    return is_ended
+        || self->strategy == ZAF_ONE_FOR_ALL
+        || (self->strategy == ZAF_REST_FOR_ONE && position > ended_at);
+}
+
 static void
 s_on_down (void *arg, zaf_t *z, const cJSON *args)
 {
@@ -244,20 +254,13 @@ s_on_down (void *arg, zaf_t *z, const cJSON *args)
     //  Which children go down and come back, in start order
     position = 0;
     for (child_t *child = (child_t *) zlistx_first (self->children); child;
-         child = (child_t *) zlistx_next (self->children), position++) {
-        bool affected = child == ended
-                     || self->strategy == ZAF_ONE_FOR_ALL
-                     || (self->strategy == ZAF_REST_FOR_ONE && position > found_at);
-        if (affected && child != ended)
+         child = (child_t *) zlistx_next (self->children), position++)
+        if (child != ended && s_affected (self, child == ended, position, found_at))
             s_child_stop (self, child);
-    }
     position = 0;
     for (child_t *child = (child_t *) zlistx_first (self->children); child;
          child = (child_t *) zlistx_next (self->children), position++) {
-        bool affected = child == ended
-                     || self->strategy == ZAF_ONE_FOR_ALL
-                     || (self->strategy == ZAF_REST_FOR_ONE && position > found_at);
-        if (!affected || child->handle)
+        if (!s_affected (self, child == ended, position, found_at) || child->handle)
             continue;
         zaf_error_t err;
         if (s_child_spawn (self, child, &err)) {
