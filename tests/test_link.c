@@ -106,6 +106,21 @@ s_link_up (zaf_link_t *link, broker_t *broker, zaf_proto_t *msg, const char *ses
     cr_assert_eq (zaf_link_state (link), ZAF_LINK_UP);
 }
 
+//  Tick the link when it asks to be ticked, up to 2 s, until it says why
+//  it must go down; returns that reason, or NULL if it never did
+static const char *
+s_tick_until_lost (zaf_link_t *link)
+{
+    const char *lost = NULL;
+    int64_t deadline = zclock_mono () + 2000;
+    while (!lost && zclock_mono () < deadline) {
+        zmq_pollitem_t item = { zsock_resolve (zaf_link_socket (link)), 0, ZMQ_POLLIN, 0 };
+        zmq_poll (&item, 1, (int) (zaf_link_wakeup (link) - zclock_mono ()) + 1);
+        lost = zaf_link_tick (link, zclock_mono ());
+    }
+    return lost;
+}
+
 Test (link, hello_carries_role_and_fields_and_welcome_brings_it_up, .timeout = 10)
 {
     broker_t *broker = s_broker_new ();
@@ -335,13 +350,7 @@ Test (link, idle_links_beat_and_silent_brokers_are_lost, .timeout = 10)
     cr_assert_eq (zaf_proto_id (s_broker_recv (broker)), ZAF_PROTO_HEARTBEAT);
 
     //  The broker says nothing for three intervals: the link must go down
-    const char *lost = NULL;
-    deadline = zclock_mono () + 2000;
-    while (!lost && zclock_mono () < deadline) {
-        zmq_pollitem_t item = { zsock_resolve (zaf_link_socket (link)), 0, ZMQ_POLLIN, 0 };
-        zmq_poll (&item, 1, (int) (zaf_link_wakeup (link) - zclock_mono ()) + 1);
-        lost = zaf_link_tick (link, zclock_mono ());
-    }
+    const char *lost = s_tick_until_lost (link);
     cr_assert_str_eq (lost, "missed heartbeats");
     zaf_link_down (link);
     cr_assert_eq (zaf_link_state (link), ZAF_LINK_DOWN);
@@ -359,13 +368,7 @@ Test (link, hello_without_welcome_is_given_up, .timeout = 10)
     zaf_error_t err;
     cr_assert_eq (zaf_link_dial (link, hello, &err), 0);
     cJSON_Delete (hello);
-    const char *lost = NULL;
-    int64_t deadline = zclock_mono () + 2000;
-    while (!lost && zclock_mono () < deadline) {
-        zmq_pollitem_t item = { zsock_resolve (zaf_link_socket (link)), 0, ZMQ_POLLIN, 0 };
-        zmq_poll (&item, 1, (int) (zaf_link_wakeup (link) - zclock_mono ()) + 1);
-        lost = zaf_link_tick (link, zclock_mono ());
-    }
+    const char *lost = s_tick_until_lost (link);
     cr_assert_str_eq (lost, "no WELCOME");
     zaf_link_destroy (&link);
     s_broker_destroy (&broker);

@@ -17,6 +17,17 @@ import cluster
 from cluster import wait_for
 
 
+def run_threads(work, count: int, errors: list) -> None:
+    """Run work(index) on count threads; fail if one hangs or raised."""
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    assert not any(thread.is_alive() for thread in threads)
+    assert not errors, errors
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
@@ -282,13 +293,7 @@ def test_threads_share_a_client(client: zaf.Client) -> None:
         except BaseException as exc:      # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(index,)) for index in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(90)
-    assert not any(thread.is_alive() for thread in threads)
-    assert not errors, errors
+    run_threads(work, 8, errors)
     assert shared.get.remote().result(30) == 8 * 200
 
 
@@ -330,13 +335,7 @@ def test_threads_mix_sync_async_and_tells_in_order(client: zaf.Client) -> None:
         except BaseException as exc:      # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(index,)) for index in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(90)
-    assert not any(thread.is_alive() for thread in threads)
-    assert not errors, errors
+    run_threads(work, 8, errors)
     assert shared.get.remote().result(30) == 8 * 300
 
 
