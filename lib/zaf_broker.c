@@ -28,6 +28,7 @@
 #include "zaf_broker_status.h"
 #include "zaf_broker_spawn.h"
 #include "zaf_broker_adopt.h"
+#include "zaf_broker_ids.h"
 
 typedef struct {
     zsock_t *pipe;                  //  Actor pipe
@@ -63,16 +64,12 @@ s_self_new (zsock_t *pipe)
     self->heartbeat_ms = ZAF_HEARTBEAT_MS;
     zuuid_t *uuid = zuuid_new ();
     snprintf (self->session, sizeof (self->session), "%s", zuuid_str_canonical (uuid));
-    const byte *bytes = zuuid_data (uuid);
-    uint32_t id_prefix = ((uint32_t) bytes [0] << 24) | ((uint32_t) bytes [1] << 16)
-                       | ((uint32_t) bytes [2] << 8) | bytes [3];
     zuuid_destroy (&uuid);
     self->peers = zaf_broker_peers_new ();
     self->out = zaf_broker_out_new (self->peers, &self->stats);
     self->router = zaf_broker_out_router (self->out);
     self->flights = zaf_broker_flights_new (self->out, &self->stats);
-    self->actors = zaf_broker_actors_new (self->peers, self->flights, self->out, &self->stats,
-                                          id_prefix);
+    self->actors = zaf_broker_actors_new (self->peers, self->flights, self->out, &self->stats);
     self->spawn = zaf_broker_spawn_new (self->peers, self->flights, self->actors, self->out,
                                         &self->stats);
     self->status = zaf_broker_status_new (self->session, self->peers, self->flights, self->actors,
@@ -184,6 +181,22 @@ s_reap (self_t *self)
 //  --------------------------------------------------------------------------
 //  HELLO
 
+//  True if list is absent, or an array of at most ZAF_BROKER_HELLO_NAMES_MAX
+//  valid names (classes and functions are spawned and submitted by name)
+static bool
+s_names_valid (const cJSON *list)
+{
+    if (!list)
+        return true;
+    if (!cJSON_IsArray (list) || cJSON_GetArraySize (list) > ZAF_BROKER_HELLO_NAMES_MAX)
+        return false;
+    const cJSON *item;
+    cJSON_ArrayForEach (item, list)
+        if (!zaf_registry_name_valid (cJSON_GetStringValue (item)))
+            return false;
+    return true;
+}
+
 //  Why a HELLO cannot be taken (PROTOCOL), or NULL
 static const char *
 s_hello_refusal (zaf_broker_role_t role, const cJSON *hello)
@@ -198,6 +211,9 @@ s_hello_refusal (zaf_broker_role_t role, const cJSON *hello)
         if ((classes && !zaf_json_is_string_array (classes))
         ||  (functions && !zaf_json_is_string_array (functions)))
             return "HELLO classes and functions must be arrays of strings";
+        if (!s_names_valid (classes) || !s_names_valid (functions))
+            return "HELLO classes and functions must be at most "
+                   ZAF_STRINGIFY (ZAF_BROKER_HELLO_NAMES_MAX) " printable names each";
         if (!zaf_registry_name_valid (zaf_json_string (hello, "name", NULL)))
             return "HELLO from a node needs a printable name";
     }
@@ -270,9 +286,10 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
                           zaf_broker_actors_max_pending (self->actors));
     }
     cJSON_Delete (hello);
+    char host [256];
     if (role == ROLE_NODE && !self->quiet)
         zsys_info ("zaf_broker: node joined name=%s host=%s pid=%d cpus=%d classes=%zu functions=%zu",
-                   peer->name, peer->host, peer->pid, peer->cpus,
+                   peer->name, zaf_escape (peer->host, host, sizeof (host)), peer->pid, peer->cpus,
                    zhashx_size (peer->classes), zhashx_size (peer->functions));
     else
     if (self->verbose)
@@ -661,6 +678,33 @@ s_handle_bind (self_t *self, zmsg_t *request)
     zstr_free (&endpoint);
 }
 
+//  ID-SECRET <64 hex digits>: tag actor ids under this secret; answers
+//  "OK", or "ERROR" <reason>
+static void
+s_handle_id_secret (self_t *self, zmsg_t *request)
+{
+    char *hex = zmsg_popstr (request);
+    byte secret [ZAF_BROKER_SECRET_SIZE];
+    bool valid = hex && strlen (hex) == 2 * ZAF_BROKER_SECRET_SIZE;
+    for (size_t index = 0; valid && index < ZAF_BROKER_SECRET_SIZE; index++) {
+        unsigned int value = 0;
+        valid = isxdigit ((unsigned char) hex [2 * index])
+             && isxdigit ((unsigned char) hex [2 * index + 1])
+             && sscanf (hex + 2 * index, "%2x", &value) == 1;
+        secret [index] = (byte) value;
+    }
+    if (valid) {
+        zaf_broker_actors_set_id_secret (self->actors, secret);
+        zstr_send (self->pipe, "OK");
+    }
+    else
+        zstr_sendx (self->pipe, "ERROR", "the id secret must be 64 hex digits", NULL);
+    memset (secret, 0, sizeof (secret));
+    if (hex)
+        memset (hex, 0, strlen (hex));
+    zstr_free (&hex);
+}
+
 static void
 s_handle_pipe (self_t *self)
 {
@@ -705,6 +749,9 @@ s_handle_pipe (self_t *self)
         if (pending > 0)
             zaf_broker_actors_set_max_pending (self->actors, (size_t) pending);
     }
+    else
+    if (streq (command, "ID-SECRET"))
+        s_handle_id_secret (self, request);
     else
     if (streq (command, "BIND"))
         s_handle_bind (self, request);
@@ -782,4 +829,26 @@ zaf_broker (zsock_t *pipe, void *args)
     //  Tell our owner the cluster was stopped (it did not ask us to end)
     if (stopped)
         zstr_send (pipe, "STOPPED");
+}
+
+//  --------------------------------------------------------------------------
+//  Tag actor ids under a secret of ZAF_BROKER_SECRET_SIZE bytes (send it
+//  before BIND). Returns 0, or -1 if the broker refused it.
+
+int
+zaf_broker_set_id_secret (zactor_t *broker, const byte *secret32)
+{
+    assert (broker);
+    assert (secret32);
+    char hex [2 * ZAF_BROKER_SECRET_SIZE + 1];
+    for (size_t index = 0; index < ZAF_BROKER_SECRET_SIZE; index++)
+        snprintf (hex + 2 * index, 3, "%02x", secret32 [index]);
+    zstr_sendx (broker, "ID-SECRET", hex, NULL);
+    memset (hex, 0, sizeof (hex));
+    char *status = NULL, *reason = NULL;
+    zstr_recvx (broker, &status, &reason, NULL);
+    int rc = status && streq (status, "OK") ? 0 : -1;
+    zstr_free (&status);
+    zstr_free (&reason);
+    return rc;
 }

@@ -11,6 +11,9 @@
                                 one closes its connection (default 256 MB)
         HEARTBEAT <ms>          heartbeat interval (before BIND; default 1000)
         MAX-PENDING <n>         per-actor bound on calls in flight (default 100000)
+        ID-SECRET <hex>         tag actor ids under this 32-byte secret
+                                (64 hex digits); answers "OK" or "ERROR"
+                                <reason>. Without it the secret is random.
         BIND <endpoint>         bind the ROUTER; answers "OK" <endpoint> with
                                 the port filled in, or "ERROR" <reason>.
                                 May be repeated to listen on several endpoints.
@@ -38,6 +41,10 @@
 //  Answers kept for one peer whose queue is full; a peer past this bound is
 //  not reading at all and is dropped
 #define ZAF_BROKER_BACKLOG_MAX  1000000
+//  Classes, and functions, one node may list in its HELLO
+#define ZAF_BROKER_HELLO_NAMES_MAX  1024
+#define ZAF_STRINGIFY_(x)       #x
+#define ZAF_STRINGIFY(x)        ZAF_STRINGIFY_(x)
 //  Heartbeats an adopted actor waits for its driver to claim it after a
 //  broker restart, before it ends (owner_died)
 #define ZAF_BROKER_CLAIM_BEATS  10
@@ -47,5 +54,14 @@
 //  The actor body: zactor_new (zaf_broker, NULL).
 void
     zaf_broker (zsock_t *pipe, void *args);
+
+//  Tag the actor ids this broker issues under secret32 (32 bytes: for
+//  instance a digest of the broker's secret key) instead of a secret drawn
+//  at random at start, so that after a restart with the same secret the
+//  broker adopts only ids it issued (zaf_broker_ids.h). Call it before
+//  BIND. Returns 0, or -1 if the broker refused it. Same as the pipe
+//  command ID-SECRET <64 hex digits>, which answers "OK" or "ERROR" <why>.
+int
+    zaf_broker_set_id_secret (zactor_t *broker, const byte *secret32);
 
 #endif

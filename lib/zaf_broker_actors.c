@@ -16,6 +16,7 @@
 
 #include "zaf_classes.h"
 #include "zaf_broker_actors.h"
+#include "zaf_broker_ids.h"
 
 struct _zaf_broker_actors_t {
     zhashx_t *actors;           //  id -> zaf_broker_actor_t (owned)
@@ -26,8 +27,7 @@ struct _zaf_broker_actors_t {
     zaf_broker_flights_t *flights;  //  Requests in flight (borrowed)
     zaf_broker_out_t *out;      //  Send path (borrowed)
     zaf_broker_stats_t *stats;  //  Counters (borrowed)
-    uint32_t id_prefix;         //  Random part of actor ids
-    uint32_t id_counter;        //  Counter part of actor ids
+    zaf_broker_ids_t *ids;      //  Issues and checks actor ids (owned)
     size_t max_pending;         //  Bound on what waits for one actor
     bool verbose;
 };
@@ -70,7 +70,7 @@ s_actor_destroy (zaf_broker_actor_t **actor_p)
 
 zaf_broker_actors_t *
 zaf_broker_actors_new (zaf_broker_peers_t *peers, zaf_broker_flights_t *flights,
-                       zaf_broker_out_t *out, zaf_broker_stats_t *stats, uint32_t id_prefix)
+                       zaf_broker_out_t *out, zaf_broker_stats_t *stats)
 {
     assert (peers);
     assert (flights);
@@ -89,7 +89,7 @@ zaf_broker_actors_new (zaf_broker_peers_t *peers, zaf_broker_flights_t *flights,
     self->flights = flights;
     self->out = out;
     self->stats = stats;
-    self->id_prefix = id_prefix;
+    self->ids = zaf_broker_ids_new ();
     self->max_pending = ZAF_BROKER_MAX_PENDING;
     return self;
 }
@@ -113,6 +113,7 @@ zaf_broker_actors_destroy (zaf_broker_actors_t **self_p)
     zhashx_destroy (&self->names);
     zlistx_destroy (&self->tombstone_order);
     zhashx_destroy (&self->tombstones);
+    zaf_broker_ids_destroy (&self->ids);
     free (self);
     *self_p = NULL;
 }
@@ -151,14 +152,40 @@ zaf_broker_actors_add (zaf_broker_actors_t *self, const char *id, const char *cl
     assert (self);
     char fresh [ZAF_PROTO_ACTOR_MAX + 1];
     if (!id) {
-        snprintf (fresh, sizeof (fresh), "%08x%08x", self->id_prefix, ++self->id_counter);
+        //  Random ids do not collide in practice; never issue one we hold
+        //  or remember all the same
+        do
+            zaf_broker_ids_fresh (self->ids, fresh);
+        while (zhashx_lookup (self->actors, fresh) || zhashx_lookup (self->tombstones, fresh));
         id = fresh;
     }
+    else
+    if (zhashx_lookup (self->actors, id))
+        return NULL;            //  Taken: checked before insert, never replaced
     zaf_broker_actor_t *actor = s_actor_new (id, class_name, node);
     int rc = zhashx_insert (self->actors, actor->id, actor);
     assert (rc == 0);
     node->actors++;
     return actor;
+}
+
+//  --------------------------------------------------------------------------
+//  Actor ids: the secret they are tagged under, and what adoption may take.
+
+void
+zaf_broker_actors_set_id_secret (zaf_broker_actors_t *self, const byte *secret)
+{
+    assert (self);
+    zaf_broker_ids_set_secret (self->ids, secret);
+}
+
+bool
+zaf_broker_actors_adoptable (zaf_broker_actors_t *self, const char *id)
+{
+    assert (self);
+    return zaf_broker_ids_adoptable (self->ids, id)
+        && !zhashx_lookup (self->actors, id)
+        && !zhashx_lookup (self->tombstones, id);
 }
 
 //  --------------------------------------------------------------------------
@@ -391,8 +418,10 @@ zaf_broker_actors_end (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, zaf
     zaf_broker_actors_kill_children (self, actor);
     if (actor->ready)
         s_tombstone (self, actor->id, reason);
+    char escaped [256];
     if (self->verbose)
-        zsys_debug ("zaf_broker: actor ended actor=%s reason=%s", actor->id, reason);
+        zsys_debug ("zaf_broker: actor ended actor=%s reason=%s", actor->id,
+                    zaf_escape (reason, escaped, sizeof (escaped)));
     zaf_broker_actors_remove (self, &actor);
 }
 

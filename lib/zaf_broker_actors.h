@@ -52,11 +52,23 @@ typedef struct _zaf_broker_actor_t {
 
 typedef struct _zaf_broker_actors_t zaf_broker_actors_t;
 
-//  Create an empty actor table. Fresh actor ids start with id_prefix.
-//  Borrows peers, flights, out and stats.
+//  Create an empty actor table. Fresh actor ids are random and tagged
+//  (zaf_broker_ids). Borrows peers, flights, out and stats.
 zaf_broker_actors_t *
     zaf_broker_actors_new (zaf_broker_peers_t *peers, zaf_broker_flights_t *flights,
-                           zaf_broker_out_t *out, zaf_broker_stats_t *stats, uint32_t id_prefix);
+                           zaf_broker_out_t *out, zaf_broker_stats_t *stats);
+
+//  Tag actor ids under this secret (ZAF_BROKER_SECRET_SIZE bytes) from now
+//  on, instead of one drawn at random: a broker restarted with the same
+//  secret adopts only ids it issued.
+void
+    zaf_broker_actors_set_id_secret (zaf_broker_actors_t *self, const byte *secret);
+
+//  True if a node may bring this actor id back after a broker restart: an
+//  id of ours (when the secret was set; of the right form otherwise) that
+//  is neither live nor remembered dead.
+bool
+    zaf_broker_actors_adoptable (zaf_broker_actors_t *self, const char *id);
 
 //  Destroy the table and every actor record in it (without ending them:
 //  the broker is ending). Flights must be destroyed first.
@@ -75,8 +87,9 @@ size_t
     zaf_broker_actors_max_pending (zaf_broker_actors_t *self);
 
 //  Add an actor record of class_name living on node, with this id, or a
-//  fresh one if id is NULL; counts it in node->actors. The id must be
-//  free. Returns the record; the table owns it.
+//  fresh one if id is NULL; counts it in node->actors. Returns the record
+//  (the table owns it), or NULL if the id is live: an id is never taken
+//  from the actor that holds it.
 zaf_broker_actor_t *
     zaf_broker_actors_add (zaf_broker_actors_t *self, const char *id, const char *class_name,
                            zaf_broker_peer_t *node);

@@ -96,15 +96,17 @@ s_adopt_one (zaf_broker_adopt_t *self, zaf_broker_peer_t *node, const cJSON *ent
     const char *id = zaf_json_string (entry, "id", NULL);
     const char *class_name = zaf_json_string (entry, "class", NULL);
     const char *name = zaf_json_string (entry, "name", NULL);
+    //  Only an id we issued (when we can tell), that nobody holds now
     if (!id || !*id || strlen (id) > ZAF_PROTO_ACTOR_MAX || !zaf_registry_name_valid (id)
     ||  !class_name || !zhashx_lookup (node->classes, class_name)
-    ||  zaf_broker_actors_lookup (self->actors, id)
-    ||  zaf_broker_actors_tombstone (self->actors, id)) {
+    ||  !zaf_broker_actors_adoptable (self->actors, id)) {
         zaf_broker_out_warn (self->out, node, "node %s announced an actor we cannot adopt: %s",
                              node->name, id ? id : "(no id)");
         return NULL;
     }
     zaf_broker_actor_t *actor = zaf_broker_actors_add (self->actors, id, class_name, node);
+    if (!actor)
+        return NULL;
     actor->ready = true;
     actor->detached = zaf_json_bool (entry, "detached", false);
     if (name && zaf_registry_name_valid (name)

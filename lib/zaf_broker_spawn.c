@@ -259,6 +259,7 @@ zaf_broker_spawn_handle (zaf_broker_spawn_t *self, zaf_proto_t *request, zaf_bro
         return;
     }
     zaf_broker_actor_t *actor = zaf_broker_actors_add (self->actors, NULL, zaf_proto_name (request), node);
+    assert (actor);             //  A fresh id is always free
     actor->detached = options.detached;
     actor->restarts_left = options.max_restarts;
     actor->call_retries = options.max_restarts ? options.max_call_retries : 0;
@@ -426,8 +427,10 @@ s_respawned (zaf_broker_spawn_t *self, zaf_proto_t *answer, zaf_broker_peer_t *n
     }
     else {
         cJSON *error = zaf_proto_body_json (answer);
+        char message [4 * ZAF_ERROR_MESSAGE_MAX];
         zsys_warning ("zaf_broker: restart of actor=%s failed: %s", actor->id,
-                      zaf_json_string (error, "message", "constructor failed"));
+                      zaf_escape (zaf_json_string (error, "message", "constructor failed"),
+                                  message, sizeof (message)));
         cJSON_Delete (error);
         zaf_broker_actors_end (self->actors, actor, ZAF_ACTOR_DIED, "failed");
     }

@@ -224,8 +224,10 @@ zaf_broker_status_handle_stop (zaf_broker_status_t *self, zaf_proto_t *request, 
         return false;
     }
     size_t nodes = zaf_broker_peers_nodes (self->peers);
+    char name [256], host [256];
     zsys_info ("zaf_broker: STOP from peer=%s name=%s host=%s pid=%d: stopping %zu node(s)",
-               peer->hex, peer->name, peer->host, peer->pid, nodes);
+               peer->hex, zaf_escape (peer->name, name, sizeof (name)),
+               zaf_escape (peer->host, host, sizeof (host)), peer->pid, nodes);
     cJSON *result = cJSON_CreateObject ();
     cJSON_AddBoolToObject (result, "stopping", true);
     cJSON_AddNumberToObject (result, "nodes", (double) nodes);

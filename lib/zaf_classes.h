@@ -15,6 +15,7 @@
 #include "zaf.h"
 
 #include "zaf_json.h"
+#include "zaf_escape.h"
 #include "zaf_error.h"
 #include "zaf_ratelimit.h"
 #include "zaf_registry.h"

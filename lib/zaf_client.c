@@ -207,9 +207,11 @@ s_kill_tell (zaf_t *self, const char *actor_id)
 static void
 s_lost (zaf_t *self, const char *why)
 {
-    if (self->link && s_connected (self))
+    if (self->link && s_connected (self)) {
+        char escaped [4 * ZAF_ERROR_MESSAGE_MAX];
         zsys_warning ("zaf_client: broker lost endpoint=%s reason=%s",
-                      zaf_link_endpoint (self->link), why);
+                      zaf_link_endpoint (self->link), zaf_escape (why, escaped, sizeof (escaped)));
+    }
     char message [ZAF_ERROR_MESSAGE_MAX];
     snprintf (message, sizeof (message),
               "broker lost (%s); the call may or may not have run", why);

@@ -153,8 +153,9 @@ s_link_welcome (self_t *self)
     }
     else
     if (rc == -1) {
+        char message [4 * ZAF_ERROR_MESSAGE_MAX];
         zsys_warning ("zaf_node: HELLO refused code=%s message=%s",
-                      zaf_code_name (err.code), err.message);
+                      zaf_code_name (err.code), zaf_escape (err.message, message, sizeof (message)));
         s_link_down (self, "HELLO refused");
     }
 }

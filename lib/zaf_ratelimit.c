@@ -59,7 +59,9 @@ zaf_ratelimit_warn (zaf_ratelimit_t *self, const char *format, ...)
     va_start (args, format);
     vsnprintf (text, sizeof (text), format, args);
     va_end (args);
-    zsys_warning ("%s: %s", self->module, text);
+    //  Warnings quote what peers sent: never let it reach the log raw
+    char escaped [4 * sizeof (text)];
+    zsys_warning ("%s: %s", self->module, zaf_escape (text, escaped, sizeof (escaped)));
     return true;
 }
 

@@ -16,6 +16,7 @@
 
 #include "testutil.h"
 #include "zaf_broker_spawn.h"
+#include "zaf_broker_ids.h"
 #include <criterion/criterion.h>
 
 static zaf_broker_stats_t stats;
@@ -32,7 +33,7 @@ s_setup (void)
     peers = zaf_broker_peers_new ();
     out = zaf_broker_out_new (peers, &stats);
     flights = zaf_broker_flights_new (out, &stats);
-    actors = zaf_broker_actors_new (peers, flights, out, &stats, 0xabcd0000);
+    actors = zaf_broker_actors_new (peers, flights, out, &stats);
     spawn = zaf_broker_spawn_new (peers, flights, actors, out, &stats);
 }
 
@@ -241,8 +242,7 @@ Test (broker_spawn, spawn_reaches_the_node_and_back)
     cr_expect_eq (zaf_proto_id (got), ZAF_PROTO_SPAWN);
     cr_expect_str_eq (zaf_proto_actor (got), actor->id);
     cr_expect_str_eq (zaf_proto_name (got), "Worker");
-    cr_expect_eq (strlen (actor->id), 16);
-    cr_expect_eq (strncmp (actor->id, "abcd0000", 8), 0);
+    cr_expect_eq (strlen (actor->id), ZAF_BROKER_ID_SIZE);
 
     //  Its SPAWNED goes back to the caller and the actor is ready
     zaf_proto_set_id (got, ZAF_PROTO_SPAWNED);

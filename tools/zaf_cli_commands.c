@@ -61,10 +61,12 @@ zaf_cli_status (zaf_t *z, const zaf_cli_options_t *options)
     if (options->json)
         zaf_cli_print_json (status);
     else {
-        char uptime [32];
+        char uptime [32], endpoints [1024], session [200];
         const cJSON *counters = cJSON_GetObjectItem (status, "counters");
-        printf ("broker    %s\n", zaf_cli_string (status, "endpoints"));
-        printf ("session   %s\n", zaf_cli_string (status, "session"));
+        printf ("broker    %s\n", zaf_escape (zaf_cli_string (status, "endpoints"),
+                                              endpoints, sizeof (endpoints)));
+        printf ("session   %s\n", zaf_escape (zaf_cli_string (status, "session"),
+                                              session, sizeof (session)));
         printf ("uptime    %s\n", zaf_cli_duration (cJSON_GetNumberValue (cJSON_GetObjectItem (status, "uptime_s")),
                                               uptime, sizeof (uptime)));
         printf ("nodes     %d\n", cJSON_GetArraySize (cJSON_GetObjectItem (status, "nodes")));

@@ -1,7 +1,8 @@
 /*  =========================================================================
     zaf_cli_table - how the zaf tool prints: aligned tables and their cells
 
-    A table keeps its rows as copied strings and computes the column widths
+    A table keeps its rows as copied strings, escaped (zaf_escape: what
+    peers say never reaches the terminal raw), and computes the column widths
     only when printed, so commands add rows in one pass over the broker's
     answer. Runs in main's thread; prints on stdout, errors on stderr.
     =========================================================================
@@ -50,7 +51,8 @@ zaf_cli_table_add (zaf_cli_table_t *self, ...)
     va_start (args, self);
     for (int column = 0; column < self->columns; column++) {
         const char *value = va_arg (args, const char *);
-        row [column] = strdup (value && *value ? value : "-");
+        //  Cells come from peers: printed escaped, never raw
+        row [column] = zaf_escape_dup (value && *value ? value : "-");
     }
     va_end (args);
     zlistx_add_end (self->rows, row);
@@ -167,7 +169,9 @@ zaf_cli_joined (const cJSON *array, char *buffer, size_t size)
 int
 zaf_cli_fail (const char *what, const zaf_error_t *err, bool broker_answers)
 {
-    fprintf (stderr, "zaf: %s: %s %s\n", what, zaf_code_name (err->code), err->message);
+    char message [4 * ZAF_ERROR_MESSAGE_MAX];
+    fprintf (stderr, "zaf: %s: %s %s\n", what, zaf_code_name (err->code),
+             zaf_escape (err->message, message, sizeof (message)));
     if (err->code == ZAF_BROKER_LOST || (broker_answers && err->code == ZAF_TIMEOUT))
         return ZAF_CLI_EXIT_UNREACHABLE;
     return ZAF_CLI_EXIT_FAILED;

@@ -46,6 +46,11 @@ extern "C" {
 void
     zaf_broker (zsock_t *pipe, void *args);
 
+//  Tag actor ids under a 32-byte secret (before BIND): a broker restarted
+//  with the same secret adopts only ids it issued. Returns 0 or -1.
+int
+    zaf_broker_set_id_secret (zactor_t *broker, const byte *secret32);
+
 //  ---------------------------------------------------------------------
 //  The node engine: zactor_new (zaf_node, NULL). Pipe commands:
 //      VERBOSE                 log every message
@@ -120,6 +125,16 @@ cJSON *
 //  and fills err.
 cJSON *
     zaf_client_stop (zaf_t *self, int timeout_ms, zaf_error_t *err);
+
+//  ---------------------------------------------------------------------
+//  Untrusted text made safe to print (zaf_escape.h): printable ASCII stays,
+//  backslash, tab, newline and CR become \\, \t, \n, \r, any other byte
+//  \xHH. zaf_escape writes into buffer (cut to fit, ending "...") and
+//  returns it; zaf_escape_dup returns a new string the caller frees.
+const char *
+    zaf_escape (const char *text, char *buffer, size_t size);
+char *
+    zaf_escape_dup (const char *text);
 
 #ifdef __cplusplus
 }
