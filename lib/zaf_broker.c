@@ -639,6 +639,7 @@ s_tick (self_t *self)
             zaf_broker_out_heartbeat (self->out, peer);
     }
     zlistx_destroy (&peers);
+    zaf_broker_out_tick (self->out);
 }
 
 //  --------------------------------------------------------------------------
@@ -748,6 +749,13 @@ s_handle_pipe (self_t *self)
         long pending = s_pipe_number (request);
         if (pending > 0)
             zaf_broker_actors_set_max_pending (self->actors, (size_t) pending);
+    }
+    else
+    if (streq (command, "HELD-MAX")) {
+        long held_max = s_pipe_number (request);
+        long held_share = s_pipe_number (request);
+        zaf_broker_out_set_held_max (self->out, held_max > 0 ? (size_t) held_max : 0,
+                                     held_share > 0 ? (size_t) held_share : 0);
     }
     else
     if (streq (command, "ID-SECRET"))

@@ -11,6 +11,10 @@
                                 one closes its connection (default 256 MB)
         HEARTBEAT <ms>          heartbeat interval (before BIND; default 1000)
         MAX-PENDING <n>         per-actor bound on calls in flight (default 100000)
+        HELD-MAX <bytes> [<share>]
+                                budget for answers held for peers that do
+                                not read them: all peers, and one peer
+                                (defaults 256 MB and 64 MB)
         ID-SECRET <hex>         tag actor ids under this 32-byte secret
                                 (64 hex digits); answers "OK" or "ERROR"
                                 <reason>. Without it the secret is random.
@@ -41,10 +45,20 @@
 //  Answers kept for one peer whose queue is full; a peer past this bound is
 //  not reading at all and is dropped
 #define ZAF_BROKER_BACKLOG_MAX  1000000
+//  Bytes of answers held for all peers whose queues are full, and for any
+//  one of them; a peer past its share is dropped (docs/PROTOCOL.md 9.4)
+#define ZAF_BROKER_HELD_MAX     (256L * 1024 * 1024)
+#define ZAF_BROKER_HELD_SHARE   (64L * 1024 * 1024)
 //  Classes, and functions, one node may list in its HELLO
 #define ZAF_BROKER_HELLO_NAMES_MAX  1024
 #define ZAF_STRINGIFY_(x)       #x
 #define ZAF_STRINGIFY(x)        ZAF_STRINGIFY_(x)
+//  STATUS answers stay small: at most this many actors per page (the
+//  request's limit), nodes and clients listed, classes and functions per
+//  node (the totals come beside every cut list)
+#define ZAF_BROKER_STATUS_PAGE  1000
+#define ZAF_BROKER_STATUS_PEERS 1000
+#define ZAF_BROKER_STATUS_NAMES 256
 //  Heartbeats an adopted actor waits for its driver to claim it after a
 //  broker restart, before it ends (owner_died)
 #define ZAF_BROKER_CLAIM_BEATS  10

@@ -5,8 +5,14 @@
     send to a vanished peer fails (EHOSTUNREACH) rather than vanishing, and
     a full queue fails with EAGAIN rather than blocking. Answers are never
     dropped while their peer lives: they queue in the peer's backlog, in
-    order, and zaf_broker_out_flush sends them as queues drain; a peer that
-    lets ZAF_BROKER_BACKLOG_MAX answers pile up is doomed. Forwarded
+    order, and zaf_broker_out_flush sends them as queues drain. Held
+    answers are packed (zaf_proto_hold) and counted by the bytes they
+    occupy: a peer whose backlog passes its share (ZAF_BROKER_HELD_SHARE)
+    is doomed and its backlog freed at once; when all backlogs together
+    would pass the budget (ZAF_BROKER_HELD_MAX), the peer holding most is.
+    After a large backlog is freed the heap is given back to the system
+    (malloc_trim) for a few ticks, as libzmq frees that peer's queue too.
+    Forwarded
     requests are never held: the sender hears OVERLOADED instead. Sends
     never block. The scratch message (start/send) is reused for everything
     the broker originates, so each use is filled and sent before the next.
@@ -15,6 +21,14 @@
 
 #include "zaf_classes.h"
 #include "zaf_broker_out.h"
+#if defined (__GLIBC__)
+#   include <malloc.h>
+#endif
+
+//  Backlogs freed at once above this size ask for the heap to be trimmed
+#define ZAF_BROKER_TRIM_BYTES   (1024 * 1024)
+//  Ticks during which the heap is trimmed after that
+#define ZAF_BROKER_TRIM_TICKS   10
 
 struct _zaf_broker_out_t {
     zsock_t *router;            //  The one ROUTER (owned)
@@ -23,6 +37,11 @@ struct _zaf_broker_out_t {
     zaf_proto_t *scratch;       //  Messages we originate
     zaf_ratelimit_t *warnings;  //  Budget for warnings about bad input
     size_t backlogged;          //  Peers with answers in their backlog
+    size_t held_bytes;          //  Bytes all backlogs occupy
+    size_t held_peak;           //  Most they ever occupied
+    size_t held_max;            //  Budget for all backlogs
+    size_t held_share;          //  Budget for one peer's backlog
+    int trim_ticks;             //  Ticks left to give memory back
     bool verbose;
 };
 
@@ -47,6 +66,8 @@ zaf_broker_out_new (zaf_broker_peers_t *peers, zaf_broker_stats_t *stats)
     self->stats = stats;
     self->scratch = zaf_proto_new ();
     self->warnings = zaf_ratelimit_new ("zaf_broker", 10);
+    self->held_max = ZAF_BROKER_HELD_MAX;
+    self->held_share = ZAF_BROKER_HELD_SHARE;
     return self;
 }
 
@@ -106,6 +127,80 @@ zaf_broker_out_warn (zaf_broker_out_t *self, zaf_broker_peer_t *peer, const char
 }
 
 //  --------------------------------------------------------------------------
+//  Budgets for held answers: all peers together, and one peer.
+
+void
+zaf_broker_out_set_held_max (zaf_broker_out_t *self, size_t held_max, size_t held_share)
+{
+    assert (self);
+    if (held_max)
+        self->held_max = held_max;
+    if (held_share)
+        self->held_share = held_share;
+    if (self->held_share > self->held_max)
+        self->held_share = self->held_max;
+}
+
+size_t
+zaf_broker_out_held_bytes (zaf_broker_out_t *self)
+{
+    assert (self);
+    return self->held_bytes;
+}
+
+size_t
+zaf_broker_out_held_peak (zaf_broker_out_t *self)
+{
+    assert (self);
+    return self->held_peak;
+}
+
+//  Free a peer's backlog now
+static void
+s_drop_backlog (zaf_broker_out_t *self, zaf_broker_peer_t *peer)
+{
+    if (zlistx_size (peer->backlog) == 0)
+        return;
+    self->backlogged--;
+    zlistx_purge (peer->backlog);
+    if (peer->held_bytes >= ZAF_BROKER_TRIM_BYTES)
+        self->trim_ticks = ZAF_BROKER_TRIM_TICKS;
+    self->held_bytes -= peer->held_bytes;
+    peer->held_bytes = 0;
+}
+
+//  A peer that does not read its answers is cut off: it is doomed (its
+//  session ends, its requests in flight are dropped, what it sends next
+//  is answered BYE) and what it held is freed
+static void
+s_cut_off (zaf_broker_out_t *self, zaf_broker_peer_t *peer, const char *why)
+{
+    char name [256];
+    zsys_warning ("zaf_broker: dropping peer=%s role=%s name=%s: it does not read its answers "
+                  "(%zu answers, %zu bytes held; %s)", peer->hex, zaf_broker_role_name (peer->role),
+                  zaf_escape (peer->name, name, sizeof (name)), zlistx_size (peer->backlog),
+                  peer->held_bytes, why);
+    self->stats->held_dropped++;
+    zaf_broker_peers_doom (self->peers, peer, "does not read its answers");
+    s_drop_backlog (self, peer);
+}
+
+//  The peer holding the most
+static zaf_broker_peer_t *
+s_biggest_holder (zaf_broker_out_t *self)
+{
+    //  On a copy of the list: our caller may be walking the table
+    zaf_broker_peer_t *biggest = NULL;
+    zlistx_t *peers = zaf_broker_peers_list (self->peers);
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
+         peer = (zaf_broker_peer_t *) zlistx_next (peers))
+        if (!biggest || peer->held_bytes > biggest->held_bytes)
+            biggest = peer;
+    zlistx_destroy (&peers);
+    return biggest;
+}
+
+//  --------------------------------------------------------------------------
 //  Deliver an answer; it waits in the peer's backlog while its queue is full.
 
 void
@@ -127,16 +222,37 @@ zaf_broker_out_deliver (zaf_broker_out_t *self, zaf_proto_t *msg,
             return;
         }
     }
-    if (zlistx_size (peer->backlog) >= ZAF_BROKER_BACKLOG_MAX) {
-        self->stats->unroutable++;
-        zaf_broker_peers_doom (self->peers, peer, "does not read its answers");
+    if (peer->doomed) {
+        zaf_proto_reset (msg);  //  Cut off already: nothing more is held for it
         return;
+    }
+    zaf_proto_held_t *held = zaf_proto_hold (msg);
+    size_t bytes = zaf_proto_held_bytes (held);
+    if (peer->held_bytes + bytes > self->held_share
+    ||  zlistx_size (peer->backlog) >= ZAF_BROKER_BACKLOG_MAX) {
+        zaf_proto_held_destroy (&held);
+        char why [100];
+        snprintf (why, sizeof (why), "over its share of %zu bytes", self->held_share);
+        s_cut_off (self, peer, why);
+        return;
+    }
+    //  Over the budget for all: the peer holding most goes (it may be this one)
+    while (self->held_bytes + bytes > self->held_max) {
+        zaf_broker_peer_t *biggest = s_biggest_holder (self);
+        if (!biggest || biggest->held_bytes == 0 || biggest == peer) {
+            zaf_proto_held_destroy (&held);
+            s_cut_off (self, peer, "over the budget for all held answers");
+            return;
+        }
+        s_cut_off (self, biggest, "holds the most when the budget for all held answers ran out");
     }
     if (zlistx_size (peer->backlog) == 0)
         self->backlogged++;
     self->stats->backlogged++;
-    zaf_proto_t *held = zaf_proto_new ();
-    zaf_proto_move (held, msg);
+    peer->held_bytes += bytes;
+    self->held_bytes += bytes;
+    if (self->held_bytes > self->held_peak)
+        self->held_peak = self->held_bytes;
     zlistx_add_end (peer->backlog, held);
 }
 
@@ -384,13 +500,16 @@ zaf_broker_out_flush (zaf_broker_out_t *self)
     zlistx_t *peers = zaf_broker_peers_list (self->peers);
     for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
          peer = (zaf_broker_peer_t *) zlistx_next (peers)) {
-        zaf_proto_t *held;
-        while ((held = (zaf_proto_t *) zlistx_first (peer->backlog))) {
-            if (zaf_proto_send (held, self->router)) {
+        zaf_proto_held_t *held;
+        while ((held = (zaf_proto_held_t *) zlistx_first (peer->backlog))) {
+            if (zaf_proto_held_send (held, self->router)) {
                 if (errno != EAGAIN)
                     zaf_broker_peers_doom (self->peers, peer, "connection closed");
                 break;
             }
+            size_t bytes = zaf_proto_held_bytes (held);
+            peer->held_bytes -= bytes;
+            self->held_bytes -= bytes;
             zlistx_delete (peer->backlog, zlistx_cursor (peer->backlog));
             if (zlistx_size (peer->backlog) == 0)
                 self->backlogged--;
@@ -416,8 +535,21 @@ void
 zaf_broker_out_forget (zaf_broker_out_t *self, zaf_broker_peer_t *peer)
 {
     assert (self);
-    if (zlistx_size (peer->backlog)) {
-        self->backlogged--;
-        zlistx_purge (peer->backlog);
+    s_drop_backlog (self, peer);
+}
+
+//  --------------------------------------------------------------------------
+//  Once per tick: give freed memory back to the system after a large
+//  backlog went, while libzmq frees that peer's queue too.
+
+void
+zaf_broker_out_tick (zaf_broker_out_t *self)
+{
+    assert (self);
+    if (self->trim_ticks > 0) {
+        self->trim_ticks--;
+#if defined (__GLIBC__)
+        malloc_trim (0);
+#endif
     }
 }

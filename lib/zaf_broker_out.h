@@ -20,6 +20,25 @@
 
 typedef struct _zaf_broker_out_t zaf_broker_out_t;
 
+//  Budgets for held answers, in bytes (0 keeps a value): for all peers
+//  together (default ZAF_BROKER_HELD_MAX) and for one peer (default
+//  ZAF_BROKER_HELD_SHARE; never more than the first). A peer past its
+//  share, or the one holding most when all would pass the budget, is
+//  doomed ("does not read its answers") and its backlog freed at once.
+void
+    zaf_broker_out_set_held_max (zaf_broker_out_t *self, size_t held_max, size_t held_share);
+
+//  Bytes all backlogs occupy now, and at most so far.
+size_t
+    zaf_broker_out_held_bytes (zaf_broker_out_t *self);
+size_t
+    zaf_broker_out_held_peak (zaf_broker_out_t *self);
+
+//  Call once per heartbeat tick: gives memory back to the system for a
+//  while after a large backlog was freed.
+void
+    zaf_broker_out_tick (zaf_broker_out_t *self);
+
 //  Create the send path and its ROUTER (mandatory routing, bounded queues,
 //  no linger). Borrows peers and stats, which must outlive it.
 zaf_broker_out_t *

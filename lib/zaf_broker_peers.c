@@ -96,7 +96,7 @@ zaf_broker_peers_add (zaf_broker_peers_t *self, const void *routing_id, size_t s
     zaf_ring_init (&peer->work);
     zaf_ring_init (&peer->owned);
     peer->backlog = zlistx_new ();
-    zlistx_set_destructor (peer->backlog, (zlistx_destructor_fn *) zaf_proto_destroy);
+    zlistx_set_destructor (peer->backlog, (zlistx_destructor_fn *) zaf_proto_held_destroy);
     int rc = zhashx_insert (self->peers, &peer->key, peer);
     assert (rc == 0);
     return peer;

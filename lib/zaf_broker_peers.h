@@ -38,7 +38,8 @@ typedef struct _zaf_broker_peer_t {
     zhashx_t *claims;           //  Actor ids it said it owns in HELLO that no
                                 //  node has brought back yet (or NULL)
     zlistx_t *backlog;          //  Answers waiting for room in its queue
-                                //  (zaf_proto_t, used by zaf_broker_out)
+                                //  (zaf_proto_held_t, used by zaf_broker_out)
+    size_t held_bytes;          //  Bytes its backlog occupies
     const char *doomed;         //  Why it is lost, once found gone
     bool warned;                //  Logged a protocol warning already
 } zaf_broker_peer_t;

@@ -4,7 +4,11 @@
     Runs in the broker thread only, and only reads the tables below it: a
     snapshot changes nothing. Peers are listed sorted by name then routing
     id, so that successive snapshots compare line by line; actors are
-    listed up to a limit (default 1000), in table order.
+    listed a page at a time (offset, limit; at most 1000), in table order.
+    Every list is bounded, so an answer stays small however large the
+    cluster: at most ZAF_BROKER_STATUS_PEERS nodes and as many clients, at
+    most ZAF_BROKER_STATUS_NAMES classes and functions per node, and the
+    totals beside each cut list.
     =========================================================================
 */
 
@@ -79,18 +83,26 @@ zaf_broker_status_set_heartbeat (zaf_broker_status_t *self, int heartbeat_ms)
 //  --------------------------------------------------------------------------
 //  Parts of the snapshot
 
-static cJSON *
-s_names_array (zhashx_t *set)
+//  The names of a set, sorted, at most ZAF_BROKER_STATUS_NAMES of them;
+//  the total beside them when the list is cut
+static void
+s_add_names (cJSON *item, const char *key, zhashx_t *set)
 {
-    cJSON *array = cJSON_CreateArray ();
+    cJSON *array = cJSON_AddArrayToObject (item, key);
     zlistx_t *keys = zhashx_keys (set);
     zlistx_set_comparator (keys, (zlistx_comparator_fn *) strcmp);
     zlistx_sort (keys);
-    for (const char *name = (const char *) zlistx_first (keys); name;
-         name = (const char *) zlistx_next (keys))
+    size_t shown = 0;
+    for (const char *name = (const char *) zlistx_first (keys);
+         name && shown < ZAF_BROKER_STATUS_NAMES;
+         name = (const char *) zlistx_next (keys), shown++)
         cJSON_AddItemToArray (array, cJSON_CreateString (name));
+    if (zlistx_size (keys) > shown) {
+        char total [32];
+        snprintf (total, sizeof (total), "%s_total", key);
+        cJSON_AddNumberToObject (item, total, (double) zlistx_size (keys));
+    }
     zlistx_destroy (&keys);
-    return array;
 }
 
 //  Peers in STATUS: by name, then by id
@@ -111,8 +123,12 @@ s_add_peers (zaf_broker_status_t *self, cJSON *status, int64_t now)
     zlistx_t *peers = zaf_broker_peers_list (self->peers);
     zlistx_set_comparator (peers, s_peer_compare);
     zlistx_sort (peers);
+    size_t node_count = 0, client_count = 0;
     for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
          peer = (zaf_broker_peer_t *) zlistx_next (peers)) {
+        size_t *count = peer->role == ROLE_NODE ? &node_count : &client_count;
+        if ((*count)++ >= ZAF_BROKER_STATUS_PEERS)
+            continue;
         cJSON *item = cJSON_CreateObject ();
         cJSON_AddStringToObject (item, "peer", peer->hex);
         cJSON_AddStringToObject (item, "role", zaf_broker_role_name (peer->role));
@@ -124,23 +140,38 @@ s_add_peers (zaf_broker_status_t *self, cJSON *status, int64_t now)
             cJSON_AddNumberToObject (item, "cpus", peer->cpus);
             cJSON_AddNumberToObject (item, "actors", (double) peer->actors);
             cJSON_AddNumberToObject (item, "tasks", (double) peer->tasks);
-            cJSON_AddItemToObject (item, "classes", s_names_array (peer->classes));
-            cJSON_AddItemToObject (item, "functions", s_names_array (peer->functions));
+            s_add_names (item, "classes", peer->classes);
+            s_add_names (item, "functions", peer->functions);
             cJSON_AddItemToArray (nodes, item);
         }
         else
             cJSON_AddItemToArray (clients, item);
     }
     zlistx_destroy (&peers);
+    cJSON_AddNumberToObject (status, "nodes_total", (double) node_count);
+    cJSON_AddNumberToObject (status, "clients_total", (double) client_count);
 }
 
 static void
-s_add_actors (zaf_broker_status_t *self, cJSON *status, int limit)
+s_add_actors (zaf_broker_status_t *self, cJSON *status, int offset, int limit)
 {
     cJSON *actors = cJSON_AddArrayToObject (status, "actors");
-    int shown = 0;
+    if (offset < 0)
+        offset = 0;
+    if (limit < 0)
+        limit = 0;
+    if (limit > ZAF_BROKER_STATUS_PAGE)
+        limit = ZAF_BROKER_STATUS_PAGE;
+    cJSON_AddNumberToObject (status, "offset", offset);
+    cJSON_AddNumberToObject (status, "limit", limit);
+    int skipped = 0, shown = 0;
     for (zaf_broker_actor_t *actor = zaf_broker_actors_first (self->actors); actor && shown < limit;
-         actor = zaf_broker_actors_next (self->actors), shown++) {
+         actor = zaf_broker_actors_next (self->actors)) {
+        if (skipped < offset) {
+            skipped++;
+            continue;
+        }
+        shown++;
         cJSON *item = cJSON_CreateObject ();
         cJSON_AddStringToObject (item, "id", actor->id);
         cJSON_AddStringToObject (item, "class", actor->class_name);
@@ -169,7 +200,7 @@ s_add_counters (zaf_broker_status_t *self, cJSON *status)
     COUNTER (submits); COUNTER (kills); COUNTER (lookups); COUNTER (errors_sent);
     COUNTER (malformed); COUNTER (unknown_peer); COUNTER (late_replies);
     COUNTER (wrong_peer); COUNTER (unroutable); COUNTER (overloaded); COUNTER (peers_lost);
-    COUNTER (backlogged);
+    COUNTER (backlogged); COUNTER (held_dropped);
     #undef COUNTER
 }
 
@@ -188,9 +219,12 @@ zaf_broker_status_snapshot (zaf_broker_status_t *self, const cJSON *request)
     cJSON_AddNumberToObject (status, "heartbeat_ms", self->heartbeat_ms);
     cJSON_AddNumberToObject (status, "actors_total", (double) zaf_broker_actors_size (self->actors));
     cJSON_AddNumberToObject (status, "flights", (double) zaf_broker_flights_size (self->flights));
+    cJSON_AddNumberToObject (status, "held_bytes", (double) zaf_broker_out_held_bytes (self->out));
+    cJSON_AddNumberToObject (status, "held_peak", (double) zaf_broker_out_held_peak (self->out));
     s_add_peers (self, status, now);
     if (zaf_json_bool (request, "actors", false))
-        s_add_actors (self, status, zaf_json_int (request, "limit", 1000));
+        s_add_actors (self, status, zaf_json_int (request, "offset", 0),
+                      zaf_json_int (request, "limit", ZAF_BROKER_STATUS_PAGE));
     s_add_counters (self, status);
     return status;
 }

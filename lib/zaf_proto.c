@@ -842,3 +842,119 @@ zaf_proto_set_error (zaf_proto_t *self, zaf_code_t code, const char *format, ...
     zmq_msg_init (&self->options);
     s_attach_close (self);      //  An error carries no attachments
 }
+
+//  --------------------------------------------------------------------------
+//  A message held for later: its frames as they go on the wire, nothing
+//  more, so that what a backlog holds is what it costs
+
+struct _zaf_proto_held_t {
+    size_t bytes;               //  What this costs in memory
+    size_t count;               //  Frames
+    zmq_msg_t frames [];        //  Routing id first
+};
+
+//  Bytes a frame costs beyond its zmq_msg_t: libzmq keeps up to 33 bytes
+//  inside the zmq_msg_t, more in a block of its own with a small header
+static size_t
+s_frame_cost (zmq_msg_t *frame)
+{
+    size_t size = zmq_msg_size (frame);
+    return size > 33 ? size + 32 : 0;
+}
+
+static void
+s_held_add (zaf_proto_held_t *held, const void *data, size_t size)
+{
+    zmq_msg_t *frame = &held->frames [held->count++];
+    zmq_msg_init_size (frame, size);
+    if (size)
+        memcpy (zmq_msg_data (frame), data, size);
+}
+
+zaf_proto_held_t *
+zaf_proto_hold (zaf_proto_t *self)
+{
+    assert (self);
+    assert (self->id > 0 && self->id < ZAF_PROTO_COUNT);
+    const zaf_proto_command_t *command = zaf_proto_command (self->id);
+    size_t attachments = command->attachments_max ? self->attach_count : 0;
+    size_t count = 3 + command->frame_count + attachments;
+    zaf_proto_held_t *held = (zaf_proto_held_t *) malloc (sizeof (zaf_proto_held_t)
+                                                          + count * sizeof (zmq_msg_t));
+    assert (held);
+    held->count = 0;
+    s_held_add (held, self->routing_id, self->routing_id_size);
+    s_held_add (held, ZAF_PROTO_SIGNATURE, 4);
+    s_held_add (held, command->word, strlen (command->word));
+    for (size_t index = 0; index < command->frame_count; index++) {
+        switch (command->frames [index].field) {
+            case ZAF_PROTO_FIELD_CALLER:
+                s_held_add (held, self->caller, self->caller_size);
+                break;
+            case ZAF_PROTO_FIELD_CORR:
+                s_held_add (held, self->corr, self->corr_size);
+                break;
+            case ZAF_PROTO_FIELD_ACTOR:
+                s_held_add (held, self->actor, strlen (self->actor));
+                break;
+            case ZAF_PROTO_FIELD_NAME:
+                s_held_add (held, self->name, strlen (self->name));
+                break;
+            case ZAF_PROTO_FIELD_OPTIONS:
+                zmq_msg_init (&held->frames [held->count]);
+                zmq_msg_move (&held->frames [held->count++], &self->options);
+                break;
+            case ZAF_PROTO_FIELD_STATUS:
+                s_held_add (held, self->ok ? "ok" : "error", self->ok ? 2 : 5);
+                break;
+            case ZAF_PROTO_FIELD_BODY:
+                zmq_msg_init (&held->frames [held->count]);
+                zmq_msg_move (&held->frames [held->count++], &self->body);
+                break;
+        }
+    }
+    for (size_t index = 0; index < attachments; index++) {
+        zmq_msg_init (&held->frames [held->count]);
+        zmq_msg_move (&held->frames [held->count++], &self->attach [index]);
+    }
+    zaf_proto_reset (self);
+    //  The block, each frame's own data, and the backlog's list node
+    held->bytes = sizeof (zaf_proto_held_t) + count * sizeof (zmq_msg_t) + 48;
+    for (size_t index = 0; index < held->count; index++)
+        held->bytes += s_frame_cost (&held->frames [index]);
+    return held;
+}
+
+size_t
+zaf_proto_held_bytes (zaf_proto_held_t *held)
+{
+    assert (held);
+    return held->bytes;
+}
+
+int
+zaf_proto_held_send (zaf_proto_held_t *held, void *socket)
+{
+    assert (held);
+    void *handle = zsock_resolve (socket);
+    //  Only the first frame may fail; then the rest follow on the same pipe
+    if (zmq_msg_send (&held->frames [0], handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+        return -1;
+    for (size_t index = 1; index < held->count; index++)
+        zmq_msg_send (&held->frames [index], handle,
+                      index + 1 < held->count ? ZMQ_SNDMORE : 0);
+    return 0;
+}
+
+void
+zaf_proto_held_destroy (zaf_proto_held_t **held_p)
+{
+    assert (held_p);
+    zaf_proto_held_t *held = *held_p;
+    if (!held)
+        return;
+    for (size_t index = 0; index < held->count; index++)
+        zmq_msg_close (&held->frames [index]);
+    free (held);
+    *held_p = NULL;
+}

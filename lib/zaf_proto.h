@@ -170,6 +170,30 @@ int
 int
     zaf_proto_send (zaf_proto_t *self, void *socket);
 
+//  A message held for later (a peer's backlog): only its frames, as they go
+//  on the wire from a ROUTER, and what they cost in memory.
+typedef struct _zaf_proto_held_t zaf_proto_held_t;
+
+//  Pack self (its routing id first) for a later send on a ROUTER. Body,
+//  options and attachments are moved, not copied; self is left reset.
+//  Returns the held message; the caller owns it.
+zaf_proto_held_t *
+    zaf_proto_hold (zaf_proto_t *self);
+
+//  Bytes the held message occupies (frames, their data, bookkeeping).
+size_t
+    zaf_proto_held_bytes (zaf_proto_held_t *held);
+
+//  Send it on a ROUTER without blocking: 0 when sent (its frames are then
+//  empty: destroy it), -1 with errno (EAGAIN: queue full; EHOSTUNREACH:
+//  peer gone) and nothing sent.
+int
+    zaf_proto_held_send (zaf_proto_held_t *held, void *socket);
+
+//  Destroy a held message. Nulls the caller's pointer.
+void
+    zaf_proto_held_destroy (zaf_proto_held_t **held_p);
+
 //  Reset every field (frees held frames); keeps the object for reuse.
 void
     zaf_proto_reset (zaf_proto_t *self);

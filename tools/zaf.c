@@ -96,7 +96,9 @@ main (int argc, char **argv)
           "give up on the broker after N ms (default "
           ZAF_PROGRAM_TEXT (ZAF_CLI_TIMEOUT_MS) ")", .min = 1, .max = 3600000 },
         { "limit", 0, ZAF_FLAG_INT, &options.limit, "N",
-          "list at most N actors (default 1000)", .min = 1, .max = 10000000 },
+          "list at most N actors (default and most: 1000)", .min = 1, .max = 10000000 },
+        { "offset", 0, ZAF_FLAG_INT, &options.offset, "N",
+          "list actors from the Nth on (the next page; default 0)", .min = 0, .max = INT_MAX },
         { NULL }
     };
     const zaf_flags_spec_t spec = {

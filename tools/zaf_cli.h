@@ -22,7 +22,9 @@
 typedef struct {
     const char *address;        //  Broker endpoint
     int timeout_ms;             //  For connecting and for each request
-    int limit;                  //  Actors to list at most
+    int limit;                  //  Actors to list at most (the broker sends
+                                //  at most 1000 per page)
+    int offset;                 //  Actors to skip first (the next page)
     bool json;                  //  Print JSON instead of tables
     int argc;                   //  Command words (the command first)
     const char **argv;

@@ -18,12 +18,25 @@ s_status (zaf_t *z, const zaf_cli_options_t *options, bool actors, int *rc)
     if (actors) {
         cJSON_AddBoolToObject (request, "actors", true);
         cJSON_AddNumberToObject (request, "limit", options->limit);
+        if (options->offset)
+            cJSON_AddNumberToObject (request, "offset", options->offset);
     }
     zaf_error_t err;
     cJSON *status = zaf_client_status (z, request, options->timeout_ms, &err);
     if (!status)
         *rc = zaf_cli_fail ("the broker did not answer STATUS", &err, true);
     return status;
+}
+
+//  How many nodes or clients there are: the total beside a cut list
+static double
+s_total (const cJSON *status, const char *what)
+{
+    char key [32];
+    snprintf (key, sizeof (key), "%s_total", what);
+    const cJSON *total = cJSON_GetObjectItem (status, key);
+    return cJSON_IsNumber (total) ? total->valuedouble
+                                  : cJSON_GetArraySize (cJSON_GetObjectItem (status, what));
 }
 
 //  The table of nodes, for status and list nodes
@@ -69,8 +82,8 @@ zaf_cli_status (zaf_t *z, const zaf_cli_options_t *options)
                                               session, sizeof (session)));
         printf ("uptime    %s\n", zaf_cli_duration (cJSON_GetNumberValue (cJSON_GetObjectItem (status, "uptime_s")),
                                               uptime, sizeof (uptime)));
-        printf ("nodes     %d\n", cJSON_GetArraySize (cJSON_GetObjectItem (status, "nodes")));
-        printf ("clients   %d\n", cJSON_GetArraySize (cJSON_GetObjectItem (status, "clients")));
+        printf ("nodes     %.0f\n", s_total (status, "nodes"));
+        printf ("clients   %.0f\n", s_total (status, "clients"));
         printf ("actors    %.0f\n", cJSON_GetNumberValue (cJSON_GetObjectItem (status, "actors_total")));
         printf ("in flight %.0f\n", cJSON_GetNumberValue (cJSON_GetObjectItem (status, "flights")));
         printf ("calls     %.0f (errors sent %.0f, malformed %.0f)\n",
@@ -136,9 +149,12 @@ s_print_actors (const cJSON *status)
     }
     zaf_cli_table_print (&table);
     double total = cJSON_GetNumberValue (cJSON_GetObjectItem (status, "actors_total"));
+    double offset = cJSON_GetNumberValue (cJSON_GetObjectItem (status, "offset"));
+    if (offset != offset)
+        offset = 0;             //  An older broker: no pages
     if (total > cJSON_GetArraySize (list))
-        printf ("(%d of %.0f actors shown; raise --limit to see more)\n",
-                cJSON_GetArraySize (list), total);
+        printf ("(%d of %.0f actors shown from %.0f; --offset %.0f for the next page)\n",
+                cJSON_GetArraySize (list), total, offset, offset + cJSON_GetArraySize (list));
 }
 
 //  The classes or functions (what), with the nodes that serve each

@@ -94,7 +94,7 @@ Test (embedded, spawn_call_get)
 {
     zaf_actor_t *counter = s_spawn_counter (5);
     cr_assert (zaf_actor_owned (counter));
-    cr_assert_eq (strlen (zaf_actor_id (counter)), 16);
+    cr_assert_eq (strlen (zaf_actor_id (counter)), 32);     //  base64url, 24 bytes
     cr_assert_eq (s_call_number (counter, "add", zaf_json ("[3]")), 8);
     cr_assert_eq (s_call_number (counter, "get", NULL), 8);
     //  A JSON null result comes back as a null item

@@ -642,10 +642,15 @@ class Client:
                        _ascii(_actor_id(actor), "actor"), b"{}"], ref)
         return ref
 
-    def status(self, actors: bool = False, limit: int = 1000,
+    def status(self, actors: bool = False, limit: int = 1000, offset: int = 0,
                timeout: Optional[float] = 10.0) -> Dict[str, Any]:
-        """The broker's STATUS snapshot (docs/PROTOCOL.md, 5.7)."""
-        request = {"actors": True, "limit": limit} if actors else {}
+        """The broker's STATUS snapshot (docs/PROTOCOL.md, 5.7). With
+        ``actors``, one page of the actor list: at most ``limit`` actors
+        (the broker sends 1000 at most) from the ``offset``-th on;
+        ``actors_total`` says how many there are."""
+        request: Dict[str, Any] = {"actors": True, "limit": limit} if actors else {}
+        if actors and offset:
+            request["offset"] = offset
         ref = ObjectRef(self, "status")
         self._enqueue([SIGNATURE, b"STATUS", _EMPTY, self._next_corr(),
                        json.dumps(request).encode()], ref)
