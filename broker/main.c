@@ -19,6 +19,9 @@ typedef struct {
     int heartbeat_ms;               //  --heartbeat-ms
     int max_pending;                //  --max-pending
     const char *endpoint_file;      //  --endpoint-file, or NULL
+    int held_max_mb;                //  --held-max-mb
+    int held_share_mb;              //  --held-share-mb
+    const char *id_secret_file;     //  --id-secret-file, or NULL
     bool verbose;                   //  --verbose
 } options_t;
 
@@ -60,6 +63,35 @@ s_bind (zactor_t *broker, const options_t *options)
     return rc;
 }
 
+//  Read the id secret (64 hex digits on the file's first line) and give it
+//  to the engine; returns 0 or 1
+static int
+s_id_secret (zactor_t *broker, const char *path)
+{
+    FILE *file = fopen (path, "r");
+    char line [130] = "";
+    bool read = file && fgets (line, sizeof (line), file);
+    if (file)
+        fclose (file);
+    line [strcspn (line, "\r\n")] = 0;
+    int rc = 1;
+    if (!read)
+        fprintf (stderr, "zaf-broker: cannot read the id secret %s\n", path);
+    else {
+        zstr_sendx (broker, "ID-SECRET", line, NULL);
+        char *status = NULL, *reason = NULL;
+        zstr_recvx (broker, &status, &reason, NULL);
+        if (status && streq (status, "OK"))
+            rc = 0;
+        else
+            fprintf (stderr, "zaf-broker: %s: %s\n", path, reason ? reason : "refused");
+        zstr_free (&status);
+        zstr_free (&reason);
+    }
+    memset (line, 0, sizeof (line));
+    return rc;
+}
+
 //  Start the engine, bind, serve until a signal or `zaf stop`
 static int
 s_run (const options_t *options)
@@ -76,8 +108,14 @@ s_run (const options_t *options)
     snprintf (text, sizeof (text), "%d", options->max_pending);
     zstr_sendx (broker, "MAX-PENDING", text, NULL);
 
+    char held_max [32], held_share [32];
+    snprintf (held_max, sizeof (held_max), "%ld", (long) options->held_max_mb * 1024 * 1024);
+    snprintf (held_share, sizeof (held_share), "%ld", (long) options->held_share_mb * 1024 * 1024);
+    zstr_sendx (broker, "HELD-MAX", held_max, held_share, NULL);
     bool stopped = false;
-    int rc = s_bind (broker, options);
+    int rc = options->id_secret_file ? s_id_secret (broker, options->id_secret_file) : 0;
+    if (rc == 0)
+        rc = s_bind (broker, options);
     if (rc == 0)
         rc = zaf_program_serve (broker, "zaf-broker", &stopped);
     if (stopped)
@@ -93,7 +131,8 @@ int
 main (int argc, char **argv)
 {
     options_t options = {
-        .heartbeat_ms = ZAF_HEARTBEAT_MS, .max_pending = ZAF_BROKER_MAX_PENDING
+        .heartbeat_ms = ZAF_HEARTBEAT_MS, .max_pending = ZAF_BROKER_MAX_PENDING,
+        .held_max_mb = 256, .held_share_mb = 64
     };
     const zaf_flag_t flags [] = {
         { "bind", 0, ZAF_FLAG_LIST, &options.binds, "ENDPOINT",
@@ -105,6 +144,16 @@ main (int argc, char **argv)
         { "max-pending", 0, ZAF_FLAG_INT, &options.max_pending, "N",
           "calls in flight per actor before OVERLOADED (default "
           ZAF_PROGRAM_TEXT (ZAF_BROKER_MAX_PENDING) ")", .min = 1, .max = INT_MAX },
+        { "held-max-mb", 0, ZAF_FLAG_INT, &options.held_max_mb, "N",
+          "answers held for peers that do not read them, all together\n"
+          "(default 256)", .min = 1, .max = 1024 * 1024 },
+        { "held-share-mb", 0, ZAF_FLAG_INT, &options.held_share_mb, "N",
+          "the same for one peer; past it the peer is dropped (default 64)",
+          .min = 1, .max = 1024 * 1024 },
+        { "id-secret-file", 0, ZAF_FLAG_STRING, &options.id_secret_file, "PATH",
+          "tag actor ids under the secret in PATH (64 hex digits), so\n"
+          "that a broker restarted with it adopts only ids it issued\n"
+          "(default: a random secret per run)", .env = "ZAF_ID_SECRET_FILE" },
         { "endpoint-file", 0, ZAF_FLAG_STRING, &options.endpoint_file, "PATH",
           "also write the bound endpoints to PATH, one per line" },
         { "verbose", 0, ZAF_FLAG_BOOL, &options.verbose, NULL, "log every message" },

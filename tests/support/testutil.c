@@ -301,7 +301,12 @@ zt_status_count (zaf_t *z, const char *list)
     zaf_error_t err;
     cJSON *query = streq (list, "actors") ? zaf_json ("{\"actors\":true,\"limit\":100000}") : NULL;
     cJSON *status = zaf_client_status (z, query, 2000, &err);
-    int count = status ? cJSON_GetArraySize (cJSON_GetObjectItem (status, list)) : -1;
+    //  The list is cut past a page (1000); the total beside it is not
+    char key [32];
+    snprintf (key, sizeof (key), "%s_total", list);
+    const cJSON *total = status ? cJSON_GetObjectItem (status, key) : NULL;
+    int count = cJSON_IsNumber (total) ? (int) total->valuedouble
+              : status ? cJSON_GetArraySize (cJSON_GetObjectItem (status, list)) : -1;
     cJSON_Delete (status);
     return count;
 }

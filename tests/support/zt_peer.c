@@ -65,6 +65,12 @@ zt_peer_start (const zt_peer_config_t *config)
         zstr_sendx (s_broker, "HEARTBEAT", config->heartbeat, NULL);
     if (config && config->max_pending)
         zstr_sendx (s_broker, "MAX-PENDING", config->max_pending, NULL);
+    if (config && config->id_secret) {
+        zstr_sendx (s_broker, "ID-SECRET", config->id_secret, NULL);
+        char *answer = zstr_recv (s_broker);
+        cr_assert (answer && streq (answer, "OK"), "ID-SECRET answered %s", answer ? answer : "nothing");
+        zstr_free (&answer);
+    }
     zstr_sendx (s_broker, "BIND", "tcp://127.0.0.1:0", NULL);
     char *ok = NULL;
     cr_assert_eq (zstr_recvx (s_broker, &ok, &s_endpoint, NULL), 2);
@@ -544,12 +550,19 @@ zt_peer_fake_node (const char *name, const char *classes, bool keepalive)
     cJSON *welcome = zt_peer_hello (socket, "node", body);
     zt_peer_json_free (welcome);
     if (keepalive)
-        for (int index = 0; index < 4; index++)
-            if (!s_keepalive [index]) {
-                s_keepalive [index] = socket;
-                break;
-            }
+        zt_peer_keepalive (socket);
     return socket;
+}
+
+void
+zt_peer_keepalive (void *socket)
+{
+    for (int index = 0; index < 4; index++)
+        if (!s_keepalive [index]) {
+            s_keepalive [index] = socket;
+            return;
+        }
+    cr_assert_fail ("at most 4 sockets are kept alive");
 }
 
 //  Decode the hex routing id of WELCOME's "peer" into bytes; returns size

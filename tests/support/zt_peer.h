@@ -56,6 +56,7 @@ typedef struct {
     const char *max_message;            //  Broker MAX-MESSAGE, or NULL
     const char *heartbeat;              //  Broker HEARTBEAT, or NULL
     const char *max_pending;            //  Broker MAX-PENDING, or NULL
+    const char *id_secret;              //  Broker ID-SECRET (64 hex digits), or NULL
 } zt_peer_config_t;
 
 //  --------------------------------------------------------------------------
@@ -223,6 +224,11 @@ void *
 //  it heartbeats while the test waits on other sockets.
 void *
     zt_peer_fake_node (const char *name, const char *classes, bool keepalive);
+
+//  Keep a socket that said HELLO as a node heartbeating while the test
+//  waits on other sockets (as zt_peer_fake_node with keepalive).
+void
+    zt_peer_keepalive (void *socket);
 
 //  Decode the hex routing id of WELCOME's "peer" into bytes; returns size.
 size_t
