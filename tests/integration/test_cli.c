@@ -334,3 +334,55 @@ Test (cli, bad_usage_exits_2_with_a_message)
     cr_expect (strstr (output, "zaf stop") || strstr (output, "stop"), "%s", output);
     free (output);
 }
+
+//  A node that says HELLO itself with a host name full of terminal escapes
+static zsock_t *
+s_hostile_node (const char *endpoint)
+{
+    zsock_t *socket = zsock_new (ZMQ_DEALER);
+    cr_assert_not_null (socket);
+    zsock_set_linger (socket, 0);
+    zsock_set_rcvtimeo (socket, 10000);
+    cr_assert_eq (zsock_connect (socket, "%s", endpoint), 0);
+    zstr_sendx (socket, "ZAF1", "HELLO", "node",
+                "{\"name\":\"evil\",\"host\":\"\\u001b[31mred\\u001b]0;title\\u0007\\nfake line\","
+                "\"pid\":1,\"cpus\":1,\"classes\":[\"Counter\"],\"functions\":[]}", NULL);
+    char *signature = NULL, *command = NULL, *body = NULL;
+    cr_assert_eq (zstr_recvx (socket, &signature, &command, &body, NULL), 3);
+    cr_assert_str_eq (command, "WELCOME");
+    zstr_free (&signature);
+    zstr_free (&command);
+    zstr_free (&body);
+    return socket;
+}
+
+Test (cli, hostile_host_names_are_printed_escaped)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 1, NULL);
+    zsock_t *evil = s_hostile_node (cluster.endpoint);
+    const char *commands [][3] = {
+        { "status", NULL, NULL }, { "list", "nodes", NULL }, { "status", "--json", NULL }
+    };
+    for (size_t index = 0; index < sizeof (commands) / sizeof (commands [0]); index++) {
+        //  Stay alive as a node meanwhile
+        zstr_sendx (evil, "ZAF1", "HEARTBEAT", NULL);
+        char *output = NULL;
+        cr_assert_eq (s_zaf (cluster.endpoint, &output, commands [index][0], commands [index][1],
+                             commands [index][2], NULL), 0, "%s", output);
+        cr_expect (strstr (output, "evil"), "the node is listed:\n%s", output);
+        //  No control byte reaches the terminal: the host is shown escaped
+        for (const char *scan = output; *scan; scan++)
+            cr_assert (*scan == '\n' || *scan == '\t' || (*scan >= 0x20 && *scan < 0x7f),
+                       "raw byte 0x%02x in `zaf %s`", (unsigned char) *scan, commands [index][0]);
+        if (index < 2)
+            cr_expect (strstr (output, "\\x1b[31mred\\x1b]0;title\\x07\\nfake line"),
+                       "escaped host in:\n%s", output);
+        else
+            cr_expect (strstr (output, "\\u001b[31mred\\u001b]0;title\\u0007\\nfake line"),
+                       "JSON-escaped host in:\n%s", output);
+        free (output);
+    }
+    zsock_destroy (&evil);
+    cr_expect (zt_cluster_stop (&cluster));
+}
