@@ -233,7 +233,8 @@ s_print_number (buffer_t *buffer, double value)
     int size;
     if (!isfinite (value))
         return s_append (buffer, "null", 4);
-    if (value == (double) (int64_t) value && value < 1e15 && value > -1e15) {
+    //  Range first: converting a double beyond int64_t is undefined
+    if (value < 1e15 && value > -1e15 && value == (double) (int64_t) value) {
         //  Whole numbers: digits, no printf
         int64_t whole = (int64_t) value;
         char digits [24];

@@ -356,6 +356,76 @@ s_fault_unknown (zaf_proto_t *self, zmq_msg_t *frame)
     s_fault (self, "unknown command '%s'", shown);
 }
 
+//  Where a decode stands as it walks a message's frames
+typedef struct {
+    int stage;                  //  -1: the routing id is next (ROUTER);
+                                //  -2: it was taken, nothing else yet
+    int index;                  //  Frame index after the routing id
+    const zaf_proto_command_t *command;
+    size_t taken;               //  Frames of the command taken so far
+} walk_t;
+
+//  Take one frame of the message; every frame is walked, even after a
+//  fault, so that a socket is left at a message boundary
+static void
+s_walk_frame (zaf_proto_t *self, walk_t *walk, zmq_msg_t *frame)
+{
+    if (walk->stage == -1) {
+        s_take_routing_id (self, frame);
+        walk->stage = -2;
+        return;
+    }
+    walk->stage = 0;
+    if (walk->index == 0) {
+        if (zmq_msg_size (frame) != 4 || memcmp (zmq_msg_data (frame), ZAF_PROTO_SIGNATURE, 4))
+            s_fault (self, "no ZAF1 signature");
+        walk->index++;
+    }
+    else
+    if (walk->index == 1) {
+        walk->command = zaf_proto_command_find (zmq_msg_data (frame), zmq_msg_size (frame));
+        if (walk->command)
+            self->id = walk->command->id;
+        else
+            s_fault_unknown (self, frame);
+        walk->index++;
+    }
+    else
+    if (self->fault [0])
+        ;                       //  Drain the rest
+    else
+    if (walk->taken < walk->command->frame_count)
+        s_take_frame (self, walk->command, &walk->command->frames [walk->taken++], frame);
+    else
+    if (self->attach_count < walk->command->attachments_max) {
+        zmq_msg_init (&self->attach [self->attach_count]);
+        zmq_msg_move (&self->attach [self->attach_count++], frame);
+    }
+    else
+    if (walk->command->attachments_max)
+        s_fault (self, "%s has more than %zu attachments", walk->command->word,
+                 walk->command->attachments_max);
+    else
+        s_fault (self, "%s has more frames than it should", walk->command->word);
+}
+
+//  The message is over: 0 if it was whole, -2 (with the fault) if not
+static int
+s_walk_end (zaf_proto_t *self, walk_t *walk)
+{
+    if (!self->fault [0]) {
+        if (walk->stage < 0)
+            s_fault (self, "message has no frames after the routing id");
+        else
+        if (walk->index < 2)
+            s_fault (self, walk->index == 0? "message is empty": "message has no command");
+        else
+        if (walk->taken < walk->command->frame_count)
+            s_fault (self, "%s is missing frames", walk->command->word);
+    }
+    return self->fault [0] ? -2 : 0;
+}
+
 static int
 s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
 {
@@ -373,54 +443,13 @@ s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
         return -1;
     }
     bool more = zmq_msg_more (&frame);
-    int index = 0;              //  Frame index after the routing id
-    const zaf_proto_command_t *command = NULL;
-    size_t taken = 0;           //  Frames of the command taken so far
-    int stage = type == ZMQ_ROUTER ? -1 : 0;
-
-    //  Walk every frame of the message, even after a fault, so the socket
-    //  is left at a message boundary
+    walk_t walk = { type == ZMQ_ROUTER ? -1 : 0, 0, NULL, 0 };
     while (true) {
-        if (stage == -1)
-            s_take_routing_id (self, &frame);
-        else
-        if (index == 0 && local && !more && s_take_local (self, &frame)) {
+        if (walk.stage != -1 && walk.index == 0 && local && !more && s_take_local (self, &frame)) {
             zmq_msg_close (&frame);
             return 0;           //  A whole message, by reference
         }
-        else
-        if (index == 0) {
-            if (zmq_msg_size (&frame) != 4 || memcmp (zmq_msg_data (&frame), ZAF_PROTO_SIGNATURE, 4))
-                s_fault (self, "no ZAF1 signature");
-            index++;
-        }
-        else
-        if (index == 1) {
-            command = zaf_proto_command_find (zmq_msg_data (&frame), zmq_msg_size (&frame));
-            if (command)
-                self->id = command->id;
-            else
-                s_fault_unknown (self, &frame);
-            index++;
-        }
-        else
-        if (self->fault [0])
-            ;                   //  Drain the rest
-        else
-        if (taken < command->frame_count)
-            s_take_frame (self, command, &command->frames [taken++], &frame);
-        else
-        if (self->attach_count < command->attachments_max) {
-            zmq_msg_init (&self->attach [self->attach_count]);
-            zmq_msg_move (&self->attach [self->attach_count++], &frame);
-        }
-        else
-        if (command->attachments_max)
-            s_fault (self, "%s has more than %zu attachments", command->word,
-                     command->attachments_max);
-        else
-            s_fault (self, "%s has more frames than it should", command->word);
-
+        s_walk_frame (self, &walk, &frame);
         if (!more)
             break;
         if (zmq_msg_recv (&frame, handle, 0) == -1) {
@@ -428,22 +457,27 @@ s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
             return -1;          //  Interrupted mid-message: context is ending
         }
         more = zmq_msg_more (&frame);
-        if (stage == -1)
-            stage = 0;
     }
     zmq_msg_close (&frame);
+    return s_walk_end (self, &walk);
+}
 
-    if (!self->fault [0]) {
-        if (stage == -1)
-            s_fault (self, "message has no frames after the routing id");
-        else
-        if (index < 2)
-            s_fault (self, index == 0? "message is empty": "message has no command");
-        else
-        if (taken < command->frame_count)
-            s_fault (self, "%s is missing frames", command->word);
-    }
-    return self->fault [0] ? -2 : 0;
+//  --------------------------------------------------------------------------
+//  Decode a message from frames in memory
+
+int
+zaf_proto_decode (zaf_proto_t *self, zmq_msg_t *frames, size_t count, bool routed)
+{
+    assert (self);
+    assert (frames || count == 0);
+    zaf_proto_reset (self);
+    self->fault [0] = 0;
+    walk_t walk = { routed ? -1 : 0, 0, NULL, 0 };
+    for (size_t index = 0; index < count; index++)
+        s_walk_frame (self, &walk, &frames [index]);
+    if (count == 0 && !routed)
+        s_fault (self, "message is empty");
+    return s_walk_end (self, &walk);
 }
 
 //  --------------------------------------------------------------------------

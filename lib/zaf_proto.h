@@ -160,6 +160,15 @@ int
 int
     zaf_proto_send_local (zaf_proto_t *self, void *socket);
 
+//  Decode a message from count frames in memory, as zaf_proto_recv would
+//  from a socket (routed: the first frame is a ROUTER's routing id; no
+//  by-reference messages). Frames whose content the message keeps (body,
+//  options, attachments) are moved out and left empty; the caller still
+//  closes every frame. Returns 0, or -2 if the message is malformed
+//  (zaf_proto_fault says why).
+int
+    zaf_proto_decode (zaf_proto_t *self, zmq_msg_t *frames, size_t count, bool routed);
+
 //  Send the message. Never blocks on a full queue: returns -1 with errno
 //  EAGAIN (queue full) or EHOSTUNREACH (unknown routing id on a ROUTER with
 //  ZMQ_ROUTER_MANDATORY) and keeps every field, so the caller can answer
