@@ -59,6 +59,7 @@
 #define ZAF_BROKER_STATUS_PAGE  1000
 #define ZAF_BROKER_STATUS_PEERS 1000
 #define ZAF_BROKER_STATUS_NAMES 256
+#define ZAF_BROKER_STATUS_NAMES_BYTES (64 * 1024)
 //  Heartbeats an adopted actor waits for its driver to claim it after a
 //  broker restart, before it ends (owner_died)
 #define ZAF_BROKER_CLAIM_BEATS  10

@@ -7,8 +7,9 @@
     listed a page at a time (offset, limit; at most 1000), in table order.
     Every list is bounded, so an answer stays small however large the
     cluster: at most ZAF_BROKER_STATUS_PEERS nodes and as many clients, at
-    most ZAF_BROKER_STATUS_NAMES classes and functions per node, and the
-    totals beside each cut list.
+    most ZAF_BROKER_STATUS_NAMES classes and functions per node and
+    ZAF_BROKER_STATUS_NAMES_BYTES of them in all, and the totals beside
+    each cut list.
     =========================================================================
 */
 
@@ -83,26 +84,35 @@ zaf_broker_status_set_heartbeat (zaf_broker_status_t *self, int heartbeat_ms)
 //  --------------------------------------------------------------------------
 //  Parts of the snapshot
 
-//  The names of a set, sorted, at most ZAF_BROKER_STATUS_NAMES of them;
-//  the total beside them when the list is cut
+//  The names of a set, sorted, at most ZAF_BROKER_STATUS_NAMES of them and
+//  at most *left bytes of them (what the snapshot may still list, counting
+//  quotes and comma); the total beside them when the list is cut. A set
+//  not listed at all is not even sorted.
 static void
-s_add_names (cJSON *item, const char *key, zhashx_t *set)
+s_add_names (cJSON *item, const char *key, zhashx_t *set, size_t *left)
 {
     cJSON *array = cJSON_AddArrayToObject (item, key);
-    zlistx_t *keys = zhashx_keys (set);
-    zlistx_set_comparator (keys, (zlistx_comparator_fn *) strcmp);
-    zlistx_sort (keys);
+    size_t size = zhashx_size (set);
     size_t shown = 0;
-    for (const char *name = (const char *) zlistx_first (keys);
-         name && shown < ZAF_BROKER_STATUS_NAMES;
-         name = (const char *) zlistx_next (keys), shown++)
-        cJSON_AddItemToArray (array, cJSON_CreateString (name));
-    if (zlistx_size (keys) > shown) {
+    if (*left && size) {
+        zlistx_t *keys = zhashx_keys (set);
+        zlistx_set_comparator (keys, (zlistx_comparator_fn *) strcmp);
+        zlistx_sort (keys);
+        for (const char *name = (const char *) zlistx_first (keys);
+             name && shown < ZAF_BROKER_STATUS_NAMES && strlen (name) + 3 <= *left;
+             name = (const char *) zlistx_next (keys), shown++) {
+            cJSON_AddItemToArray (array, cJSON_CreateString (name));
+            *left -= strlen (name) + 3;
+        }
+        if (shown < size && shown < ZAF_BROKER_STATUS_NAMES)
+            *left = 0;          //  Full: the nodes after this one list none
+        zlistx_destroy (&keys);
+    }
+    if (size > shown) {
         char total [32];
         snprintf (total, sizeof (total), "%s_total", key);
-        cJSON_AddNumberToObject (item, total, (double) zlistx_size (keys));
+        cJSON_AddNumberToObject (item, total, (double) size);
     }
-    zlistx_destroy (&keys);
 }
 
 //  Peers in STATUS: by name, then by id
@@ -124,6 +134,7 @@ s_add_peers (zaf_broker_status_t *self, cJSON *status, int64_t now)
     zlistx_set_comparator (peers, s_peer_compare);
     zlistx_sort (peers);
     size_t node_count = 0, client_count = 0;
+    size_t names_left = ZAF_BROKER_STATUS_NAMES_BYTES;
     for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
          peer = (zaf_broker_peer_t *) zlistx_next (peers)) {
         size_t *count = peer->role == ROLE_NODE ? &node_count : &client_count;
@@ -140,8 +151,8 @@ s_add_peers (zaf_broker_status_t *self, cJSON *status, int64_t now)
             cJSON_AddNumberToObject (item, "cpus", peer->cpus);
             cJSON_AddNumberToObject (item, "actors", (double) peer->actors);
             cJSON_AddNumberToObject (item, "tasks", (double) peer->tasks);
-            s_add_names (item, "classes", peer->classes);
-            s_add_names (item, "functions", peer->functions);
+            s_add_names (item, "classes", peer->classes, &names_left);
+            s_add_names (item, "functions", peer->functions, &names_left);
             cJSON_AddItemToArray (nodes, item);
         }
         else
