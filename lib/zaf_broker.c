@@ -41,6 +41,7 @@ typedef struct {
     zaf_broker_spawn_t *spawn;      //  Placement, SPAWN, restarts
     zaf_broker_status_t *status;    //  STATUS and STOP
     zaf_broker_adopt_t *adopt;      //  Actors back after a broker restart
+    zaf_auth_t *auth;               //  Keys and the ZAP handler, or NULL (insecure)
     char session [40];              //  This broker's run
     int heartbeat_ms;
     int64_t next_tick;
@@ -93,6 +94,7 @@ s_self_destroy (self_t **self_p)
     zaf_broker_actors_destroy (&self->actors);
     zaf_broker_out_destroy (&self->out);
     zaf_broker_peers_destroy (&self->peers);
+    zaf_auth_destroy (&self->auth);
     zaf_proto_destroy (&self->msg);
     free (self);
     *self_p = NULL;
@@ -182,6 +184,94 @@ s_reap (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Keys taken away: a peer whose key is no longer allowed is cut at once.
+//  Its requests in flight end UNAUTHORIZED, it hears BYE, and it is lost.
+
+static void
+s_cut (self_t *self, zaf_broker_peer_t *peer, const char *reason)
+{
+    char message [ZAF_ERROR_MESSAGE_MAX];
+    snprintf (message, sizeof (message), "%s: this connection is cut", reason);
+    while (!zaf_ring_empty (&peer->calls_out)) {
+        zaf_broker_flight_t *flight = ZAF_RING_ENTRY (peer->calls_out.next, zaf_broker_flight_t, by_caller);
+        zaf_broker_actor_t *orphan = flight->kind == FLIGHT_SPAWN && flight->node != peer ? flight->actor : NULL;
+        zaf_broker_flights_fail (self->flights, flight, ZAF_UNAUTHORIZED, message);
+        if (orphan && zaf_broker_actors_lookup (self->actors, orphan->id) == orphan)
+            zaf_broker_actors_kill (self->actors, orphan, "owner_died");
+    }
+    zaf_broker_out_bye (self->out, peer->key.data, peer->key.size, reason, false);
+    zsys_warning ("zaf_broker: %s cut peer=%s key=%s: %s", zaf_broker_role_name (peer->role),
+                  peer->hex, peer->user, reason);
+    self->stats.revoked++;
+    zaf_broker_peers_doom (self->peers, peer, reason);
+}
+
+//  Cut every peer whose key is no longer allowed
+static void
+s_cut_unallowed (self_t *self, const char *reason)
+{
+    if (!self->auth)
+        return;
+    zlistx_t *peers = zaf_broker_peers_list (self->peers);
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
+         peer = (zaf_broker_peer_t *) zlistx_next (peers))
+        if (!peer->doomed && !zaf_auth_role (self->auth, peer->user))
+            s_cut (self, peer, reason);
+    zlistx_destroy (&peers);
+    s_reap (self);
+}
+
+//  Revoke a key (z85). Returns 0, or -1 (no keys, or not a key).
+static int
+s_revoke (self_t *self, const char *key)
+{
+    if (!self->auth || zaf_auth_revoke (self->auth, key))
+        return -1;
+    zsys_warning ("zaf_broker: key revoked key=%s", key);
+    s_cut_unallowed (self, "key revoked");
+    return 0;
+}
+
+//  REVOKE from an admin peer
+static void
+s_handle_revoke (self_t *self, zaf_broker_peer_t *peer)
+{
+    if (!self->auth) {
+        zaf_broker_out_refuse (self->out, self->msg, ZAF_BAD_ARGS,
+                               "this broker runs without keys: there is nothing to revoke");
+        return;
+    }
+    if (!peer->admin) {
+        self->stats.unauthorized++;
+        zaf_broker_out_refuse (self->out, self->msg, ZAF_UNAUTHORIZED,
+                               "only an admin key may revoke keys");
+        return;
+    }
+    cJSON *body = zaf_proto_body_json (self->msg);
+    char key [ZAF_AUTH_KEY_TEXT + 1];
+    snprintf (key, sizeof (key), "%s", zaf_json_string (body, "key", ""));
+    bool valid = strlen (zaf_json_string (body, "key", "")) == ZAF_AUTH_KEY_TEXT;
+    cJSON_Delete (body);
+    //  Answer first: the admin may be cutting its own key
+    if (!valid || zaf_auth_revoke (self->auth, key)) {
+        zaf_broker_out_refuse (self->out, self->msg, ZAF_BAD_ARGS,
+                               "REVOKE needs {\"key\": a z85 public key of 40 characters}");
+        return;
+    }
+    size_t cut = 0;
+    for (zaf_broker_peer_t *other = zaf_broker_peers_first (self->peers); other;
+         other = zaf_broker_peers_next (self->peers))
+        if (streq (other->user, key))
+            cut++;
+    cJSON *result = cJSON_CreateObject ();
+    cJSON_AddStringToObject (result, "revoked", key);
+    cJSON_AddNumberToObject (result, "cut", (double) cut);
+    zaf_broker_out_answer_ok (self->out, self->msg, result);
+    zsys_warning ("zaf_broker: key revoked key=%s by peer=%s", key, peer->hex);
+    s_cut_unallowed (self, "key revoked");
+}
+
+//  --------------------------------------------------------------------------
 //  HELLO
 
 //  Why a HELLO cannot be taken (PROTOCOL), or NULL
@@ -240,6 +330,22 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
         cJSON_Delete (hello);
         return;
     }
+    //  With keys, the key's role decides: only node keys register nodes;
+    //  driver and admin keys connect drivers and CLIs
+    zaf_auth_role_t key_role = self->auth ? zaf_auth_role (self->auth, zaf_proto_user (self->msg))
+                                          : ZAF_AUTH_ADMIN;
+    if (self->auth && (key_role == ZAF_AUTH_NONE
+                   || (role == ROLE_NODE) != (key_role == ZAF_AUTH_NODE))) {
+        char message [ZAF_ERROR_MESSAGE_MAX];
+        snprintf (message, sizeof (message), "a %s key may not say HELLO as %s",
+                  zaf_auth_role_name (key_role), zaf_broker_role_name (role));
+        self->stats.unauthorized++;
+        zaf_broker_out_warn (self->out, NULL, "HELLO refused key=%s: %s",
+                             zaf_proto_user (self->msg), message);
+        zaf_broker_out_error (self->out, routing_id, routing_size, ZAF_UNAUTHORIZED, message);
+        cJSON_Delete (hello);
+        return;
+    }
     //  Node names are unique among live nodes
     const char *name = zaf_json_string (hello, "name", "");
     if (role == ROLE_NODE && zaf_broker_peers_node_named (self->peers, name, known)) {
@@ -255,6 +361,8 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
     if (known)
         s_peer_lost (self, known, "said HELLO again");
     zaf_broker_peer_t *peer = zaf_broker_peers_add (self->peers, routing_id, routing_size, role, hello);
+    snprintf (peer->user, sizeof (peer->user), "%s", zaf_proto_user (self->msg));
+    peer->admin = key_role == ZAF_AUTH_ADMIN;
     //  After a broker restart: nodes bring their actors back, drivers claim
     //  the actors they own
     size_t adopted = 0, claimed = 0;
@@ -415,6 +523,19 @@ s_handle_submit (self_t *self, zaf_broker_peer_t *caller)
 //  --------------------------------------------------------------------------
 //  KILL and EXIT
 
+//  With keys: an admin and a node (it relays its actors' kills) may kill
+//  any actor; a driver only actors whose owner at the root of their tree
+//  is a peer with its key
+static bool
+s_may_kill (self_t *self, zaf_broker_peer_t *caller, zaf_broker_actor_t *actor)
+{
+    if (!self->auth || caller->admin || caller->role == ROLE_NODE)
+        return true;
+    while (actor->parent)
+        actor = actor->parent;
+    return actor->owner && streq (actor->owner->user, caller->user);
+}
+
 static void
 s_handle_kill (self_t *self, zaf_broker_peer_t *caller)
 {
@@ -436,6 +557,16 @@ s_handle_kill (self_t *self, zaf_broker_peer_t *caller)
         }
         else
             zaf_broker_out_refuse (self->out, self->msg, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
+        return;
+    }
+    if (!s_may_kill (self, caller, actor)) {
+        self->stats.unauthorized++;
+        if (answer)
+            zaf_broker_out_refuse (self->out, self->msg, ZAF_UNAUTHORIZED,
+                                   "actor %s is not yours: only an admin key kills it", id);
+        else
+            zaf_broker_out_error (self->out, caller->key.data, caller->key.size, ZAF_UNAUTHORIZED,
+                                  "actor is not yours: only an admin key kills it");
         return;
     }
     zaf_broker_flight_t *flight = NULL;
@@ -547,6 +678,10 @@ s_handle_router (self_t *self, int rc)
     const void *routing_id = zaf_proto_routing_id (self->msg, &routing_size);
     zaf_broker_peer_t *peer = routing_size ? zaf_broker_peers_lookup (self->peers, routing_id, routing_size)
                                 : NULL;
+    //  With keys, a peer is its routing id and its key: another connection
+    //  that took the routing id is not that peer
+    if (peer && self->auth && strneq (peer->user, zaf_proto_user (self->msg)))
+        peer = NULL;
     if (peer && peer->doomed)
         return;                 //  Being ended; what it says no longer counts
     if (peer)
@@ -583,7 +718,14 @@ s_handle_router (self_t *self, int rc)
         case ZAF_PROTO_HEARTBEAT: break;
         case ZAF_PROTO_BYE:     s_peer_lost (self, peer, "said BYE"); break;
         case ZAF_PROTO_ERROR:   s_handle_error (self, peer); break;
+        case ZAF_PROTO_REVOKE:  s_handle_revoke (self, peer); break;
         case ZAF_PROTO_STOP:
+            if (self->auth && !peer->admin) {
+                self->stats.unauthorized++;
+                zaf_broker_out_refuse (self->out, self->msg, ZAF_UNAUTHORIZED,
+                                       "only an admin key may stop the cluster");
+            }
+            else
             if (zaf_broker_status_handle_stop (self->status, self->msg, peer))
                 self->stopped = self->terminated = true;
             break;
@@ -643,6 +785,7 @@ s_handle_bind (self_t *self, zmsg_t *request)
     char *endpoint = zmsg_popstr (request);
     zsock_set_heartbeat_ivl (self->router, self->heartbeat_ms);
     zsock_set_heartbeat_timeout (self->router, self->heartbeat_ms * ZAF_HEARTBEAT_MISSES);
+    zsock_set_handshake_ivl (self->router, ZAF_AUTH_HANDSHAKE_MS);
     if (endpoint && zsock_bind (self->router, "%s", endpoint) != -1) {
         //  The endpoint libzmq bound, with an OS-assigned port filled in
         char *shown = zsock_last_endpoint (self->router);
@@ -659,6 +802,32 @@ s_handle_bind (self_t *self, zmsg_t *request)
     else
         zstr_sendx (self->pipe, "ERROR", endpoint ? zmq_strerror (errno) : "no endpoint", NULL);
     zstr_free (&endpoint);
+}
+
+//  KEYS <dir> [<own key file>]: load the keys and make the ROUTER a CURVE
+//  server (before BIND). Answers "OK" <public key> or "ERROR" <reason>.
+static void
+s_handle_keys (self_t *self, zmsg_t *request)
+{
+    char *dir = zmsg_popstr (request);
+    char *own = zmsg_popstr (request);
+    zaf_error_t err;
+    zaf_error_clear (&err);
+    if (self->auth)
+        zstr_sendx (self->pipe, "ERROR", "keys are loaded already", NULL);
+    else
+    if (!dir)
+        zstr_sendx (self->pipe, "ERROR", "no key directory", NULL);
+    else
+    if ((self->auth = zaf_auth_new (dir, own && *own ? own : NULL, &err))) {
+        zaf_auth_apply_server (self->auth, self->router);
+        zaf_proto_set_want_user (self->msg, true);
+        zstr_sendx (self->pipe, "OK", zaf_auth_public (self->auth), NULL);
+    }
+    else
+        zstr_sendx (self->pipe, "ERROR", err.message, NULL);
+    zstr_free (&dir);
+    zstr_free (&own);
 }
 
 static void
@@ -706,6 +875,22 @@ s_handle_pipe (self_t *self)
             zaf_broker_actors_set_max_pending (self->actors, (size_t) pending);
     }
     else
+    if (streq (command, "KEYS"))
+        s_handle_keys (self, request);
+    else
+    if (streq (command, "RELOAD-KEYS")) {
+        int count = self->auth ? zaf_auth_reload (self->auth) : -1;
+        if (count >= 0)
+            s_cut_unallowed (self, "key removed");
+        zstr_sendf (self->pipe, "%d", count);
+    }
+    else
+    if (streq (command, "REVOKE")) {
+        char *key = zmsg_popstr (request);
+        zstr_send (self->pipe, s_revoke (self, key) == 0 ? "OK" : "ERROR");
+        zstr_free (&key);
+    }
+    else
     if (streq (command, "BIND"))
         s_handle_bind (self, request);
     else
@@ -726,6 +911,24 @@ s_handle_pipe (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  The ZAP handler: libzmq asks about every new connection
+
+static void
+s_handle_zap (self_t *self)
+{
+    //  Answer every request waiting (bounded), so handshakes are not slowed
+    //  by the ROUTER's traffic
+    for (int count = 0; count < 1000; count++) {
+        zmq_pollitem_t item = { zsock_resolve (zaf_auth_zap (self->auth)), 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, 0) <= 0)
+            break;
+        zaf_auth_handle_zap (self->auth);
+    }
+    self->stats.handshakes_allowed = zaf_auth_allowed (self->auth);
+    self->stats.handshakes_refused = zaf_auth_refused (self->auth);
+}
+
+//  --------------------------------------------------------------------------
 //  The actor body: poll, dispatch, tick
 
 void
@@ -738,19 +941,24 @@ zaf_broker (zsock_t *pipe, void *args)
 
     zmq_pollitem_t items [] = {
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 }
+        { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 },
+        { NULL, 0, ZMQ_POLLIN, 0 }          //  The ZAP handler, once KEYS
     };
     while (!self->terminated) {
+        if (self->auth && !items [2].socket)
+            items [2].socket = zsock_resolve (zaf_auth_zap (self->auth));
         int64_t timeout = self->next_tick - zclock_mono ();
         bool backlogged = zaf_broker_out_backlogged (self->out) > 0;
         if (backlogged && timeout > 5)
             timeout = 5;        //  No event says a queue drained: look again soon
         if (timeout < 0)
             timeout = 0;
-        if (zmq_poll (items, 2, timeout) == -1 && errno == ETERM)
+        if (zmq_poll (items, items [2].socket ? 3 : 2, timeout) == -1 && errno == ETERM)
             break;
         if (items [0].revents & ZMQ_POLLIN)
             s_handle_pipe (self);
+        if (self->auth && (items [2].revents & ZMQ_POLLIN))
+            s_handle_zap (self);
         //  Read until the socket is empty (bounded, so the pipe and the
         //  heartbeats get their turn under a flood)
         for (int count = 0; count < 10000 && !self->terminated; count++) {

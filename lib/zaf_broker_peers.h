@@ -41,6 +41,8 @@ typedef struct _zaf_broker_peer_t {
                                 //  (zaf_proto_t, used by zaf_broker_out)
     const char *doomed;         //  Why it is lost, once found gone
     bool warned;                //  Logged a protocol warning already
+    char user [41];             //  Its CURVE public key (z85), "" if insecure
+    bool admin;                 //  Its key's role is admin
 } zaf_broker_peer_t;
 
 typedef struct _zaf_broker_peers_t zaf_broker_peers_t;

@@ -13,6 +13,7 @@ typedef struct {
     size_t calls, tells, replies, spawns, submits, kills, lookups;
     size_t errors_sent, malformed, unknown_peer, late_replies;
     size_t wrong_peer, unroutable, overloaded, peers_lost, backlogged;
+    size_t unauthorized, handshakes_allowed, handshakes_refused, revoked;
 } zaf_broker_stats_t;
 
 #endif
