@@ -206,6 +206,7 @@ struct _zaf_auth_t {
     zsock_t *zap;               //  REP on inproc://zeromq.zap.01
     size_t allowed;
     size_t refused;
+    zaf_ratelimit_t *log;       //  Refusals logged at a bounded rate
     byte secret [32];           //  Derived from the secret key
 };
 
@@ -250,6 +251,7 @@ zaf_auth_new (const char *dir, const char *own_key, zaf_error_t *err)
     self->cert = cert;
     self->roles = zhashx_new ();
     self->revoked = zhashx_new ();
+    self->log = zaf_ratelimit_new ("zaf_broker", 10);
     byte first [20], second [20];
     s_digest ("zaf broker secret 1", zcert_secret_key (cert), 32, NULL, 0, first);
     s_digest ("zaf broker secret 2", zcert_secret_key (cert), 32, first, 20, second);
@@ -280,6 +282,7 @@ zaf_auth_destroy (zaf_auth_t **self_p)
     zsock_destroy (&self->zap);
     zhashx_destroy (&self->roles);
     zhashx_destroy (&self->revoked);
+    zaf_ratelimit_destroy (&self->log);
     zcert_destroy (&self->cert);
     free (self->dir);
     memset (self->secret, 0, sizeof (self->secret));
@@ -388,8 +391,8 @@ zaf_auth_handle_zap (zaf_auth_t *self)
         self->allowed++;
     else {
         self->refused++;
-        zsys_warning ("zaf_broker: handshake refused address=%s key=%s: %s",
-                      address ? address : "?", *key ? key : "-", text);
+        zaf_ratelimit_warn (self->log, "handshake refused address=%s key=%s: %s",
+                            address ? address : "?", *key ? key : "-", text);
         key [0] = 0;
     }
     zstr_sendm (self->zap, version ? version : "1.0");
