@@ -28,6 +28,7 @@
 #include "zaf_broker_status.h"
 #include "zaf_broker_spawn.h"
 #include "zaf_broker_adopt.h"
+#include "zaf_broker_keys.h"
 
 typedef struct {
     zsock_t *pipe;                  //  Actor pipe
@@ -41,7 +42,7 @@ typedef struct {
     zaf_broker_spawn_t *spawn;      //  Placement, SPAWN, restarts
     zaf_broker_status_t *status;    //  STATUS and STOP
     zaf_broker_adopt_t *adopt;      //  Actors back after a broker restart
-    zaf_auth_t *auth;               //  Keys and the ZAP handler, or NULL (insecure)
+    zaf_broker_keys_t *keys;        //  Keys: roles, ZAP, revocation (checks pass without)
     char session [40];              //  This broker's run
     int heartbeat_ms;
     int64_t next_tick;
@@ -79,6 +80,8 @@ s_self_new (zsock_t *pipe)
     self->status = zaf_broker_status_new (self->session, self->peers, self->flights, self->actors,
                                           self->out, &self->stats);
     self->adopt = zaf_broker_adopt_new (self->peers, self->actors, self->out);
+    self->keys = zaf_broker_keys_new (self->peers, self->flights, self->actors, self->out,
+                                      &self->stats);
     return self;
 }
 
@@ -87,6 +90,7 @@ s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     //  Top down: flights before actors and peers (they point into both)
+    zaf_broker_keys_destroy (&self->keys);
     zaf_broker_adopt_destroy (&self->adopt);
     zaf_broker_status_destroy (&self->status);
     zaf_broker_spawn_destroy (&self->spawn);
@@ -94,7 +98,6 @@ s_self_destroy (self_t **self_p)
     zaf_broker_actors_destroy (&self->actors);
     zaf_broker_out_destroy (&self->out);
     zaf_broker_peers_destroy (&self->peers);
-    zaf_auth_destroy (&self->auth);
     zaf_proto_destroy (&self->msg);
     free (self);
     *self_p = NULL;
@@ -184,94 +187,6 @@ s_reap (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Keys taken away: a peer whose key is no longer allowed is cut at once.
-//  Its requests in flight end UNAUTHORIZED, it hears BYE, and it is lost.
-
-static void
-s_cut (self_t *self, zaf_broker_peer_t *peer, const char *reason)
-{
-    char message [ZAF_ERROR_MESSAGE_MAX];
-    snprintf (message, sizeof (message), "%s: this connection is cut", reason);
-    while (!zaf_ring_empty (&peer->calls_out)) {
-        zaf_broker_flight_t *flight = ZAF_RING_ENTRY (peer->calls_out.next, zaf_broker_flight_t, by_caller);
-        zaf_broker_actor_t *orphan = flight->kind == FLIGHT_SPAWN && flight->node != peer ? flight->actor : NULL;
-        zaf_broker_flights_fail (self->flights, flight, ZAF_UNAUTHORIZED, message);
-        if (orphan && zaf_broker_actors_lookup (self->actors, orphan->id) == orphan)
-            zaf_broker_actors_kill (self->actors, orphan, "owner_died");
-    }
-    zaf_broker_out_bye (self->out, peer->key.data, peer->key.size, reason, false);
-    zsys_warning ("zaf_broker: %s cut peer=%s key=%s: %s", zaf_broker_role_name (peer->role),
-                  peer->hex, peer->user, reason);
-    self->stats.revoked++;
-    zaf_broker_peers_doom (self->peers, peer, reason);
-}
-
-//  Cut every peer whose key is no longer allowed
-static void
-s_cut_unallowed (self_t *self, const char *reason)
-{
-    if (!self->auth)
-        return;
-    zlistx_t *peers = zaf_broker_peers_list (self->peers);
-    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
-         peer = (zaf_broker_peer_t *) zlistx_next (peers))
-        if (!peer->doomed && !zaf_auth_role (self->auth, peer->user))
-            s_cut (self, peer, reason);
-    zlistx_destroy (&peers);
-    s_reap (self);
-}
-
-//  Revoke a key (z85). Returns 0, or -1 (no keys, or not a key).
-static int
-s_revoke (self_t *self, const char *key)
-{
-    if (!self->auth || zaf_auth_revoke (self->auth, key))
-        return -1;
-    zsys_warning ("zaf_broker: key revoked key=%s", key);
-    s_cut_unallowed (self, "key revoked");
-    return 0;
-}
-
-//  REVOKE from an admin peer
-static void
-s_handle_revoke (self_t *self, zaf_broker_peer_t *peer)
-{
-    if (!self->auth) {
-        zaf_broker_out_refuse (self->out, self->msg, ZAF_BAD_ARGS,
-                               "this broker runs without keys: there is nothing to revoke");
-        return;
-    }
-    if (!peer->admin) {
-        self->stats.unauthorized++;
-        zaf_broker_out_refuse (self->out, self->msg, ZAF_UNAUTHORIZED,
-                               "only an admin key may revoke keys");
-        return;
-    }
-    cJSON *body = zaf_proto_body_json (self->msg);
-    char key [ZAF_AUTH_KEY_TEXT + 1];
-    snprintf (key, sizeof (key), "%s", zaf_json_string (body, "key", ""));
-    bool valid = strlen (zaf_json_string (body, "key", "")) == ZAF_AUTH_KEY_TEXT;
-    cJSON_Delete (body);
-    //  Answer first: the admin may be cutting its own key
-    if (!valid || zaf_auth_revoke (self->auth, key)) {
-        zaf_broker_out_refuse (self->out, self->msg, ZAF_BAD_ARGS,
-                               "REVOKE needs {\"key\": a z85 public key of 40 characters}");
-        return;
-    }
-    size_t cut = 0;
-    for (zaf_broker_peer_t *other = zaf_broker_peers_first (self->peers); other;
-         other = zaf_broker_peers_next (self->peers))
-        if (streq (other->user, key))
-            cut++;
-    cJSON *result = cJSON_CreateObject ();
-    cJSON_AddStringToObject (result, "revoked", key);
-    cJSON_AddNumberToObject (result, "cut", (double) cut);
-    zaf_broker_out_answer_ok (self->out, self->msg, result);
-    zsys_warning ("zaf_broker: key revoked key=%s by peer=%s", key, peer->hex);
-    s_cut_unallowed (self, "key revoked");
-}
-
-//  --------------------------------------------------------------------------
 //  HELLO
 
 //  Why a HELLO cannot be taken (PROTOCOL), or NULL
@@ -332,10 +247,9 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
     }
     //  With keys, the key's role decides: only node keys register nodes;
     //  driver and admin keys connect drivers and CLIs
-    zaf_auth_role_t key_role = self->auth ? zaf_auth_role (self->auth, zaf_proto_user (self->msg))
-                                          : ZAF_AUTH_ADMIN;
-    if (self->auth && (key_role == ZAF_AUTH_NONE
-                   || (role == ROLE_NODE) != (key_role == ZAF_AUTH_NODE))) {
+    zaf_auth_role_t key_role = zaf_broker_keys_role (self->keys, self->msg);
+    if (zaf_broker_keys_auth (self->keys)
+    &&  (key_role == ZAF_AUTH_NONE || (role == ROLE_NODE) != (key_role == ZAF_AUTH_NODE))) {
         char message [ZAF_ERROR_MESSAGE_MAX];
         snprintf (message, sizeof (message), "a %s key may not say HELLO as %s",
                   zaf_auth_role_name (key_role), zaf_broker_role_name (role));
@@ -523,19 +437,6 @@ s_handle_submit (self_t *self, zaf_broker_peer_t *caller)
 //  --------------------------------------------------------------------------
 //  KILL and EXIT
 
-//  With keys: an admin and a node (it relays its actors' kills) may kill
-//  any actor; a driver only actors whose owner at the root of their tree
-//  is a peer with its key
-static bool
-s_may_kill (self_t *self, zaf_broker_peer_t *caller, zaf_broker_actor_t *actor)
-{
-    if (!self->auth || caller->admin || caller->role == ROLE_NODE)
-        return true;
-    while (actor->parent)
-        actor = actor->parent;
-    return actor->owner && streq (actor->owner->user, caller->user);
-}
-
 static void
 s_handle_kill (self_t *self, zaf_broker_peer_t *caller)
 {
@@ -559,7 +460,7 @@ s_handle_kill (self_t *self, zaf_broker_peer_t *caller)
             zaf_broker_out_refuse (self->out, self->msg, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
         return;
     }
-    if (!s_may_kill (self, caller, actor)) {
+    if (!zaf_broker_keys_may_kill (self->keys, caller, actor)) {
         self->stats.unauthorized++;
         if (answer)
             zaf_broker_out_refuse (self->out, self->msg, ZAF_UNAUTHORIZED,
@@ -680,7 +581,7 @@ s_handle_router (self_t *self, int rc)
                                 : NULL;
     //  With keys, a peer is its routing id and its key: another connection
     //  that took the routing id is not that peer
-    if (peer && self->auth && strneq (peer->user, zaf_proto_user (self->msg)))
+    if (peer && !zaf_broker_keys_same (self->keys, peer, self->msg))
         peer = NULL;
     if (peer && peer->doomed)
         return;                 //  Being ended; what it says no longer counts
@@ -718,9 +619,9 @@ s_handle_router (self_t *self, int rc)
         case ZAF_PROTO_HEARTBEAT: break;
         case ZAF_PROTO_BYE:     s_peer_lost (self, peer, "said BYE"); break;
         case ZAF_PROTO_ERROR:   s_handle_error (self, peer); break;
-        case ZAF_PROTO_REVOKE:  s_handle_revoke (self, peer); break;
+        case ZAF_PROTO_REVOKE:  zaf_broker_keys_handle_revoke (self->keys, self->msg, peer); break;
         case ZAF_PROTO_STOP:
-            if (self->auth && !peer->admin) {
+            if (!zaf_broker_keys_may_stop (self->keys, peer)) {
                 self->stats.unauthorized++;
                 zaf_broker_out_refuse (self->out, self->msg, ZAF_UNAUTHORIZED,
                                        "only an admin key may stop the cluster");
@@ -813,19 +714,13 @@ s_handle_keys (self_t *self, zmsg_t *request)
     char *own = zmsg_popstr (request);
     zaf_error_t err;
     zaf_error_clear (&err);
-    if (self->auth)
-        zstr_sendx (self->pipe, "ERROR", "keys are loaded already", NULL);
-    else
-    if (!dir)
-        zstr_sendx (self->pipe, "ERROR", "no key directory", NULL);
-    else
-    if ((self->auth = zaf_auth_new (dir, own && *own ? own : NULL, &err))) {
-        zaf_auth_apply_server (self->auth, self->router);
+    if (dir && zaf_broker_keys_load (self->keys, dir, own && *own ? own : NULL, self->router,
+                                     &err) == 0) {
         zaf_proto_set_want_user (self->msg, true);
-        zstr_sendx (self->pipe, "OK", zaf_auth_public (self->auth), NULL);
+        zstr_sendx (self->pipe, "OK", zaf_auth_public (zaf_broker_keys_auth (self->keys)), NULL);
     }
     else
-        zstr_sendx (self->pipe, "ERROR", err.message, NULL);
+        zstr_sendx (self->pipe, "ERROR", dir ? err.message : "no key directory", NULL);
     zstr_free (&dir);
     zstr_free (&own);
 }
@@ -879,16 +774,15 @@ s_handle_pipe (self_t *self)
         s_handle_keys (self, request);
     else
     if (streq (command, "RELOAD-KEYS")) {
-        int count = self->auth ? zaf_auth_reload (self->auth) : -1;
-        if (count >= 0)
-            s_cut_unallowed (self, "key removed");
-        zstr_sendf (self->pipe, "%d", count);
+        zstr_sendf (self->pipe, "%d", zaf_broker_keys_reload (self->keys));
+        s_reap (self);
     }
     else
     if (streq (command, "REVOKE")) {
         char *key = zmsg_popstr (request);
-        zstr_send (self->pipe, s_revoke (self, key) == 0 ? "OK" : "ERROR");
+        zstr_sendf (self->pipe, "%d", zaf_broker_keys_revoke (self->keys, key));
         zstr_free (&key);
+        s_reap (self);
     }
     else
     if (streq (command, "BIND"))
@@ -911,24 +805,6 @@ s_handle_pipe (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  The ZAP handler: libzmq asks about every new connection
-
-static void
-s_handle_zap (self_t *self)
-{
-    //  Answer every request waiting (bounded), so handshakes are not slowed
-    //  by the ROUTER's traffic
-    for (int count = 0; count < 1000; count++) {
-        zmq_pollitem_t item = { zsock_resolve (zaf_auth_zap (self->auth)), 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, 0) <= 0)
-            break;
-        zaf_auth_handle_zap (self->auth);
-    }
-    self->stats.handshakes_allowed = zaf_auth_allowed (self->auth);
-    self->stats.handshakes_refused = zaf_auth_refused (self->auth);
-}
-
-//  --------------------------------------------------------------------------
 //  The actor body: poll, dispatch, tick
 
 void
@@ -945,8 +821,8 @@ zaf_broker (zsock_t *pipe, void *args)
         { NULL, 0, ZMQ_POLLIN, 0 }          //  The ZAP handler, once KEYS
     };
     while (!self->terminated) {
-        if (self->auth && !items [2].socket)
-            items [2].socket = zsock_resolve (zaf_auth_zap (self->auth));
+        if (zaf_broker_keys_zap (self->keys) && !items [2].socket)
+            items [2].socket = zsock_resolve (zaf_broker_keys_zap (self->keys));
         int64_t timeout = self->next_tick - zclock_mono ();
         bool backlogged = zaf_broker_out_backlogged (self->out) > 0;
         if (backlogged && timeout > 5)
@@ -957,8 +833,8 @@ zaf_broker (zsock_t *pipe, void *args)
             break;
         if (items [0].revents & ZMQ_POLLIN)
             s_handle_pipe (self);
-        if (self->auth && (items [2].revents & ZMQ_POLLIN))
-            s_handle_zap (self);
+        if (items [2].socket && (items [2].revents & ZMQ_POLLIN))
+            zaf_broker_keys_handle_zap (self->keys);
         //  Read until the socket is empty (bounded, so the pipe and the
         //  heartbeats get their turn under a flood)
         for (int count = 0; count < 10000 && !self->terminated; count++) {
