@@ -11,8 +11,9 @@
     bottom-up and destroyed top-down:
 
         peers -> out (the ROUTER's send path) -> flights -> actors
-              -> spawn (placement, SPAWN, restarts), status (STATUS, STOP)
-                 and adopt (actors back after a broker restart)
+              -> spawn (placement, SPAWN, restarts), status (STATUS, STOP),
+                 adopt (actors back after a broker restart) and keys
+                 (roles from keys, the ZAP handler, revocation)
 
     Invariants: a flight is removed exactly once, by its answer or by the
     failure that ends it (actor EXIT, node lost, caller lost), so every call

@@ -33,6 +33,10 @@ extern "C" {
 //      VERBOSE                 log every message
 //      HEARTBEAT <ms>          heartbeat interval (before BIND)
 //      MAX-PENDING <n>         per-actor bound on calls in flight
+//      KEYS <dir> [<key file>] before BIND: CURVE with these keys; answers
+//                              "OK" <public key> or "ERROR" <reason>
+//      RELOAD-KEYS             read the key directory again (SIGHUP)
+//      REVOKE <key>            refuse a key and cut its sessions
 //      BIND <endpoint>         answers "OK" <endpoint> (port filled in) or
 //                              "ERROR" <reason>; may be repeated
 //      $TERM                   tell every peer BYE and end
