@@ -272,7 +272,11 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
         cJSON_Delete (hello);
         return;
     }
-    //  A second HELLO on one connection starts that peer afresh
+    //  A second HELLO on one connection starts that peer afresh. With keys,
+    //  a record under this routing id with another key is of a connection
+    //  that is gone (libzmq gives a routing id to one live connection)
+    if (!known)
+        known = zaf_broker_peers_lookup (self->peers, routing_id, routing_size);
     if (known)
         s_peer_lost (self, known, "said HELLO again");
     zaf_broker_peer_t *peer = zaf_broker_peers_add (self->peers, routing_id, routing_size, role, hello);
