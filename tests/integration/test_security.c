@@ -498,3 +498,33 @@ Test (security, routing_id_collision_attempt_leaves_the_broker_serving)
     zaf_shutdown (&admin);
     free (endpoint);
 }
+
+//  --------------------------------------------------------------------------
+
+Test (security, broker_refuses_to_listen_beyond_loopback_without_keys)
+{
+    char *output = NULL;
+    const char *open [] = { zt_path ("bin", "zaf-broker"), "--bind", "tcp://0.0.0.0:0", NULL };
+    cr_assert_eq (zt_run (open, 10000, &output), 1, "%s", output);
+    cr_assert (strstr (output, "refusing to listen on tcp://0.0.0.0:0 without keys"), "%s", output);
+    cr_assert_null (strstr (output, "listening "), "%s", output);
+    free (output);
+
+    //  --insecure says the operator trusts the network
+    const char *insecure [] = {
+        zt_path ("bin", "zaf-broker"), "--bind", "tcp://0.0.0.0:0", "--insecure", NULL
+    };
+    zt_proc_t *broker = zt_proc_start (insecure, true);
+    char *line = zt_proc_read_line (broker, 10000);
+    cr_assert (line && strncmp (line, "listening tcp://", 16) == 0, "%s", line ? line : "-");
+    free (line);
+    cr_assert_eq (zt_proc_stop (&broker, SIGTERM, 5000), 0);
+
+    //  A key directory without the broker's secret key: one clear line
+    const char *nokey [] = {
+        zt_path ("bin", "zaf-broker"), "--bind", "tcp://127.0.0.1:0", "--keys", s_other, NULL
+    };
+    cr_assert_eq (zt_run (nokey, 10000, &output), 1, "%s", output);
+    cr_assert (strstr (output, "no broker secret key"), "%s", output);
+    free (output);
+}
