@@ -9,6 +9,7 @@
 */
 
 #include "bench_classes.h"
+#include "zaf_engine.h"         //  zaf_auth_keygen, zaf_auth_client_set
 #include <pthread.h>
 
 #define STARTUP_MS  10000       //  For a process to come up and register
@@ -23,6 +24,7 @@ struct _bench_zaf_rig_t {
     bench_proc_t *broker;                       //  tcp: zaf-broker
     bench_proc_t *nodes [BENCH_MAX_NODES];      //  tcp: zaf-node
     char names [BENCH_MAX_NODES][32];           //  tcp: node names
+    char keys [64];                             //  curve: the run's key directory
     int nbr_nodes;
 };
 
@@ -109,7 +111,30 @@ bench_zaf_rig_new (const bench_opts_t *opts, bool tcp, int nodes, char *error, s
         bench_zaf_rig_destroy (&self);
         return NULL;
     }
-    char *broker_argv [] = { broker_path, "--bind", "tcp://127.0.0.1:0", NULL };
+    //  CURVE: a key directory of the run's own, the broker's --keys
+    char broker_key [128] = "", node_key [128] = "", driver_key [128] = "";
+    if (opts->curve) {
+        snprintf (self->keys, sizeof (self->keys), "/tmp/zaf-bench-keys-XXXXXX");
+        zaf_error_t err;
+        if (!mkdtemp (self->keys)
+        ||  zaf_auth_keygen (self->keys, "broker", "broker", &err)
+        ||  zaf_auth_keygen (self->keys, "node", "node", &err)
+        ||  zaf_auth_keygen (self->keys, "driver", "driver", &err)) {
+            snprintf (error, error_max, "cannot write the run's keys in %s", self->keys);
+            bench_zaf_rig_destroy (&self);
+            return NULL;
+        }
+        snprintf (broker_key, sizeof (broker_key), "%s/broker.cert", self->keys);
+        snprintf (node_key, sizeof (node_key), "%s/node.cert_secret", self->keys);
+        snprintf (driver_key, sizeof (driver_key), "%s/driver.cert_secret", self->keys);
+        if (zaf_auth_client_set (broker_key, driver_key, &err)) {
+            snprintf (error, error_max, "%s", err.message);
+            bench_zaf_rig_destroy (&self);
+            return NULL;
+        }
+    }
+    char *broker_argv [] = { broker_path, "--bind", "tcp://127.0.0.1:0",
+                             opts->curve ? "--keys" : NULL, self->keys, NULL };
     self->broker = s_start_listener (broker_argv, opts->verbose, self->endpoint,
                                      sizeof (self->endpoint), error, error_max);
     if (!self->broker) {
@@ -122,7 +147,8 @@ bench_zaf_rig_new (const bench_opts_t *opts, bool tcp, int nodes, char *error, s
         snprintf (self->names [index], sizeof (self->names [index]), "bench-%c", 'a' + index);
         char *node_argv [] = {
             node_path, "--broker", self->endpoint, "--module", module_path,
-            "--cpus", cpus, "--name", self->names [index], NULL
+            "--cpus", cpus, "--name", self->names [index],
+            opts->curve ? "--broker-key" : NULL, broker_key, "--key", node_key, NULL
         };
         self->nodes [index] = bench_proc_start (node_argv, opts->verbose, false);
         if (!self->nodes [index]) {
@@ -166,6 +192,12 @@ bench_zaf_rig_destroy (bench_zaf_rig_t **self_p)
                 bench_proc_destroy (&self->nodes [index]);
             }
         bench_proc_destroy (&self->broker);
+        if (*self->keys) {
+            zdir_t *dir = zdir_new (self->keys, "-");
+            if (dir)
+                zdir_remove (dir, true);
+            zdir_destroy (&dir);
+        }
         free (self);
         *self_p = NULL;
     }

@@ -32,6 +32,7 @@ typedef struct {
     const char *self_path;      //  zaf-bench itself, for the floor roles
     const char *bin_dir;        //  zaf-broker and zaf-node
     const char *lib_dir;        //  libzaf_bench.so
+    bool curve;                 //  tcp: CURVE on every link (keys made for the run)
 } bench_opts_t;
 
 typedef struct _bench_zaf_rig_t bench_zaf_rig_t;

@@ -141,8 +141,8 @@ static int
 s_role_run (const char *scenario, const char *mode, const bench_opts_t *opts)
 {
     if (!scenario || !mode || !bench_scenario_known (scenario)
-    ||  !(streq (mode, "tcp") || streq (mode, "embedded"))) {
-        fprintf (stderr, "zaf-bench: --role run needs --scenario NAME and --mode embedded|tcp\n");
+    ||  !(streq (mode, "tcp") || streq (mode, "embedded") || streq (mode, "tcp-curve"))) {
+        fprintf (stderr, "zaf-bench: --role run needs --scenario NAME and --mode embedded|tcp|tcp-curve\n");
         return 2;
     }
     //  Every actor costs a socket and a file: allow as many as we may open
@@ -160,7 +160,10 @@ s_role_run (const char *scenario, const char *mode, const bench_opts_t *opts)
         return 1;
     }
     bench_result_t result;
-    bench_scenario_run (scenario, streq (mode, "tcp"), opts, &result);
+    bench_opts_t run_opts = *opts;
+    run_opts.curve = streq (mode, "tcp-curve");
+    bench_scenario_run (scenario, strneq (mode, "embedded"), &run_opts, &result);
+    snprintf (result.mode, sizeof (result.mode), "%s", mode);
     char *line = bench_result_json (&result, true);
     printf ("%s\n", line);
     fflush (stdout);
@@ -318,12 +321,12 @@ s_print_footer (FILE *stream, const plan_opts_t *plan, double total_s, double lo
 }
 
 static int
-s_orchestrate (const plan_opts_t *plan, bool modes [2], bool scenarios [BENCH_SCENARIO_COUNT])
+s_orchestrate (const plan_opts_t *plan, bool modes [3], bool scenarios [BENCH_SCENARIO_COUNT])
 {
-    static const char *mode_names [2] = { "embedded", "tcp" };
+    static const char *mode_names [3] = { "embedded", "tcp", "tcp-curve" };
     int total = 0;
     for (int index = 0; index < BENCH_SCENARIO_COUNT; index++)
-        for (int mode = 0; mode < 2; mode++)
+        for (int mode = 0; mode < 3; mode++)
             total += scenarios [index] && modes [mode];
     bench_result_t *results = (bench_result_t *) calloc ((size_t) total, sizeof (bench_result_t));
     assert (results);
@@ -335,7 +338,7 @@ s_orchestrate (const plan_opts_t *plan, bool modes [2], bool scenarios [BENCH_SC
     }
     int done = 0, failed = 0;
     for (int index = 0; index < BENCH_SCENARIO_COUNT && !zsys_interrupted; index++)
-        for (int mode = 0; mode < 2 && !zsys_interrupted; mode++) {
+        for (int mode = 0; mode < 3 && !zsys_interrupted; mode++) {
             if (!scenarios [index] || !modes [mode])
                 continue;
             const char *scenario = bench_scenario_name (index);
@@ -432,7 +435,9 @@ s_flags (options_t *options, zaf_flag_t *flags)
         { "json", 0, ZAF_FLAG_BOOL, &plan->json, NULL,
           "print one JSON line per row instead of the table" },
         { "mode", 0, ZAF_FLAG_STRING, &options->mode, "MODE",
-          "embedded, tcp or both (default both)" },
+          "embedded; tcp (rows with and without CURVE);\n"
+          "plain-tcp or tcp-curve (one of them); both\n"
+          "(all three; default)" },
         { "scenario", 0, ZAF_FLAG_LIST, &options->scenarios, "NAME",
           "run only these (repeatable, or a comma list)" },
         { "duration-ms", 0, ZAF_FLAG_INT, &plan->duration_ms, "N",
@@ -493,18 +498,25 @@ s_locate (const options_t *options, char *self_path, char *bin_dir, char *lib_di
 static int
 s_main_orchestrate (const options_t *options)
 {
-    bool modes [2] = { false, false };
+    bool modes [3] = { false, false, false };
     const char *mode = options->mode;
     if (streq (mode, "both"))
-        modes [0] = modes [1] = true;
+        modes [0] = modes [1] = modes [2] = true;
     else
     if (streq (mode, "embedded"))
         modes [0] = true;
     else
     if (streq (mode, "tcp"))
+        modes [1] = modes [2] = true;
+    else
+    if (streq (mode, "plain-tcp"))
         modes [1] = true;
+    else
+    if (streq (mode, "tcp-curve"))
+        modes [2] = true;
     else {
-        fprintf (stderr, "zaf-bench: --mode must be embedded, tcp or both, not '%s'\n", mode);
+        fprintf (stderr, "zaf-bench: --mode must be embedded, tcp, plain-tcp, tcp-curve or both,"
+                 " not '%s'\n", mode);
         return 2;
     }
     bool scenarios [BENCH_SCENARIO_COUNT] = { false };

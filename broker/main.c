@@ -23,7 +23,21 @@ typedef struct {
     int held_share_mb;              //  --held-share-mb
     const char *id_secret_file;     //  --id-secret-file, or NULL
     bool verbose;                   //  --verbose
+    const char *keys;               //  --keys DIR, or NULL
+    const char *key;                //  --key FILE, or NULL
+    bool insecure;                  //  --insecure
 } options_t;
+
+//  True if an endpoint can be reached from this machine only
+static bool
+s_local_only (const char *endpoint)
+{
+    if (strncmp (endpoint, "tcp://", 6))
+        return true;            //  ipc://, inproc://
+    const char *host = endpoint + 6;
+    return strncmp (host, "127.", 4) == 0 || strncmp (host, "localhost:", 10) == 0
+        || strncmp (host, "[::1]:", 6) == 0;
+}
 
 //  Bind every endpoint and say where we listen; returns 0 or 1
 static int
@@ -35,11 +49,23 @@ s_bind (zactor_t *broker, const options_t *options)
                  strerror (errno));
         return 1;
     }
-    //  No --bind: the well-known port on every interface
+    //  No --bind: the well-known port, on every interface with keys, on
+    //  loopback without
     static const char *fallback [] = { "tcp://*:5555" };
-    const char **binds = options->binds.size ? options->binds.items : fallback;
+    static const char *fallback_local [] = { "tcp://127.0.0.1:5555" };
+    const char **binds = options->binds.size ? options->binds.items
+                       : options->keys ? fallback : fallback_local;
     size_t count = options->binds.size ? options->binds.size : 1;
     int rc = 0;
+    for (size_t index = 0; index < count; index++)
+        if (!options->keys && !options->insecure && !s_local_only (binds [index])) {
+            fprintf (stderr, "zaf-broker: refusing to listen on %s without keys: give --keys DIR"
+                     " (see docs/SECURITY.md), or --insecure if every host that can reach it"
+                     " is trusted\n", binds [index]);
+            if (file)
+                fclose (file);
+            return 1;
+        }
     for (size_t index = 0; index < count && rc == 0; index++) {
         const char *bind = binds [index];
         zstr_sendx (broker, "BIND", bind, NULL);
@@ -114,10 +140,24 @@ s_run (const options_t *options)
     zstr_sendx (broker, "HELD-MAX", held_max, held_share, NULL);
     bool stopped = false;
     int rc = options->id_secret_file ? s_id_secret (broker, options->id_secret_file) : 0;
+    if (rc == 0 && options->keys) {
+        zstr_sendx (broker, "KEYS", options->keys, options->key ? options->key : "", NULL);
+        char *status = NULL, *value = NULL;
+        zstr_recvx (broker, &status, &value, NULL);
+        if (status && streq (status, "OK"))
+            zsys_info ("zaf-broker: CURVE on, broker key %s", value);
+        else {
+            fprintf (stderr, "zaf-broker: --keys: %s\n", value ? value : "?");
+            rc = 1;
+        }
+        zstr_free (&status);
+        zstr_free (&value);
+    }
     if (rc == 0)
         rc = s_bind (broker, options);
     if (rc == 0)
-        rc = zaf_program_serve (broker, "zaf-broker", &stopped);
+        rc = zaf_program_serve_hup (broker, "zaf-broker", &stopped,
+                                    options->keys ? "RELOAD-KEYS" : NULL);
     if (stopped)
         zsys_info ("zaf-broker: the cluster was stopped (zaf stop)");
     else
@@ -136,7 +176,8 @@ main (int argc, char **argv)
     };
     const zaf_flag_t flags [] = {
         { "bind", 0, ZAF_FLAG_LIST, &options.binds, "ENDPOINT",
-          "listen here (repeatable; default tcp://*:5555);\n"
+          "listen here (repeatable; default tcp://*:5555 with\n"
+          "--keys, else tcp://127.0.0.1:5555);\n"
           "tcp://127.0.0.1:0 lets the system pick a free port" },
         { "heartbeat-ms", 0, ZAF_FLAG_INT, &options.heartbeat_ms, "N",
           "heartbeat interval; a node silent for 3 is lost (default "
@@ -156,6 +197,15 @@ main (int argc, char **argv)
           "(default: a random secret per run)", .env = "ZAF_ID_SECRET_FILE" },
         { "endpoint-file", 0, ZAF_FLAG_STRING, &options.endpoint_file, "PATH",
           "also write the bound endpoints to PATH, one per line" },
+        { "keys", 0, ZAF_FLAG_STRING, &options.keys, "DIR",
+          "CURVE on every TCP link: DIR holds broker.cert_secret\n"
+          "and the allowed keys (*.cert, role node, driver or\n"
+          "admin); SIGHUP reads DIR again (default $ZAF_KEYS)", .env = "ZAF_KEYS" },
+        { "key", 0, ZAF_FLAG_STRING, &options.key, "FILE",
+          "the broker's secret key (default DIR/broker.cert_secret)" },
+        { "insecure", 0, ZAF_FLAG_BOOL, &options.insecure, NULL,
+          "allow listening beyond loopback without keys: anyone\n"
+          "who reaches the port owns the cluster" },
         { "verbose", 0, ZAF_FLAG_BOOL, &options.verbose, NULL, "log every message" },
         { NULL }
     };

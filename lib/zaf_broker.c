@@ -11,8 +11,9 @@
     bottom-up and destroyed top-down:
 
         peers -> out (the ROUTER's send path) -> flights -> actors
-              -> spawn (placement, SPAWN, restarts), status (STATUS, STOP)
-                 and adopt (actors back after a broker restart)
+              -> spawn (placement, SPAWN, restarts), status (STATUS, STOP),
+                 adopt (actors back after a broker restart) and keys
+                 (roles from keys, the ZAP handler, revocation)
 
     Invariants: a flight is removed exactly once, by its answer or by the
     failure that ends it (actor EXIT, node lost, caller lost), so every call
@@ -29,6 +30,7 @@
 #include "zaf_broker_spawn.h"
 #include "zaf_broker_adopt.h"
 #include "zaf_broker_ids.h"
+#include "zaf_broker_keys.h"
 
 typedef struct {
     zsock_t *pipe;                  //  Actor pipe
@@ -42,6 +44,7 @@ typedef struct {
     zaf_broker_spawn_t *spawn;      //  Placement, SPAWN, restarts
     zaf_broker_status_t *status;    //  STATUS and STOP
     zaf_broker_adopt_t *adopt;      //  Actors back after a broker restart
+    zaf_broker_keys_t *keys;        //  Keys: roles, ZAP, revocation (checks pass without)
     char session [40];              //  This broker's run
     int heartbeat_ms;
     int64_t next_tick;
@@ -49,6 +52,7 @@ typedef struct {
     bool quiet;                     //  Log only warnings and errors
     bool terminated;
     bool stopped;                   //  A STOP ended us: nodes are told to exit
+    bool id_secret_given;           //  ID-SECRET came: keys do not replace it
 } self_t;
 
 //  --------------------------------------------------------------------------
@@ -75,6 +79,8 @@ s_self_new (zsock_t *pipe)
     self->status = zaf_broker_status_new (self->session, self->peers, self->flights, self->actors,
                                           self->out, &self->stats);
     self->adopt = zaf_broker_adopt_new (self->peers, self->actors, self->out);
+    self->keys = zaf_broker_keys_new (self->peers, self->flights, self->actors, self->out,
+                                      &self->stats);
     return self;
 }
 
@@ -83,6 +89,7 @@ s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     //  Top down: flights before actors and peers (they point into both)
+    zaf_broker_keys_destroy (&self->keys);
     zaf_broker_adopt_destroy (&self->adopt);
     zaf_broker_status_destroy (&self->status);
     zaf_broker_spawn_destroy (&self->spawn);
@@ -256,6 +263,21 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
         cJSON_Delete (hello);
         return;
     }
+    //  With keys, the key's role decides: only node keys register nodes;
+    //  driver and admin keys connect drivers and CLIs
+    zaf_auth_role_t key_role = zaf_broker_keys_role (self->keys, self->msg);
+    if (zaf_broker_keys_auth (self->keys)
+    &&  (key_role == ZAF_AUTH_NONE || (role == ROLE_NODE) != (key_role == ZAF_AUTH_NODE))) {
+        char message [ZAF_ERROR_MESSAGE_MAX];
+        snprintf (message, sizeof (message), "a %s key may not say HELLO as %s",
+                  zaf_auth_role_name (key_role), zaf_broker_role_name (role));
+        self->stats.unauthorized++;
+        zaf_broker_out_warn (self->out, NULL, "HELLO refused key=%s: %s",
+                             zaf_proto_user (self->msg), message);
+        zaf_broker_out_error (self->out, routing_id, routing_size, ZAF_UNAUTHORIZED, message);
+        cJSON_Delete (hello);
+        return;
+    }
     //  Node names are unique among live nodes
     const char *name = zaf_json_string (hello, "name", "");
     if (role == ROLE_NODE && zaf_broker_peers_node_named (self->peers, name, known)) {
@@ -267,10 +289,16 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
         cJSON_Delete (hello);
         return;
     }
-    //  A second HELLO on one connection starts that peer afresh
+    //  A second HELLO on one connection starts that peer afresh. With keys,
+    //  a record under this routing id with another key is of a connection
+    //  that is gone (libzmq gives a routing id to one live connection)
+    if (!known)
+        known = zaf_broker_peers_lookup (self->peers, routing_id, routing_size);
     if (known)
         s_peer_lost (self, known, "said HELLO again");
     zaf_broker_peer_t *peer = zaf_broker_peers_add (self->peers, routing_id, routing_size, role, hello);
+    snprintf (peer->user, sizeof (peer->user), "%s", zaf_proto_user (self->msg));
+    peer->admin = key_role == ZAF_AUTH_ADMIN;
     //  After a broker restart: nodes bring their actors back, drivers claim
     //  the actors they own
     size_t adopted = 0, claimed = 0;
@@ -455,6 +483,16 @@ s_handle_kill (self_t *self, zaf_broker_peer_t *caller)
             zaf_broker_out_refuse (self->out, self->msg, ZAF_NO_SUCH_ACTOR, "no actor %s", id);
         return;
     }
+    if (!zaf_broker_keys_may_kill (self->keys, caller, actor)) {
+        self->stats.unauthorized++;
+        if (answer)
+            zaf_broker_out_refuse (self->out, self->msg, ZAF_UNAUTHORIZED,
+                                   "actor %s is not yours: only an admin key kills it", id);
+        else
+            zaf_broker_out_error (self->out, caller->key.data, caller->key.size, ZAF_UNAUTHORIZED,
+                                  "actor is not yours: only an admin key kills it");
+        return;
+    }
     zaf_broker_flight_t *flight = NULL;
     if (answer) {
         flight = zaf_broker_actors_flight (self->actors, self->msg, caller, FLIGHT_KILL, actor);
@@ -564,6 +602,10 @@ s_handle_router (self_t *self, int rc)
     const void *routing_id = zaf_proto_routing_id (self->msg, &routing_size);
     zaf_broker_peer_t *peer = routing_size ? zaf_broker_peers_lookup (self->peers, routing_id, routing_size)
                                 : NULL;
+    //  With keys, a peer is its routing id and its key: another connection
+    //  that took the routing id is not that peer
+    if (peer && !zaf_broker_keys_same (self->keys, peer, self->msg))
+        peer = NULL;
     if (peer && peer->doomed)
         return;                 //  Being ended; what it says no longer counts
     if (peer)
@@ -600,7 +642,14 @@ s_handle_router (self_t *self, int rc)
         case ZAF_PROTO_HEARTBEAT: break;
         case ZAF_PROTO_BYE:     s_peer_lost (self, peer, "said BYE"); break;
         case ZAF_PROTO_ERROR:   s_handle_error (self, peer); break;
+        case ZAF_PROTO_REVOKE:  zaf_broker_keys_handle_revoke (self->keys, self->msg, peer); break;
         case ZAF_PROTO_STOP:
+            if (!zaf_broker_keys_may_stop (self->keys, peer)) {
+                self->stats.unauthorized++;
+                zaf_broker_out_refuse (self->out, self->msg, ZAF_UNAUTHORIZED,
+                                       "only an admin key may stop the cluster");
+            }
+            else
             if (zaf_broker_status_handle_stop (self->status, self->msg, peer))
                 self->stopped = self->terminated = true;
             break;
@@ -661,6 +710,7 @@ s_handle_bind (self_t *self, zmsg_t *request)
     char *endpoint = zmsg_popstr (request);
     zsock_set_heartbeat_ivl (self->router, self->heartbeat_ms);
     zsock_set_heartbeat_timeout (self->router, self->heartbeat_ms * ZAF_HEARTBEAT_MISSES);
+    zsock_set_handshake_ivl (self->router, ZAF_AUTH_HANDSHAKE_MS);
     if (endpoint && zsock_bind (self->router, "%s", endpoint) != -1) {
         //  The endpoint libzmq bound, with an OS-assigned port filled in
         char *shown = zsock_last_endpoint (self->router);
@@ -696,6 +746,7 @@ s_handle_id_secret (self_t *self, zmsg_t *request)
     }
     if (valid) {
         zaf_broker_actors_set_id_secret (self->actors, secret);
+        self->id_secret_given = true;
         zstr_send (self->pipe, "OK");
     }
     else
@@ -704,6 +755,31 @@ s_handle_id_secret (self_t *self, zmsg_t *request)
     if (hex)
         memset (hex, 0, strlen (hex));
     zstr_free (&hex);
+}
+
+//  KEYS <dir> [<own key file>]: load the keys and make the ROUTER a CURVE
+//  server (before BIND). Answers "OK" <public key> or "ERROR" <reason>.
+static void
+s_handle_keys (self_t *self, zmsg_t *request)
+{
+    char *dir = zmsg_popstr (request);
+    char *own = zmsg_popstr (request);
+    zaf_error_t err;
+    zaf_error_clear (&err);
+    if (dir && zaf_broker_keys_load (self->keys, dir, own && *own ? own : NULL, self->router,
+                                     &err) == 0) {
+        zaf_proto_set_want_user (self->msg, true);
+        //  Without a secret of its own, the id secret comes from the key
+        //  pair, so a restarted broker with the same keys knows its ids
+        if (!self->id_secret_given)
+            zaf_broker_actors_set_id_secret (self->actors,
+                zaf_broker_auth_secret (zaf_broker_keys_auth (self->keys)));
+        zstr_sendx (self->pipe, "OK", zaf_auth_public (zaf_broker_keys_auth (self->keys)), NULL);
+    }
+    else
+        zstr_sendx (self->pipe, "ERROR", dir ? err.message : "no key directory", NULL);
+    zstr_free (&dir);
+    zstr_free (&own);
 }
 
 static void
@@ -760,6 +836,20 @@ s_handle_pipe (self_t *self)
     else
     if (streq (command, "ID-SECRET"))
         s_handle_id_secret (self, request);
+    if (streq (command, "KEYS"))
+        s_handle_keys (self, request);
+    else
+    if (streq (command, "RELOAD-KEYS")) {
+        zstr_sendf (self->pipe, "%d", zaf_broker_keys_reload (self->keys));
+        s_reap (self);
+    }
+    else
+    if (streq (command, "REVOKE")) {
+        char *key = zmsg_popstr (request);
+        zstr_sendf (self->pipe, "%d", zaf_broker_keys_revoke (self->keys, key));
+        zstr_free (&key);
+        s_reap (self);
+    }
     else
     if (streq (command, "BIND"))
         s_handle_bind (self, request);
@@ -793,19 +883,24 @@ zaf_broker (zsock_t *pipe, void *args)
 
     zmq_pollitem_t items [] = {
         { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 }
+        { zsock_resolve (self->router), 0, ZMQ_POLLIN, 0 },
+        { NULL, 0, ZMQ_POLLIN, 0 }          //  The ZAP handler, once KEYS
     };
     while (!self->terminated) {
+        if (zaf_broker_keys_zap (self->keys) && !items [2].socket)
+            items [2].socket = zsock_resolve (zaf_broker_keys_zap (self->keys));
         int64_t timeout = self->next_tick - zclock_mono ();
         bool backlogged = zaf_broker_out_backlogged (self->out) > 0;
         if (backlogged && timeout > 5)
             timeout = 5;        //  No event says a queue drained: look again soon
         if (timeout < 0)
             timeout = 0;
-        if (zmq_poll (items, 2, timeout) == -1 && errno == ETERM)
+        if (zmq_poll (items, items [2].socket ? 3 : 2, timeout) == -1 && errno == ETERM)
             break;
         if (items [0].revents & ZMQ_POLLIN)
             s_handle_pipe (self);
+        if (items [2].socket && (items [2].revents & ZMQ_POLLIN))
+            zaf_broker_keys_handle_zap (self->keys);
         //  Read until the socket is empty (bounded, so the pipe and the
         //  heartbeats get their turn under a flood)
         for (int count = 0; count < 10000 && !self->terminated; count++) {

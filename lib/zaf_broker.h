@@ -18,6 +18,14 @@
         ID-SECRET <hex>         tag actor ids under this 32-byte secret
                                 (64 hex digits); answers "OK" or "ERROR"
                                 <reason>. Without it the secret is random.
+        KEYS <dir> [<key file>] before BIND: CURVE on the ROUTER, the allowed
+                                keys and the ZAP handler (docs/SECURITY.md);
+                                answers "OK" <public key> or "ERROR" <reason>
+        RELOAD-KEYS             read the key directory again, cut the sessions
+                                of keys no longer there; answers the number
+                                of allowed keys, or -1
+        REVOKE <key>            refuse a public key (z85) and cut its sessions;
+                                answers how many were cut, or -1
         BIND <endpoint>         bind the ROUTER; answers "OK" <endpoint> with
                                 the port filled in, or "ERROR" <reason>.
                                 May be repeated to listen on several endpoints.

@@ -42,6 +42,8 @@ typedef struct _zaf_broker_peer_t {
     size_t held_bytes;          //  Bytes its backlog occupies
     const char *doomed;         //  Why it is lost, once found gone
     bool warned;                //  Logged a protocol warning already
+    char user [41];             //  Its CURVE public key (z85), "" if insecure
+    bool admin;                 //  Its key's role is admin
 } zaf_broker_peer_t;
 
 typedef struct _zaf_broker_peers_t zaf_broker_peers_t;

@@ -14,6 +14,7 @@ typedef struct {
     size_t errors_sent, malformed, unknown_peer, late_replies;
     size_t wrong_peer, unroutable, overloaded, peers_lost, backlogged;
     size_t held_dropped;        //  Peers cut off for not reading their answers
+    size_t unauthorized, handshakes_allowed, handshakes_refused, revoked;
 } zaf_broker_stats_t;
 
 #endif

@@ -523,6 +523,15 @@ zaf_client_stop (zaf_t *self, int timeout_ms, zaf_error_t *err)
     return s_control (self, ZAF_PROTO_STOP, NULL, timeout_ms, err);
 }
 
+cJSON *
+zaf_client_revoke (zaf_t *self, const char *key, int timeout_ms, zaf_error_t *err)
+{
+    assert (key);
+    cJSON *request = cJSON_CreateObject ();
+    cJSON_AddStringToObject (request, "key", key);
+    return s_control (self, ZAF_PROTO_REVOKE, request, timeout_ms, err);
+}
+
 //  ==========================================================================
 //  Public API: actors, tasks, futures
 

@@ -84,6 +84,12 @@ cJSON *
 cJSON *
     zaf_client_stop (zaf_t *self, int timeout_ms, zaf_error_t *err);
 
+//  Ask a broker with keys to revoke a public key (z85): its sessions are
+//  cut and its handshakes refused (an admin key only). Returns the answer
+//  ({"revoked": key, "cut": n}; caller owns it) or NULL and fills err.
+cJSON *
+    zaf_client_revoke (zaf_t *self, const char *key, int timeout_ms, zaf_error_t *err);
+
 //  Return the broker endpoint ("" for inner connections).
 const char *
     zaf_client_endpoint (zaf_t *self);

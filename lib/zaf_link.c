@@ -29,6 +29,10 @@ struct _zaf_link_t {
     char session [64];          //  From WELCOME
     bool session_kept;          //  Last WELCOME's session was the one we had
     cJSON *welcome;             //  Last WELCOME's body
+    bool curve;                 //  This socket uses CURVE
+    char *broker_key;           //  Key files (zaf_auth), or NULL: plaintext
+    char *own_key;
+    char failure [200];         //  Why the last handshake failed, or ""
 };
 
 //  --------------------------------------------------------------------------
@@ -47,6 +51,7 @@ zaf_link_new (const char *endpoint, const char *role, bool watch)
     self->state = ZAF_LINK_DOWN;
     self->heartbeat_ms = ZAF_HEARTBEAT_MS;
     self->retry_ms = ZAF_LINK_RETRY_MIN_MS;
+    zaf_auth_client_files (role, &self->broker_key, &self->own_key);
     return self;
 }
 
@@ -61,6 +66,8 @@ zaf_link_destroy (zaf_link_t **self_p)
     cJSON_Delete (self->welcome);
     free (self->endpoint);
     free (self->role);
+    free (self->broker_key);
+    free (self->own_key);
     free (self);
     *self_p = NULL;
 }
@@ -119,13 +126,21 @@ zaf_link_bye (zaf_link_t *self, const char *reason)
 //  --------------------------------------------------------------------------
 //  Dial: open the DEALER and say HELLO
 
-//  Open the socket (and its monitor). Returns 0 or -1.
+//  Open the socket (and its monitor). Returns 0 or -1 with err filled.
 static int
-s_open (zaf_link_t *self)
+s_open (zaf_link_t *self, zaf_error_t *err)
 {
     self->dealer = zsock_new (ZMQ_DEALER);
-    if (!self->dealer)
+    if (!self->dealer) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "cannot make a socket: %s", zmq_strerror (errno));
         return -1;
+    }
+    self->failure [0] = 0;
+    int curve = zaf_auth_client_apply (self->dealer, self->endpoint, self->broker_key,
+                                       self->own_key, err);
+    if (curve < 0)
+        return -1;
+    self->curve = curve == 1;
     zsock_set_sndhwm (self->dealer, ZAF_HWM);
     zsock_set_rcvhwm (self->dealer, ZAF_HWM);
     zsock_set_linger (self->dealer, 0);
@@ -133,20 +148,67 @@ s_open (zaf_link_t *self)
     zsock_set_heartbeat_timeout (self->dealer, self->heartbeat_ms * ZAF_HEARTBEAT_MISSES);
     zsock_set_reconnect_ivl (self->dealer, ZAF_LINK_RETRY_MIN_MS);
     zsock_set_reconnect_ivl_max (self->dealer, ZAF_LINK_RETRY_MAX_MS);
-    if (self->watch) {
-        //  A monitor tells us at once when the connection drops
+    //  A monitor tells us at once when the connection drops, and with
+    //  CURVE why a handshake failed
+    bool tcp = strncmp (self->endpoint, "tcp://", 6) == 0;
+    int events = (self->watch ? ZMQ_EVENT_DISCONNECTED : 0)
+               | (tcp ? ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                      | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                      | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH : 0);
+    if (events) {
         char endpoint [64];
         static _Atomic unsigned int monitor_seq = 0;
         snprintf (endpoint, sizeof (endpoint), "inproc://zaf-monitor-%d-%u",
                   (int) getpid (), ++monitor_seq);
-        if (zmq_socket_monitor (zsock_resolve (self->dealer), endpoint,
-                                ZMQ_EVENT_DISCONNECTED) == 0) {
+        if (zmq_socket_monitor (zsock_resolve (self->dealer), endpoint, events) == 0) {
             self->monitor = zsock_new (ZMQ_PAIR);
             if (self->monitor && zsock_connect (self->monitor, "%s", endpoint))
                 zsock_destroy (&self->monitor);
         }
     }
-    return zsock_connect (self->dealer, "%s", self->endpoint);
+    if (zsock_connect (self->dealer, "%s", self->endpoint)) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "cannot connect to %s: %s", self->endpoint,
+                       zmq_strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+//  Read the monitor's events: true if the connection dropped; a failed
+//  handshake is remembered in self->failure
+static bool
+s_read_events (zaf_link_t *self)
+{
+    bool dropped = false;
+    zmsg_t *event;
+    while (self->monitor && (event = zmsg_recv_nowait (self->monitor))) {
+        zframe_t *head = zmsg_first (event);
+        uint16_t number = 0;
+        uint32_t value = 0;
+        if (head && zframe_size (head) >= 6) {
+            memcpy (&number, zframe_data (head), 2);
+            memcpy (&value, zframe_data (head) + 2, 4);
+        }
+        zmsg_destroy (&event);
+        if (number == ZMQ_EVENT_DISCONNECTED)
+            dropped = true;
+        else
+        if (number == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            snprintf (self->failure, sizeof (self->failure),
+                      "the broker at %s refused our key (status %u): unknown or revoked key",
+                      self->endpoint, value);
+        else
+        if (number && self->curve)
+            snprintf (self->failure, sizeof (self->failure),
+                      "the CURVE handshake with %s failed: wrong broker key, or the broker"
+                      " does not use CURVE", self->endpoint);
+        else
+        if (number)
+            snprintf (self->failure, sizeof (self->failure),
+                      "the handshake with %s failed: the broker requires keys (CURVE; give"
+                      " --broker-key and --key, or ZAF_KEY_DIR)", self->endpoint);
+    }
+    return dropped;
 }
 
 int
@@ -155,9 +217,7 @@ zaf_link_dial (zaf_link_t *self, cJSON *hello, zaf_error_t *err)
     assert (self);
     assert (hello);
     zaf_link_close (self);
-    if (s_open (self)) {
-        zaf_error_set (err, ZAF_BAD_ARGS, "cannot connect to %s: %s", self->endpoint,
-                       zmq_strerror (errno));
+    if (s_open (self, err)) {
         zaf_link_down (self);
         return -1;
     }
@@ -232,14 +292,33 @@ zaf_link_connect (zaf_link_t *self, cJSON *hello, int timeout_ms, zaf_proto_t *m
     assert (self);
     if (zaf_link_dial (self, hello, err))
         return -1;
-    //  Wait for WELCOME; anything else before it is stale and dropped
+    //  Wait for WELCOME; anything else before it is stale and dropped. A
+    //  failed CURVE handshake ends the wait at once, saying why.
     int64_t deadline = zclock_mono () + (timeout_ms > 0 ? timeout_ms : 0);
     while (true) {
         int64_t remaining = deadline - zclock_mono ();
         if (remaining <= 0 || zsys_interrupted)
             break;
-        zmq_pollitem_t item = { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, remaining) <= 0)
+        zmq_pollitem_t items [2] = {
+            { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 },
+            { self->monitor ? zsock_resolve (self->monitor) : NULL, 0, ZMQ_POLLIN, 0 }
+        };
+        if (zmq_poll (items, self->monitor ? 2 : 1, remaining) <= 0)
+            continue;
+        if (self->monitor && (items [1].revents & ZMQ_POLLIN)) {
+            bool dropped = s_read_events (self);
+            if (*self->failure || (dropped && self->curve)) {
+                if (!*self->failure)
+                    snprintf (self->failure, sizeof (self->failure),
+                              "the broker at %s closed the connection during the handshake:"
+                              " wrong broker key, or the broker does not use CURVE",
+                              self->endpoint);
+                zaf_error_set (err, ZAF_UNAUTHORIZED, "%s", self->failure);
+                zaf_link_down (self);
+                return -1;
+            }
+        }
+        if (!(items [0].revents & ZMQ_POLLIN))
             continue;
         if (zaf_proto_recv (msg, self->dealer) != 0)
             continue;
@@ -248,7 +327,9 @@ zaf_link_connect (zaf_link_t *self, cJSON *hello, int timeout_ms, zaf_proto_t *m
             return rc == 1 ? 0 : -1;
     }
     zaf_error_set (err, zsys_interrupted ? ZAF_INTERRUPTED : ZAF_BROKER_LOST,
-                   "no answer from a broker at %s within %d ms", self->endpoint, timeout_ms);
+                   "no answer from a broker at %s within %d ms%s", self->endpoint, timeout_ms,
+                   self->curve ? " (CURVE handshake not completed: is the broker's key right,"
+                                 " and ours allowed?)" : "");
     zaf_link_down (self);
     return -1;
 }
@@ -288,13 +369,15 @@ bool
 zaf_link_dropped (zaf_link_t *self)
 {
     assert (self);
-    bool dropped = false;
-    zmsg_t *event;
-    while (self->monitor && (event = zmsg_recv_nowait (self->monitor))) {
-        zmsg_destroy (&event);
-        dropped = true;
-    }
-    return dropped;
+    return s_read_events (self);
+}
+
+const char *
+zaf_link_failure (zaf_link_t *self)
+{
+    assert (self);
+    s_read_events (self);
+    return *self->failure ? self->failure : NULL;
 }
 
 const char *
@@ -302,8 +385,10 @@ zaf_link_tick (zaf_link_t *self, int64_t now)
 {
     assert (self);
     int64_t window = (int64_t) self->heartbeat_ms * ZAF_HEARTBEAT_MISSES;
-    if (self->state == ZAF_LINK_HELLO && now - self->hello_at > window)
-        return "no WELCOME";
+    if (self->state == ZAF_LINK_HELLO && now - self->hello_at > window) {
+        const char *failure = zaf_link_failure (self);
+        return failure ? failure : "no WELCOME";
+    }
     if (self->state != ZAF_LINK_UP)
         return NULL;
     if (now - self->last_rx >= window)

@@ -103,6 +103,11 @@ const char *
 bool
     zaf_link_dropped (zaf_link_t *self);
 
+//  With CURVE: why the last handshake failed (naming the cause: our key
+//  refused, or the broker's key wrong), or NULL. Reads the monitor.
+const char *
+    zaf_link_failure (zaf_link_t *self);
+
 //  True if the link is DOWN and the backoff has passed.
 bool
     zaf_link_due (zaf_link_t *self, int64_t now);

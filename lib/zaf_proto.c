@@ -32,6 +32,8 @@ struct _zaf_proto_t {
     zmq_msg_t attach [ZAF_PROTO_ATTACH_MAX];    //  Attachments; the first
     size_t attach_count;                        //  attach_count are open
     char fault [160];                           //  Why the last recv failed
+    bool want_user;                             //  Read the User-Id on receive
+    char user [64];                             //  The sender's User-Id (its key)
     //  The sockets this message was last used with, and their libzmq
     //  handles and types: asking libzmq a socket's type costs more than
     //  the rest of a receive attempt that finds nothing
@@ -97,6 +99,7 @@ zaf_proto_reset (zaf_proto_t *self)
     assert (self);
     self->id = 0;
     self->routing_id_size = 0;
+    self->user [0] = 0;
     self->caller_size = 0;
     self->corr_size = 0;
     self->actor [0] = 0;
@@ -356,6 +359,15 @@ s_fault_unknown (zaf_proto_t *self, zmq_msg_t *frame)
     s_fault (self, "unknown command '%s'", shown);
 }
 
+//  Take the User-Id the ZAP handler gave the sender's connection (its
+//  public key), if any
+static void
+s_take_user (zaf_proto_t *self, zmq_msg_t *frame)
+{
+    const char *user = zmq_msg_gets (frame, "User-Id");
+    snprintf (self->user, sizeof (self->user), "%s", user ? user : "");
+}
+
 //  Where a decode stands as it walks a message's frames
 typedef struct {
     int stage;                  //  -1: the routing id is next (ROUTER);
@@ -377,6 +389,8 @@ s_walk_frame (zaf_proto_t *self, walk_t *walk, zmq_msg_t *frame)
     }
     walk->stage = 0;
     if (walk->index == 0) {
+        if (self->want_user)
+            s_take_user (self, frame);
         if (zmq_msg_size (frame) != 4 || memcmp (zmq_msg_data (frame), ZAF_PROTO_SIGNATURE, 4))
             s_fault (self, "no ZAF1 signature");
         walk->index++;
@@ -665,6 +679,20 @@ zaf_proto_fault (zaf_proto_t *self)
 {
     assert (self);
     return self->fault;
+}
+
+void
+zaf_proto_set_want_user (zaf_proto_t *self, bool want)
+{
+    assert (self);
+    self->want_user = want;
+}
+
+const char *
+zaf_proto_user (zaf_proto_t *self)
+{
+    assert (self);
+    return self->user;
 }
 
 const void *

@@ -44,6 +44,7 @@ typedef enum {
     ZAF_PROTO_ERROR,
     ZAF_PROTO_STOP,
     ZAF_PROTO_MONITOR,
+    ZAF_PROTO_REVOKE,
     ZAF_PROTO_COUNT
 } zaf_proto_id_t;
 
@@ -228,6 +229,14 @@ const char *
 //  Why the last receive returned -2.
 const char *
     zaf_proto_fault (zaf_proto_t *self);
+
+//  With want_user, each receive reads the User-Id libzmq attached to the
+//  message (the sender's public key, z85, when the ZAP handler allowed
+//  its CURVE key). zaf_proto_user returns it, or "" if none.
+void
+    zaf_proto_set_want_user (zaf_proto_t *self, bool want);
+const char *
+    zaf_proto_user (zaf_proto_t *self);
 
 //  Routing id (ROUTER side only). Binary, up to 255 bytes.
 const void *

@@ -29,6 +29,8 @@ typedef struct {
     zaf_flags_list_t modules;       //  --module, in order
     bool isolate;                   //  --isolate
     bool verbose;                   //  --verbose
+    const char *broker_key;         //  --broker-key FILE, or NULL
+    const char *key;                //  --key FILE, or NULL
 } options_t;
 
 static void
@@ -126,6 +128,12 @@ s_run (const options_t *options)
     zaf_program_raise_files ();
     zsys_set_logstream (stderr);
     zsys_set_logident ("zaf-node");
+    zaf_error_t err;
+    if ((options->broker_key || options->key)
+    &&  zaf_auth_client_set (options->broker_key, options->key, &err)) {
+        fprintf (stderr, "zaf-node: %s\n", err.message);
+        return 1;
+    }
     if (s_load_modules (options))
         return 1;
     zmsg_t *isolation = NULL;
@@ -182,6 +190,13 @@ main (int argc, char **argv)
           "(segfault, abort) in a method ends that actor alone,\n"
           "with reason 'failed'; costs a process per actor and\n"
           "makes spawning much slower (tasks stay in threads)" },
+        { "broker-key", 0, ZAF_FLAG_STRING, &options.broker_key, "FILE",
+          "the broker's public key (CURVE on tcp://; default\n"
+          "$ZAF_BROKER_KEY, else KEYDIR/broker.cert)" },
+        { "key", 0, ZAF_FLAG_STRING, &options.key, "FILE",
+          "this node's secret key, role node (default $ZAF_KEY,\n"
+          "else KEYDIR/node.cert_secret; KEYDIR: $ZAF_KEY_DIR,\n"
+          "else ~/.config/zaf/keys)" },
         { "verbose", 0, ZAF_FLAG_BOOL, &options.verbose, NULL, "log every message" },
         { NULL }
     };

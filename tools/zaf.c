@@ -6,6 +6,9 @@
         zaf call ACTOR METHOD [JSON]    call a method, print its result
         zaf kill ACTOR                  kill an actor
         zaf stop                        stop the broker and every node
+        zaf revoke KEY                  cut a key's sessions (admin key)
+        zaf keygen --role ROLE [--out DIR] NAME
+                                        write a key pair (no broker needed)
 
     It connects to the broker as a "cli" peer (--address, else
     $ZAF_ADDRESS, else tcp://127.0.0.1:5555), asks, prints an aligned table
@@ -33,6 +36,8 @@ static const command_t s_commands [] = {
     { "call",   2, 3, zaf_cli_call },
     { "kill",   1, 1, zaf_cli_kill },
     { "stop",   0, 0, zaf_cli_stop },
+    { "revoke", 1, 1, zaf_cli_revoke },
+    { "keygen", 1, 1, NULL },
     { NULL, 0, 0, NULL }
 };
 
@@ -61,6 +66,34 @@ s_command (const zaf_cli_options_t *options)
     return NULL;
 }
 
+//  zaf keygen: write a key pair, no broker involved
+static int
+s_keygen (const zaf_cli_options_t *options)
+{
+    char dir [4096];
+    const char *home = getenv ("HOME");
+    const char *env = getenv ("ZAF_KEY_DIR");
+    if (options->out)
+        snprintf (dir, sizeof (dir), "%s", options->out);
+    else
+    if (env && *env)
+        snprintf (dir, sizeof (dir), "%s", env);
+    else
+        snprintf (dir, sizeof (dir), "%s/.config/zaf/keys", home ? home : ".");
+    if (!options->role) {
+        fprintf (stderr, "zaf: keygen needs --role broker, node, driver or admin\n");
+        return ZAF_CLI_EXIT_USAGE;
+    }
+    zaf_error_t err;
+    if (zaf_auth_keygen (dir, options->argv [1], options->role, &err)) {
+        fprintf (stderr, "zaf: keygen: %s\n", err.message);
+        return ZAF_CLI_EXIT_USAGE;
+    }
+    printf ("wrote %s/%s.cert and %s/%s.cert_secret (role %s)\n", dir, options->argv [1], dir,
+            options->argv [1], options->role);
+    return 0;
+}
+
 //  Connect and run the command
 static int
 s_run (const command_t *command, zaf_cli_options_t *options)
@@ -68,7 +101,18 @@ s_run (const command_t *command, zaf_cli_options_t *options)
     zsys_set_logstream (stderr);
     zsys_set_logident ("zaf");
     zaf_error_t err;
+    if (!command->run)
+        return s_keygen (options);
+    if ((options->broker_key || options->key)
+    &&  zaf_auth_client_set (options->broker_key, options->key, &err)) {
+        fprintf (stderr, "zaf: %s\n", err.message);
+        return ZAF_CLI_EXIT_USAGE;
+    }
     zaf_t *z = zaf_client_connect (options->address, "cli", options->timeout_ms, &err);
+    if (!z && err.code == ZAF_UNAUTHORIZED) {
+        fprintf (stderr, "zaf: refused by the broker at %s: %s\n", options->address, err.message);
+        return ZAF_CLI_EXIT_UNREACHABLE;
+    }
     if (!z) {
         fprintf (stderr, "zaf: cannot reach the broker at %s within %d ms: %s\n"
                          "     (is zaf-broker running there? set --address or ZAF_ADDRESS)\n",
@@ -99,6 +143,17 @@ main (int argc, char **argv)
           "list at most N actors (default and most: 1000)", .min = 1, .max = 10000000 },
         { "offset", 0, ZAF_FLAG_INT, &options.offset, "N",
           "list actors from the Nth on (the next page; default 0)", .min = 0, .max = INT_MAX },
+        { "broker-key", 0, ZAF_FLAG_STRING, &options.broker_key, "FILE",
+          "the broker's public key (CURVE on tcp://; default\n"
+          "$ZAF_BROKER_KEY, else KEYDIR/broker.cert)" },
+        { "key", 0, ZAF_FLAG_STRING, &options.key, "FILE",
+          "our secret key (default $ZAF_KEY, else KEYDIR/admin.cert_secret,\n"
+          "else KEYDIR/driver.cert_secret; KEYDIR: $ZAF_KEY_DIR,\n"
+          "else ~/.config/zaf/keys)" },
+        { "role", 0, ZAF_FLAG_STRING, &options.role, "ROLE",
+          "keygen: broker, node, driver or admin" },
+        { "out", 0, ZAF_FLAG_STRING, &options.out, "DIR",
+          "keygen: where to write (default KEYDIR)" },
         { NULL }
     };
     const zaf_flags_spec_t spec = {
@@ -114,7 +169,11 @@ main (int argc, char **argv)
             "                               the argument array, default []); print the result\n"
             "  kill ACTOR                   kill an actor (an id or a name)\n"
             "  stop                         stop the cluster: the broker tells every node\n"
-            "                               to exit, then exits\n"
+            "                               to exit, then exits (an admin key, with CURVE)\n"
+            "  revoke KEY                   refuse a public key (z85) and cut its sessions\n"
+            "                               (an admin key)\n"
+            "  keygen --role ROLE [--out DIR] NAME\n"
+            "                               write DIR/NAME.cert and DIR/NAME.cert_secret\n"
             "\n"
             "Options go before or after the command.\n",
         .epilog =

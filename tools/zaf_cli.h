@@ -28,6 +28,10 @@ typedef struct {
     bool json;                  //  Print JSON instead of tables
     int argc;                   //  Command words (the command first)
     const char **argv;
+    const char *role;           //  keygen --role
+    const char *out;            //  keygen --out
+    const char *broker_key;     //  --broker-key
+    const char *key;            //  --key
 } zaf_cli_options_t;
 
 //  ---------------------------------------------------------------------
@@ -44,6 +48,8 @@ int
     zaf_cli_kill (zaf_t *z, const zaf_cli_options_t *options);
 int
     zaf_cli_stop (zaf_t *z, const zaf_cli_options_t *options);
+int
+    zaf_cli_revoke (zaf_t *z, const zaf_cli_options_t *options);
 
 //  ---------------------------------------------------------------------
 //  Tables: rows of strings, widths computed when printed

@@ -331,3 +331,22 @@ zaf_cli_stop (zaf_t *z, const zaf_cli_options_t *options)
     return 0;
 }
 
+
+//  --------------------------------------------------------------------------
+//  zaf revoke KEY
+
+int
+zaf_cli_revoke (zaf_t *z, const zaf_cli_options_t *options)
+{
+    zaf_error_t err;
+    cJSON *result = zaf_client_revoke (z, options->argv [1], options->timeout_ms, &err);
+    if (!result)
+        return zaf_cli_fail ("the broker refused to revoke the key", &err, true);
+    if (options->json)
+        zaf_cli_print_json (result);
+    else
+        printf ("revoked %s: %.0f session(s) cut\n", options->argv [1],
+                cJSON_GetNumberValue (cJSON_GetObjectItem (result, "cut")));
+    cJSON_Delete (result);
+    return 0;
+}

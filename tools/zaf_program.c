@@ -29,15 +29,45 @@ zaf_program_raise_files (void)
 //  --------------------------------------------------------------------------
 //  Serve until a signal or until the engine ends by itself
 
+static volatile sig_atomic_t s_hup;
+
+static void
+s_on_hup (int signal)
+{
+    (void) signal;
+    s_hup = 1;
+}
+
 int
 zaf_program_serve (zactor_t *engine, const char *program, bool *stopped)
 {
+    return zaf_program_serve_hup (engine, program, stopped, NULL);
+}
+
+int
+zaf_program_serve_hup (zactor_t *engine, const char *program, bool *stopped,
+                       const char *hup_command)
+{
     *stopped = false;
     int rc = 0;
+    if (hup_command) {
+        struct sigaction action;
+        memset (&action, 0, sizeof (action));
+        action.sa_handler = s_on_hup;
+        sigemptyset (&action.sa_mask);
+        sigaction (SIGHUP, &action, NULL);
+    }
     zpoller_t *poller = zpoller_new (engine, NULL);
     assert (poller);
     while (!zsys_interrupted) {
-        if (!zpoller_wait (poller, 500))
+        if (hup_command && s_hup) {
+            s_hup = 0;
+            zstr_send (engine, hup_command);
+            char *answer = zstr_recv (engine);
+            zsys_info ("%s: SIGHUP: %s answered %s", program, hup_command, answer ? answer : "nothing");
+            zstr_free (&answer);
+        }
+        if (!zpoller_wait (poller, hup_command ? 100 : 500))
             continue;
         char *message = zstr_recv (engine);
         if (message && streq (message, "STOPPED"))

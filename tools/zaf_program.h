@@ -35,4 +35,10 @@ void
 int
     zaf_program_serve (zactor_t *engine, const char *program, bool *stopped);
 
+//  zaf_program_serve, and on SIGHUP send hup_command (if not NULL) to the
+//  engine and log its answer.
+int
+    zaf_program_serve_hup (zactor_t *engine, const char *program, bool *stopped,
+                           const char *hup_command);
+
 #endif

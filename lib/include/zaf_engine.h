@@ -33,6 +33,10 @@ extern "C" {
 //      VERBOSE                 log every message
 //      HEARTBEAT <ms>          heartbeat interval (before BIND)
 //      MAX-PENDING <n>         per-actor bound on calls in flight
+//      KEYS <dir> [<key file>] before BIND: CURVE with these keys; answers
+//                              "OK" <public key> or "ERROR" <reason>
+//      RELOAD-KEYS             read the key directory again (SIGHUP)
+//      REVOKE <key>            refuse a key and cut its sessions
 //      BIND <endpoint>         answers "OK" <endpoint> (port filled in) or
 //                              "ERROR" <reason>; may be repeated
 //      $TERM                   tell every peer BYE and end
@@ -135,6 +139,26 @@ const char *
     zaf_escape (const char *text, char *buffer, size_t size);
 char *
     zaf_escape_dup (const char *text);
+//  Ask a broker with keys to revoke a public key (z85): its sessions are
+//  cut and its handshakes refused (an admin key only). Returns the answer
+//  ({"revoked": key, "cut": n}; caller owns it) or NULL and fills err.
+cJSON *
+    zaf_client_revoke (zaf_t *self, const char *key, int timeout_ms, zaf_error_t *err);
+
+//  ---------------------------------------------------------------------
+//  Keys (CURVE on tcp:// links; docs/SECURITY.md)
+
+//  Use these key files on every tcp:// link this process opens: the
+//  broker's public certificate and our own secret certificate (NULL: look
+//  it up in $ZAF_BROKER_KEY / $ZAF_KEY, then $ZAF_KEY_DIR or
+//  ~/.config/zaf/keys). Returns 0, or -1 with err filled.
+int
+    zaf_auth_client_set (const char *broker_key, const char *own_key, zaf_error_t *err);
+
+//  Write a key pair DIR/NAME.cert and DIR/NAME.cert_secret whose metadata
+//  names role (broker, node, driver, admin). Returns 0, or -1 with err filled.
+int
+    zaf_auth_keygen (const char *dir, const char *name, const char *role, zaf_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -170,7 +170,8 @@ cmd_up () {
     trap 'exit 143' TERM HUP
 
     local bind=${BROKER_BIND:-tcp://$BROKER_HOST:$BROKER_PORT}
-    local args=(--bind "$bind" --endpoint-file "$RUN_DIR/endpoint")
+    topo_keys "$RUN_DIR/keys"
+    local args=(--bind "$bind" --endpoint-file "$RUN_DIR/endpoint" --keys "$KEY_DIR")
     [ -z "$BROKER_HB" ] || args+=(--heartbeat-ms "$BROKER_HB")
     say "starting the broker on $bind"
     start_bg "$RUN_DIR/broker.pid" "$RUN_DIR/broker.out" "$RUN_DIR/broker.log" \
@@ -197,6 +198,7 @@ cmd_up () {
     trap - EXIT INT TERM HUP
     say "broker and ${#NODE_NAMES[@]} node(s) up; pids and logs in $RUN_DIR"
     printf 'export ZAF_ADDRESS=%s\n' "$address"
+    printf 'export ZAF_KEY_DIR=%s\n' "$(shq "$KEY_DIR")"
     printf '# try: %s --address %s; stop with: %s down --run-dir %s\n' \
         "$(shq "$ZAF_DIR/bin/param_server")" "$address" "$(shq "$TOPO_SCRIPT_DIR/local.sh")" "$(shq "$RUN_DIR")"
 }

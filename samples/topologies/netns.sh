@@ -319,7 +319,8 @@ cmd_up () {
     done
 
     local bind=${BROKER_BIND:-tcp://$BROKER_HOST:$BROKER_PORT}
-    local args=(--bind "$bind" --endpoint-file "$RUN_DIR/endpoint")
+    topo_keys "$RUN_DIR/keys"
+    local args=(--bind "$bind" --endpoint-file "$RUN_DIR/endpoint" --keys "$KEY_DIR")
     [ -z "$BROKER_HB" ] || args+=(--heartbeat-ms "$BROKER_HB")
     say "starting the broker in $PREFIX-broker on $bind"
     start_bg "$RUN_DIR/broker.pid" "$RUN_DIR/broker.out" "$RUN_DIR/broker.log" \
@@ -347,6 +348,7 @@ cmd_up () {
     trap - EXIT INT TERM HUP
     say "broker and ${#NODE_NAMES[@]} node(s) up in namespaces $PREFIX-*; pids and logs in $RUN_DIR"
     printf 'export ZAF_ADDRESS=%s\n' "$address"
+    printf 'export ZAF_KEY_DIR=%s\n' "$(shq "$KEY_DIR")"
     printf '# try: %s run --run-dir %s %s -- param_server --address %s\n' \
         "$(shq "$TOPO_SCRIPT_DIR/netns.sh")" "$(shq "$RUN_DIR")" "$(shq "$FILE")" "$address"
 }
@@ -358,7 +360,8 @@ cmd_run () {
     topo_prefix "$OPT_PATH"
     local bin=$ZAF_DIR/bin
     [ ! -d "$bin" ] || bin=$(cd "$bin" && pwd -P)
-    exec ip netns exec "$ns" env ZAF_ADDRESS="$(cat "$RUN_DIR/address")" PATH="$bin:$PATH" "${RUN_ARGS[@]}"
+    exec ip netns exec "$ns" env ZAF_ADDRESS="$(cat "$RUN_DIR/address")" ZAF_KEY_DIR="$RUN_DIR/keys" \
+        PATH="$bin:$PATH" "${RUN_ARGS[@]}"
 }
 
 cmd_status () {

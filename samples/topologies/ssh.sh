@@ -270,6 +270,13 @@ cmd_up () {
     local bind=${BROKER_BIND:-tcp://0.0.0.0:$BROKER_PORT}
     local args=(--bind "$bind")
     [ -z "$BROKER_HB" ] || args+=(--heartbeat-ms "$BROKER_HB")
+    #   ssh.sh does not hand out keys yet (docs/SECURITY.md): a broker that
+    #   listens beyond loopback runs without them, and says so
+    case $bind in
+    tcp://127.*|tcp://localhost:*|tcp://\[::1\]:*) ;;
+    *)  args+=(--insecure)
+        say "warning: ssh.sh does not hand out keys yet: the broker runs --insecure, and anyone who reaches $bind owns the cluster (use local.sh or netns.sh for a secured cluster, or set keys up by hand: docs/SECURITY.md)" ;;
+    esac
     [ -n "$DRY_RUN" ] || say "starting the broker on $BROKER_DEST ($bind)"
     local pid
     pid=$(remote "$BROKER_DEST" "$(start_script broker broker.out broker.log "$ZAF_DIR/bin/zaf-broker" "${args[@]}")") \

@@ -226,10 +226,30 @@ topo_modules () {
 topo_node_args () {
     local index=$1 endpoint=$2 module
     NODE_ARGS=(--broker "$endpoint" --name "${NODE_NAMES[$index]}")
+    [ -z "${KEY_DIR:-}" ] || NODE_ARGS+=(--broker-key "$KEY_DIR/broker.cert"
+                                         --key "$KEY_DIR/node-${NODE_NAMES[$index]}.cert_secret")
     [ -z "${NODE_CPUS[$index]}" ] || NODE_ARGS+=(--cpus "${NODE_CPUS[$index]}")
     topo_modules "$index"
     for module in ${MODULE_PATHS[@]+"${MODULE_PATHS[@]}"}; do
         NODE_ARGS+=(--module "$module")
+    done
+}
+
+#   topo_keys DIR: the cluster's CURVE keys, written once with zaf keygen
+#   (docs/SECURITY.md): broker, admin, driver, and node-NAME for each node.
+#   The broker gets --keys DIR, each node its own key, drivers and the CLI
+#   ZAF_KEY_DIR=DIR (driver.cert_secret; the CLI admin.cert_secret). Sets
+#   KEY_DIR.
+topo_keys () {
+    KEY_DIR=$1
+    [ -x "$ZAF_DIR/bin/zaf" ] || die "no $ZAF_DIR/bin/zaf to write the cluster's keys with"
+    mkdir -p "$KEY_DIR" && chmod 700 "$KEY_DIR" || die "cannot make the key directory $KEY_DIR"
+    local key role
+    for key in broker admin driver ${NODE_NAMES[@]+"${NODE_NAMES[@]/#/node-}"}; do
+        case $key in node-*) role=node ;; *) role=$key ;; esac
+        [ -f "$KEY_DIR/$key.cert_secret" ] && continue
+        "$ZAF_DIR/bin/zaf" keygen --role "$role" --out "$KEY_DIR" "$key" > /dev/null \
+            || die "cannot write the key $key in $KEY_DIR"
     done
 }
 

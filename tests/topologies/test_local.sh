@@ -44,6 +44,9 @@ echo "$OUT"
 EP=$(sed -n 's/^export ZAF_ADDRESS=//p' <<< "$OUT")
 [[ $EP =~ ^tcp://127\.0\.0\.1:[0-9]+$ ]] || fail "up printed no ZAF_ADDRESS=tcp://127.0.0.1:PORT line"
 [ "${EP##*:}" != 0 ] || fail "up printed port 0, not the port the broker got"
+eval "$(grep '^export ZAF_KEY_DIR=' <<< "$OUT")"
+[ -f "${ZAF_KEY_DIR:-}/driver.cert_secret" ] || fail "up printed no ZAF_KEY_DIR with the drivers' key"
+grep -q "CURVE on" "$RUN/broker.log" || fail "the broker does not run with keys"
 [ "$(cat "$RUN/address")" = "$EP" ] || fail "run dir address '$(cat "$RUN/address")' is not $EP"
 for name in broker node-alpha node-beta; do
     [ -f "$RUN/$name.pid" ] || fail "no $RUN/$name.pid"
@@ -70,6 +73,12 @@ for file in "$WORK/saved"/*.pid; do
     read -r pid start < "$file"
     running "$pid" "$start" || fail "the refused up disturbed $(basename "$file")"
 done
+
+step "a driver without keys is refused"
+if OUT=$(ZAF_KEY_DIR=$WORK/no-keys timeout 60 "$BUILD/bin/param_server" --address "$EP" --updates 1 --polls 1 2>&1); then
+    fail "param_server without keys ran: $OUT"
+fi
+grep -q "requires keys" <<< "$OUT" || fail "the refusal did not name the cause: $OUT"
 
 step "param_server against the cluster"
 OUT=$(timeout 120 "$BUILD/bin/param_server" --address "$EP" --updates 3 --interval-ms 20 --polls 2 2>&1) \

@@ -78,6 +78,7 @@ EP=$(sed -n 's/^export ZAF_ADDRESS=//p' <<< "$OUT")
 [[ $EP =~ ^tcp://10\.77\.0\.1:[0-9]+$ ]] && [ "${EP##*:}" != 0 ] \
     || fail "up printed no ZAF_ADDRESS=tcp://10.77.0.1:PORT line with the real port"
 save_records "$RUN" "$WORK/saved"
+grep -q "CURVE on" "$RUN/broker.log" || fail "the broker does not run with keys"
 for ns in hub broker alpha beta client; do
     our_namespaces | grep -qx "$PREFIX-$ns" || fail "no namespace $PREFIX-$ns"
 done
@@ -95,7 +96,14 @@ ip -n "$PREFIX-client" -o link show lo | grep -q "UP" || fail "loopback is down 
 STATUS=$("$TOPO/netns.sh" status --run-dir "$RUN" --prefix "$PREFIX" "$WORK/three.topo") \
     || fail "status exited $? with everything up: $STATUS"
 
-step "param_server in the client namespace"
+step "a driver without keys is refused in the client namespace"
+if OUT=$(timeout 60 "$TOPO/netns.sh" run --run-dir "$RUN" "$WORK/three.topo" -- \
+         env ZAF_KEY_DIR="$WORK/no-keys" param_server --address "$EP" --updates 1 --polls 1 2>&1); then
+    fail "param_server without keys ran: $OUT"
+fi
+grep -q "requires keys" <<< "$OUT" || fail "the refusal did not name the cause: $OUT"
+
+step "param_server in the client namespace (CURVE)"
 OUT=$(timeout 120 "$TOPO/netns.sh" run --run-dir "$RUN" "$WORK/three.topo" -- \
       param_server --address "$EP" --updates 3 --interval-ms 20 --polls 2 2>&1) \
     || fail "param_server exited $?: $OUT"

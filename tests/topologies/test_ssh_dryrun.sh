@@ -32,7 +32,7 @@ SSH="$WORK/recorder -o BatchMode=yes -p 2222"
 BROKER=$(grep -F "$SSH admin@host0.example 'mkdir -p /tmp/zaf-three && cd /tmp/zaf-three && { nohup /opt/zaf/bin/zaf-broker " <<< "$OUT") \
     || fail "no command starting the broker on admin@host0.example"
 [ "$(wc -l <<< "$BROKER")" -eq 1 ] || fail "the broker is started more than once"
-grep -qF -- "zaf-broker --bind tcp://0.0.0.0:5555 > broker.out 2> broker.log < /dev/null & echo \$! > broker.pid" <<< "$BROKER" \
+grep -qF -- "zaf-broker --bind tcp://0.0.0.0:5555 --insecure > broker.out 2> broker.log < /dev/null & echo \$! > broker.pid" <<< "$BROKER" \
     || fail "the broker command has the wrong flags or redirections: $BROKER"
 
 #   Every node of the file, on its host, dialling the broker's host
