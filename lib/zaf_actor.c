@@ -168,6 +168,10 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     if (!args)
         zaf_error_set (&err, ZAF_BAD_ARGS, "arguments of %s.%s are not valid JSON",
                        self->cls->name, method_name);
+    else
+    if (zaf_deadline_passed (msg))
+        zaf_error_set (&err, ZAF_TIMEOUT, "the deadline of %s.%s passed before it ran; it did not run",
+                       self->cls->name, method_name);
     else {
         if (self->verbose)
             zsys_debug ("zaf_actor: actor=%s method=%s", self->actor_id, method_name);

@@ -326,6 +326,8 @@ s_handle_call (self_t *self, zaf_broker_peer_t *caller)
         self->stats.calls++;
     else
         self->stats.tells++;
+    if (zaf_broker_flights_expired (self->flights, self->msg))
+        return;
     zaf_broker_actor_t *actor = s_target (self, is_call);
     if (!actor)
         return;
@@ -399,6 +401,8 @@ static void
 s_handle_submit (self_t *self, zaf_broker_peer_t *caller)
 {
     self->stats.submits++;
+    if (zaf_broker_flights_expired (self->flights, self->msg))
+        return;
     const char *function = zaf_proto_name (self->msg);
     zaf_broker_peer_t *node = zaf_broker_spawn_place_task (self->spawn, function);
     if (!node) {

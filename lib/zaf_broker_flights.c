@@ -207,6 +207,24 @@ zaf_broker_flights_forward (zaf_broker_flights_t *self, zaf_proto_t *request,
 }
 
 //  --------------------------------------------------------------------------
+//  A request that arrived past its deadline is not routed: a CALL or
+//  SUBMIT is answered TIMEOUT at once, a TELL is dropped.
+
+bool
+zaf_broker_flights_expired (zaf_broker_flights_t *self, zaf_proto_t *request)
+{
+    assert (self);
+    int64_t deadline = zaf_proto_deadline (request);
+    if (!deadline || zclock_mono () < deadline)
+        return false;
+    if (zaf_proto_id (request) != ZAF_PROTO_TELL)
+        zaf_broker_out_refuse (self->out, request, ZAF_TIMEOUT,
+                               "the deadline of %s passed before the broker could route it; it did not run",
+                               zaf_proto_name (request));
+    return true;
+}
+
+//  --------------------------------------------------------------------------
 //  Number of flights, and of spare records.
 
 size_t

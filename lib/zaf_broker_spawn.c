@@ -312,6 +312,14 @@ s_release_held (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor)
                          : NULL;
         if (flight)
             flight->node = actor->node;
+        int64_t deadline = zaf_proto_deadline (held);
+        if (deadline && zclock_mono () >= deadline) {
+            //  Its caller stopped waiting while the actor restarted
+            if (flight)
+                zaf_broker_flights_fail (self->flights, flight, ZAF_TIMEOUT,
+                                         "the call's deadline passed while its actor restarted; it did not run");
+        }
+        else
         if (zaf_broker_out_push (self->out, held, actor->node) == -1 && flight)
             zaf_broker_flights_fail (self->flights, flight, ZAF_OVERLOADED,
                                      "the actor's node cannot take the call");

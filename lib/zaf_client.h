@@ -92,4 +92,13 @@ const char *
 const char *
     zaf_client_session (zaf_t *self);
 
+//  zaf_call_blobs and zaf_submit_blobs with call options (NULL: none);
+//  zaf_call_opts and zaf_submit_opts (zaf_deadline.c) use them.
+zaf_future_t *
+    zaf_client_call (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args,
+                     zaf_blob_t **blobs, size_t count, const zaf_call_opts_t *opts);
+zaf_future_t *
+    zaf_client_submit (zaf_t *self, const char *function, cJSON *args, zaf_blob_t **blobs,
+                       size_t count, const zaf_call_opts_t *opts);
+
 #endif

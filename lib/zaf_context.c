@@ -75,6 +75,13 @@ zaf_context_serving (zaf_context_t *self, zaf_proto_t *request)
         zaf_proto_reset (self->returning);      //  Blobs of an earlier method
 }
 
+zaf_proto_t *
+zaf_context_request (zaf_context_t *self)
+{
+    assert (self);
+    return self->serving;
+}
+
 void
 zaf_context_take_returns (zaf_context_t *self, zaf_proto_t *answer)
 {

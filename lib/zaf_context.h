@@ -41,6 +41,10 @@ zaf_context_t *
 void
     zaf_context_serving (zaf_context_t *self, zaf_proto_t *request);
 
+//  The request being served (borrowed), or NULL between methods.
+zaf_proto_t *
+    zaf_context_request (zaf_context_t *self);
+
 //  Move the blobs the method returned (zaf_return_blob) into its answer.
 void
     zaf_context_take_returns (zaf_context_t *self, zaf_proto_t *answer);

@@ -28,6 +28,9 @@ struct _zaf_proto_t {
     char name [ZAF_PROTO_ID_MAX + 1];           //  Role, class, method...
     bool ok;                                    //  Status of an answer
     zmq_msg_t options;                          //  Spawn options
+    int64_t deadline;                           //  CALL, TELL, SUBMIT: when the
+                                                //  caller stops waiting (zclock_mono
+                                                //  of this process), 0: never
     zmq_msg_t body;                             //  Arguments, result...
     zmq_msg_t attach [ZAF_PROTO_ATTACH_MAX];    //  Attachments; the first
     size_t attach_count;                        //  attach_count are open
@@ -102,6 +105,7 @@ zaf_proto_reset (zaf_proto_t *self)
     self->actor [0] = 0;
     self->name [0] = 0;
     self->ok = true;
+    self->deadline = 0;
     zmq_msg_close (&self->options);
     zmq_msg_init (&self->options);
     zmq_msg_close (&self->body);
@@ -127,6 +131,7 @@ s_copy_fields (zaf_proto_t *self, zaf_proto_t *from)
     strcpy (self->actor, from->actor);
     strcpy (self->name, from->name);
     self->ok = from->ok;
+    self->deadline = from->deadline;
 }
 
 //  Move options, body and attachments (self has none) from `from`
@@ -268,6 +273,55 @@ s_take_frame (zaf_proto_t *self, const zaf_proto_command_t *command,
     }
 }
 
+//  Turn the envelope options of a CALL, TELL or SUBMIT ({"timeout_ms": N},
+//  the time left when it was sent) into a deadline on this process's
+//  clock. Unknown keys are ignored; a bad value is a fault.
+static void
+s_take_envelope (zaf_proto_t *self)
+{
+    size_t size = zmq_msg_size (&self->options);
+    cJSON *options = zaf_json_parse ((const char *) zmq_msg_data (&self->options), size);
+    if (!cJSON_IsObject (options))
+        s_fault (self, "options must be a JSON object");
+    else {
+        const cJSON *timeout = cJSON_GetObjectItemCaseSensitive (options, "timeout_ms");
+        if (timeout && (!cJSON_IsNumber (timeout) || timeout->valuedouble < 0
+                        || timeout->valuedouble > ZAF_PROTO_TIMEOUT_MAX))
+            s_fault (self, "options timeout_ms must be a number from 0 to %d", ZAF_PROTO_TIMEOUT_MAX);
+        else
+        if (timeout)
+            //  0 ms left: it had passed already; keep it in the past
+            self->deadline = zclock_mono () + (int64_t) timeout->valuedouble
+                           - (timeout->valuedouble < 1 ? 1 : 0);
+    }
+    cJSON_Delete (options);
+}
+
+//  Write the envelope options of a CALL, TELL or SUBMIT about to be sent:
+//  the time left before its deadline. Returns true if the frame must go:
+//  there is a deadline, or the body is itself a JSON object (which the
+//  receiver could not tell from options without a frame before it).
+static bool
+s_put_envelope (zaf_proto_t *self)
+{
+    zmq_msg_close (&self->options);
+    if (self->deadline) {
+        int64_t left = self->deadline - zclock_mono ();
+        char text [48];
+        int size = snprintf (text, sizeof (text), "{\"timeout_ms\":%" PRId64 "}", left > 0 ? left : 0);
+        zmq_msg_init_size (&self->options, (size_t) size);
+        memcpy (zmq_msg_data (&self->options), text, (size_t) size);
+        return true;
+    }
+    if (zmq_msg_size (&self->body) && *(char *) zmq_msg_data (&self->body) == '{') {
+        zmq_msg_init_size (&self->options, 2);
+        memcpy (zmq_msg_data (&self->options), "{}", 2);
+        return true;
+    }
+    zmq_msg_init (&self->options);
+    return false;
+}
+
 //  The libzmq handle and type of a zsock_t or a raw libzmq socket, asked
 //  once per socket and remembered (this runs for every message)
 static void *
@@ -407,8 +461,16 @@ s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
         if (self->fault [0])
             ;                   //  Drain the rest
         else
-        if (taken < command->frame_count)
+        if (taken < command->frame_count) {
+            //  An optional frame is there only if it is a JSON object
+            //  followed by more frames (docs/PROTOCOL.md section 2)
+            if (command->frames [taken].optional
+            &&  !(more && zmq_msg_size (&frame) && *(char *) zmq_msg_data (&frame) == '{'))
+                taken++;
             s_take_frame (self, command, &command->frames [taken++], &frame);
+            if (command->frames [taken - 1].optional)
+                s_take_envelope (self);
+        }
         else
         if (self->attach_count < command->attachments_max) {
             zmq_msg_init (&self->attach [self->attach_count]);
@@ -516,6 +578,8 @@ zaf_proto_send (zaf_proto_t *self, void *socket)
                 zmq_send (handle, self->name, strlen (self->name), more);
                 break;
             case ZAF_PROTO_FIELD_OPTIONS:
+                if (command->frames [index].optional && !s_put_envelope (self))
+                    break;
                 zmq_msg_send (&self->options, handle, more);
                 break;
             case ZAF_PROTO_FIELD_STATUS:
@@ -812,6 +876,20 @@ zaf_proto_body_json (zaf_proto_t *self)
 {
     assert (self);
     return zaf_json_parse ((const char *) zmq_msg_data (&self->body), zmq_msg_size (&self->body));
+}
+
+int64_t
+zaf_proto_deadline (zaf_proto_t *self)
+{
+    assert (self);
+    return self->deadline;
+}
+
+void
+zaf_proto_set_deadline (zaf_proto_t *self, int64_t deadline)
+{
+    assert (self);
+    self->deadline = deadline;
 }
 
 cJSON *

@@ -39,6 +39,9 @@ s_run_task (self_t *self, zaf_proto_t *msg)
     else
     if (!args)
         zaf_error_set (&err, ZAF_BAD_ARGS, "arguments of %s are not valid JSON", name);
+    else
+    if (zaf_deadline_passed (msg))
+        zaf_error_set (&err, ZAF_TIMEOUT, "the deadline of %s passed before it ran; it did not run", name);
     else {
         if (self->verbose)
             zsys_debug ("zaf_worker: worker=%u function=%s", self->inner_id, name);

@@ -199,6 +199,32 @@ zaf_actor_t *
 zaf_future_t *
     zaf_call (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args);
 
+//  Options of one call or task (zaf_call_opts, zaf_submit_opts). Zero it
+//  for the defaults: { 0 } is the same as zaf_call.
+typedef struct {
+    int timeout_ms;         //  The call's deadline, from now (0: none). It
+                            //  travels with the call: a call still waiting
+                            //  at the broker or in the actor's mailbox
+                            //  when it passes is answered TIMEOUT and never
+                            //  runs. Inside a method or task the call keeps
+                            //  the smaller of this and the caller's own
+                            //  time left (propagation).
+} zaf_call_opts_t;
+
+//  zaf_call and zaf_submit with options (opts may be NULL: none).
+zaf_future_t *
+    zaf_call_opts (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args,
+                   const zaf_call_opts_t *opts);
+zaf_future_t *
+    zaf_submit_opts (zaf_t *self, const char *function, cJSON *args,
+                     const zaf_call_opts_t *opts);
+
+//  Inside a method or task: the milliseconds left before the deadline of
+//  the call being served (0 once it has passed), or -1 if it has none (and
+//  outside a method or task). A long method may poll it and give up.
+int
+    zaf_deadline_ms (zaf_t *self);
+
 //  Send a method call and expect no answer (fire-and-forget). Returns 0 if
 //  it was handed to the broker, -1 if it could not be. Calls and tells from
 //  one caller to one actor run in the order they were sent.

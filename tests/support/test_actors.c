@@ -202,6 +202,35 @@ s_call (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     return s_call_through (z, args, err);
 }
 
+//  call_within (handle, method, args, timeout_ms): a call with its own
+//  deadline (zaf_call_opts), waited for up to 30 s
+static cJSON *
+s_call_within (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    zaf_actor_t *target = zaf_actor_from_json (cJSON_GetArrayItem (args, 0));
+    const char *method = zaf_arg_string (args, 1, NULL);
+    if (!target || !method) {
+        zaf_actor_destroy (&target);
+        zaf_error_set (err, ZAF_BAD_ARGS, "takes (handle, method, args, timeout_ms)");
+        return NULL;
+    }
+    const cJSON *call_args = cJSON_GetArrayItem (args, 2);
+    zaf_call_opts_t opts = { .timeout_ms = (int) zaf_arg_number (args, 3, 0) };
+    zaf_future_t *future = zaf_call_opts (z, target, method,
+                                          call_args ? cJSON_Duplicate (call_args, true) : NULL, &opts);
+    cJSON *result = zaf_get (z, &future, 30000, err);
+    zaf_future_destroy (&future);
+    zaf_actor_destroy (&target);
+    return result;
+}
+
+//  deadline (): the time left to the deadline of this call, -1 for none
+static cJSON *
+s_deadline (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    return cJSON_CreateNumber (zaf_deadline_ms (z));
+}
+
 static cJSON *
 s_spawn (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
@@ -268,6 +297,8 @@ static const zaf_method_t s_counter_methods [] = {
     { "crash", s_crash },
     { "abort", s_abort },
     { "pid", s_pid },
+    { "call_within", s_call_within },
+    { "deadline", s_deadline },
     { NULL, NULL }
 };
 

@@ -19,6 +19,10 @@
         whoami ()                -> its own handle
         call (handle, method, args [, timeout_ms])
                                  calls another actor and waits, -> its result
+        call_within (handle, method, args, timeout_ms)
+                                 the same call with a deadline of its own
+                                 (zaf_call_opts), waited for up to 30 s
+        deadline ()              -> zaf_deadline_ms: ms left, -1 for none
         spawn (class, args)      spawns a child it owns, -> the child's handle
         submit (function, args)  runs a task and waits, -> its result
         pid ()                   -> the process id it runs in

@@ -1,0 +1,206 @@
+/*  =========================================================================
+    test_bounded - calls bounded in time, against real processes
+
+    A zaf-broker and zaf-node processes on 127.0.0.1. A broker frozen with
+    SIGSTOP for 5 s kills nothing that is alive: when it runs again, every
+    actor answers through the same handle, and every call made meanwhile
+    ends (ok or with an error), none hangs.
+    =========================================================================
+*/
+
+#include "testutil.h"
+#include <criterion/criterion.h>
+#include <signal.h>
+
+#define HEARTBEAT_MS 250
+
+static void
+s_setup (void)
+{
+    zsys_set_logstream (stderr);
+}
+
+TestSuite (bounded, .init = s_setup, .fini = zt_cleanup, .timeout = 90);
+
+#define PAUSE_ACTORS 6
+#define PAUSE_CALLS  200
+
+Test (bounded, a_paused_broker_kills_nothing_that_is_alive)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "p", 2, NULL);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_actor_t *actors [PAUSE_ACTORS];
+    for (int index = 0; index < PAUSE_ACTORS; index++) {
+        zaf_spawn_opts_t opts = { .node = index % 2 ? "p2" : "p1" };
+        actors [index] = zaf_spawn (z, "Counter", zaf_json ("[%d]", index * 10), &opts, &err);
+        cr_assert_not_null (actors [index], "spawn: %s", err.message);
+        cJSON_Delete (zt_call (z, actors [index], "add", zaf_json ("[1]"), 10000, &err));
+    }
+    //  Freeze the broker for 5 s (20 heartbeats); calls made meanwhile
+    pid_t broker = zt_proc_pid (cluster.broker);
+    cr_assert_eq (kill (broker, SIGSTOP), 0);
+    zaf_future_t *futures [PAUSE_CALLS];
+    for (int index = 0; index < PAUSE_CALLS; index++)
+        futures [index] = zaf_call (z, actors [index % PAUSE_ACTORS], "get", NULL);
+    usleep (5000 * 1000);       //  The behaviour under test: a 5 s pause
+    cr_assert_eq (kill (broker, SIGCONT), 0);
+
+    //  Every call made during the pause ends, none hangs
+    int ok = 0, failed = 0;
+    for (int index = 0; index < PAUSE_CALLS; index++) {
+        cJSON *value = zaf_get (z, &futures [index], 20000, &err);
+        if (value)
+            ok++;
+        else {
+            cr_expect_neq (err.code, ZAF_TIMEOUT, "call %d hangs", index);
+            cr_expect_neq (err.code, ZAF_ACTOR_DIED, "call %d: %s", index, err.message);
+            if (err.code == ZAF_TIMEOUT)
+                zaf_future_destroy (&futures [index]);
+            failed++;
+        }
+        cJSON_Delete (value);
+    }
+    cr_log_info ("paused broker: %d ok, %d failed of %d", ok, failed, PAUSE_CALLS);
+    cr_expect_eq (ok + failed, PAUSE_CALLS);
+
+    //  Every actor still answers through the same handle, state kept
+    for (int index = 0; index < PAUSE_ACTORS; index++) {
+        cJSON *value = zt_call_until (z, actors [index], "get", NULL, 2000, 15000, &err);
+        cr_assert_not_null (value, "actor %d did not answer: %s %s", index,
+                            zaf_code_name (err.code), err.message);
+        cr_expect_eq (value->valueint, index * 10 + 1);
+        cJSON_Delete (value);
+    }
+    cr_expect_eq (zt_status_count (z, "nodes"), 2);
+    for (int index = 0; index < PAUSE_ACTORS; index++)
+        zaf_actor_destroy (&actors [index]);
+    cr_expect (zt_cluster_stop (&cluster));
+}
+
+//  --------------------------------------------------------------------------
+//  Deadlines in the envelope
+
+#define DEADLINE_CALLS 1000
+
+Test (bounded, calls_past_their_deadline_end_timeout_without_running)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "d", 1, NULL);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_actor_t *busy = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    cr_assert_not_null (busy, "%s", err.message);
+    //  The actor is busy for 1.5 s; 1,000 calls with 50 ms deadlines queue
+    //  behind it
+    zaf_future_t *sleeping = zaf_call (z, busy, "sleep", zaf_json ("[1500]"));
+    zaf_future_t **futures = (zaf_future_t **) calloc (DEADLINE_CALLS, sizeof (zaf_future_t *));
+    zaf_call_opts_t opts = { .timeout_ms = 50 };
+    for (int index = 0; index < DEADLINE_CALLS; index++)
+        futures [index] = zaf_call_opts (z, busy, "add", zaf_json ("[1]"), &opts);
+    int timeouts = 0, other = 0;
+    for (int index = 0; index < DEADLINE_CALLS; index++) {
+        cJSON *value = zaf_get (z, &futures [index], 20000, &err);
+        cr_expect_null (value, "call %d ran", index);
+        cJSON_Delete (value);
+        if (!value && err.code == ZAF_TIMEOUT && strstr (err.message, "did not run"))
+            timeouts++;
+        else
+            other++;
+        if (!value && err.code == ZAF_TIMEOUT && !strstr (err.message, "did not run"))
+            zaf_future_destroy (&futures [index]);     //  Still pending: a hang
+    }
+    free (futures);
+    cr_log_info ("1,000 calls past their deadline: %d TIMEOUT, %d other", timeouts, other);
+    cr_expect_eq (timeouts, DEADLINE_CALLS, "%d ended TIMEOUT, %d otherwise", timeouts, other);
+    cJSON *slept = zaf_get (z, &sleeping, 20000, &err);
+    cr_expect_not_null (slept, "%s", err.message);
+    cJSON_Delete (slept);
+    //  None of them ran; calls within their deadline do
+    cr_expect_eq (zt_call_number (z, busy, "get", NULL, 10000), 0);
+    opts.timeout_ms = 10000;
+    for (int index = 0; index < 10; index++) {
+        zaf_future_t *future = zaf_call_opts (z, busy, "add", zaf_json ("[1]"), &opts);
+        cJSON *value = zaf_get (z, &future, 10000, &err);
+        cr_expect_not_null (value, "%s", err.message);
+        cJSON_Delete (value);
+    }
+    cr_expect_eq (zt_call_number (z, busy, "get", NULL, 10000), 10);
+    //  A task past its deadline does not run either
+    zaf_future_t *tasks [8];
+    for (int index = 0; index < 8; index++)
+        tasks [index] = zaf_submit (z, "sleep", zaf_json ("[800]"));
+    opts.timeout_ms = 50;
+    zaf_future_t *late = zaf_submit_opts (z, "add", zaf_json ("[1, 2]"), &opts);
+    cJSON *value = zaf_get (z, &late, 20000, &err);
+    cr_expect_null (value);
+    cr_expect_eq (err.code, ZAF_TIMEOUT, "%s %s", zaf_code_name (err.code), err.message);
+    cJSON_Delete (value);
+    if (!value && err.code == ZAF_TIMEOUT)
+        zaf_future_destroy (&late);
+    for (int index = 0; index < 8; index++)
+        cJSON_Delete (zaf_get (z, &tasks [index], 20000, &err));
+    //  Bad options change nothing else
+    opts.timeout_ms = -1;
+    zaf_future_t *bad = zaf_call_opts (z, busy, "add", NULL, &opts);
+    cr_expect_null (zaf_get (z, &bad, 1000, &err));
+    cr_expect_eq (err.code, ZAF_BAD_ARGS);
+    cr_expect_eq (zt_call_number (z, busy, "get", NULL, 10000), 10);
+    zaf_actor_destroy (&busy);
+    cr_expect (zt_cluster_stop (&cluster));
+}
+
+Test (bounded, a_deadline_propagates_two_actors_deep)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "e", 2, NULL);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_spawn_opts_t on1 = { .node = "e1" }, on2 = { .node = "e2" };
+    zaf_actor_t *first = zaf_spawn (z, "Counter", NULL, &on1, &err);
+    zaf_actor_t *second = zaf_spawn (z, "Counter", NULL, &on2, &err);
+    cr_assert (first && second);
+    cJSON *second_json = zaf_actor_to_json (second);
+    char *handle = cJSON_PrintUnformatted (second_json);
+    cJSON_Delete (second_json);
+
+    //  No deadline anywhere: the second actor has none
+    cJSON *args = zaf_json ("[%s, \"deadline\", [], 10000]", handle);
+    cr_expect_eq (zt_call_number (z, first, "call", args, 10000), -1);
+    //  The driver's 2 s deadline reaches the second actor, through the
+    //  first one whose own call asks for 60 s: the smaller wins
+    zaf_call_opts_t opts = { .timeout_ms = 2000 };
+    zaf_future_t *future = zaf_call_opts (z, first, "call_within",
+                                          zaf_json ("[%s, \"deadline\", [], 60000]", handle), &opts);
+    cJSON *left = zaf_get (z, &future, 10000, &err);
+    cr_assert_not_null (left, "%s %s", zaf_code_name (err.code), err.message);
+    cr_expect (left->valueint > 0 && left->valueint <= 2000, "%d ms left", left->valueint);
+    cJSON_Delete (left);
+    //  The first actor's own, smaller deadline wins over the driver's
+    opts.timeout_ms = 60000;
+    future = zaf_call_opts (z, first, "call_within",
+                            zaf_json ("[%s, \"deadline\", [], 1500]", handle), &opts);
+    left = zaf_get (z, &future, 10000, &err);
+    cr_assert_not_null (left, "%s %s", zaf_code_name (err.code), err.message);
+    cr_expect (left->valueint > 0 && left->valueint <= 1500, "%d ms left", left->valueint);
+    cJSON_Delete (left);
+    //  A deadline that passes while the second actor is busy: the nested
+    //  call does not run there, and the first actor hears TIMEOUT
+    zaf_future_t *busy = zaf_call (z, second, "sleep", zaf_json ("[1000]"));
+    opts.timeout_ms = 300;
+    future = zaf_call_opts (z, first, "call_within",
+                            zaf_json ("[%s, \"add\", [5], 60000]", handle), &opts);
+    cJSON *value = zaf_get (z, &future, 10000, &err);
+    cr_expect_null (value);
+    cr_expect_eq (err.code, ZAF_TIMEOUT, "%s %s", zaf_code_name (err.code), err.message);
+    cJSON_Delete (value);
+    if (!value && err.code == ZAF_TIMEOUT && !zaf_future_ready (future))
+        zaf_future_destroy (&future);
+    cJSON_Delete (zaf_get (z, &busy, 10000, &err));
+    cr_expect_eq (zt_call_number (z, second, "get", NULL, 10000), 0);
+    free (handle);
+    zaf_actor_destroy (&first);
+    zaf_actor_destroy (&second);
+    cr_expect (zt_cluster_stop (&cluster));
+}
