@@ -28,6 +28,7 @@
 #include "zaf_broker_status.h"
 #include "zaf_broker_spawn.h"
 #include "zaf_broker_adopt.h"
+#include "zaf_broker_rejoin.h"
 
 typedef struct {
     zsock_t *pipe;                  //  Actor pipe
@@ -44,6 +45,8 @@ typedef struct {
     char session [40];              //  This broker's run
     int heartbeat_ms;
     int64_t next_tick;
+    int64_t grace_until;            //  After a pause of ours: no peer is lost
+                                    //  for a closed connection until then
     bool verbose;
     bool quiet;                     //  Log only warnings and errors
     bool terminated;
@@ -176,7 +179,10 @@ s_reap (self_t *self)
     while ((doomed = zaf_broker_peers_take_doomed (self->peers))) {
         for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (doomed); peer;
              peer = (zaf_broker_peer_t *) zlistx_next (doomed))
-            s_peer_lost (self, peer, peer->doomed);
+            if (zclock_mono () < self->grace_until && streq (peer->doomed, "connection closed"))
+                peer->doomed = NULL;    //  It may dial again (zaf_broker_rejoin)
+            else
+                s_peer_lost (self, peer, peer->doomed);
         zlistx_destroy (&doomed);
     }
 }
@@ -206,7 +212,7 @@ s_hello_refusal (zaf_broker_role_t role, const cJSON *hello)
 
 //  Answer a HELLO with WELCOME
 static void
-s_welcome (self_t *self, zaf_broker_peer_t *peer, size_t adopted, size_t claimed)
+s_welcome (self_t *self, zaf_broker_peer_t *peer, size_t adopted, size_t claimed, bool rejoined)
 {
     cJSON *welcome = cJSON_CreateObject ();
     cJSON_AddStringToObject (welcome, "peer", peer->hex);
@@ -217,6 +223,8 @@ s_welcome (self_t *self, zaf_broker_peer_t *peer, size_t adopted, size_t claimed
         cJSON_AddNumberToObject (welcome, "adopted", (double) adopted);
     if (claimed)
         cJSON_AddNumberToObject (welcome, "claimed", (double) claimed);
+    if (rejoined)
+        cJSON_AddBoolToObject (welcome, "rejoined", true);
     zaf_proto_t *answer = zaf_broker_out_start (self->out, ZAF_PROTO_WELCOME);
     zaf_proto_set_body_json (answer, welcome);
     cJSON_Delete (welcome);
@@ -242,7 +250,13 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
     }
     //  Node names are unique among live nodes
     const char *name = zaf_json_string (hello, "name", "");
-    if (role == ROLE_NODE && zaf_broker_peers_node_named (self->peers, name, known)) {
+    const char *session = zaf_json_string (hello, "session", "");
+    zaf_broker_peer_t *before = role == ROLE_NODE
+                              ? zaf_broker_peers_node_named (self->peers, name, known) : NULL;
+    if (before && streq (session, self->session) && zaf_broker_rejoin_same_node (before, hello))
+        ;                       //  The same node dialed again: it takes over below
+    else
+    if (before) {
         char message [ZAF_ERROR_MESSAGE_MAX];
         snprintf (message, sizeof (message),
                   "a live node is already named %s; retry after it is gone", name);
@@ -258,7 +272,16 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
     //  After a broker restart: nodes bring their actors back, drivers claim
     //  the actors they own
     size_t adopted = 0, claimed = 0;
-    const char *session = zaf_json_string (hello, "session", "");
+    if (before) {
+        size_t moved = zaf_broker_rejoin_node (self->actors, before, peer);
+        zsys_info ("zaf_broker: node dialed again name=%s peer=%s actors=%zu", name, peer->hex, moved);
+        s_peer_lost (self, before, "dialed again");
+        cJSON_AddBoolToObject (hello, "rejoined", true);
+    }
+    else
+    if (*session && streq (session, self->session) && zclock_mono () < self->grace_until)
+        claimed = zaf_broker_rejoin_claim (self->actors, peer,
+                                           cJSON_GetObjectItemCaseSensitive (hello, "owns"));
     if (*session && strneq (session, self->session)) {
         if (role == ROLE_NODE)
             adopted = zaf_broker_adopt_node (self->adopt, peer,
@@ -269,6 +292,7 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
                           cJSON_GetObjectItemCaseSensitive (hello, "owns"),
                           zaf_broker_actors_max_pending (self->actors));
     }
+    bool rejoined = zaf_json_bool (hello, "rejoined", false);
     cJSON_Delete (hello);
     if (role == ROLE_NODE && !self->quiet)
         zsys_info ("zaf_broker: node joined name=%s host=%s pid=%d cpus=%d classes=%zu functions=%zu",
@@ -277,7 +301,7 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
     else
     if (self->verbose)
         zsys_debug ("zaf_broker: %s joined peer=%s", zaf_broker_role_name (role), peer->hex);
-    s_welcome (self, peer, adopted, claimed);
+    s_welcome (self, peer, adopted, claimed, rejoined);
 }
 
 //  --------------------------------------------------------------------------
@@ -628,6 +652,25 @@ s_tick (self_t *self)
     zlistx_destroy (&peers);
 }
 
+//  Our tick was due more than an interval ago: this broker was not running
+//  (stopped, paused, migrated). Peers were silent because we were: each
+//  gets a fresh grace period, and none is lost for a connection closed
+//  meanwhile until it ends (docs/PROTOCOL.md section 8).
+static void
+s_resume (self_t *self, int64_t now)
+{
+    int64_t window = (int64_t) self->heartbeat_ms * ZAF_HEARTBEAT_MISSES;
+    zsys_warning ("zaf_broker: was not running for %" PRId64 " ms; peers get %" PRId64 " ms of grace",
+                  now - self->next_tick + self->heartbeat_ms, window);
+    zlistx_t *peers = zaf_broker_peers_list (self->peers);
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
+         peer = (zaf_broker_peer_t *) zlistx_next (peers))
+        peer->last_seen = now;
+    zlistx_destroy (&peers);
+    self->grace_until = now + window;
+    self->next_tick = now;
+}
+
 //  --------------------------------------------------------------------------
 //  Pipe commands
 
@@ -753,6 +796,10 @@ zaf_broker (zsock_t *pipe, void *args)
             timeout = 0;
         if (zmq_poll (items, 2, timeout) == -1 && errno == ETERM)
             break;
+        //  Before anything is read: were we running all along?
+        int64_t now = zclock_mono ();
+        if (now - self->next_tick > self->heartbeat_ms)
+            s_resume (self, now);
         if (items [0].revents & ZMQ_POLLIN)
             s_handle_pipe (self);
         //  Read until the socket is empty (bounded, so the pipe and the

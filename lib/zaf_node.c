@@ -137,6 +137,13 @@ s_link_welcome (self_t *self)
     zaf_error_t err;
     int rc = zaf_link_accept (self->link, self->msg, &err);
     if (rc == 1) {
+        bool rejoined = zaf_json_bool (zaf_link_welcome (self->link), "rejoined", false);
+        if (self->welcomed && zaf_link_session_kept (self->link) && rejoined) {
+            //  The same broker, paused for a while: it kept us and our actors
+            if (!self->quiet)
+                zsys_info ("zaf_node: the broker kept our %zu actor(s)", zaf_node_host_actors (self->host));
+        }
+        else
         if (self->welcomed && zaf_link_session_kept (self->link))
             //  The same broker: it declared us lost and our actors dead
             zaf_node_host_end_actors (self->host, "node_lost");
