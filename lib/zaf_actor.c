@@ -169,6 +169,10 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
         zaf_error_set (&err, ZAF_BAD_ARGS, "arguments of %s.%s are not valid JSON",
                        self->cls->name, method_name);
     else
+    if (zaf_cancel_marked (msg, NULL))
+        zaf_error_set (&err, ZAF_CANCELLED, "%s.%s was cancelled before it ran; it did not run",
+                       self->cls->name, method_name);
+    else
     if (zaf_deadline_passed (msg))
         zaf_error_set (&err, ZAF_TIMEOUT, "the deadline of %s.%s passed before it ran; it did not run",
                        self->cls->name, method_name);
@@ -194,6 +198,7 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
         zsys_warning ("zaf_actor: tell failed actor=%s method=%s code=%s message=%s",
                       self->actor_id, method_name, zaf_code_name (err.code), err.message);
     zaf_context_serving (self->context, NULL);
+    zaf_cancel_forget (msg);
     cJSON_Delete (result);
     atomic_fetch_add (&self->ctl->processed, 1);
 }

@@ -608,6 +608,7 @@ s_handle_router (self_t *self, int rc)
         case ZAF_PROTO_LOOKUP:  s_handle_lookup (self); break;
         case ZAF_PROTO_STATUS:  zaf_broker_status_handle (self->status, self->msg); break;
         case ZAF_PROTO_MONITOR: zaf_broker_actors_handle_monitor (self->actors, self->msg, peer); break;
+        case ZAF_PROTO_CANCEL:  zaf_broker_flights_cancel (self->flights, self->msg, peer); break;
         case ZAF_PROTO_HEARTBEAT: break;
         case ZAF_PROTO_BYE:     s_peer_lost (self, peer, "said BYE"); break;
         case ZAF_PROTO_ERROR:   s_handle_error (self, peer); break;

@@ -313,6 +313,9 @@ s_release_held (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor)
         if (flight)
             flight->node = actor->node;
         int64_t deadline = zaf_proto_deadline (held);
+        if (zaf_proto_id (held) == ZAF_PROTO_CALL && !flight)
+            ;                   //  Cancelled, or its caller is gone: it never runs
+        else
         if (deadline && zclock_mono () >= deadline) {
             //  Its caller stopped waiting while the actor restarted
             if (flight)

@@ -395,8 +395,15 @@ s_wait_future (zaf_t *self, zaf_future_t *future, int64_t deadline)
             return;
         }
         s_pump (self, (int) s_slice (self, deadline, now));
+        zaf_cancel_nested (self);   //  Inside a method cancelled recursively
     }
 }
+
+//  The pending map, and sending as requests are sent (zaf_cancel.c)
+zaf_pending_t *
+zaf_client_pending (zaf_t *self) { assert (self); return self->pending; }
+int
+zaf_client_send (zaf_t *self, zaf_proto_t *msg) { assert (self); return s_send (self, msg, NULL); }
 
 //  --------------------------------------------------------------------------
 //  Destroy a connection

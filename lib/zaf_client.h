@@ -101,4 +101,13 @@ zaf_future_t *
     zaf_client_submit (zaf_t *self, const char *function, cJSON *args, zaf_blob_t **blobs,
                        size_t count, const zaf_call_opts_t *opts);
 
+//  The connection's map of pending futures (borrowed).
+zaf_pending_t *
+    zaf_client_pending (zaf_t *self);
+
+//  Send a message as requests are sent (dialing first if need be, with
+//  bounded retries). Returns 0 or -1.
+int
+    zaf_client_send (zaf_t *self, zaf_proto_t *msg);
+
 #endif

@@ -208,6 +208,7 @@ s_handle_broker (self_t *self, int rc)
         case ZAF_PROTO_TELL:    zaf_node_host_call (self->host, self->msg); break;
         case ZAF_PROTO_SUBMIT:  zaf_node_host_submit (self->host, self->msg); break;
         case ZAF_PROTO_KILL:    zaf_node_host_kill (self->host, self->msg); break;
+        case ZAF_PROTO_CANCEL:  zaf_node_host_cancel (self->host, self->msg); break;
         case ZAF_PROTO_REPLY:
         case ZAF_PROTO_SPAWNED: zaf_node_host_answer (self->host, self->msg); break;
         case ZAF_PROTO_HEARTBEAT:

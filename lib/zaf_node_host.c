@@ -662,6 +662,7 @@ s_handle_inner (zaf_node_host_t *self, int rc)
         case ZAF_PROTO_LOOKUP:
         case ZAF_PROTO_STATUS:
         case ZAF_PROTO_MONITOR:
+        case ZAF_PROTO_CANCEL:
             s_relay (self, party);
             break;
         default:
@@ -757,4 +758,20 @@ zaf_node_host_stop (zaf_node_host_t *self)
         if (threads)
             zsys_warning ("zaf_node: %zu threads did not end within 5 s; leaving them", threads);
     }
+}
+
+//  --------------------------------------------------------------------------
+//  CANCEL from the broker: the call is marked for the actor or worker
+//  threads of this process (zaf_cancel); a queued one never runs
+
+void
+zaf_node_host_cancel (zaf_node_host_t *self, zaf_proto_t *msg)
+{
+    assert (self && msg);
+    size_t caller_size, corr_size;
+    const void *caller = zaf_proto_caller (msg, &caller_size);
+    const void *corr = zaf_proto_corr (msg, &corr_size);
+    cJSON *body = zaf_proto_body_json (msg);
+    zaf_cancel_mark (caller, caller_size, corr, corr_size, zaf_json_bool (body, "recursive", false));
+    cJSON_Delete (body);
 }

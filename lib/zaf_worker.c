@@ -40,6 +40,9 @@ s_run_task (self_t *self, zaf_proto_t *msg)
     if (!args)
         zaf_error_set (&err, ZAF_BAD_ARGS, "arguments of %s are not valid JSON", name);
     else
+    if (zaf_cancel_marked (msg, NULL))
+        zaf_error_set (&err, ZAF_CANCELLED, "%s was cancelled before it ran; it did not run", name);
+    else
     if (zaf_deadline_passed (msg))
         zaf_error_set (&err, ZAF_TIMEOUT, "the deadline of %s passed before it ran; it did not run", name);
     else {
@@ -51,6 +54,7 @@ s_run_task (self_t *self, zaf_proto_t *msg)
     cJSON_Delete (args);
     zaf_inner_answer (self->inner, msg, err.code == ZAF_OK ? result : NULL, &err);
     zaf_context_serving (self->context, NULL);
+    zaf_cancel_forget (msg);
     cJSON_Delete (result);
 }
 

@@ -63,6 +63,7 @@ static const spec_t s_spec [] = {
     { ZAF_PROTO_ERROR,     "ERROR",     BODY },
     { ZAF_PROTO_STOP,      "STOP",      CALLER | CORR | BODY | NEEDS_CORR },
     { ZAF_PROTO_MONITOR,   "MONITOR",   CALLER | CORR | ACTOR | BODY | NEEDS_CORR | NEEDS_ACTOR },
+    { ZAF_PROTO_CANCEL,    "CANCEL",    CALLER | CORR | BODY | NEEDS_CORR },
 };
 #define SPEC_COUNT (sizeof (s_spec) / sizeof (s_spec [0]))
 _Static_assert (SPEC_COUNT == ZAF_PROTO_COUNT - 1, "spec table must list every command");
@@ -416,7 +417,7 @@ s_accepted (const frames_t *frames, direction_t direction, const char *what)
 
 ParameterizedTestParameters (proto, round_trip)
 {
-    static int indexes [] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+    static int indexes [] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17 };
     _Static_assert (sizeof (indexes) / sizeof (indexes [0]) == SPEC_COUNT, "one per command");
     return cr_make_param_array (int, indexes, sizeof (indexes) / sizeof (indexes [0]));
 }

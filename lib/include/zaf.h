@@ -60,6 +60,7 @@ typedef enum {
     ZAF_OVERLOADED,         //  a queue on the path is full; try again later
     ZAF_UNAUTHORIZED,       //  the peer may not do that
     ZAF_INTERRUPTED,        //  the process is shutting down (SIGINT/SIGTERM)
+    ZAF_CANCELLED,          //  the caller cancelled the call (zaf_cancel)
     ZAF_CODE_COUNT
 } zaf_code_t;
 
@@ -224,6 +225,24 @@ zaf_future_t *
 //  outside a method or task). A long method may poll it and give up.
 int
     zaf_deadline_ms (zaf_t *self);
+
+//  Cancel a call or task (the future of zaf_call or zaf_submit) that has
+//  not ended: the future ends at once with CANCELLED, and nothing that
+//  comes for it later changes that. A call still queued (at the broker, at
+//  its node, in the actor's mailbox) is removed and never runs; a running
+//  one sees zaf_cancelled become true (cooperative: the method polls it)
+//  and its result is dropped. With recursive, the calls and tasks that the
+//  method is waiting on are cancelled too. A cancelled call is never
+//  retried. Returns 0, or -1 if the future had already ended (its outcome
+//  stands) or is not a call's or task's. Actors in their own processes
+//  (zaf-node --isolate) do not see the flag; their queued calls still
+//  never run.
+int
+    zaf_cancel (zaf_t *self, zaf_future_t *future, bool recursive);
+
+//  Inside a method or task: true once the call being served was cancelled.
+bool
+    zaf_cancelled (zaf_t *self);
 
 //  Send a method call and expect no answer (fire-and-forget). Returns 0 if
 //  it was handed to the broker, -1 if it could not be. Calls and tells from

@@ -204,3 +204,158 @@ Test (bounded, a_deadline_propagates_two_actors_deep)
     zaf_actor_destroy (&second);
     cr_expect (zt_cluster_stop (&cluster));
 }
+
+//  --------------------------------------------------------------------------
+//  Cancellation
+
+static bool
+s_recorded_one (void *arg)
+{
+    zaf_t *z = ((zt_cluster_t *) ((void **) arg) [0])->z;
+    zaf_actor_t *recorder = (zaf_actor_t *) ((void **) arg) [1];
+    zaf_error_t err;
+    cJSON *list = zt_call (z, recorder, "recorded", NULL, 5000, &err);
+    bool one = list && cJSON_GetArraySize (list) >= 1;
+    cJSON_Delete (list);
+    return one;
+}
+
+static bool
+s_call_bool (zaf_t *z, zaf_actor_t *actor, const char *method)
+{
+    zaf_error_t err;
+    cJSON *value = zt_call (z, actor, method, NULL, 15000, &err);
+    cr_assert_not_null (value, "%s: %s", method, err.message);
+    bool result = cJSON_IsTrue (value);
+    cJSON_Delete (value);
+    return result;
+}
+
+Test (bounded, a_cancelled_call_never_runs_or_sees_the_flag)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "c", 1, NULL);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_actor_t *counter = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    zaf_actor_t *recorder = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    zaf_actor_t *spinner = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    zaf_actor_t *middle = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    cr_assert (counter && recorder && spinner && middle);
+
+    //  Queued: cancelled while the actor is busy, it never runs
+    zaf_future_t *busy = zaf_call (z, counter, "sleep", zaf_json ("[800]"));
+    zaf_future_t *queued = zaf_call (z, counter, "add", zaf_json ("[1]"));
+    cr_assert (zt_wait_pending (z, zaf_actor_id (counter), 2, 5000));
+    cr_expect_eq (zaf_cancel (z, queued, false), 0);
+    cr_expect_null (zaf_get (z, &queued, 5000, &err));
+    cr_expect_eq (err.code, ZAF_CANCELLED, "%s", zaf_code_name (err.code));
+    cJSON_Delete (zaf_get (z, &busy, 10000, &err));
+    cr_expect_eq (zt_call_number (z, counter, "get", NULL, 10000), 0, "the cancelled call ran");
+    //  An ended future cannot be cancelled: its outcome stands
+    zaf_future_t *done = zaf_call (z, counter, "add", zaf_json ("[2]"));
+    cr_assert_eq (zaf_wait (z, &done, 1, 1, 10000), 1);
+    cr_expect_eq (zaf_cancel (z, done, false), -1);
+    cJSON *value = zaf_get (z, &done, 0, &err);
+    cr_expect (value && value->valueint == 2);
+    cJSON_Delete (value);
+
+    //  Running: the method sees the flag, the caller gets CANCELLED at once
+    cJSON *recorder_json = zaf_actor_to_json (recorder);
+    char *recorder_text = cJSON_PrintUnformatted (recorder_json);
+    cJSON_Delete (recorder_json);
+    zaf_future_t *running = zaf_call (z, spinner, "spin", zaf_json ("[%s, 10000]", recorder_text));
+    void *arg [2] = { &cluster, recorder };
+    cr_assert (zt_wait_until (s_recorded_one, arg, 10000), "the spin did not start");
+    cr_expect_eq (zaf_cancel (z, running, false), 0);
+    cr_expect_null (zaf_get (z, &running, 0, &err));
+    cr_expect_eq (err.code, ZAF_CANCELLED);
+    cr_expect (s_call_bool (z, spinner, "saw_cancel"), "the running method did not see the flag");
+
+    //  Recursive: the call the method waits on is cancelled too
+    cJSON_Delete (zt_call (z, recorder, "recorded", NULL, 5000, &err));
+    zaf_actor_t *fresh = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    cJSON *fresh_json = zaf_actor_to_json (fresh);
+    char *fresh_text = cJSON_PrintUnformatted (fresh_json);
+    cJSON_Delete (fresh_json);
+    cJSON *spinner_json = zaf_actor_to_json (spinner);
+    char *spinner_text = cJSON_PrintUnformatted (spinner_json);
+    cJSON_Delete (spinner_json);
+    void *fresh_arg [2] = { &cluster, fresh };
+    zaf_future_t *outer = zaf_call (z, middle, "call",
+                                    zaf_json ("[%s, \"spin\", [%s, 10000], 20000]", spinner_text, fresh_text));
+    cr_assert (zt_wait_until (s_recorded_one, fresh_arg, 10000), "the nested spin did not start");
+    cr_expect_eq (zaf_cancel (z, outer, true), 0);
+    cr_expect_null (zaf_get (z, &outer, 0, &err));
+    cr_expect_eq (err.code, ZAF_CANCELLED);
+    cr_expect (s_call_bool (z, spinner, "saw_cancel"), "the nested call did not see the flag");
+    free (recorder_text);
+    free (fresh_text);
+    free (spinner_text);
+    zaf_actor_destroy (&fresh);
+    zaf_actor_destroy (&counter);
+    zaf_actor_destroy (&recorder);
+    zaf_actor_destroy (&spinner);
+    zaf_actor_destroy (&middle);
+    cr_expect (zt_cluster_stop (&cluster));
+}
+
+#define RACE_CALLS 10000
+
+Test (bounded, cancels_racing_replies_end_every_future_exactly_once)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "r", 1, NULL);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_actor_t *counter = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    cr_assert_not_null (counter);
+    zaf_future_t **futures = (zaf_future_t **) calloc (RACE_CALLS, sizeof (zaf_future_t *));
+    bool *cancelled = (bool *) calloc (RACE_CALLS, sizeof (bool));
+    int cancels = 0;
+    for (int index = 0; index < RACE_CALLS; index++) {
+        futures [index] = zaf_call (z, counter, "add", zaf_json ("[1]"));
+        //  Now and then let answers in, so that some cancels come too late
+        if (index % 64 == 63)
+            zaf_wait (z, futures, (size_t) index + 1, (size_t) index + 1, 0);
+        //  Cancel half of the calls, each a few calls after it was made,
+        //  racing its answer on the way back
+        int victim = index - (int) (index % 64 % 5);
+        if ((victim % 2 == 0) && !cancelled [victim] && zaf_cancel (z, futures [victim], false) == 0) {
+            cancelled [victim] = true;
+            cancels++;
+        }
+    }
+    int ok = 0, cancelled_ends = 0, other = 0;
+    for (int index = 0; index < RACE_CALLS; index++) {
+        cJSON *value = zaf_get (z, &futures [index], 20000, &err);
+        if (value)
+            ok++;
+        else
+        if (err.code == ZAF_CANCELLED)
+            cancelled_ends++;
+        else
+            other++;
+        cr_expect (value ? !cancelled [index] : cancelled [index] || err.code != ZAF_CANCELLED,
+                   "future %d: cancel said %d, outcome %s", index, cancelled [index],
+                   value ? "ok" : zaf_code_name (err.code));
+        cJSON_Delete (value);
+        zaf_future_destroy (&futures [index]);
+    }
+    cr_log_info ("10,000 calls: %d cancels accepted, %d ok, %d CANCELLED, %d other",
+                 cancels, ok, cancelled_ends, other);
+    cr_expect_eq (other, 0);
+    cr_expect_eq (ok + cancelled_ends, RACE_CALLS);
+    cr_expect_eq (cancelled_ends, cancels);
+    cr_expect_gt (cancels, 0);
+    //  Every call that answered ok ran; the cancelled ones at most once
+    int ran = (int) zt_call_number (z, counter, "get", NULL, 10000);
+    cr_log_info ("10,000 calls: the actor ran %d of them", ran);
+    cr_expect (ran >= ok && ran <= RACE_CALLS, "ran %d, ok %d", ran, ok);
+    //  Nothing stays in flight at the broker
+    cr_expect_eq (zt_actor_pending (z, zaf_actor_id (counter)), 0);
+    free (futures);
+    free (cancelled);
+    zaf_actor_destroy (&counter);
+    cr_expect (zt_cluster_stop (&cluster));
+}

@@ -12,6 +12,7 @@ typedef struct {
     cJSON *records;
     zlist_t *children;          //  Owned handles
     cJSON *last_seq;            //  ordered: last sequence number per tag
+    bool saw_cancel;            //  spin: the last spin saw zaf_cancelled
 } counter_t;
 
 static void *
@@ -224,6 +225,32 @@ s_call_within (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     return result;
 }
 
+//  spin (recorder, ms): tell recorder "record" ["spinning"], then run for
+//  up to ms (default 5000) or until the call is cancelled
+static cJSON *
+s_spin (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    counter_t *self = (counter_t *) state;
+    zaf_actor_t *recorder = zaf_actor_from_json (cJSON_GetArrayItem (args, 0));
+    if (recorder)
+        zaf_tell (z, recorder, "record", zaf_json ("[\"spinning\"]"));
+    zaf_actor_destroy (&recorder);
+    int64_t until = zclock_mono () + (int64_t) zaf_arg_number (args, 1, 5000);
+    self->saw_cancel = false;
+    while (zclock_mono () < until && !self->saw_cancel) {
+        self->saw_cancel = zaf_cancelled (z);
+        zclock_sleep (5);       //  Working, and polling the flag
+    }
+    return cJSON_CreateBool (self->saw_cancel);
+}
+
+//  saw_cancel (): whether the last spin saw its call cancelled
+static cJSON *
+s_saw_cancel (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    return cJSON_CreateBool (((counter_t *) state)->saw_cancel);
+}
+
 //  deadline (): the time left to the deadline of this call, -1 for none
 static cJSON *
 s_deadline (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
@@ -299,6 +326,8 @@ static const zaf_method_t s_counter_methods [] = {
     { "pid", s_pid },
     { "call_within", s_call_within },
     { "deadline", s_deadline },
+    { "spin", s_spin },
+    { "saw_cancel", s_saw_cancel },
     { NULL, NULL }
 };
 
