@@ -29,6 +29,7 @@
 #include "zaf_broker_spawn.h"
 #include "zaf_broker_adopt.h"
 #include "zaf_broker_rejoin.h"
+#include "zaf_broker_retry.h"
 
 typedef struct {
     zsock_t *pipe;                  //  Actor pipe
@@ -130,7 +131,8 @@ s_node_lost (self_t *self, zaf_broker_peer_t *node, const char *reason)
     snprintf (message, sizeof (message), "node %s lost: %s", node->name, reason);
     while (!zaf_ring_empty (&node->work)) {
         zaf_broker_flight_t *flight = ZAF_RING_ENTRY (node->work.next, zaf_broker_flight_t, by_target);
-        zaf_broker_flights_fail (self->flights, flight, ZAF_NODE_LOST, message);
+        if (!zaf_broker_retry_task (self->spawn, self->flights, flight, ZAF_BROKER_RETRY_NODE_LOST))
+            zaf_broker_flights_fail (self->flights, flight, ZAF_NODE_LOST, message);
     }
     //  Ending one actor may end others (what it owns), so look each up
     //  again by id before ending it
@@ -414,6 +416,9 @@ s_handle_reply (self_t *self, zaf_broker_peer_t *node)
                                                    : "a SPAWN is answered with SPAWNED, not REPLY");
         return;
     }
+    if (flight->copy && flight->kind == FLIGHT_SUBMIT && !zaf_proto_ok (self->msg)
+    &&  zaf_broker_retry_failed (self->spawn, self->flights, flight, self->msg))
+        return;                 //  Sent again
     zaf_broker_flights_end (self->flights, &flight);
     zaf_broker_out_deliver (self->out, self->msg, caller, caller_size);
 }
@@ -436,6 +441,8 @@ s_handle_submit (self_t *self, zaf_broker_peer_t *caller)
     }
     zaf_broker_flight_t *flight = zaf_broker_flights_start (self->flights, self->msg, caller, FLIGHT_SUBMIT,
                                                  node, &node->work, NULL);
+    if (flight)
+        zaf_broker_retry_keep (flight, self->msg);
     if (flight)
         zaf_broker_flights_forward (self->flights, self->msg, caller, node, flight);
 }
@@ -672,6 +679,16 @@ s_resume (self_t *self, int64_t now)
     self->next_tick = now;
 }
 
+//  Were we running all along? (A stop can come anywhere in the loop: look
+//  before every step that may lose a peer.)
+static void
+s_check_pause (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (now - self->next_tick > self->heartbeat_ms)
+        s_resume (self, now);
+}
+
 //  --------------------------------------------------------------------------
 //  Pipe commands
 
@@ -797,10 +814,7 @@ zaf_broker (zsock_t *pipe, void *args)
             timeout = 0;
         if (zmq_poll (items, 2, timeout) == -1 && errno == ETERM)
             break;
-        //  Before anything is read: were we running all along?
-        int64_t now = zclock_mono ();
-        if (now - self->next_tick > self->heartbeat_ms)
-            s_resume (self, now);
+        s_check_pause (self);   //  Before anything is read or sent
         if (items [0].revents & ZMQ_POLLIN)
             s_handle_pipe (self);
         //  Read until the socket is empty (bounded, so the pipe and the
@@ -810,10 +824,12 @@ zaf_broker (zsock_t *pipe, void *args)
             if (rc == -1)
                 break;
             s_handle_router (self, rc);
+            s_check_pause (self);
             s_reap (self);
         }
         if (zaf_broker_out_backlogged (self->out))
             zaf_broker_out_flush (self->out);
+        s_check_pause (self);
         if (zclock_mono () >= self->next_tick) {
             s_tick (self);
             self->next_tick = zclock_mono () + self->heartbeat_ms;

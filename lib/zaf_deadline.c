@@ -33,7 +33,24 @@ zaf_deadline_check (const zaf_call_opts_t *opts)
 {
     if (opts && (opts->timeout_ms < 0 || opts->timeout_ms > ZAF_PROTO_TIMEOUT_MAX))
         return "timeout_ms must be from 0 to 86400000 (0: no deadline)";
+    if (opts && (opts->max_task_retries < 0 || opts->max_task_retries > ZAF_TASK_RETRIES_MAX
+                 || (opts->retry_on & ~(ZAF_RETRY_NODE_LOST | ZAF_RETRY_METHOD_FAILED))))
+        return "max_task_retries must be from 0 to 100, retry_on a mix of ZAF_RETRY_NODE_LOST and ZAF_RETRY_METHOD_FAILED";
     return NULL;
+}
+
+void
+zaf_deadline_retries (zaf_proto_t *request, const zaf_call_opts_t *opts)
+{
+    if (!opts || opts->max_task_retries <= 0 || !opts->retry_on)
+        return;
+    char text [128];
+    snprintf (text, sizeof (text), "{\"max_task_retries\":%d,\"retry_on\":[%s%s%s]}",
+              opts->max_task_retries,
+              opts->retry_on & ZAF_RETRY_NODE_LOST ? "\"node_lost\"" : "",
+              (opts->retry_on & ZAF_RETRY_NODE_LOST) && (opts->retry_on & ZAF_RETRY_METHOD_FAILED) ? "," : "",
+              opts->retry_on & ZAF_RETRY_METHOD_FAILED ? "\"method_failed\"" : "");
+    zaf_proto_set_options (request, text, strlen (text));
 }
 
 bool

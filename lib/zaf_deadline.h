@@ -23,6 +23,11 @@ void
 const char *
     zaf_deadline_check (const zaf_call_opts_t *opts);
 
+//  Write a task's retry options (max_task_retries, retry_on) into the
+//  envelope options of a SUBMIT (nothing if opts asks for none).
+void
+    zaf_deadline_retries (zaf_proto_t *request, const zaf_call_opts_t *opts);
+
 //  True if the request has a deadline and it has passed.
 bool
     zaf_deadline_passed (zaf_proto_t *request);

@@ -304,6 +304,28 @@ s_take_envelope (zaf_proto_t *self)
 static bool
 s_put_envelope (zaf_proto_t *self)
 {
+    //  Members other than timeout_ms (a task's retries) go on unchanged
+    cJSON *options = zmq_msg_size (&self->options)
+                   ? zaf_json_parse ((const char *) zmq_msg_data (&self->options), zmq_msg_size (&self->options))
+                   : NULL;
+    if (cJSON_IsObject (options)) {
+        cJSON_DeleteItemFromObjectCaseSensitive (options, "timeout_ms");
+        if (self->deadline) {
+            int64_t left = self->deadline - zclock_mono ();
+            cJSON_AddNumberToObject (options, "timeout_ms", (double) (left > 0 ? left : 0));
+        }
+        if (cJSON_GetArraySize (options)) {
+            zmq_msg_close (&self->options);
+            size_t size;
+            char *text = zaf_json_print (options, &size);
+            zmq_msg_init_size (&self->options, size);
+            memcpy (zmq_msg_data (&self->options), text, size);
+            free (text);
+            cJSON_Delete (options);
+            return true;
+        }
+    }
+    cJSON_Delete (options);
     zmq_msg_close (&self->options);
     if (self->deadline) {
         int64_t left = self->deadline - zclock_mono ();

@@ -26,6 +26,7 @@
 #define ZAF_PROTO_ACTOR_MAX     64      //  actor ids
 #define ZAF_PROTO_ATTACH_MAX    16      //  attachments (CALL, TELL, SUBMIT, REPLY)
 #define ZAF_PROTO_TIMEOUT_MAX   86400000    //  timeout_ms in a call's options (1 day)
+#define ZAF_TASK_RETRIES_MAX    100         //  max_task_retries in a SUBMIT's options
 
 typedef enum {
     ZAF_PROTO_HELLO = 1,

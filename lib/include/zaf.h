@@ -210,7 +210,16 @@ typedef struct {
                             //  runs. Inside a method or task the call keeps
                             //  the smaller of this and the caller's own
                             //  time left (propagation).
+    int max_task_retries;   //  zaf_submit_opts: run the task again, on
+                            //  another node if need be, up to this many
+                            //  times when it fails for a reason in
+                            //  retry_on (0: never). That makes it
+                            //  at-least-once: it may run more than once.
+    int retry_on;           //  ZAF_RETRY_NODE_LOST | ZAF_RETRY_METHOD_FAILED
 } zaf_call_opts_t;
+
+#define ZAF_RETRY_NODE_LOST     1   //  Its node was lost while it ran
+#define ZAF_RETRY_METHOD_FAILED 2   //  It failed with METHOD_FAILED
 
 //  zaf_call and zaf_submit with options (opts may be NULL: none).
 zaf_future_t *

@@ -359,3 +359,74 @@ Test (bounded, cancels_racing_replies_end_every_future_exactly_once)
     zaf_actor_destroy (&counter);
     cr_expect (zt_cluster_stop (&cluster));
 }
+
+//  --------------------------------------------------------------------------
+//  Task retries
+
+//  True once every node the broker lists runs at least one task
+static bool
+s_tasks_on_every_node (void *arg)
+{
+    zaf_error_t err;
+    cJSON *status = zaf_client_status ((zaf_t *) arg, NULL, 2000, &err);
+    const cJSON *nodes = cJSON_GetObjectItem (status, "nodes");
+    bool all = cJSON_GetArraySize (nodes) > 0;
+    const cJSON *node;
+    cJSON_ArrayForEach (node, nodes)
+        if (zaf_json_int (node, "tasks", 0) < 1)
+            all = false;
+    cJSON_Delete (status);
+    return all;
+}
+
+#define RETRY_TASKS 8
+#define PLAIN_TASKS 4
+
+Test (bounded, tasks_lost_with_their_node_run_again_elsewhere)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "t", 2, NULL);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    //  Tasks that may run again when their node is lost, and plain ones
+    zaf_call_opts_t opts = { .max_task_retries = 2, .retry_on = ZAF_RETRY_NODE_LOST };
+    zaf_future_t *retried [RETRY_TASKS], *plain [PLAIN_TASKS];
+    for (int index = 0; index < RETRY_TASKS; index++)
+        retried [index] = zaf_submit_opts (z, "sleep", zaf_json ("[1500]"), &opts);
+    for (int index = 0; index < PLAIN_TASKS; index++)
+        plain [index] = zaf_submit (z, "sleep", zaf_json ("[1500]"));
+    cr_assert (zt_wait_until (s_tasks_on_every_node, z, 5000), "tasks did not reach both nodes");
+    kill (zt_proc_pid (cluster.nodes [0]), SIGKILL);
+    zt_proc_stop (&cluster.nodes [0], 0, 5000);
+
+    //  Every retryable task completes on the other node
+    for (int index = 0; index < RETRY_TASKS; index++) {
+        cJSON *value = zaf_get (z, &retried [index], 20000, &err);
+        cr_expect_not_null (value, "retryable task %d: %s %s", index, zaf_code_name (err.code), err.message);
+        cr_expect (!value || value->valueint == 1500);
+        cJSON_Delete (value);
+        zaf_future_destroy (&retried [index]);
+    }
+    //  Plain tasks on the lost node end NODE_LOST, as before
+    int ok = 0, lost = 0;
+    for (int index = 0; index < PLAIN_TASKS; index++) {
+        cJSON *value = zaf_get (z, &plain [index], 20000, &err);
+        if (value)
+            ok++;
+        else
+        if (err.code == ZAF_NODE_LOST)
+            lost++;
+        cJSON_Delete (value);
+        zaf_future_destroy (&plain [index]);
+    }
+    cr_log_info ("kill -9 with tasks running: %d retryable all done; plain: %d ok, %d NODE_LOST",
+                 RETRY_TASKS, ok, lost);
+    cr_expect_eq (ok + lost, PLAIN_TASKS);
+    cr_expect_gt (lost, 0, "no plain task was on the lost node");
+    //  Bad retry options are refused and change nothing else
+    zaf_call_opts_t bad = { .max_task_retries = 1000, .retry_on = ZAF_RETRY_NODE_LOST };
+    zaf_future_t *refused = zaf_submit_opts (z, "add", zaf_json ("[1, 2]"), &bad);
+    cr_expect_null (zaf_get (z, &refused, 1000, &err));
+    cr_expect_eq (err.code, ZAF_BAD_ARGS);
+    cr_expect (zt_cluster_stop (&cluster));
+}
