@@ -30,6 +30,7 @@
 #include "zaf_broker_adopt.h"
 #include "zaf_broker_rejoin.h"
 #include "zaf_broker_retry.h"
+#include "zaf_broker_drain.h"
 
 typedef struct {
     zsock_t *pipe;                  //  Actor pipe
@@ -616,6 +617,7 @@ s_handle_router (self_t *self, int rc)
         case ZAF_PROTO_STATUS:  zaf_broker_status_handle (self->status, self->msg); break;
         case ZAF_PROTO_MONITOR: zaf_broker_actors_handle_monitor (self->actors, self->msg, peer); break;
         case ZAF_PROTO_CANCEL:  zaf_broker_flights_cancel (self->flights, self->msg, peer); break;
+        case ZAF_PROTO_DRAIN:   zaf_broker_drain_handle (self->peers, self->out, self->msg); break;
         case ZAF_PROTO_HEARTBEAT: break;
         case ZAF_PROTO_BYE:     s_peer_lost (self, peer, "said BYE"); break;
         case ZAF_PROTO_ERROR:   s_handle_error (self, peer); break;
@@ -658,6 +660,7 @@ s_tick (self_t *self)
             zaf_broker_out_heartbeat (self->out, peer);
     }
     zlistx_destroy (&peers);
+    zaf_broker_drain_tick (self->peers, self->actors, self->spawn, self->out);
 }
 
 //  Our tick was due more than an interval ago: this broker was not running

@@ -40,6 +40,7 @@ typedef struct _zaf_broker_peer_t {
     zlistx_t *backlog;          //  Answers waiting for room in its queue
                                 //  (zaf_proto_t, used by zaf_broker_out)
     const char *doomed;         //  Why it is lost, once found gone
+    bool draining;              //  DRAIN: placement passes it over (nodes)
     bool warned;                //  Logged a protocol warning already
 } zaf_broker_peer_t;
 

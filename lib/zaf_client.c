@@ -500,8 +500,8 @@ s_get (zaf_t *self, zaf_future_t *future, int timeout_ms, zaf_error_t *err)
 
 //  Send a broker-answered control request (STATUS, STOP) with a JSON body
 //  (taken; NULL means {}) and wait for its answer
-static cJSON *
-s_control (zaf_t *self, zaf_proto_id_t id, cJSON *request, int timeout_ms, zaf_error_t *err)
+cJSON *
+zaf_client_control (zaf_t *self, zaf_proto_id_t id, cJSON *request, int timeout_ms, zaf_error_t *err)
 {
     assert (self);
     zaf_proto_t *msg = zaf_proto_new ();
@@ -519,13 +519,13 @@ s_control (zaf_t *self, zaf_proto_id_t id, cJSON *request, int timeout_ms, zaf_e
 cJSON *
 zaf_client_status (zaf_t *self, cJSON *request, int timeout_ms, zaf_error_t *err)
 {
-    return s_control (self, ZAF_PROTO_STATUS, request, timeout_ms, err);
+    return zaf_client_control (self, ZAF_PROTO_STATUS, request, timeout_ms, err);
 }
 
 cJSON *
 zaf_client_stop (zaf_t *self, int timeout_ms, zaf_error_t *err)
 {
-    return s_control (self, ZAF_PROTO_STOP, NULL, timeout_ms, err);
+    return zaf_client_control (self, ZAF_PROTO_STOP, NULL, timeout_ms, err);
 }
 
 //  ==========================================================================

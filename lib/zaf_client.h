@@ -110,4 +110,11 @@ zaf_pending_t *
 int
     zaf_client_send (zaf_t *self, zaf_proto_t *msg);
 
+//  Send a request the broker answers itself (STATUS, STOP, DRAIN) with a
+//  JSON body (taken; NULL means {}) and wait for its answer: the result
+//  (caller owns it), or NULL with err filled.
+cJSON *
+    zaf_client_control (zaf_t *self, zaf_proto_id_t id, cJSON *request, int timeout_ms,
+                        zaf_error_t *err);
+
 #endif

@@ -47,6 +47,7 @@ typedef enum {
     ZAF_PROTO_STOP,
     ZAF_PROTO_MONITOR,
     ZAF_PROTO_CANCEL,
+    ZAF_PROTO_DRAIN,
     ZAF_PROTO_COUNT
 } zaf_proto_id_t;
 

@@ -50,6 +50,7 @@ static const zaf_proto_command_t s_commands [ZAF_PROTO_COUNT] = {
     [ZAF_PROTO_STOP]      = { ZAF_PROTO_STOP,      "STOP",      TO_BROKER,   3, { CALLER, CORR_NEEDED, BODY }, 0 },
     [ZAF_PROTO_MONITOR]   = { ZAF_PROTO_MONITOR,   "MONITOR",   TO_BROKER,   4, { CALLER, CORR_NEEDED, ACTOR_NEEDED, BODY }, 0 },
     [ZAF_PROTO_CANCEL]    = { ZAF_PROTO_CANCEL,    "CANCEL",    BOTH_WAYS,   3, { CALLER, CORR_NEEDED, BODY }, 0 },
+    [ZAF_PROTO_DRAIN]     = { ZAF_PROTO_DRAIN,     "DRAIN",     BOTH_WAYS,   3, { CALLER, CORR_NEEDED, BODY }, 0 },
 };
 
 //  How faults name each field: its label, and what a command that needs

@@ -6,6 +6,7 @@
         zaf call ACTOR METHOD [JSON]    call a method, print its result
         zaf kill ACTOR                  kill an actor
         zaf stop                        stop the broker and every node
+        zaf drain NODE                  take a node out of service; it exits when done
 
     It connects to the broker as a "cli" peer (--address, else
     $ZAF_ADDRESS, else tcp://127.0.0.1:5555), asks, prints an aligned table
@@ -33,6 +34,7 @@ static const command_t s_commands [] = {
     { "call",   2, 3, zaf_cli_call },
     { "kill",   1, 1, zaf_cli_kill },
     { "stop",   0, 0, zaf_cli_stop },
+    { "drain",  1, 1, zaf_cli_drain },
     { NULL, 0, 0, NULL }
 };
 
@@ -113,6 +115,8 @@ main (int argc, char **argv)
             "  kill ACTOR                   kill an actor (an id or a name)\n"
             "  stop                         stop the cluster: the broker tells every node\n"
             "                               to exit, then exits\n"
+            "  drain NODE                   take a node out of service: no new work goes\n"
+            "                               there, its restartable actors move, it exits\n"
             "\n"
             "Options go before or after the command.\n",
         .epilog =

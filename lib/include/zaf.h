@@ -249,6 +249,16 @@ int
 int
     zaf_cancel (zaf_t *self, zaf_future_t *future, bool recursive);
 
+//  Take a node out of service (a rolling upgrade): the broker places no
+//  new actor or task on it; calls to its actors still run there; its
+//  restartable actors (max_restarts) are re-created elsewhere, same id,
+//  once they have no call in flight; the node ends its other actors
+//  (reason "drained") and exits, with status 0, when it hosts none, or
+//  after drain_ms (0: 30000). Returns 0 once the broker has started the
+//  drain, or -1 and fills err (NO_SUCH_NODE for a name no live node has).
+int
+    zaf_drain (zaf_t *self, const char *node, int drain_ms, zaf_error_t *err);
+
 //  Inside a method or task: true once the call being served was cancelled.
 bool
     zaf_cancelled (zaf_t *self);

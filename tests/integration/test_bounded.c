@@ -430,3 +430,105 @@ Test (bounded, tasks_lost_with_their_node_run_again_elsewhere)
     cr_expect_eq (err.code, ZAF_BAD_ARGS);
     cr_expect (zt_cluster_stop (&cluster));
 }
+
+//  --------------------------------------------------------------------------
+//  Drain
+
+#define DRAIN_DRIVERS 3
+#define DRAIN_MOVERS  4
+
+static bool
+s_proc_exited (void *arg)
+{
+    int *status = (int *) ((void **) arg) [1];
+    *status = zt_proc_wait ((zt_proc_t *) ((void **) arg) [0], 0);
+    return *status != -1;
+}
+
+Test (bounded, a_drained_node_finishes_its_work_and_exits)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "g", 2, NULL);
+    zaf_error_t err;
+    //  Restartable actors on the node to drain, and one that is not
+    zaf_actor_t *movers [DRAIN_MOVERS];
+    zaf_spawn_opts_t restartable = { .node = "g1", .max_restarts = 1 };
+    for (int index = 0; index < DRAIN_MOVERS; index++) {
+        movers [index] = zaf_spawn (cluster.z, "Counter", NULL, &restartable, &err);
+        cr_assert_not_null (movers [index], "%s", err.message);
+    }
+    //  Three drivers call them all the while
+    zaf_t *drivers [DRAIN_DRIVERS];
+    for (int index = 0; index < DRAIN_DRIVERS; index++) {
+        drivers [index] = zaf_init (cluster.endpoint);
+        cr_assert_not_null (drivers [index]);
+    }
+    int sent = 0, ok = 0, failed = 0;
+    zaf_future_t *window [DRAIN_DRIVERS][8] = { { NULL } };
+    cr_expect_eq (zaf_drain (cluster.z, "nobody", 0, &err), -1);
+    cr_expect_eq (err.code, ZAF_NO_SUCH_NODE);
+    bool drained = false;
+    int status = -1;
+    void *arg [2] = { cluster.nodes [0], &status };
+    int64_t until = zclock_mono () + 30000;
+    for (int round = 0; zclock_mono () < until; round++) {
+        for (int driver = 0; driver < DRAIN_DRIVERS; driver++)
+            for (int slot = 0; slot < 8; slot++) {
+                zaf_future_t **future = &window [driver][slot];
+                if (*future) {
+                    cJSON *value = zaf_get (drivers [driver], future, 20000, &err);
+                    if (value)
+                        ok++;
+                    else {
+                        failed++;
+                        cr_expect_neq (err.code, ZAF_TIMEOUT, "a call hangs");
+                        cr_log_warn ("call failed: %s %s", zaf_code_name (err.code), err.message);
+                        zaf_future_destroy (future);
+                    }
+                    cJSON_Delete (value);
+                }
+                *future = zaf_call (drivers [driver], movers [(slot + round) % DRAIN_MOVERS], "add",
+                                    zaf_json ("[1]"));
+                sent++;
+            }
+        if (round == 3) {
+            cr_assert_eq (zaf_drain (cluster.z, "g1", 20000, &err), 0, "%s", err.message);
+            drained = true;
+        }
+        if (drained && s_proc_exited (arg))
+            break;
+    }
+    for (int driver = 0; driver < DRAIN_DRIVERS; driver++)
+        for (int slot = 0; slot < 8; slot++)
+            if (window [driver][slot]) {
+                cJSON *value = zaf_get (drivers [driver], &window [driver][slot], 20000, &err);
+                if (value)
+                    ok++;
+                else {
+                    failed++;
+                    zaf_future_destroy (&window [driver][slot]);
+                }
+                cJSON_Delete (value);
+            }
+    cr_log_info ("drain under load: %d sent, %d ok, %d failed; the node exited with %d",
+                 sent, ok, failed, status);
+    cr_expect_eq (ok + failed, sent);
+    cr_expect_eq (failed, 0, "calls to restartable actors failed during the drain");
+    cr_expect_eq (status, 0, "the drained node exited with %d", status);
+    zt_proc_stop (&cluster.nodes [0], 0, 5000);
+    //  The restartable actors answer from the other node, state kept in
+    //  none of them but each answering
+    for (int index = 0; index < DRAIN_MOVERS; index++) {
+        cJSON *value = zt_call (cluster.z, movers [index], "get", NULL, 10000, &err);
+        cr_expect_not_null (value, "mover %d: %s %s", index, zaf_code_name (err.code), err.message);
+        cJSON_Delete (value);
+        char *where = zt_actor_node (cluster.z, zaf_actor_id (movers [index]));
+        cr_expect_str_eq (where ? where : "", "g2");
+        free (where);
+    }
+    for (int driver = 0; driver < DRAIN_DRIVERS; driver++)
+        zaf_shutdown (&drivers [driver]);
+    for (int index = 0; index < DRAIN_MOVERS; index++)
+        zaf_actor_destroy (&movers [index]);
+    cr_expect (zt_cluster_stop (&cluster));
+}
