@@ -279,12 +279,35 @@ s_actor_body (self_t *self)
         else
             zaf_inner_handle_other (self->inner, id);
     }
+    if (streq (reason, "killed"))
+        reason = zaf_actor_why_name (atomic_load (&self->ctl->why));
+    //  The destructor may ask why (zaf_exit_reason)
+    zaf_context_set_ending (self->context, reason);
     if (constructed && self->cls->dtor)
         self->cls->dtor (self->state);
     self->z = NULL;
     self->context = NULL;
     zaf_inner_exit (self->inner, self->actor_id, reason);
     s_self_destroy (&self);
+}
+
+static const char *s_why [] = {
+    "killed", "drained", "owner_died", "node_stopped", "node_lost", "failed"
+};
+
+int
+zaf_actor_why (const char *reason)
+{
+    for (int index = 0; reason && index < (int) (sizeof (s_why) / sizeof (s_why [0])); index++)
+        if (streq (reason, s_why [index]))
+            return index;
+    return 0;
+}
+
+const char *
+zaf_actor_why_name (int why)
+{
+    return why > 0 && why < (int) (sizeof (s_why) / sizeof (s_why [0])) ? s_why [why] : "killed";
 }
 
 static void *

@@ -157,6 +157,21 @@ zaf_exit (zaf_t *z, const char *reason)
     self->exit_reason = strdup (word);
 }
 
+void
+zaf_context_set_ending (zaf_context_t *self, const char *reason)
+{
+    assert (self);
+    zstr_free (&self->exit_reason);
+    self->exit_reason = strdup (reason ? reason : "normal");
+}
+
+const char *
+zaf_exit_reason (zaf_t *z)
+{
+    zaf_context_t *context = z ? zaf_context (z) : NULL;
+    return context ? context->exit_reason : NULL;
+}
+
 const char *
 zaf_context_exit_reason (zaf_context_t *self)
 {

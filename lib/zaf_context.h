@@ -54,6 +54,11 @@ void
 const char *
     zaf_context_exit_reason (zaf_context_t *self);
 
+//  The actor ends, for this reason: zaf_exit_reason says so from now on
+//  (its destructor reads it).
+void
+    zaf_context_set_ending (zaf_context_t *self, const char *reason);
+
 //  True if a method name is one of the runtime's own ("zaf." ...).
 bool
     zaf_context_is_hook (const char *method);

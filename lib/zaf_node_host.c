@@ -243,6 +243,7 @@ s_actor_kill (zaf_node_host_t *self, zaf_node_party_t *party, const char *reason
     if (party->dying)
         return;
     zaf_node_parties_set_dying (self->parties, party);
+    atomic_store (&party->ctl->why, zaf_actor_why (reason));
     atomic_store (&party->ctl->killed, true);
     zaf_node_party_purge (party);
     s_kill_party (self, party);
@@ -395,11 +396,17 @@ zaf_node_host_kill (zaf_node_host_t *self, zaf_proto_t *msg)
     assert (self && msg);
     const char *id = zaf_proto_actor (msg);
     zaf_node_party_t *party = zaf_node_parties_actor (self->parties, id);
-    if (party)
+    cJSON *body = zaf_proto_body_json (msg);
+    if (party) {
+        //  Why, for its destructor (zaf_exit_reason); the broker's records
+        //  already say why it ended
+        atomic_store (&party->ctl->why, zaf_actor_why (zaf_json_string (body, "reason", "killed")));
         s_actor_kill (self, party, "killed", true);
+    }
     else
         //  Not here (any more): make sure the broker forgets it too
         s_report_exit (self, id, "killed");
+    cJSON_Delete (body);
     size_t corr_size;
     zaf_proto_corr (msg, &corr_size);
     if (corr_size) {

@@ -306,6 +306,15 @@ zaf_actor_t *
 void
     zaf_exit (zaf_t *self, const char *reason);
 
+//  Why this actor ends, once it is known: "normal", "killed", "drained",
+//  "owner_died", "node_stopped", "node_lost", "failed", or the reason
+//  given to zaf_exit; NULL while nothing ends it. Its destructor, which is
+//  given only the state, can read it through the zaf_t its constructor
+//  was given (keep it in the state): the same connection stays valid
+//  until the destructor returns. Elsewhere (drivers, tasks) NULL.
+const char *
+    zaf_exit_reason (zaf_t *self);
+
 //  Return the actor this code runs in, inside an actor's method or
 //  constructor; NULL in drivers and tasks. The handle is borrowed from the
 //  runtime: do not destroy it.

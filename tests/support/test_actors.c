@@ -13,6 +13,8 @@ typedef struct {
     zlist_t *children;          //  Owned handles
     cJSON *last_seq;            //  ordered: last sequence number per tag
     bool saw_cancel;            //  spin: the last spin saw zaf_cancelled
+    zaf_t *z;                   //  Its connection, for the destructor
+    zaf_actor_t *told;          //  report_end: told why it ends, or NULL
 } counter_t;
 
 static void *
@@ -22,6 +24,7 @@ s_counter_new (zaf_t *z, const cJSON *args, zaf_error_t *err)
     self->value = zaf_arg_number (args, 0, 0);
     self->records = cJSON_CreateArray ();
     self->children = zlist_new ();
+    self->z = z;
     return self;
 }
 
@@ -29,6 +32,12 @@ static void
 s_counter_destroy (void *state)
 {
     counter_t *self = (counter_t *) state;
+    if (self->told) {
+        //  Say why we end (zaf_exit_reason), as a record on that actor
+        const char *why = zaf_exit_reason (self->z);
+        zaf_tell (self->z, self->told, "record", zaf_json ("[\"%s\"]", why ? why : "none"));
+        zaf_actor_destroy (&self->told);
+    }
     zaf_actor_t *child;
     while ((child = (zaf_actor_t *) zlist_pop (self->children)))
         zaf_actor_destroy (&child);
@@ -244,6 +253,17 @@ s_spin (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     return cJSON_CreateBool (self->saw_cancel);
 }
 
+//  report_end (handle): when this actor ends, its destructor tells that
+//  actor record ([why it ended])
+static cJSON *
+s_report_end (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    counter_t *self = (counter_t *) state;
+    zaf_actor_destroy (&self->told);
+    self->told = zaf_actor_from_json (cJSON_GetArrayItem (args, 0));
+    return cJSON_CreateBool (self->told != NULL);
+}
+
 //  saw_cancel (): whether the last spin saw its call cancelled
 static cJSON *
 s_saw_cancel (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
@@ -328,6 +348,7 @@ static const zaf_method_t s_counter_methods [] = {
     { "deadline", s_deadline },
     { "spin", s_spin },
     { "saw_cancel", s_saw_cancel },
+    { "report_end", s_report_end },
     { NULL, NULL }
 };
 
