@@ -168,6 +168,14 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     if (!args)
         zaf_error_set (&err, ZAF_BAD_ARGS, "arguments of %s.%s are not valid JSON",
                        self->cls->name, method_name);
+    else
+    if (zaf_cancel_marked (msg, NULL))
+        zaf_error_set (&err, ZAF_CANCELLED, "%s.%s was cancelled before it ran; it did not run",
+                       self->cls->name, method_name);
+    else
+    if (zaf_deadline_passed (msg))
+        zaf_error_set (&err, ZAF_TIMEOUT, "the deadline of %s.%s passed before it ran; it did not run",
+                       self->cls->name, method_name);
     else {
         if (self->verbose)
             zsys_debug ("zaf_actor: actor=%s method=%s", self->actor_id, method_name);
@@ -190,6 +198,7 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
         zsys_warning ("zaf_actor: tell failed actor=%s method=%s code=%s message=%s",
                       self->actor_id, method_name, zaf_code_name (err.code), err.message);
     zaf_context_serving (self->context, NULL);
+    zaf_cancel_forget (msg);
     cJSON_Delete (result);
     atomic_fetch_add (&self->ctl->processed, 1);
 }
@@ -270,12 +279,35 @@ s_actor_body (self_t *self)
         else
             zaf_inner_handle_other (self->inner, id);
     }
+    if (streq (reason, "killed"))
+        reason = zaf_actor_why_name (atomic_load (&self->ctl->why));
+    //  The destructor may ask why (zaf_exit_reason)
+    zaf_context_set_ending (self->context, reason);
     if (constructed && self->cls->dtor)
         self->cls->dtor (self->state);
     self->z = NULL;
     self->context = NULL;
     zaf_inner_exit (self->inner, self->actor_id, reason);
     s_self_destroy (&self);
+}
+
+static const char *s_why [] = {
+    "killed", "drained", "owner_died", "node_stopped", "node_lost", "failed"
+};
+
+int
+zaf_actor_why (const char *reason)
+{
+    for (int index = 0; reason && index < (int) (sizeof (s_why) / sizeof (s_why [0])); index++)
+        if (streq (reason, s_why [index]))
+            return index;
+    return 0;
+}
+
+const char *
+zaf_actor_why_name (int why)
+{
+    return why > 0 && why < (int) (sizeof (s_why) / sizeof (s_why [0])) ? s_why [why] : "killed";
 }
 
 static void *

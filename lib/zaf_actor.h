@@ -35,7 +35,17 @@
 typedef struct {
     atomic_bool killed;             //  Node says: start no further method
     atomic_uint_fast64_t processed; //  Calls and tells the actor has taken
+    atomic_int why;                 //  Why it was killed: an index into
+                                    //  zaf_actor_why_name (0: "killed")
 } zaf_actor_ctl_t;
+
+//  The reasons a node can end an actor for, by index ("killed" is 0):
+//  zaf_actor_why (reason) is the index of a reason word (0 for words it
+//  does not know), zaf_actor_why_name (index) the word.
+int
+    zaf_actor_why (const char *reason);
+const char *
+    zaf_actor_why_name (int why);
 
 //  What an actor is running, recorded for an actor in a process of its own
 //  (in memory shared with its node: if the process dies, the node answers

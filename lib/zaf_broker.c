@@ -31,6 +31,9 @@
 #include "zaf_broker_adopt.h"
 #include "zaf_broker_ids.h"
 #include "zaf_broker_keys.h"
+#include "zaf_broker_rejoin.h"
+#include "zaf_broker_retry.h"
+#include "zaf_broker_drain.h"
 
 typedef struct {
     zsock_t *pipe;                  //  Actor pipe
@@ -48,6 +51,8 @@ typedef struct {
     char session [40];              //  This broker's run
     int heartbeat_ms;
     int64_t next_tick;
+    int64_t grace_until;            //  After a pause of ours: no peer is lost
+                                    //  for a closed connection until then
     bool verbose;
     bool quiet;                     //  Log only warnings and errors
     bool terminated;
@@ -131,7 +136,8 @@ s_node_lost (self_t *self, zaf_broker_peer_t *node, const char *reason)
     snprintf (message, sizeof (message), "node %s lost: %s", node->name, reason);
     while (!zaf_ring_empty (&node->work)) {
         zaf_broker_flight_t *flight = ZAF_RING_ENTRY (node->work.next, zaf_broker_flight_t, by_target);
-        zaf_broker_flights_fail (self->flights, flight, ZAF_NODE_LOST, message);
+        if (!zaf_broker_retry_task (self->spawn, self->flights, flight, ZAF_BROKER_RETRY_NODE_LOST))
+            zaf_broker_flights_fail (self->flights, flight, ZAF_NODE_LOST, message);
     }
     //  Ending one actor may end others (what it owns), so look each up
     //  again by id before ending it
@@ -180,7 +186,10 @@ s_reap (self_t *self)
     while ((doomed = zaf_broker_peers_take_doomed (self->peers))) {
         for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (doomed); peer;
              peer = (zaf_broker_peer_t *) zlistx_next (doomed))
-            s_peer_lost (self, peer, peer->doomed);
+            if (zclock_mono () < self->grace_until && streq (peer->doomed, "connection closed"))
+                peer->doomed = NULL;    //  It may dial again (zaf_broker_rejoin)
+            else
+                s_peer_lost (self, peer, peer->doomed);
         zlistx_destroy (&doomed);
     }
 }
@@ -229,7 +238,7 @@ s_hello_refusal (zaf_broker_role_t role, const cJSON *hello)
 
 //  Answer a HELLO with WELCOME
 static void
-s_welcome (self_t *self, zaf_broker_peer_t *peer, size_t adopted, size_t claimed)
+s_welcome (self_t *self, zaf_broker_peer_t *peer, size_t adopted, size_t claimed, bool rejoined)
 {
     cJSON *welcome = cJSON_CreateObject ();
     cJSON_AddStringToObject (welcome, "peer", peer->hex);
@@ -240,6 +249,8 @@ s_welcome (self_t *self, zaf_broker_peer_t *peer, size_t adopted, size_t claimed
         cJSON_AddNumberToObject (welcome, "adopted", (double) adopted);
     if (claimed)
         cJSON_AddNumberToObject (welcome, "claimed", (double) claimed);
+    if (rejoined)
+        cJSON_AddBoolToObject (welcome, "rejoined", true);
     zaf_proto_t *answer = zaf_broker_out_start (self->out, ZAF_PROTO_WELCOME);
     zaf_proto_set_body_json (answer, welcome);
     cJSON_Delete (welcome);
@@ -280,7 +291,13 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
     }
     //  Node names are unique among live nodes
     const char *name = zaf_json_string (hello, "name", "");
-    if (role == ROLE_NODE && zaf_broker_peers_node_named (self->peers, name, known)) {
+    const char *session = zaf_json_string (hello, "session", "");
+    zaf_broker_peer_t *before = role == ROLE_NODE
+                              ? zaf_broker_peers_node_named (self->peers, name, known) : NULL;
+    if (before && streq (session, self->session) && zaf_broker_rejoin_same_node (before, hello))
+        ;                       //  The same node dialed again: it takes over below
+    else
+    if (before) {
         char message [ZAF_ERROR_MESSAGE_MAX];
         snprintf (message, sizeof (message),
                   "a live node is already named %s; retry after it is gone", name);
@@ -302,7 +319,16 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
     //  After a broker restart: nodes bring their actors back, drivers claim
     //  the actors they own
     size_t adopted = 0, claimed = 0;
-    const char *session = zaf_json_string (hello, "session", "");
+    if (before) {
+        size_t moved = zaf_broker_rejoin_node (self->actors, before, peer);
+        zsys_info ("zaf_broker: node dialed again name=%s peer=%s actors=%zu", name, peer->hex, moved);
+        s_peer_lost (self, before, "dialed again");
+        cJSON_AddBoolToObject (hello, "rejoined", true);
+    }
+    else
+    if (*session && streq (session, self->session) && zclock_mono () < self->grace_until)
+        claimed = zaf_broker_rejoin_claim (self->actors, peer,
+                                           cJSON_GetObjectItemCaseSensitive (hello, "owns"));
     if (*session && strneq (session, self->session)) {
         if (role == ROLE_NODE)
             adopted = zaf_broker_adopt_node (self->adopt, peer,
@@ -313,6 +339,7 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
                           cJSON_GetObjectItemCaseSensitive (hello, "owns"),
                           zaf_broker_actors_max_pending (self->actors));
     }
+    bool rejoined = zaf_json_bool (hello, "rejoined", false);
     cJSON_Delete (hello);
     char host [256];
     if (role == ROLE_NODE && !self->quiet)
@@ -322,7 +349,7 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
     else
     if (self->verbose)
         zsys_debug ("zaf_broker: %s joined peer=%s", zaf_broker_role_name (role), peer->hex);
-    s_welcome (self, peer, adopted, claimed);
+    s_welcome (self, peer, adopted, claimed, rejoined);
 }
 
 //  --------------------------------------------------------------------------
@@ -371,6 +398,8 @@ s_handle_call (self_t *self, zaf_broker_peer_t *caller)
         self->stats.calls++;
     else
         self->stats.tells++;
+    if (zaf_broker_flights_expired (self->flights, self->msg))
+        return;
     zaf_broker_actor_t *actor = s_target (self, is_call);
     if (!actor)
         return;
@@ -433,6 +462,9 @@ s_handle_reply (self_t *self, zaf_broker_peer_t *node)
                                                    : "a SPAWN is answered with SPAWNED, not REPLY");
         return;
     }
+    if (flight->copy && flight->kind == FLIGHT_SUBMIT && !zaf_proto_ok (self->msg)
+    &&  zaf_broker_retry_failed (self->spawn, self->flights, flight, self->msg))
+        return;                 //  Sent again
     zaf_broker_flights_end (self->flights, &flight);
     zaf_broker_out_deliver (self->out, self->msg, caller, caller_size);
 }
@@ -444,6 +476,8 @@ static void
 s_handle_submit (self_t *self, zaf_broker_peer_t *caller)
 {
     self->stats.submits++;
+    if (zaf_broker_flights_expired (self->flights, self->msg))
+        return;
     const char *function = zaf_proto_name (self->msg);
     zaf_broker_peer_t *node = zaf_broker_spawn_place_task (self->spawn, function);
     if (!node) {
@@ -453,6 +487,8 @@ s_handle_submit (self_t *self, zaf_broker_peer_t *caller)
     }
     zaf_broker_flight_t *flight = zaf_broker_flights_start (self->flights, self->msg, caller, FLIGHT_SUBMIT,
                                                  node, &node->work, NULL);
+    if (flight)
+        zaf_broker_retry_keep (flight, self->msg);
     if (flight)
         zaf_broker_flights_forward (self->flights, self->msg, caller, node, flight);
 }
@@ -639,6 +675,17 @@ s_handle_router (self_t *self, int rc)
         case ZAF_PROTO_LOOKUP:  s_handle_lookup (self); break;
         case ZAF_PROTO_STATUS:  zaf_broker_status_handle (self->status, self->msg); break;
         case ZAF_PROTO_MONITOR: zaf_broker_actors_handle_monitor (self->actors, self->msg, peer); break;
+        case ZAF_PROTO_CANCEL:  zaf_broker_flights_cancel (self->flights, self->msg, peer); break;
+        case ZAF_PROTO_DRAIN:
+            //  Taking a node out of service is the operator's, as STOP is
+            if (!zaf_broker_keys_may_stop (self->keys, peer)) {
+                self->stats.unauthorized++;
+                zaf_broker_out_refuse (self->out, self->msg, ZAF_UNAUTHORIZED,
+                                       "only an admin key may drain a node");
+            }
+            else
+                zaf_broker_drain_handle (self->peers, self->out, self->msg);
+            break;
         case ZAF_PROTO_HEARTBEAT: break;
         case ZAF_PROTO_BYE:     s_peer_lost (self, peer, "said BYE"); break;
         case ZAF_PROTO_ERROR:   s_handle_error (self, peer); break;
@@ -689,6 +736,36 @@ s_tick (self_t *self)
     }
     zlistx_destroy (&peers);
     zaf_broker_out_tick (self->out);
+    zaf_broker_drain_tick (self->peers, self->actors, self->spawn, self->out);
+}
+
+//  Our tick was due more than an interval ago: this broker was not running
+//  (stopped, paused, migrated). Peers were silent because we were: each
+//  gets a fresh grace period, and none is lost for a connection closed
+//  meanwhile until it ends (docs/PROTOCOL.md section 8).
+static void
+s_resume (self_t *self, int64_t now)
+{
+    int64_t window = (int64_t) self->heartbeat_ms * ZAF_HEARTBEAT_MISSES;
+    zsys_warning ("zaf_broker: was not running for %" PRId64 " ms; peers get %" PRId64 " ms of grace",
+                  now - self->next_tick + self->heartbeat_ms, window);
+    zlistx_t *peers = zaf_broker_peers_list (self->peers);
+    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
+         peer = (zaf_broker_peer_t *) zlistx_next (peers))
+        peer->last_seen = now;
+    zlistx_destroy (&peers);
+    self->grace_until = now + window;
+    self->next_tick = now;
+}
+
+//  Were we running all along? (A stop can come anywhere in the loop: look
+//  before every step that may lose a peer.)
+static void
+s_check_pause (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (now - self->next_tick > self->heartbeat_ms)
+        s_resume (self, now);
 }
 
 //  --------------------------------------------------------------------------
@@ -897,6 +974,7 @@ zaf_broker (zsock_t *pipe, void *args)
             timeout = 0;
         if (zmq_poll (items, items [2].socket ? 3 : 2, timeout) == -1 && errno == ETERM)
             break;
+        s_check_pause (self);   //  Before anything is read or sent
         if (items [0].revents & ZMQ_POLLIN)
             s_handle_pipe (self);
         if (items [2].socket && (items [2].revents & ZMQ_POLLIN))
@@ -908,10 +986,12 @@ zaf_broker (zsock_t *pipe, void *args)
             if (rc == -1)
                 break;
             s_handle_router (self, rc);
+            s_check_pause (self);
             s_reap (self);
         }
         if (zaf_broker_out_backlogged (self->out))
             zaf_broker_out_flush (self->out);
+        s_check_pause (self);
         if (zclock_mono () >= self->next_tick) {
             s_tick (self);
             self->next_tick = zclock_mono () + self->heartbeat_ms;

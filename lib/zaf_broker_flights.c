@@ -207,6 +207,45 @@ zaf_broker_flights_forward (zaf_broker_flights_t *self, zaf_proto_t *request,
 }
 
 //  --------------------------------------------------------------------------
+//  CANCEL from a caller: its flight (a call or task) ends without an
+//  answer (the caller's future has ended already) and the node it went to
+//  is told, so the call never runs if it has not started. A flight that
+//  already ended is left alone: its answer was sent.
+
+void
+zaf_broker_flights_cancel (zaf_broker_flights_t *self, zaf_proto_t *cancel, zaf_broker_peer_t *caller)
+{
+    assert (self);
+    size_t corr_size;
+    const void *corr = zaf_proto_corr (cancel, &corr_size);
+    zaf_broker_flight_t *flight = zaf_broker_flights_lookup (self, caller->key.data, caller->key.size,
+                                                             corr, corr_size);
+    if (!flight || (flight->kind != FLIGHT_CALL && flight->kind != FLIGHT_SUBMIT))
+        return;
+    if (flight->node)
+        zaf_broker_out_forward (self->out, cancel, caller, flight->node);
+    zaf_broker_flights_end (self, &flight);
+}
+
+//  --------------------------------------------------------------------------
+//  A request that arrived past its deadline is not routed: a CALL or
+//  SUBMIT is answered TIMEOUT at once, a TELL is dropped.
+
+bool
+zaf_broker_flights_expired (zaf_broker_flights_t *self, zaf_proto_t *request)
+{
+    assert (self);
+    int64_t deadline = zaf_proto_deadline (request);
+    if (!deadline || zclock_mono () < deadline)
+        return false;
+    if (zaf_proto_id (request) != ZAF_PROTO_TELL)
+        zaf_broker_out_refuse (self->out, request, ZAF_TIMEOUT,
+                               "the deadline of %s passed before the broker could route it; it did not run",
+                               zaf_proto_name (request));
+    return true;
+}
+
+//  --------------------------------------------------------------------------
 //  Number of flights, and of spare records.
 
 size_t

@@ -83,6 +83,18 @@ void
     zaf_broker_flights_fail (zaf_broker_flights_t *self, zaf_broker_flight_t *flight, zaf_code_t code,
                              const char *message);
 
+//  A CANCEL from caller: end its call or task flight without an answer and
+//  pass the CANCEL on to the node it went to. Nothing if no such flight.
+void
+    zaf_broker_flights_cancel (zaf_broker_flights_t *self, zaf_proto_t *cancel,
+                               zaf_broker_peer_t *caller);
+
+//  If the request (CALL, TELL, SUBMIT) is past its deadline, answer a
+//  CALL or SUBMIT with TIMEOUT (a TELL gets nothing) and return true: it
+//  must not be routed. Returns false otherwise.
+bool
+    zaf_broker_flights_expired (zaf_broker_flights_t *self, zaf_proto_t *request);
+
 //  Answer a flight ok with result as the REPLY body (NULL: null) and end
 //  it. Takes ownership of result.
 void

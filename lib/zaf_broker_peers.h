@@ -41,6 +41,7 @@ typedef struct _zaf_broker_peer_t {
                                 //  (zaf_proto_held_t, used by zaf_broker_out)
     size_t held_bytes;          //  Bytes its backlog occupies
     const char *doomed;         //  Why it is lost, once found gone
+    bool draining;              //  DRAIN: placement passes it over (nodes)
     bool warned;                //  Logged a protocol warning already
     char user [41];             //  Its CURVE public key (z85), "" if insecure
     bool admin;                 //  Its key's role is admin

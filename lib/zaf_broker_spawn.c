@@ -86,7 +86,7 @@ zaf_broker_spawn_place (zaf_broker_spawn_t *self, const char *class_name,
         ordered [index++] = peer;
     for (index = 0; index < count; index++) {
         zaf_broker_peer_t *peer = ordered [(start + index) % count];
-        if (peer->role != ROLE_NODE || peer->doomed)
+        if (peer->role != ROLE_NODE || peer->doomed || peer->draining)
             continue;
         if (node_name) {
             if (strneq (peer->name, node_name))
@@ -115,7 +115,8 @@ zaf_broker_spawn_place_task (zaf_broker_spawn_t *self, const char *function)
     zaf_broker_peer_t *best = NULL;
     for (zaf_broker_peer_t *peer = zaf_broker_peers_first (self->peers); peer;
          peer = zaf_broker_peers_next (self->peers)) {
-        if (peer->role != ROLE_NODE || peer->doomed || !zhashx_lookup (peer->functions, function))
+        if (peer->role != ROLE_NODE || peer->doomed || peer->draining
+        ||  !zhashx_lookup (peer->functions, function))
             continue;
         if (!best || peer->tasks * best->cpus < best->tasks * peer->cpus)
             best = peer;
@@ -313,6 +314,17 @@ s_release_held (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor)
                          : NULL;
         if (flight)
             flight->node = actor->node;
+        int64_t deadline = zaf_proto_deadline (held);
+        if (zaf_proto_id (held) == ZAF_PROTO_CALL && !flight)
+            ;                   //  Cancelled, or its caller is gone: it never runs
+        else
+        if (deadline && zclock_mono () >= deadline) {
+            //  Its caller stopped waiting while the actor restarted
+            if (flight)
+                zaf_broker_flights_fail (self->flights, flight, ZAF_TIMEOUT,
+                                         "the call's deadline passed while its actor restarted; it did not run");
+        }
+        else
         if (zaf_broker_out_push (self->out, held, actor->node) == -1 && flight)
             zaf_broker_flights_fail (self->flights, flight, ZAF_OVERLOADED,
                                      "the actor's node cannot take the call");

@@ -30,6 +30,8 @@
 #include "zaf_handle.h"
 #include "zaf_client.h"
 #include "zaf_context.h"
+#include "zaf_deadline.h"
+#include "zaf_cancel.h"
 #include "zaf_broker.h"
 #include "zaf_inner.h"
 #include "zaf_actor.h"

@@ -397,8 +397,15 @@ s_wait_future (zaf_t *self, zaf_future_t *future, int64_t deadline)
             return;
         }
         s_pump (self, (int) s_slice (self, deadline, now));
+        zaf_cancel_nested (self);   //  Inside a method cancelled recursively
     }
 }
+
+//  The pending map, and sending as requests are sent (zaf_cancel.c)
+zaf_pending_t *
+zaf_client_pending (zaf_t *self) { assert (self); return self->pending; }
+int
+zaf_client_send (zaf_t *self, zaf_proto_t *msg) { assert (self); return s_send (self, msg, NULL); }
 
 //  --------------------------------------------------------------------------
 //  Destroy a connection
@@ -495,8 +502,8 @@ s_get (zaf_t *self, zaf_future_t *future, int timeout_ms, zaf_error_t *err)
 
 //  Send a broker-answered control request (STATUS, STOP) with a JSON body
 //  (taken; NULL means {}) and wait for its answer
-static cJSON *
-s_control (zaf_t *self, zaf_proto_id_t id, cJSON *request, int timeout_ms, zaf_error_t *err)
+cJSON *
+zaf_client_control (zaf_t *self, zaf_proto_id_t id, cJSON *request, int timeout_ms, zaf_error_t *err)
 {
     assert (self);
     zaf_proto_t *msg = zaf_proto_new ();
@@ -514,13 +521,13 @@ s_control (zaf_t *self, zaf_proto_id_t id, cJSON *request, int timeout_ms, zaf_e
 cJSON *
 zaf_client_status (zaf_t *self, cJSON *request, int timeout_ms, zaf_error_t *err)
 {
-    return s_control (self, ZAF_PROTO_STATUS, request, timeout_ms, err);
+    return zaf_client_control (self, ZAF_PROTO_STATUS, request, timeout_ms, err);
 }
 
 cJSON *
 zaf_client_stop (zaf_t *self, int timeout_ms, zaf_error_t *err)
 {
-    return s_control (self, ZAF_PROTO_STOP, NULL, timeout_ms, err);
+    return zaf_client_control (self, ZAF_PROTO_STOP, NULL, timeout_ms, err);
 }
 
 cJSON *
@@ -612,21 +619,23 @@ zaf_spawn (zaf_t *self, const char *cls, cJSON *args, const zaf_spawn_opts_t *op
 //  Calls, tells and tasks
 
 zaf_future_t *
-zaf_call_blobs (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args,
-                zaf_blob_t **blobs, size_t count)
+zaf_client_call (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args,
+                 zaf_blob_t **blobs, size_t count, const zaf_call_opts_t *opts)
 {
     assert (self);
-    if (!actor || !zaf_registry_name_valid (method)) {
+    const char *bad = !actor ? "no actor handle given"
+                    : !zaf_registry_name_valid (method) ? "method name is missing or not printable ASCII"
+                    : zaf_deadline_check (opts);
+    if (bad) {
         cJSON_Delete (args);
         zaf_blob_destroy_all (blobs, count);
-        return zaf_pending_failed (self->pending, ZAF_BAD_ARGS,
-                                   actor ? "method name is missing or not printable ASCII"
-                                         : "no actor handle given");
+        return zaf_pending_failed (self->pending, ZAF_BAD_ARGS, bad);
     }
     zaf_proto_t *msg = zaf_proto_new ();
     zaf_proto_set_id (msg, ZAF_PROTO_CALL);
     zaf_proto_set_actor (msg, zaf_actor_id (actor));
     zaf_proto_set_name (msg, method);
+    zaf_deadline_stamp (self, msg, opts ? opts->timeout_ms : 0);
     s_set_args (msg, args);
     zaf_future_t *future = zaf_blob_attach_all (msg, blobs, count)
         ? zaf_pending_failed (self->pending, ZAF_BAD_ARGS, "at most 16 blobs go with one call")
@@ -636,9 +645,16 @@ zaf_call_blobs (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args
 }
 
 zaf_future_t *
+zaf_call_blobs (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args,
+                zaf_blob_t **blobs, size_t count)
+{
+    return zaf_client_call (self, actor, method, args, blobs, count, NULL);
+}
+
+zaf_future_t *
 zaf_call (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args)
 {
-    return zaf_call_blobs (self, actor, method, args, NULL, 0);
+    return zaf_client_call (self, actor, method, args, NULL, 0, NULL);
 }
 
 int
@@ -653,6 +669,7 @@ zaf_tell (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args)
     zaf_proto_set_id (msg, ZAF_PROTO_TELL);
     zaf_proto_set_actor (msg, zaf_actor_id (actor));
     zaf_proto_set_name (msg, method);
+    zaf_deadline_stamp (self, msg, 0);
     s_set_args (msg, args);
     int rc = s_send (self, msg, NULL);
     zaf_proto_destroy (&msg);
@@ -660,19 +677,22 @@ zaf_tell (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args)
 }
 
 zaf_future_t *
-zaf_submit_blobs (zaf_t *self, const char *function, cJSON *args, zaf_blob_t **blobs,
-                  size_t count)
+zaf_client_submit (zaf_t *self, const char *function, cJSON *args, zaf_blob_t **blobs,
+                   size_t count, const zaf_call_opts_t *opts)
 {
     assert (self);
-    if (!zaf_registry_name_valid (function)) {
+    const char *bad = !zaf_registry_name_valid (function)
+                    ? "function name is missing or not printable ASCII" : zaf_deadline_check (opts);
+    if (bad) {
         cJSON_Delete (args);
         zaf_blob_destroy_all (blobs, count);
-        return zaf_pending_failed (self->pending, ZAF_BAD_ARGS,
-                                   "function name is missing or not printable ASCII");
+        return zaf_pending_failed (self->pending, ZAF_BAD_ARGS, bad);
     }
     zaf_proto_t *msg = zaf_proto_new ();
     zaf_proto_set_id (msg, ZAF_PROTO_SUBMIT);
     zaf_proto_set_name (msg, function);
+    zaf_deadline_stamp (self, msg, opts ? opts->timeout_ms : 0);
+    zaf_deadline_retries (msg, opts);
     s_set_args (msg, args);
     zaf_future_t *future = zaf_blob_attach_all (msg, blobs, count)
         ? zaf_pending_failed (self->pending, ZAF_BAD_ARGS, "at most 16 blobs go with one task")
@@ -682,9 +702,16 @@ zaf_submit_blobs (zaf_t *self, const char *function, cJSON *args, zaf_blob_t **b
 }
 
 zaf_future_t *
+zaf_submit_blobs (zaf_t *self, const char *function, cJSON *args, zaf_blob_t **blobs,
+                  size_t count)
+{
+    return zaf_client_submit (self, function, args, blobs, count, NULL);
+}
+
+zaf_future_t *
 zaf_submit (zaf_t *self, const char *function, cJSON *args)
 {
-    return zaf_submit_blobs (self, function, args, NULL, 0);
+    return zaf_client_submit (self, function, args, NULL, 0, NULL);
 }
 
 //  --------------------------------------------------------------------------

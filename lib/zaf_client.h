@@ -98,4 +98,29 @@ const char *
 const char *
     zaf_client_session (zaf_t *self);
 
+//  zaf_call_blobs and zaf_submit_blobs with call options (NULL: none);
+//  zaf_call_opts and zaf_submit_opts (zaf_deadline.c) use them.
+zaf_future_t *
+    zaf_client_call (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args,
+                     zaf_blob_t **blobs, size_t count, const zaf_call_opts_t *opts);
+zaf_future_t *
+    zaf_client_submit (zaf_t *self, const char *function, cJSON *args, zaf_blob_t **blobs,
+                       size_t count, const zaf_call_opts_t *opts);
+
+//  The connection's map of pending futures (borrowed).
+zaf_pending_t *
+    zaf_client_pending (zaf_t *self);
+
+//  Send a message as requests are sent (dialing first if need be, with
+//  bounded retries). Returns 0 or -1.
+int
+    zaf_client_send (zaf_t *self, zaf_proto_t *msg);
+
+//  Send a request the broker answers itself (STATUS, STOP, DRAIN) with a
+//  JSON body (taken; NULL means {}) and wait for its answer: the result
+//  (caller owns it), or NULL with err filled.
+cJSON *
+    zaf_client_control (zaf_t *self, zaf_proto_id_t id, cJSON *request, int timeout_ms,
+                        zaf_error_t *err);
+
 #endif

@@ -75,6 +75,13 @@ zaf_context_serving (zaf_context_t *self, zaf_proto_t *request)
         zaf_proto_reset (self->returning);      //  Blobs of an earlier method
 }
 
+zaf_proto_t *
+zaf_context_request (zaf_context_t *self)
+{
+    assert (self);
+    return self->serving;
+}
+
 void
 zaf_context_take_returns (zaf_context_t *self, zaf_proto_t *answer)
 {
@@ -148,6 +155,21 @@ zaf_exit (zaf_t *z, const char *reason)
         if (!isalnum ((unsigned char) *c) && *c != '_' && *c != '-' && *c != '.')
             *c = '_';
     self->exit_reason = strdup (word);
+}
+
+void
+zaf_context_set_ending (zaf_context_t *self, const char *reason)
+{
+    assert (self);
+    zstr_free (&self->exit_reason);
+    self->exit_reason = strdup (reason ? reason : "normal");
+}
+
+const char *
+zaf_exit_reason (zaf_t *z)
+{
+    zaf_context_t *context = z ? zaf_context (z) : NULL;
+    return context ? context->exit_reason : NULL;
 }
 
 const char *

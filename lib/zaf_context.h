@@ -41,6 +41,10 @@ zaf_context_t *
 void
     zaf_context_serving (zaf_context_t *self, zaf_proto_t *request);
 
+//  The request being served (borrowed), or NULL between methods.
+zaf_proto_t *
+    zaf_context_request (zaf_context_t *self);
+
 //  Move the blobs the method returned (zaf_return_blob) into its answer.
 void
     zaf_context_take_returns (zaf_context_t *self, zaf_proto_t *answer);
@@ -49,6 +53,11 @@ void
 //  until then. The runtime ends the actor after the method returns.
 const char *
     zaf_context_exit_reason (zaf_context_t *self);
+
+//  The actor ends, for this reason: zaf_exit_reason says so from now on
+//  (its destructor reads it).
+void
+    zaf_context_set_ending (zaf_context_t *self, const char *reason);
 
 //  True if a method name is one of the runtime's own ("zaf." ...).
 bool

@@ -55,6 +55,27 @@ s_corr_decode (const byte *bytes, size_t size)
 //  --------------------------------------------------------------------------
 //  Futures
 
+void
+zaf_future_write_corr (zaf_future_t *self, zaf_proto_t *msg)
+{
+    assert (self);
+    byte bytes [ZAF_FUTURE_CORR_SIZE];
+    s_corr_encode (self->corr, bytes);
+    zaf_proto_set_corr (msg, bytes, sizeof (bytes));
+    zaf_proto_set_caller (msg, NULL, 0);
+}
+
+zlistx_t *
+zaf_pending_list (zaf_pending_t *self)
+{
+    assert (self);
+    zlistx_t *list = zlistx_new ();
+    for (zaf_future_t *future = (zaf_future_t *) zhashx_first (self->futures); future;
+         future = (zaf_future_t *) zhashx_next (self->futures))
+        zlistx_add_end (list, future);
+    return list;
+}
+
 static zaf_future_t *
 s_future_new (zaf_pending_t *owner, zaf_future_kind_t kind)
 {

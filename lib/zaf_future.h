@@ -78,6 +78,16 @@ void
 zaf_pending_t *
     zaf_future_owner (const zaf_future_t *self);
 
+//  Write the future's correlation id into msg's corr frame (a CANCEL for
+//  its request), the caller frame empty.
+void
+    zaf_future_write_corr (zaf_future_t *self, zaf_proto_t *msg);
+
+//  A new list of the futures pending in the map (borrowed; the caller
+//  destroys the list only).
+zlistx_t *
+    zaf_pending_list (zaf_pending_t *self);
+
 //  What the future's request asked.
 zaf_future_kind_t
     zaf_future_kind (const zaf_future_t *self);

@@ -39,6 +39,7 @@ typedef struct {
     int cpus;                   //  Workers
     bool started;
     bool stopped;               //  The broker stopped the cluster: no redial
+    int64_t drain_until;        //  DRAIN: exit when no actor is left, or then
     bool welcomed;              //  A broker has welcomed us once
     bool terminated;
     bool verbose;
@@ -137,6 +138,13 @@ s_link_welcome (self_t *self)
     zaf_error_t err;
     int rc = zaf_link_accept (self->link, self->msg, &err);
     if (rc == 1) {
+        bool rejoined = zaf_json_bool (zaf_link_welcome (self->link), "rejoined", false);
+        if (self->welcomed && zaf_link_session_kept (self->link) && rejoined) {
+            //  The same broker, paused for a while: it kept us and our actors
+            if (!self->quiet)
+                zsys_info ("zaf_node: the broker kept our %zu actor(s)", zaf_node_host_actors (self->host));
+        }
+        else
         if (self->welcomed && zaf_link_session_kept (self->link))
             //  The same broker: it declared us lost and our actors dead
             zaf_node_host_end_actors (self->host, "node_lost");
@@ -202,6 +210,16 @@ s_handle_broker (self_t *self, int rc)
         case ZAF_PROTO_TELL:    zaf_node_host_call (self->host, self->msg); break;
         case ZAF_PROTO_SUBMIT:  zaf_node_host_submit (self->host, self->msg); break;
         case ZAF_PROTO_KILL:    zaf_node_host_kill (self->host, self->msg); break;
+        case ZAF_PROTO_CANCEL:  zaf_node_host_cancel (self->host, self->msg); break;
+        case ZAF_PROTO_DRAIN: {
+            cJSON *drain = zaf_proto_body_json (self->msg);
+            int drain_ms = zaf_json_int (drain, "drain_ms", 30000);
+            cJSON_Delete (drain);
+            self->drain_until = zclock_mono () + (drain_ms > 0 ? drain_ms : 30000);
+            zsys_info ("zaf_node: draining name=%s actors=%zu", self->name,
+                       zaf_node_host_actors (self->host));
+            break;
+        }
         case ZAF_PROTO_REPLY:
         case ZAF_PROTO_SPAWNED: zaf_node_host_answer (self->host, self->msg); break;
         case ZAF_PROTO_HEARTBEAT:
@@ -358,7 +376,17 @@ s_tick (self_t *self)
     //  The host first: what its actor processes need decides how long we
     //  may wait
     int host = self->started ? zaf_node_host_tick (self->host) : -1;
-    int64_t timeout = s_link_tick (self, zclock_mono ());
+    int64_t now = zclock_mono ();
+    if (self->drain_until && !self->stopped
+    &&  (zaf_node_host_actors (self->host) == 0 || now >= self->drain_until)) {
+        //  Drained: what is left ends, and zaf-node exits as after STOP
+        zsys_info ("zaf_node: drained name=%s actors left=%zu", self->name,
+                   zaf_node_host_actors (self->host));
+        zaf_node_host_end_actors (self->host, "drained");
+        self->stopped = true;
+        zstr_send (self->pipe, "STOPPED");
+    }
+    int64_t timeout = s_link_tick (self, now);
     if (host >= 0 && host < timeout)
         timeout = host;
     return timeout < 0 ? 0 : (int) timeout;

@@ -243,6 +243,7 @@ s_actor_kill (zaf_node_host_t *self, zaf_node_party_t *party, const char *reason
     if (party->dying)
         return;
     zaf_node_parties_set_dying (self->parties, party);
+    atomic_store (&party->ctl->why, zaf_actor_why (reason));
     atomic_store (&party->ctl->killed, true);
     zaf_node_party_purge (party);
     s_kill_party (self, party);
@@ -395,11 +396,17 @@ zaf_node_host_kill (zaf_node_host_t *self, zaf_proto_t *msg)
     assert (self && msg);
     const char *id = zaf_proto_actor (msg);
     zaf_node_party_t *party = zaf_node_parties_actor (self->parties, id);
-    if (party)
+    cJSON *body = zaf_proto_body_json (msg);
+    if (party) {
+        //  Why, for its destructor (zaf_exit_reason); the broker's records
+        //  already say why it ended
+        atomic_store (&party->ctl->why, zaf_actor_why (zaf_json_string (body, "reason", "killed")));
         s_actor_kill (self, party, "killed", true);
+    }
     else
         //  Not here (any more): make sure the broker forgets it too
         s_report_exit (self, id, "killed");
+    cJSON_Delete (body);
     size_t corr_size;
     zaf_proto_corr (msg, &corr_size);
     if (corr_size) {
@@ -662,6 +669,7 @@ s_handle_inner (zaf_node_host_t *self, int rc)
         case ZAF_PROTO_LOOKUP:
         case ZAF_PROTO_STATUS:
         case ZAF_PROTO_MONITOR:
+        case ZAF_PROTO_CANCEL:
             s_relay (self, party);
             break;
         default:
@@ -757,4 +765,20 @@ zaf_node_host_stop (zaf_node_host_t *self)
         if (threads)
             zsys_warning ("zaf_node: %zu threads did not end within 5 s; leaving them", threads);
     }
+}
+
+//  --------------------------------------------------------------------------
+//  CANCEL from the broker: the call is marked for the actor or worker
+//  threads of this process (zaf_cancel); a queued one never runs
+
+void
+zaf_node_host_cancel (zaf_node_host_t *self, zaf_proto_t *msg)
+{
+    assert (self && msg);
+    size_t caller_size, corr_size;
+    const void *caller = zaf_proto_caller (msg, &caller_size);
+    const void *corr = zaf_proto_corr (msg, &corr_size);
+    cJSON *body = zaf_proto_body_json (msg);
+    zaf_cancel_mark (caller, caller_size, corr, corr_size, zaf_json_bool (body, "recursive", false));
+    cJSON_Delete (body);
 }

@@ -102,4 +102,8 @@ void
 void
     zaf_node_host_stop (zaf_node_host_t *self);
 
+//  CANCEL from the broker: mark the call it names cancelled.
+void
+    zaf_node_host_cancel (zaf_node_host_t *self, zaf_proto_t *msg);
+
 #endif

@@ -28,6 +28,9 @@ struct _zaf_proto_t {
     char name [ZAF_PROTO_ID_MAX + 1];           //  Role, class, method...
     bool ok;                                    //  Status of an answer
     zmq_msg_t options;                          //  Spawn options
+    int64_t deadline;                           //  CALL, TELL, SUBMIT: when the
+                                                //  caller stops waiting (zclock_mono
+                                                //  of this process), 0: never
     zmq_msg_t body;                             //  Arguments, result...
     zmq_msg_t attach [ZAF_PROTO_ATTACH_MAX];    //  Attachments; the first
     size_t attach_count;                        //  attach_count are open
@@ -105,6 +108,7 @@ zaf_proto_reset (zaf_proto_t *self)
     self->actor [0] = 0;
     self->name [0] = 0;
     self->ok = true;
+    self->deadline = 0;
     zmq_msg_close (&self->options);
     zmq_msg_init (&self->options);
     zmq_msg_close (&self->body);
@@ -130,6 +134,7 @@ s_copy_fields (zaf_proto_t *self, zaf_proto_t *from)
     strcpy (self->actor, from->actor);
     strcpy (self->name, from->name);
     self->ok = from->ok;
+    self->deadline = from->deadline;
 }
 
 //  Move options, body and attachments (self has none) from `from`
@@ -271,6 +276,77 @@ s_take_frame (zaf_proto_t *self, const zaf_proto_command_t *command,
     }
 }
 
+//  Turn the envelope options of a CALL, TELL or SUBMIT ({"timeout_ms": N},
+//  the time left when it was sent) into a deadline on this process's
+//  clock. Unknown keys are ignored; a bad value is a fault.
+static void
+s_take_envelope (zaf_proto_t *self)
+{
+    size_t size = zmq_msg_size (&self->options);
+    cJSON *options = zaf_json_parse ((const char *) zmq_msg_data (&self->options), size);
+    if (!cJSON_IsObject (options))
+        s_fault (self, "options must be a JSON object");
+    else {
+        const cJSON *timeout = cJSON_GetObjectItemCaseSensitive (options, "timeout_ms");
+        if (timeout && (!cJSON_IsNumber (timeout) || timeout->valuedouble < 0
+                        || timeout->valuedouble > ZAF_PROTO_TIMEOUT_MAX))
+            s_fault (self, "options timeout_ms must be a number from 0 to %d", ZAF_PROTO_TIMEOUT_MAX);
+        else
+        if (timeout)
+            //  0 ms left: it had passed already; keep it in the past
+            self->deadline = zclock_mono () + (int64_t) timeout->valuedouble
+                           - (timeout->valuedouble < 1 ? 1 : 0);
+    }
+    cJSON_Delete (options);
+}
+
+//  Write the envelope options of a CALL, TELL or SUBMIT about to be sent:
+//  the time left before its deadline. Returns true if the frame must go:
+//  there is a deadline, or the body is itself a JSON object (which the
+//  receiver could not tell from options without a frame before it).
+static bool
+s_put_envelope (zaf_proto_t *self)
+{
+    //  Members other than timeout_ms (a task's retries) go on unchanged
+    cJSON *options = zmq_msg_size (&self->options)
+                   ? zaf_json_parse ((const char *) zmq_msg_data (&self->options), zmq_msg_size (&self->options))
+                   : NULL;
+    if (cJSON_IsObject (options)) {
+        cJSON_DeleteItemFromObjectCaseSensitive (options, "timeout_ms");
+        if (self->deadline) {
+            int64_t left = self->deadline - zclock_mono ();
+            cJSON_AddNumberToObject (options, "timeout_ms", (double) (left > 0 ? left : 0));
+        }
+        if (cJSON_GetArraySize (options)) {
+            zmq_msg_close (&self->options);
+            size_t size;
+            char *text = zaf_json_print (options, &size);
+            zmq_msg_init_size (&self->options, size);
+            memcpy (zmq_msg_data (&self->options), text, size);
+            free (text);
+            cJSON_Delete (options);
+            return true;
+        }
+    }
+    cJSON_Delete (options);
+    zmq_msg_close (&self->options);
+    if (self->deadline) {
+        int64_t left = self->deadline - zclock_mono ();
+        char text [48];
+        int size = snprintf (text, sizeof (text), "{\"timeout_ms\":%" PRId64 "}", left > 0 ? left : 0);
+        zmq_msg_init_size (&self->options, (size_t) size);
+        memcpy (zmq_msg_data (&self->options), text, (size_t) size);
+        return true;
+    }
+    if (zmq_msg_size (&self->body) && *(char *) zmq_msg_data (&self->body) == '{') {
+        zmq_msg_init_size (&self->options, 2);
+        memcpy (zmq_msg_data (&self->options), "{}", 2);
+        return true;
+    }
+    zmq_msg_init (&self->options);
+    return false;
+}
+
 //  The libzmq handle and type of a zsock_t or a raw libzmq socket, asked
 //  once per socket and remembered (this runs for every message)
 static void *
@@ -380,7 +456,7 @@ typedef struct {
 //  Take one frame of the message; every frame is walked, even after a
 //  fault, so that a socket is left at a message boundary
 static void
-s_walk_frame (zaf_proto_t *self, walk_t *walk, zmq_msg_t *frame)
+s_walk_frame (zaf_proto_t *self, walk_t *walk, zmq_msg_t *frame, bool more)
 {
     if (walk->stage == -1) {
         s_take_routing_id (self, frame);
@@ -408,8 +484,17 @@ s_walk_frame (zaf_proto_t *self, walk_t *walk, zmq_msg_t *frame)
     if (self->fault [0])
         ;                       //  Drain the rest
     else
-    if (walk->taken < walk->command->frame_count)
-        s_take_frame (self, walk->command, &walk->command->frames [walk->taken++], frame);
+    if (walk->taken < walk->command->frame_count) {
+        //  An optional frame is there only if it is a JSON object
+        //  followed by more frames (docs/PROTOCOL.md section 2)
+        const zaf_proto_command_t *command = walk->command;
+        if (command->frames [walk->taken].optional
+        &&  !(more && zmq_msg_size (frame) && *(char *) zmq_msg_data (frame) == '{'))
+            walk->taken++;
+        s_take_frame (self, command, &command->frames [walk->taken++], frame);
+        if (command->frames [walk->taken - 1].optional)
+            s_take_envelope (self);
+    }
     else
     if (self->attach_count < walk->command->attachments_max) {
         zmq_msg_init (&self->attach [self->attach_count]);
@@ -463,7 +548,7 @@ s_recv (zaf_proto_t *self, void *socket, int flags, bool local)
             zmq_msg_close (&frame);
             return 0;           //  A whole message, by reference
         }
-        s_walk_frame (self, &walk, &frame);
+        s_walk_frame (self, &walk, &frame, more);
         if (!more)
             break;
         if (zmq_msg_recv (&frame, handle, 0) == -1) {
@@ -488,7 +573,7 @@ zaf_proto_decode (zaf_proto_t *self, zmq_msg_t *frames, size_t count, bool route
     self->fault [0] = 0;
     walk_t walk = { routed ? -1 : 0, 0, NULL, 0 };
     for (size_t index = 0; index < count; index++)
-        s_walk_frame (self, &walk, &frames [index]);
+        s_walk_frame (self, &walk, &frames [index], index + 1 < count);
     if (count == 0 && !routed)
         s_fault (self, "message is empty");
     return s_walk_end (self, &walk);
@@ -564,6 +649,8 @@ zaf_proto_send (zaf_proto_t *self, void *socket)
                 zmq_send (handle, self->name, strlen (self->name), more);
                 break;
             case ZAF_PROTO_FIELD_OPTIONS:
+                if (command->frames [index].optional && !s_put_envelope (self))
+                    break;
                 zmq_msg_send (&self->options, handle, more);
                 break;
             case ZAF_PROTO_FIELD_STATUS:
@@ -874,6 +961,20 @@ zaf_proto_body_json (zaf_proto_t *self)
 {
     assert (self);
     return zaf_json_parse ((const char *) zmq_msg_data (&self->body), zmq_msg_size (&self->body));
+}
+
+int64_t
+zaf_proto_deadline (zaf_proto_t *self)
+{
+    assert (self);
+    return self->deadline;
+}
+
+void
+zaf_proto_set_deadline (zaf_proto_t *self, int64_t deadline)
+{
+    assert (self);
+    self->deadline = deadline;
 }
 
 cJSON *

@@ -25,6 +25,8 @@
 #define ZAF_PROTO_ID_MAX        255     //  caller, corr, name, routing id
 #define ZAF_PROTO_ACTOR_MAX     64      //  actor ids
 #define ZAF_PROTO_ATTACH_MAX    16      //  attachments (CALL, TELL, SUBMIT, REPLY)
+#define ZAF_PROTO_TIMEOUT_MAX   86400000    //  timeout_ms in a call's options (1 day)
+#define ZAF_TASK_RETRIES_MAX    100         //  max_task_retries in a SUBMIT's options
 
 typedef enum {
     ZAF_PROTO_HELLO = 1,
@@ -45,6 +47,8 @@ typedef enum {
     ZAF_PROTO_STOP,
     ZAF_PROTO_MONITOR,
     ZAF_PROTO_REVOKE,
+    ZAF_PROTO_CANCEL,
+    ZAF_PROTO_DRAIN,
     ZAF_PROTO_COUNT
 } zaf_proto_id_t;
 
@@ -91,6 +95,9 @@ typedef struct {
     zaf_proto_kind_t kind;      //  What its bytes may be
     size_t min;                 //  Fewest bytes this command accepts in it
     size_t max;                 //  Most bytes; 0 for no limit of its own
+    bool optional;              //  May be left out (the envelope options of
+                                //  CALL, TELL, SUBMIT: present only when it
+                                //  is a JSON object followed by more frames)
 } zaf_proto_frame_t;
 
 //  One command
@@ -275,8 +282,18 @@ bool
 void
     zaf_proto_set_ok (zaf_proto_t *self, bool ok);
 
-//  Options (SPAWN) and body: opaque bytes, JSON by convention; not
-//  NUL-terminated.
+//  The deadline of a CALL, TELL or SUBMIT, on this process's zclock_mono
+//  (0: none). Receive sets it from the envelope options ({"timeout_ms":
+//  N}, the time left when the message was sent); send writes the time
+//  left now (0 once it has passed) into them, so it is counted again
+//  from each hop's clock. It goes with a message passed by reference.
+int64_t
+    zaf_proto_deadline (zaf_proto_t *self);
+void
+    zaf_proto_set_deadline (zaf_proto_t *self, int64_t deadline);
+
+//  Options (SPAWN; the envelope options of CALL, TELL, SUBMIT, see above)
+//  and body: opaque bytes, JSON by convention; not NUL-terminated.
 const char *
     zaf_proto_options (zaf_proto_t *self, size_t *size);
 void

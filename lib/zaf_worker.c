@@ -39,6 +39,12 @@ s_run_task (self_t *self, zaf_proto_t *msg)
     else
     if (!args)
         zaf_error_set (&err, ZAF_BAD_ARGS, "arguments of %s are not valid JSON", name);
+    else
+    if (zaf_cancel_marked (msg, NULL))
+        zaf_error_set (&err, ZAF_CANCELLED, "%s was cancelled before it ran; it did not run", name);
+    else
+    if (zaf_deadline_passed (msg))
+        zaf_error_set (&err, ZAF_TIMEOUT, "the deadline of %s passed before it ran; it did not run", name);
     else {
         if (self->verbose)
             zsys_debug ("zaf_worker: worker=%u function=%s", self->inner_id, name);
@@ -48,6 +54,7 @@ s_run_task (self_t *self, zaf_proto_t *msg)
     cJSON_Delete (args);
     zaf_inner_answer (self->inner, msg, err.code == ZAF_OK ? result : NULL, &err);
     zaf_context_serving (self->context, NULL);
+    zaf_cancel_forget (msg);
     cJSON_Delete (result);
 }
 

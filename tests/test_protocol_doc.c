@@ -29,6 +29,7 @@
 typedef struct {
     char word [WORD_MAX];                       //  "CALL"
     char frames [DOC_FRAMES][WORD_MAX];         //  "caller", "corr", ...
+    bool optional [DOC_FRAMES];                 //  ABNF: "[options-f]"
     size_t frame_count;
     bool attachments;                           //  ABNF: ends in attachments
     char required [DOC_FRAMES][WORD_MAX];       //  Table: required non-empty
@@ -151,6 +152,13 @@ s_parse_abnf_line (doc_t *doc, const char *line, bool *in_alternatives)
             if (size == strlen ("attachments") && memcmp (token, "attachments", size) == 0)
                 command->attachments = true;
             else {
+                //  An optional frame is written in brackets: [options-f]
+                bool optional = size > 2 && token [0] == '[' && token [size - 1] == ']';
+                if (optional) {
+                    token++;
+                    size -= 2;
+                }
+                command->optional [command->frame_count] = optional;
                 cr_assert (size > 2 && memcmp (token + size - 2, "-f", 2) == 0,
                            "%s: token '%.*s' is neither a frame nor attachments",
                            word, (int) size, token);
@@ -354,10 +362,14 @@ Test (protocol_doc, grammar_frames_match_the_table)
         cr_expect_eq (written->frame_count, command->frame_count,
                       "%s: PROTOCOL.md has %zu frames, the table %zu", command->word,
                       written->frame_count, command->frame_count);
-        for (size_t index = 0; index < command->frame_count && index < written->frame_count; index++)
+        for (size_t index = 0; index < command->frame_count && index < written->frame_count; index++) {
             cr_expect_str_eq (written->frames [index], command->frames [index].name,
                               "%s frame %zu: PROTOCOL.md says %s-f, the table %s", command->word,
                               index, written->frames [index], command->frames [index].name);
+            cr_expect_eq (written->optional [index], command->frames [index].optional,
+                          "%s frame %s: optional in one and not the other", command->word,
+                          command->frames [index].name);
+        }
         cr_expect_eq (written->attachments, command->attachments_max > 0,
                       "%s: attachments in PROTOCOL.md %s, in the table %zu", command->word,
                       written->attachments ? "yes" : "no", command->attachments_max);
@@ -544,6 +556,8 @@ s_send_from_table (void *sender, void *receiver, zaf_proto_t *proto,
     zmq_send (sender, command->word, strlen (command->word), command->frame_count ? ZMQ_SNDMORE : 0);
     for (size_t index = 0; index < command->frame_count; index++) {
         const zaf_proto_frame_t *frame = &command->frames [index];
+        if (frame->optional)
+            continue;           //  Left out, as a peer without options does
         size_t size = index == odd ? odd_size : frame->min;
         cr_assert_leq (size, sizeof (buffer));
         s_frame_fill (frame, size, buffer);

@@ -9,6 +9,7 @@
         zaf revoke KEY                  cut a key's sessions (admin key)
         zaf keygen --role ROLE [--out DIR] NAME
                                         write a key pair (no broker needed)
+        zaf drain NODE                  take a node out of service; it exits when done
 
     It connects to the broker as a "cli" peer (--address, else
     $ZAF_ADDRESS, else tcp://127.0.0.1:5555), asks, prints an aligned table
@@ -38,6 +39,7 @@ static const command_t s_commands [] = {
     { "stop",   0, 0, zaf_cli_stop },
     { "revoke", 1, 1, zaf_cli_revoke },
     { "keygen", 1, 1, NULL },
+    { "drain",  1, 1, zaf_cli_drain },
     { NULL, 0, 0, NULL }
 };
 
@@ -174,6 +176,8 @@ main (int argc, char **argv)
             "                               (an admin key)\n"
             "  keygen --role ROLE [--out DIR] NAME\n"
             "                               write DIR/NAME.cert and DIR/NAME.cert_secret\n"
+            "  drain NODE                   take a node out of service: no new work goes\n"
+            "                               there, its restartable actors move, it exits\n"
             "\n"
             "Options go before or after the command.\n",
         .epilog =

@@ -350,3 +350,21 @@ zaf_cli_revoke (zaf_t *z, const zaf_cli_options_t *options)
     cJSON_Delete (result);
     return 0;
 }
+
+
+//  --------------------------------------------------------------------------
+//  zaf drain NODE
+
+int
+zaf_cli_drain (zaf_t *z, const zaf_cli_options_t *options)
+{
+    zaf_error_t err;
+    if (zaf_drain (z, options->argv [1], 0, &err))
+        return zaf_cli_fail ("drain failed", &err, false);
+    if (!options->json)
+        printf ("draining node %s: it takes no new work and exits when its actors are gone\n",
+                options->argv [1]);
+    else
+        printf ("{\"node\":\"%s\",\"draining\":true}\n", options->argv [1]);
+    return 0;
+}

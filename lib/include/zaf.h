@@ -60,6 +60,7 @@ typedef enum {
     ZAF_OVERLOADED,         //  a queue on the path is full; try again later
     ZAF_UNAUTHORIZED,       //  the peer may not do that
     ZAF_INTERRUPTED,        //  the process is shutting down (SIGINT/SIGTERM)
+    ZAF_CANCELLED,          //  the caller cancelled the call (zaf_cancel)
     ZAF_CODE_COUNT
 } zaf_code_t;
 
@@ -199,6 +200,69 @@ zaf_actor_t *
 zaf_future_t *
     zaf_call (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args);
 
+//  Options of one call or task (zaf_call_opts, zaf_submit_opts). Zero it
+//  for the defaults: { 0 } is the same as zaf_call.
+typedef struct {
+    int timeout_ms;         //  The call's deadline, from now (0: none). It
+                            //  travels with the call: a call still waiting
+                            //  at the broker or in the actor's mailbox
+                            //  when it passes is answered TIMEOUT and never
+                            //  runs. Inside a method or task the call keeps
+                            //  the smaller of this and the caller's own
+                            //  time left (propagation).
+    int max_task_retries;   //  zaf_submit_opts: run the task again, on
+                            //  another node if need be, up to this many
+                            //  times when it fails for a reason in
+                            //  retry_on (0: never). That makes it
+                            //  at-least-once: it may run more than once.
+    int retry_on;           //  ZAF_RETRY_NODE_LOST | ZAF_RETRY_METHOD_FAILED
+} zaf_call_opts_t;
+
+#define ZAF_RETRY_NODE_LOST     1   //  Its node was lost while it ran
+#define ZAF_RETRY_METHOD_FAILED 2   //  It failed with METHOD_FAILED
+
+//  zaf_call and zaf_submit with options (opts may be NULL: none).
+zaf_future_t *
+    zaf_call_opts (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args,
+                   const zaf_call_opts_t *opts);
+zaf_future_t *
+    zaf_submit_opts (zaf_t *self, const char *function, cJSON *args,
+                     const zaf_call_opts_t *opts);
+
+//  Inside a method or task: the milliseconds left before the deadline of
+//  the call being served (0 once it has passed), or -1 if it has none (and
+//  outside a method or task). A long method may poll it and give up.
+int
+    zaf_deadline_ms (zaf_t *self);
+
+//  Cancel a call or task (the future of zaf_call or zaf_submit) that has
+//  not ended: the future ends at once with CANCELLED, and nothing that
+//  comes for it later changes that. A call still queued (at the broker, at
+//  its node, in the actor's mailbox) is removed and never runs; a running
+//  one sees zaf_cancelled become true (cooperative: the method polls it)
+//  and its result is dropped. With recursive, the calls and tasks that the
+//  method is waiting on are cancelled too. A cancelled call is never
+//  retried. Returns 0, or -1 if the future had already ended (its outcome
+//  stands) or is not a call's or task's. Actors in their own processes
+//  (zaf-node --isolate) do not see the flag; their queued calls still
+//  never run.
+int
+    zaf_cancel (zaf_t *self, zaf_future_t *future, bool recursive);
+
+//  Take a node out of service (a rolling upgrade): the broker places no
+//  new actor or task on it; calls to its actors still run there; its
+//  restartable actors (max_restarts) are re-created elsewhere, same id,
+//  once they have no call in flight; the node ends its other actors
+//  (reason "drained") and exits, with status 0, when it hosts none, or
+//  after drain_ms (0: 30000). Returns 0 once the broker has started the
+//  drain, or -1 and fills err (NO_SUCH_NODE for a name no live node has).
+int
+    zaf_drain (zaf_t *self, const char *node, int drain_ms, zaf_error_t *err);
+
+//  Inside a method or task: true once the call being served was cancelled.
+bool
+    zaf_cancelled (zaf_t *self);
+
 //  Send a method call and expect no answer (fire-and-forget). Returns 0 if
 //  it was handed to the broker, -1 if it could not be. Calls and tells from
 //  one caller to one actor run in the order they were sent.
@@ -241,6 +305,15 @@ zaf_actor_t *
 //  Elsewhere (drivers, tasks) it does nothing.
 void
     zaf_exit (zaf_t *self, const char *reason);
+
+//  Why this actor ends, once it is known: "normal", "killed", "drained",
+//  "owner_died", "node_stopped", "node_lost", "failed", or the reason
+//  given to zaf_exit; NULL while nothing ends it. Its destructor, which is
+//  given only the state, can read it through the zaf_t its constructor
+//  was given (keep it in the state): the same connection stays valid
+//  until the destructor returns. Elsewhere (drivers, tasks) NULL.
+const char *
+    zaf_exit_reason (zaf_t *self);
 
 //  Return the actor this code runs in, inside an actor's method or
 //  constructor; NULL in drivers and tasks. The handle is borrowed from the

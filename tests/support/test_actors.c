@@ -12,6 +12,9 @@ typedef struct {
     cJSON *records;
     zlist_t *children;          //  Owned handles
     cJSON *last_seq;            //  ordered: last sequence number per tag
+    bool saw_cancel;            //  spin: the last spin saw zaf_cancelled
+    zaf_t *z;                   //  Its connection, for the destructor
+    zaf_actor_t *told;          //  report_end: told why it ends, or NULL
 } counter_t;
 
 static void *
@@ -21,6 +24,7 @@ s_counter_new (zaf_t *z, const cJSON *args, zaf_error_t *err)
     self->value = zaf_arg_number (args, 0, 0);
     self->records = cJSON_CreateArray ();
     self->children = zlist_new ();
+    self->z = z;
     return self;
 }
 
@@ -28,6 +32,12 @@ static void
 s_counter_destroy (void *state)
 {
     counter_t *self = (counter_t *) state;
+    if (self->told) {
+        //  Say why we end (zaf_exit_reason), as a record on that actor
+        const char *why = zaf_exit_reason (self->z);
+        zaf_tell (self->z, self->told, "record", zaf_json ("[\"%s\"]", why ? why : "none"));
+        zaf_actor_destroy (&self->told);
+    }
     zaf_actor_t *child;
     while ((child = (zaf_actor_t *) zlist_pop (self->children)))
         zaf_actor_destroy (&child);
@@ -202,6 +212,72 @@ s_call (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     return s_call_through (z, args, err);
 }
 
+//  call_within (handle, method, args, timeout_ms): a call with its own
+//  deadline (zaf_call_opts), waited for up to 30 s
+static cJSON *
+s_call_within (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    zaf_actor_t *target = zaf_actor_from_json (cJSON_GetArrayItem (args, 0));
+    const char *method = zaf_arg_string (args, 1, NULL);
+    if (!target || !method) {
+        zaf_actor_destroy (&target);
+        zaf_error_set (err, ZAF_BAD_ARGS, "takes (handle, method, args, timeout_ms)");
+        return NULL;
+    }
+    const cJSON *call_args = cJSON_GetArrayItem (args, 2);
+    zaf_call_opts_t opts = { .timeout_ms = (int) zaf_arg_number (args, 3, 0) };
+    zaf_future_t *future = zaf_call_opts (z, target, method,
+                                          call_args ? cJSON_Duplicate (call_args, true) : NULL, &opts);
+    cJSON *result = zaf_get (z, &future, 30000, err);
+    zaf_future_destroy (&future);
+    zaf_actor_destroy (&target);
+    return result;
+}
+
+//  spin (recorder, ms): tell recorder "record" ["spinning"], then run for
+//  up to ms (default 5000) or until the call is cancelled
+static cJSON *
+s_spin (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    counter_t *self = (counter_t *) state;
+    zaf_actor_t *recorder = zaf_actor_from_json (cJSON_GetArrayItem (args, 0));
+    if (recorder)
+        zaf_tell (z, recorder, "record", zaf_json ("[\"spinning\"]"));
+    zaf_actor_destroy (&recorder);
+    int64_t until = zclock_mono () + (int64_t) zaf_arg_number (args, 1, 5000);
+    self->saw_cancel = false;
+    while (zclock_mono () < until && !self->saw_cancel) {
+        self->saw_cancel = zaf_cancelled (z);
+        zclock_sleep (5);       //  Working, and polling the flag
+    }
+    return cJSON_CreateBool (self->saw_cancel);
+}
+
+//  report_end (handle): when this actor ends, its destructor tells that
+//  actor record ([why it ended])
+static cJSON *
+s_report_end (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    counter_t *self = (counter_t *) state;
+    zaf_actor_destroy (&self->told);
+    self->told = zaf_actor_from_json (cJSON_GetArrayItem (args, 0));
+    return cJSON_CreateBool (self->told != NULL);
+}
+
+//  saw_cancel (): whether the last spin saw its call cancelled
+static cJSON *
+s_saw_cancel (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    return cJSON_CreateBool (((counter_t *) state)->saw_cancel);
+}
+
+//  deadline (): the time left to the deadline of this call, -1 for none
+static cJSON *
+s_deadline (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    return cJSON_CreateNumber (zaf_deadline_ms (z));
+}
+
 static cJSON *
 s_spawn (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
@@ -268,6 +344,11 @@ static const zaf_method_t s_counter_methods [] = {
     { "crash", s_crash },
     { "abort", s_abort },
     { "pid", s_pid },
+    { "call_within", s_call_within },
+    { "deadline", s_deadline },
+    { "spin", s_spin },
+    { "saw_cancel", s_saw_cancel },
+    { "report_end", s_report_end },
     { NULL, NULL }
 };
 

@@ -19,6 +19,16 @@
         whoami ()                -> its own handle
         call (handle, method, args [, timeout_ms])
                                  calls another actor and waits, -> its result
+        call_within (handle, method, args, timeout_ms)
+                                 the same call with a deadline of its own
+                                 (zaf_call_opts), waited for up to 30 s
+        deadline ()              -> zaf_deadline_ms: ms left, -1 for none
+        spin (recorder, ms)      tells recorder record ("spinning"), then
+                                 runs up to ms (5000) or until cancelled,
+                                 -> whether it saw zaf_cancelled
+        saw_cancel ()            -> what the last spin saw
+        report_end (handle)      its destructor tells that actor record
+                                 ([zaf_exit_reason]) when it ends
         spawn (class, args)      spawns a child it owns, -> the child's handle
         submit (function, args)  runs a task and waits, -> its result
         pid ()                   -> the process id it runs in

@@ -24,7 +24,7 @@ from typing import Any, Dict, Optional, Sequence, Union
 from .client import (ActorHandle, ActorMethod, Blob, Client, ObjectRef,
                      SecurityOptions, get, wait)
 from .errors import (ERRORS, ActorDiedError, BadArgsError, BrokerLostError,
-                     InterruptedError, MethodFailedError, NameTakenError,
+                     CancelledError, InterruptedError, MethodFailedError, NameTakenError,
                      NodeLostError, NoSuchActorError, NoSuchClassError,
                      NoSuchFunctionError, NoSuchMethodError, NoSuchNodeError,
                      OverloadedError, ProtocolError, TimeoutError,
@@ -41,7 +41,7 @@ __all__ = [
     "NoSuchMethodError", "NoSuchFunctionError", "NoSuchNodeError",
     "BadArgsError", "MethodFailedError", "NodeLostError", "BrokerLostError",
     "NameTakenError", "ProtocolError", "OverloadedError",
-    "UnauthorizedError", "InterruptedError",
+    "UnauthorizedError", "InterruptedError", "CancelledError",
 ]
 
 _default: Optional[Client] = None

@@ -1,0 +1,43 @@
+/*  =========================================================================
+    zaf_broker_retry - tasks sent again after a failure they asked to survive
+
+    A SUBMIT whose envelope options say {"max_task_retries": N, "retry_on":
+    ["node_lost", "method_failed"]} is kept (a copy in its flight). When
+    its node is lost, or it answers METHOD_FAILED, and the reason is in
+    retry_on and retries are left, the broker places it again (on any
+    live node serving the function; never the lost one) and sends it
+    there instead of answering. A retried task may run more than once
+    (at-least-once). A cancelled task's flight is gone: it is never
+    retried.
+    =========================================================================
+*/
+
+#ifndef ZAF_BROKER_RETRY_H_INCLUDED
+#define ZAF_BROKER_RETRY_H_INCLUDED
+
+#include "zaf_broker_spawn.h"
+
+#define ZAF_BROKER_RETRY_NODE_LOST      1
+#define ZAF_BROKER_RETRY_METHOD_FAILED  2
+
+//  Keep a copy of a SUBMIT in its flight if its options ask for retries.
+//  Call before the request is forwarded (forwarding moves its body).
+void
+    zaf_broker_retry_keep (zaf_broker_flight_t *flight, zaf_proto_t *request);
+
+//  The task's node failed for `reason` (a ZAF_BROKER_RETRY_ bit): if the
+//  task may be retried, place it again, move its flight there and send it.
+//  Returns true if it was sent again (then the caller must not end the
+//  flight), false if the caller should fail it as usual.
+bool
+    zaf_broker_retry_task (zaf_broker_spawn_t *spawn, zaf_broker_flights_t *flights,
+                           zaf_broker_flight_t *flight, int reason);
+
+//  A task's node answered it with an error (the REPLY in answer): if it is
+//  METHOD_FAILED and the task may be retried on that, send it again
+//  (maybe to the same node) and return true; else false.
+bool
+    zaf_broker_retry_failed (zaf_broker_spawn_t *spawn, zaf_broker_flights_t *flights,
+                             zaf_broker_flight_t *flight, zaf_proto_t *answer);
+
+#endif

@@ -1,0 +1,84 @@
+/*  =========================================================================
+    zaf_deadline - the deadline a call carries, and what it means here
+
+    Deadlines are absolute times on this process's zclock_mono, held by
+    the message (zaf_proto_deadline); across processes they travel as the
+    time left, so no two clocks are ever compared.
+    =========================================================================
+*/
+
+#include "zaf_classes.h"
+
+int64_t
+zaf_deadline_of (zaf_t *z)
+{
+    zaf_context_t *context = z ? zaf_context (z) : NULL;
+    zaf_proto_t *serving = context ? zaf_context_request (context) : NULL;
+    return serving ? zaf_proto_deadline (serving) : 0;
+}
+
+void
+zaf_deadline_stamp (zaf_t *z, zaf_proto_t *request, int timeout_ms)
+{
+    assert (request);
+    int64_t deadline = timeout_ms > 0 ? zclock_mono () + timeout_ms : 0;
+    int64_t inherited = zaf_deadline_of (z);
+    if (inherited && (!deadline || inherited < deadline))
+        deadline = inherited;
+    zaf_proto_set_deadline (request, deadline);
+}
+
+const char *
+zaf_deadline_check (const zaf_call_opts_t *opts)
+{
+    if (opts && (opts->timeout_ms < 0 || opts->timeout_ms > ZAF_PROTO_TIMEOUT_MAX))
+        return "timeout_ms must be from 0 to 86400000 (0: no deadline)";
+    if (opts && (opts->max_task_retries < 0 || opts->max_task_retries > ZAF_TASK_RETRIES_MAX
+                 || (opts->retry_on & ~(ZAF_RETRY_NODE_LOST | ZAF_RETRY_METHOD_FAILED))))
+        return "max_task_retries must be from 0 to 100, retry_on a mix of ZAF_RETRY_NODE_LOST and ZAF_RETRY_METHOD_FAILED";
+    return NULL;
+}
+
+void
+zaf_deadline_retries (zaf_proto_t *request, const zaf_call_opts_t *opts)
+{
+    if (!opts || opts->max_task_retries <= 0 || !opts->retry_on)
+        return;
+    char text [128];
+    snprintf (text, sizeof (text), "{\"max_task_retries\":%d,\"retry_on\":[%s%s%s]}",
+              opts->max_task_retries,
+              opts->retry_on & ZAF_RETRY_NODE_LOST ? "\"node_lost\"" : "",
+              (opts->retry_on & ZAF_RETRY_NODE_LOST) && (opts->retry_on & ZAF_RETRY_METHOD_FAILED) ? "," : "",
+              opts->retry_on & ZAF_RETRY_METHOD_FAILED ? "\"method_failed\"" : "");
+    zaf_proto_set_options (request, text, strlen (text));
+}
+
+bool
+zaf_deadline_passed (zaf_proto_t *request)
+{
+    int64_t deadline = zaf_proto_deadline (request);
+    return deadline && zclock_mono () >= deadline;
+}
+
+int
+zaf_deadline_ms (zaf_t *self)
+{
+    int64_t deadline = zaf_deadline_of (self);
+    if (!deadline)
+        return -1;
+    int64_t left = deadline - zclock_mono ();
+    return left > 0 ? (int) (left < INT_MAX ? left : INT_MAX) : 0;
+}
+
+zaf_future_t *
+zaf_call_opts (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *args,
+               const zaf_call_opts_t *opts)
+{
+    return zaf_client_call (self, actor, method, args, NULL, 0, opts);
+}
+
+zaf_future_t *
+zaf_submit_opts (zaf_t *self, const char *function, cJSON *args, const zaf_call_opts_t *opts)
+{
+    return zaf_client_submit (self, function, args, NULL, 0, opts);
+}
