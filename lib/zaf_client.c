@@ -536,7 +536,7 @@ zaf_client_revoke (zaf_t *self, const char *key, int timeout_ms, zaf_error_t *er
     assert (key);
     cJSON *request = cJSON_CreateObject ();
     cJSON_AddStringToObject (request, "key", key);
-    return s_control (self, ZAF_PROTO_REVOKE, request, timeout_ms, err);
+    return zaf_client_control (self, ZAF_PROTO_REVOKE, request, timeout_ms, err);
 }
 
 //  ==========================================================================

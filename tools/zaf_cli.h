@@ -50,6 +50,7 @@ int
     zaf_cli_stop (zaf_t *z, const zaf_cli_options_t *options);
 int
     zaf_cli_revoke (zaf_t *z, const zaf_cli_options_t *options);
+int
     zaf_cli_drain (zaf_t *z, const zaf_cli_options_t *options);
 
 //  ---------------------------------------------------------------------
