@@ -33,6 +33,9 @@ typedef struct {
     zaf_t *z;                       //  Our connection (the inner end's)
     zaf_context_t *context;         //  What our code sees, with it
     void *state;                    //  The actor's state
+    zaf_readers_t *readers;         //  Its own sockets and fds (zaf_reader)
+    zaf_timers_t *timers;           //  Its own timers (zaf_timer)
+    zaf_proto_t *tick;              //  A due timer, as a TELL
 } self_t;
 
 //  --------------------------------------------------------------------------
@@ -79,6 +82,9 @@ s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     zaf_inner_destroy (&self->inner);
+    zaf_readers_destroy (&self->readers);
+    zaf_timers_destroy (&self->timers);
+    zaf_proto_destroy (&self->tick);
     free (self->actor_id);
     free (self->args);
     free (self);
@@ -191,7 +197,47 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
                       self->actor_id, method_name, zaf_code_name (err.code), err.message);
     zaf_context_serving (self->context, NULL);
     cJSON_Delete (result);
-    atomic_fetch_add (&self->ctl->processed, 1);
+}
+
+//  --------------------------------------------------------------------------
+//  Readers and timers (zaf_reader.c, zaf_timer.c): between two messages,
+//  run the due timers and the readers that are ready, one at a time, until
+//  a message waits for the actor. Returns 0 then, 1 if the actor must end
+//  (its code called zaf_exit, or the node killed it), -1 if the context
+//  ended. An actor with neither pays one check.
+
+static bool
+s_must_end (void *arg)
+{
+    self_t *self = (self_t *) arg;
+    return zaf_context_exit_reason (self->context) || zaf_inner_killed (self->inner)
+        || atomic_load (&self->ctl->killed);
+}
+
+static int
+s_between (self_t *self)
+{
+    while (zaf_readers_size (self->readers) || zaf_timers_size (self->timers)) {
+        if (!self->tick)
+            self->tick = zaf_proto_new ();
+        while (zaf_timers_next_due (self->timers, self->tick)) {
+            s_serve_call (self, self->tick);
+            if (s_must_end (self))
+                return 1;
+        }
+        //  Readers get a turn even while messages wait, and the other way
+        bool waiting = zaf_inner_waiting (self->inner);
+        int timeout = waiting ? 0 : zaf_timers_timeout (self->timers);
+        int rc = zaf_readers_poll (self->readers, zaf_inner_socket (self->inner), timeout,
+                                   self->z, s_must_end, self);
+        if (rc == -1)
+            return -1;
+        if (s_must_end (self))
+            return 1;
+        if (rc == 1 || waiting)
+            return 0;
+    }
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -243,13 +289,25 @@ s_actor_body (self_t *self)
 {
     self->z = zaf_inner_client (self->inner);
     self->context = zaf_inner_context (self->inner);
+    self->readers = zaf_readers_new ();
+    self->timers = zaf_timers_new ();
+    zaf_context_set_io (self->context, self->readers, self->timers);
     bool constructed = s_construct (self);
 
     //  Serve until killed, or until a method asks to end (zaf_exit)
     const char *reason = constructed ? "killed" : "failed";
     char exit_reason [64] = "";
     while (constructed && !zaf_inner_killed (self->inner) && !atomic_load (&self->ctl->killed)) {
-        zaf_proto_t *msg = zaf_inner_next (self->inner);
+        int between = s_between (self);
+        if (between == 1 && zaf_context_exit_reason (self->context)) {
+            snprintf (exit_reason, sizeof (exit_reason), "%s",
+                      zaf_context_exit_reason (self->context));
+            reason = exit_reason;
+            break;
+        }
+        if (between == 1)
+            continue;               //  Killed: the loop's test ends it
+        zaf_proto_t *msg = between == 0 ? zaf_inner_next (self->inner) : NULL;
         if (!msg) {
             reason = "node stopped";
             break;
@@ -257,9 +315,10 @@ s_actor_body (self_t *self)
         zaf_proto_id_t id = zaf_proto_id (msg);
         if (id == ZAF_PROTO_CALL || id == ZAF_PROTO_TELL) {
             if (atomic_load (&self->ctl->killed))
-                atomic_fetch_add (&self->ctl->processed, 1);    //  Node answered it
+                ;                   //  The node answered it
             else
                 s_serve_call (self, msg);
+            atomic_fetch_add (&self->ctl->processed, 1);
             const char *asked = zaf_context_exit_reason (self->context);
             if (asked) {
                 snprintf (exit_reason, sizeof (exit_reason), "%s", asked);
@@ -270,6 +329,10 @@ s_actor_body (self_t *self)
         else
             zaf_inner_handle_other (self->inner, id);
     }
+    //  Readers and timers go before the destructor closes the sockets
+    zaf_context_set_io (self->context, NULL, NULL);
+    zaf_readers_destroy (&self->readers);
+    zaf_timers_destroy (&self->timers);
     if (constructed && self->cls->dtor)
         self->cls->dtor (self->state);
     self->z = NULL;

@@ -27,6 +27,8 @@
 #include "zaf_future.h"
 #include "zaf_handle.h"
 #include "zaf_client.h"
+#include "zaf_timer.h"
+#include "zaf_reader.h"
 #include "zaf_context.h"
 #include "zaf_broker.h"
 #include "zaf_inner.h"

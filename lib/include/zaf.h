@@ -275,6 +275,57 @@ void
     zaf_actor_destroy (zaf_actor_t **self_p);
 
 //  ---------------------------------------------------------------------
+//  Readers and timers: an actor's own sockets and its own clock. Use them
+//  from the actor's constructor and methods (z is the one they are given);
+//  everything they start runs on the actor's thread between two methods,
+//  one thing at a time, so the actor's state needs no lock.
+
+//  A reader's handler: `socket` is what was passed to zaf_reader (NULL for
+//  a file descriptor), `fd` the descriptor (-1 for a socket), `arg` as
+//  given. Read what is there (one message, or all with ZMQ_DONTWAIT) and
+//  return 0; return -1 to remove the reader. The handler of a ZeroMQ
+//  socket is run again while the socket stays readable.
+typedef int (zaf_reader_fn) (zaf_t *z, void *socket, int fd, void *arg);
+
+//  Have fn (z, socket, -1, arg) run whenever `socket` is readable. socket
+//  is a czmq zsock_t * or a raw libzmq socket, of any type, opened by the
+//  actor (on any context; czmq's default one is simplest) and still its
+//  own: the runtime never closes it. The runtime removes every reader
+//  when the actor ends, before the destructor, which closes the sockets.
+//  Returns 0, or -1 outside an actor, for a socket that is not one or is
+//  already a reader, or past 64 readers.
+int
+    zaf_reader (zaf_t *z, void *socket, zaf_reader_fn *fn, void *arg);
+
+//  The same for a file descriptor (a pipe, an eventfd, a TCP socket...):
+//  fn (z, NULL, fd, arg) runs whenever it is readable.
+int
+    zaf_reader_fd (zaf_t *z, int fd, zaf_reader_fn *fn, void *arg);
+
+//  Remove the reader on a socket, or on a file descriptor. Safe inside a
+//  handler. Returns 0, or -1 if there is none.
+int
+    zaf_reader_remove (zaf_t *z, void *socket);
+int
+    zaf_reader_fd_remove (zaf_t *z, int fd);
+
+//  Tell this actor's own `method` (args taken; NULL means []) after
+//  delay_ms, and with repeat every delay_ms after that, as a TELL that
+//  runs between two methods. A repeating timer keeps its period (the next
+//  tick is due one period after the last was due) and skips ticks it fell
+//  more than a period behind on. Timers die with the actor; after a
+//  restart only the timers the constructor sets again exist. Returns the
+//  timer's id (> 0), or -1 outside an actor or with bad arguments
+//  (delay_ms < 0, repeat with 0, no method).
+int
+    zaf_timer (zaf_t *z, int delay_ms, bool repeat, const char *method, cJSON *args);
+
+//  Cancel a timer: it does not fire again. Returns 0, or -1 if this actor
+//  has no such timer (a one-shot that fired, or one already cancelled).
+int
+    zaf_timer_cancel (zaf_t *z, int timer_id);
+
+//  ---------------------------------------------------------------------
 //  Blobs: binary arguments and results. A blob travels as a ZeroMQ frame
 //  of its own next to the JSON, which names it {"$blob": index} (index in
 //  the order the blobs were given), so bytes are never turned into text
