@@ -18,6 +18,7 @@
 #include "zaf_error.h"
 #include "zaf_ratelimit.h"
 #include "zaf_registry.h"
+#include "zaf_resources.h"
 #include "zaf_proto.h"
 #include "zaf_ring.h"
 #include "zaf_key.h"

@@ -28,6 +28,8 @@ typedef struct {
     int cpus;                       //  --cpus, or 0 for the engine's default
     zaf_flags_list_t modules;       //  --module, in order
     bool isolate;                   //  --isolate
+    const char *resources;          //  --resources, or NULL
+    const char *labels;             //  --labels, or NULL
     bool verbose;                   //  --verbose
 } options_t;
 
@@ -104,6 +106,10 @@ s_start (zactor_t *node, const options_t *options, zmsg_t **isolation_p)
         snprintf (text, sizeof (text), "%d", options->cpus);
         zstr_sendx (node, "CPUS", text, NULL);
     }
+    if (options->resources)
+        zstr_sendx (node, "RESOURCES", options->resources, NULL);
+    if (options->labels)
+        zstr_sendx (node, "LABELS", options->labels, NULL);
     if (*isolation_p) {
         zmsg_send (isolation_p, node);
         zsys_info ("zaf-node: isolating actors: one process each");
@@ -182,6 +188,13 @@ main (int argc, char **argv)
           "(segfault, abort) in a method ends that actor alone,\n"
           "with reason 'failed'; costs a process per actor and\n"
           "makes spawning much slower (tasks stay in threads)" },
+        { "resources", 0, ZAF_FLAG_STRING, &options.resources, "LIST",
+          "resources it offers, name=amount,...: cpu=8,gpu=1,\n"
+          "mem_mb=65536,license=2; spawns that ask for them\n"
+          "reserve them while their actor lives" },
+        { "labels", 0, ZAF_FLAG_STRING, &options.labels, "LIST",
+          "labels it carries, name=value,...: zone=a,rack=3;\n"
+          "spawns may ask for them" },
         { "verbose", 0, ZAF_FLAG_BOOL, &options.verbose, NULL, "log every message" },
         { NULL }
     };
@@ -196,6 +209,20 @@ main (int argc, char **argv)
     };
     int rc;
     if (zaf_flags_parse (&spec, argc, argv, &rc) == 0) {
+        char error [128];
+        bool bad_list = false;
+        for (int list = 0; list < 2 && !bad_list; list++) {
+            const char *text = list ? options.labels : options.resources;
+            cJSON *parsed = text ? zaf_resources_parse (text, !list, error, sizeof (error)) : NULL;
+            if (text && !parsed) {
+                fprintf (stderr, "zaf-node: --%s: %s\n", list ? "labels" : "resources", error);
+                bad_list = true;
+            }
+            cJSON_Delete (parsed);
+        }
+        if (bad_list)
+            rc = ZAF_FLAGS_EXIT_USAGE;
+        else
         if (options.name && !zaf_registry_name_valid (options.name)) {
             fprintf (stderr, "zaf-node: --name must be 1-255 printable ASCII characters\n");
             rc = ZAF_FLAGS_EXIT_USAGE;

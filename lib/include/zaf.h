@@ -60,6 +60,7 @@ typedef enum {
     ZAF_OVERLOADED,         //  a queue on the path is full; try again later
     ZAF_UNAUTHORIZED,       //  the peer may not do that
     ZAF_INTERRUPTED,        //  the process is shutting down (SIGINT/SIGTERM)
+    ZAF_NO_RESOURCES,       //  no live node has the resources or labels asked for
     ZAF_CODE_COUNT
 } zaf_code_t;
 
@@ -180,6 +181,15 @@ typedef struct {
                             //  next incarnation (at-least-once); -1: always
     int call_deadline_ms;   //  A call that runs longer is answered TIMEOUT
                             //  by its node and logged there (0: none)
+    //  Placement by resources and labels (docs/GUIDE.md): nodes announce
+    //  them with zaf-node --resources cpu=8,gpu=1 --labels zone=a
+    const char *resources;  //  Reserve these on the node while the actor
+                            //  lives: "cpu=1,gpu=1" (NULL: nothing)
+    const char *labels;     //  Only on a node with these labels: "zone=a"
+    const char *affinity;   //  "node=NAME" (only there) or "node=NAME,soft"
+                            //  (there if it fits, else anywhere that does)
+    const char *strategy;   //  "spread" (default: the fitting node with the
+                            //  fewest actors) or "pack" (the one with most)
 } zaf_spawn_opts_t;
 
 //  Create an actor of class `cls` somewhere in the cluster, passing `args`

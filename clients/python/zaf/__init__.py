@@ -29,6 +29,7 @@ from .errors import (ERRORS, ActorDiedError, BadArgsError, BrokerLostError,
                      NoSuchFunctionError, NoSuchMethodError, NoSuchNodeError,
                      OverloadedError, ProtocolError, TimeoutError,
                      UnauthorizedError, ZafError)
+from .errors import NoResourcesError
 
 __version__ = "0.1.0"
 
@@ -41,7 +42,7 @@ __all__ = [
     "NoSuchMethodError", "NoSuchFunctionError", "NoSuchNodeError",
     "BadArgsError", "MethodFailedError", "NodeLostError", "BrokerLostError",
     "NameTakenError", "ProtocolError", "OverloadedError",
-    "UnauthorizedError", "InterruptedError",
+    "UnauthorizedError", "InterruptedError", "NoResourcesError",
 ]
 
 _default: Optional[Client] = None

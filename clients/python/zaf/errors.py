@@ -127,6 +127,11 @@ class InterruptedError(ZafError):
     code = "INTERRUPTED"
 
 
+class NoResourcesError(ZafError):
+    """NO_RESOURCES: no live node has the resources or labels asked for."""
+    code = "NO_RESOURCES"
+
+
 #: Error class by protocol code.
 ERRORS: Dict[str, Type[ZafError]] = {
     cls.code: cls
@@ -135,5 +140,6 @@ ERRORS: Dict[str, Type[ZafError]] = {
         NoSuchMethodError, NoSuchFunctionError, NoSuchNodeError, BadArgsError,
         MethodFailedError, NodeLostError, BrokerLostError, NameTakenError,
         ProtocolError, OverloadedError, UnauthorizedError, InterruptedError,
+        NoResourcesError,
     )
 }
