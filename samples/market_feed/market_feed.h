@@ -2,7 +2,8 @@
     market_feed - actors that own czmq sockets: a PUB feed and SUB readers
 
     FeedPublisher (args [bind_endpoint = "tcp://127.0.0.1:*", interval_ms =
-    20, symbols = ["ACME", "GLOBEX", "INITECH"]]) binds a PUB socket and,
+    20, symbols = ["ACME", "GLOBEX", "INITECH"]]) binds a PUB socket (with
+    "auto": on every interface, announced by the host's first address) and,
     on a repeating timer (zaf_timer), publishes one tick per symbol:
     "SYMBOL seq price", the price a random walk.
         endpoint ()          -> the endpoint subscribers connect to

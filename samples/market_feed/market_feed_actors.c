@@ -20,6 +20,7 @@
 
 typedef struct {
     zsock_t *pub;
+    char endpoint [128];        //  Where subscribers connect
     char *symbols [SYMBOLS_MAX];
     double prices [SYMBOLS_MAX];
     size_t count;
@@ -60,12 +61,24 @@ s_publisher_ctor (zaf_t *z, const cJSON *args, zaf_error_t *err)
     }
     for (size_t index = 0; index < self->count; index++)
         self->prices [index] = 100.0 + 10.0 * (double) index;
+    //  "auto": every interface, announced by this host's first address
+    bool automatic = streq (bind, "auto");
     self->pub = zsock_new (ZMQ_PUB);
-    if (!self->pub || zsock_bind (self->pub, "%s", bind) == -1) {
+    int port = self->pub ? zsock_bind (self->pub, "%s", automatic ? "tcp://*:*" : bind) : -1;
+    if (port == -1) {
         zaf_error_set (err, ZAF_BAD_ARGS, "cannot bind the feed to %s", bind);
         s_publisher_dtor (self);
         return NULL;
     }
+    if (automatic) {
+        ziflist_t *interfaces = ziflist_new ();
+        const char *address = ziflist_first (interfaces) ? ziflist_address (interfaces)
+                                                         : "127.0.0.1";
+        snprintf (self->endpoint, sizeof (self->endpoint), "tcp://%s:%d", address, port);
+        ziflist_destroy (&interfaces);
+    }
+    else
+        snprintf (self->endpoint, sizeof (self->endpoint), "%s", zsock_endpoint (self->pub));
     //  Ticks come as tells of our own "tick" method, every interval_ms
     if (zaf_timer (z, interval_ms, true, "tick", NULL) <= 0) {
         zaf_error_set (err, ZAF_METHOD_FAILED, "cannot set the feed's timer");
@@ -96,7 +109,7 @@ static cJSON *
 s_publisher_endpoint (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
     (void) z; (void) args; (void) err;
-    return cJSON_CreateString (zsock_endpoint (((publisher_t *) state)->pub));
+    return cJSON_CreateString (((publisher_t *) state)->endpoint);
 }
 
 static cJSON *
