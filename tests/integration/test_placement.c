@@ -139,6 +139,14 @@ Test (placement, resources_are_reserved_and_released_exactly)
     cr_assert_eq (s_free (z, "r1", "cpu"), 0);
     cr_assert_eq (s_free (z, "r2", "cpu"), 0);
     cr_assert_eq (s_free (z, "r1", "gpu"), 1);
+    //  zaf list nodes shows free/total and the labels
+    const char *list [] = { zt_path ("bin", "zaf"), "--address", cluster.endpoint, "list",
+                            "nodes", NULL };
+    char *output = NULL;
+    cr_assert_eq (zt_run (list, 10000, &output), 0, "%s", output);
+    cr_assert (strstr (output, "cpu 0/2 gpu 1/1 zone=a") && strstr (output, "cpu 0/2 zone=b"),
+               "zaf list nodes does not show free/total: %s", output);
+    free (output);
 
     //  Kill one: its cpu is free again, and the next spawn fits there
     char *freed = s_node_of (z, actors [1]);
