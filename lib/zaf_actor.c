@@ -36,6 +36,9 @@ typedef struct {
     zaf_readers_t *readers;         //  Its own sockets and fds (zaf_reader)
     zaf_timers_t *timers;           //  Its own timers (zaf_timer)
     zaf_proto_t *tick;              //  A due timer, as a TELL
+    int max_concurrency;            //  > 1: calls run on a pool
+    char *broker;                   //  Where the pool's connections dial
+    zaf_pool_t *pool;               //  Method threads (zaf_pool), or NULL
 } self_t;
 
 //  --------------------------------------------------------------------------
@@ -68,6 +71,8 @@ s_self_new (const zaf_actor_spec_t *spec)
     self->ctl = spec->ctl;
     self->running = spec->running;
     self->verbose = spec->verbose;
+    self->max_concurrency = spec->max_concurrency;
+    self->broker = spec->broker ? strdup (spec->broker) : NULL;
     self->inner = zaf_inner_new (spec->endpoint, spec->inner_id, spec->actor_id, spec->local);
     if (!self->inner) {
         int error = errno;
@@ -85,6 +90,7 @@ s_self_destroy (self_t **self_p)
     zaf_readers_destroy (&self->readers);
     zaf_timers_destroy (&self->timers);
     zaf_proto_destroy (&self->tick);
+    free (self->broker);
     free (self->actor_id);
     free (self->args);
     free (self);
@@ -281,6 +287,42 @@ s_construct (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  A pool (max_concurrency > 1): its answers come back as a reader of the
+//  actor's thread, the only thread that writes to the node
+
+static int
+s_pool_done (zaf_t *z, void *socket, int fd, void *arg)
+{
+    self_t *self = (self_t *) arg;
+    zaf_proto_t *reply = NULL;
+    char reason [64];
+    if (zaf_pool_collect (self->pool, &reply, reason, sizeof (reason))) {
+        if (reply && !atomic_load (&self->ctl->killed)
+        &&  zaf_inner_send (self->inner, reply) && errno != ETERM)
+            zsys_warning ("zaf_actor: answer could not be sent: %s", zmq_strerror (errno));
+        zaf_proto_destroy (&reply);
+        atomic_fetch_add (&self->ctl->processed, 1);
+        if (*reason)
+            zaf_exit (z, reason);
+    }
+    return 0;
+}
+
+static bool
+s_pool_start (self_t *self)
+{
+    self->pool = zaf_pool_new ((size_t) self->max_concurrency, self->cls, self->state,
+                               self->actor_id, self->broker);
+    if (self->pool
+    &&  zaf_readers_add (self->readers, zaf_pool_socket (self->pool), -1, s_pool_done, self) == 0)
+        return true;
+    zsys_error ("zaf_actor: actor=%s cannot start %d method threads", self->actor_id,
+                self->max_concurrency);
+    zaf_pool_destroy (&self->pool);
+    return false;
+}
+
+//  --------------------------------------------------------------------------
 //  The actor: its whole life, in a thread of its own or in the main thread
 //  of an actor process. Destroys self.
 
@@ -297,7 +339,10 @@ s_actor_body (self_t *self)
     //  Serve until killed, or until a method asks to end (zaf_exit)
     const char *reason = constructed ? "killed" : "failed";
     char exit_reason [64] = "";
-    while (constructed && !zaf_inner_killed (self->inner) && !atomic_load (&self->ctl->killed)) {
+    bool serving = constructed && (self->max_concurrency <= 1 || s_pool_start (self));
+    if (constructed && !serving)
+        reason = "failed";
+    while (serving && !zaf_inner_killed (self->inner) && !atomic_load (&self->ctl->killed)) {
         int between = s_between (self);
         if (between == 1 && zaf_context_exit_reason (self->context)) {
             snprintf (exit_reason, sizeof (exit_reason), "%s",
@@ -315,10 +360,14 @@ s_actor_body (self_t *self)
         zaf_proto_id_t id = zaf_proto_id (msg);
         if (id == ZAF_PROTO_CALL || id == ZAF_PROTO_TELL) {
             if (atomic_load (&self->ctl->killed))
-                ;                   //  The node answered it
+                atomic_fetch_add (&self->ctl->processed, 1);    //  Node answered it
             else
+            if (self->pool && !zaf_context_is_hook (zaf_proto_name (msg)))
+                zaf_pool_submit (self->pool, msg);  //  Counted when it is done
+            else {
                 s_serve_call (self, msg);
-            atomic_fetch_add (&self->ctl->processed, 1);
+                atomic_fetch_add (&self->ctl->processed, 1);
+            }
             const char *asked = zaf_context_exit_reason (self->context);
             if (asked) {
                 snprintf (exit_reason, sizeof (exit_reason), "%s", asked);
@@ -329,6 +378,8 @@ s_actor_body (self_t *self)
         else
             zaf_inner_handle_other (self->inner, id);
     }
+    //  Running methods finish first; their answers are dropped
+    zaf_pool_destroy (&self->pool);
     //  Readers and timers go before the destructor closes the sockets
     zaf_context_set_io (self->context, NULL, NULL);
     zaf_readers_destroy (&self->readers);

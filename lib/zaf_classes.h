@@ -33,6 +33,7 @@
 #include "zaf_context.h"
 #include "zaf_broker.h"
 #include "zaf_inner.h"
+#include "zaf_pool.h"
 #include "zaf_actor.h"
 #include "zaf_worker.h"
 #include "zaf_node.h"

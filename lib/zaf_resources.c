@@ -420,6 +420,12 @@ zaf_demand_options (const zaf_spawn_opts_t *opts, cJSON *options, zaf_error_t *e
         cJSON_AddStringToObject (affinity, "node", node);
         cJSON_AddBoolToObject (affinity, "soft", soft);
     }
+    if (opts->max_concurrency < 0 || opts->max_concurrency > ZAF_POOL_MAX) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "max_concurrency must be 1 to %d", ZAF_POOL_MAX);
+        return -1;
+    }
+    if (opts->max_concurrency > 1)
+        cJSON_AddNumberToObject (options, "max_concurrency", opts->max_concurrency);
     if (opts->strategy) {
         if (strneq (opts->strategy, "pack") && strneq (opts->strategy, "spread")) {
             zaf_error_set (err, ZAF_BAD_ARGS, "strategy must be pack or spread");

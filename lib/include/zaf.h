@@ -123,6 +123,9 @@ typedef struct {
     zaf_ctor_fn *ctor;              //  May be NULL: state is NULL
     zaf_dtor_fn *dtor;              //  May be NULL
     const zaf_method_t *methods;    //  Ends with { NULL, NULL }
+    bool thread_safe;               //  Its methods may run at once on several
+                                    //  threads (spawn option max_concurrency
+                                    //  > 1): it protects its state itself
 } zaf_class_t;
 
 //  Register a class in this process. The struct is borrowed and must live
@@ -190,6 +193,11 @@ typedef struct {
                             //  (there if it fits, else anywhere that does)
     const char *strategy;   //  "spread" (default: the fitting node with the
                             //  fewest actors) or "pack" (the one with most)
+    int max_concurrency;    //  Calls run at once on a pool of this many
+                            //  threads (0 or 1: one at a time, in order);
+                            //  above 1 the class must be thread_safe
+                            //  (BAD_ARGS otherwise) and order per caller is
+                            //  not kept
 } zaf_spawn_opts_t;
 
 //  Create an actor of class `cls` somewhere in the cluster, passing `args`

@@ -395,3 +395,67 @@ Test (readers, timers_die_with_the_actor_and_come_back_only_from_the_constructor
     s_reports_close (&reports);
     zaf_shutdown (&z);
 }
+
+//  --------------------------------------------------------------------------
+//  max_concurrency: a thread-safe class's methods run at once on a pool
+
+static double
+s_most (zaf_t *z, const char *cls, int max_concurrency, int calls)
+{
+    zaf_spawn_opts_t opts = { .timeout_ms = WAIT_MS, .max_concurrency = max_concurrency };
+    zaf_error_t err;
+    zaf_actor_t *actor = zaf_spawn (z, cls, NULL, &opts, &err);
+    cr_assert_not_null (actor, "%s", err.message);
+    zaf_future_t *futures [8];
+    for (int index = 0; index < calls; index++)
+        futures [index] = zaf_call (z, actor, "wait", zaf_json ("[200]"));
+    cJSON *results [8] = { NULL };
+    zaf_error_t errs [8];
+    cr_assert_eq (zaf_get_all (z, futures, (size_t) calls, WAIT_MS, results, errs), 0,
+                  "%s", errs [0].message);
+    for (int index = 0; index < calls; index++)
+        cJSON_Delete (results [index]);
+    double most = zt_call_number (z, actor, "most", NULL, 10000);
+    zaf_actor_destroy (&actor);
+    return most;
+}
+
+Test (readers, max_concurrency_4_runs_four_waits_at_once)
+{
+    cr_assert_eq (test_actors_register (), 0);
+    zaf_t *z = zaf_init (NULL);
+    cr_assert_not_null (z);
+    //  Four 200 ms waits: the actor sees all four at once with 4 threads,
+    //  one at a time without
+    cr_assert_eq (s_most (z, "Sleeper", 4, 4), 4, "four waits did not overlap");
+    cr_assert_eq (s_most (z, "Sleeper", 1, 2), 1, "max_concurrency 1 overlapped");
+    cr_assert_eq (s_most (z, "Sleeper", 2, 4), 2, "max_concurrency 2 ran more at once");
+
+    //  A class that is not thread-safe, or a bad number, is refused
+    zaf_error_t err;
+    zaf_spawn_opts_t four = { .timeout_ms = WAIT_MS, .max_concurrency = 4 };
+    cr_assert_null (zaf_spawn (z, "Counter", NULL, &four, &err));
+    cr_assert_eq (err.code, ZAF_BAD_ARGS, "%s", err.message);
+    cr_assert (strstr (err.message, "thread-safe"), "%s", err.message);
+    zaf_spawn_opts_t bad = { .timeout_ms = WAIT_MS, .max_concurrency = 1000 };
+    cr_assert_null (zaf_spawn (z, "Sleeper", NULL, &bad, &err));
+    cr_assert_eq (err.code, ZAF_BAD_ARGS);
+
+    //  A method on the pool calls another actor; zaf_exit ends the actor
+    zaf_actor_t *sleeper = zaf_spawn (z, "Sleeper", NULL, &four, &err);
+    cr_assert_not_null (sleeper, "%s", err.message);
+    zaf_actor_t *counter = s_spawn (z, "Counter", NULL, 0);
+    cJSON *args = cJSON_CreateArray ();
+    cJSON_AddItemToArray (args, zaf_actor_to_json (counter));
+    cJSON_AddItemToArray (args, cJSON_CreateNumber (7));
+    cr_assert_eq (zt_call_number (z, sleeper, "add_to", args, 10000), 7);
+    zaf_future_t *watch = zaf_monitor (z, sleeper);
+    zaf_tell (z, sleeper, "fail", NULL);
+    cJSON *ended = zaf_get (z, &watch, WAIT_MS, &err);
+    cr_assert_not_null (ended, "%s", err.message);
+    cr_assert_str_eq (zaf_json_string (ended, "reason", ""), "failed");
+    cJSON_Delete (ended);
+    zaf_actor_destroy (&sleeper);
+    zaf_actor_destroy (&counter);
+    zaf_shutdown (&z);
+}

@@ -10,6 +10,7 @@
 #include "test_io_actors.h"
 #include <czmq.h>
 #include <unistd.h>
+#include <stdatomic.h>
 
 #define TICKS_KEPT  1024
 
@@ -382,8 +383,83 @@ static const zaf_class_t s_ticker_class = {
     "Ticker", s_ticker_ctor, s_ticker_dtor, s_ticker_methods
 };
 
+
+//  --------------------------------------------------------------------------
+//  Sleeper: thread-safe, for max_concurrency
+
+typedef struct {
+    atomic_int inside;          //  Methods running now
+    atomic_int most;            //  The most that ever ran at once
+} sleeper_t;
+
+static void *
+s_sleeper_ctor (zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    (void) z; (void) args; (void) err;
+    return calloc (1, sizeof (sleeper_t));
+}
+
+static void
+s_sleeper_dtor (void *state)
+{
+    free (state);
+}
+
+static cJSON *
+s_sleeper_wait (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    (void) z; (void) err;
+    sleeper_t *self = (sleeper_t *) state;
+    int now = atomic_fetch_add (&self->inside, 1) + 1;
+    int most = atomic_load (&self->most);
+    while (now > most && !atomic_compare_exchange_weak (&self->most, &most, now))
+        ;
+    zclock_sleep ((int) zaf_arg_number (args, 0, 10));
+    atomic_fetch_sub (&self->inside, 1);
+    return cJSON_CreateNumber (now);
+}
+
+static cJSON *
+s_sleeper_most (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    (void) z; (void) args; (void) err;
+    return cJSON_CreateNumber (atomic_load (&((sleeper_t *) state)->most));
+}
+
+//  add_to (handle, n): calls Counter.add (n) on handle from a pool thread
+static cJSON *
+s_sleeper_add_to (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    (void) state;
+    zaf_actor_t *other = zaf_actor_from_json (cJSON_GetArrayItem (args, 0));
+    if (!other || !zaf_self (z)) {
+        zaf_actor_destroy (&other);
+        zaf_error_set (err, ZAF_BAD_ARGS, "add_to needs a handle, inside an actor");
+        return NULL;
+    }
+    zaf_future_t *future = zaf_call (z, other, "add",
+                                     zaf_json ("[%d]", (int) zaf_arg_number (args, 1, 1)));
+    cJSON *result = zaf_get (z, &future, 10000, err);
+    zaf_future_destroy (&future);
+    zaf_actor_destroy (&other);
+    return result;
+}
+
+static const zaf_method_t s_sleeper_methods [] = {
+    { "wait", s_sleeper_wait },
+    { "most", s_sleeper_most },
+    { "add_to", s_sleeper_add_to },
+    { "fail", s_fail },
+    { NULL, NULL }
+};
+
+static const zaf_class_t s_sleeper_class = {
+    "Sleeper", s_sleeper_ctor, s_sleeper_dtor, s_sleeper_methods, true
+};
+
 int
 test_io_actors_register (void)
 {
-    return zaf_register_class (&s_reader_class) || zaf_register_class (&s_ticker_class) ? -1 : 0;
+    return zaf_register_class (&s_reader_class) || zaf_register_class (&s_ticker_class)
+        || zaf_register_class (&s_sleeper_class) ? -1 : 0;
 }

@@ -28,6 +28,11 @@
         after (ms, tag)          a one-shot timer telling mark (tag)
         marks ()                 -> tags marked, in order
         fail ()                  ends the actor with reason "failed"
+    Sleeper (thread_safe, for max_concurrency):
+        wait (ms)                sleeps ms, -> how many waits ran at that moment
+        most ()                  -> the most waits that ever ran at once
+        add_to (handle, n)       calls Counter.add (n) on handle, -> its answer
+        fail ()                  ends the actor with reason "failed"
     =========================================================================
 */
 
@@ -36,7 +41,7 @@
 
 #include <zaf.h>
 
-//  Register Reader and Ticker in this process.
+//  Register Reader, Ticker and Sleeper in this process.
 int
     test_io_actors_register (void);
 
