@@ -11,6 +11,10 @@
     has already answered for it; EXIT is the last message the actor sends.
     The running record is written between two increments of its seq, so
     that zaf_actor_running_read in the node sees a whole one or none.
+    Between two messages the actor runs its due timers (zaf_timer) and the
+    handlers of its ready readers (zaf_reader), on this thread; it removes
+    both before its destructor. With max_concurrency > 1 its CALLs and
+    TELLs run on a pool (zaf_pool) and this thread sends their answers.
     =========================================================================
 */
 
