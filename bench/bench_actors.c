@@ -9,6 +9,7 @@
 */
 
 #include "bench_actors.h"
+#include <czmq.h>
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,81 @@ static const zaf_class_t s_idle_class = {
     BENCH_IDLE_CLASS, NULL, NULL, s_idle_methods
 };
 
+//  BenchReader ([pub_endpoint, done_endpoint]): a SUB socket subscribed to
+//  "z", read by the actor's own loop (zaf_reader): each turn reads all
+//  that is there, as the bare thread does;
+//  the reader scenario's protocol is in bench_reader.c
+typedef struct {
+    zsock_t *sub;
+    zsock_t *done;
+    bool ready;
+    long count;
+} reader_t;
+
+static void
+s_reader_destroy (void *state)
+{
+    reader_t *self = (reader_t *) state;
+    zsock_destroy (&self->sub);
+    zsock_destroy (&self->done);
+    free (self);
+}
+
+static int
+s_reader_read (zaf_t *z, void *socket, int fd, void *arg)
+{
+    reader_t *self = (reader_t *) arg;
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    while (zmq_msg_recv (&msg, zsock_resolve (socket), ZMQ_DONTWAIT) >= 0) {
+        char kind = zmq_msg_size (&msg) > 1 ? ((char *) zmq_msg_data (&msg)) [1] : 0;
+        if (kind == 'w' && !self->ready) {
+            zstr_send (self->done, "ready");
+            self->ready = true;
+        }
+        else
+        if (kind == 'm')
+            self->count++;
+        else
+        if (kind == 'e') {
+            zstr_sendf (self->done, "done %ld", self->count);
+            self->count = 0;
+            self->ready = false;
+        }
+    }
+    zmq_msg_close (&msg);
+    return 0;
+}
+
+static void *
+s_reader_new (zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    reader_t *self = (reader_t *) calloc (1, sizeof (reader_t));
+    assert (self);
+    self->sub = zsock_new (ZMQ_SUB);
+    zsock_set_rcvhwm (self->sub, 0);
+    zsock_set_subscribe (self->sub, "z");
+    self->done = zsock_new (ZMQ_PUSH);
+    const char *pub = zaf_arg_string (args, 0, "");
+    const char *done = zaf_arg_string (args, 1, "");
+    if (zsock_connect (self->sub, "%s", pub) || zsock_connect (self->done, "%s", done)
+    ||  zaf_reader (z, self->sub, s_reader_read, self)) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "BenchReader cannot connect to %s and %s", pub, done);
+        s_reader_destroy (self);
+        return NULL;
+    }
+    return self;
+}
+
+static const zaf_method_t s_reader_methods [] = {
+    { "ping", s_ping },
+    { NULL, NULL }
+};
+
+static const zaf_class_t s_reader_class = {
+    BENCH_READER_CLASS, s_reader_new, s_reader_destroy, s_reader_methods
+};
+
 //  bench_task ([g0, ...]): check and sum the numbers, -> null
 static cJSON *
 s_bench_task (zaf_t *z, const cJSON *args, zaf_error_t *err)
@@ -160,7 +236,8 @@ int
 bench_actors_register (void)
 {
     if (zaf_register_class (&s_server_class)
-    ||  zaf_register_class (&s_idle_class))
+    ||  zaf_register_class (&s_idle_class)
+    ||  zaf_register_class (&s_reader_class))
         return -1;
     return zaf_register_function (BENCH_TASK, s_bench_task);
 }

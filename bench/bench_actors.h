@@ -7,6 +7,7 @@
         echo (args...)                -> its arguments, unchanged
         blob ([d0, d1, ...])          sums a large array, -> its length
     Idle holds nothing; ping () -> null. actors_10k spawns 10,000 of them.
+    BenchReader owns a SUB socket read with zaf_reader (reader scenario).
     bench_task (args) is a remote function: it checks that args[0] is an
     array of numbers, sums it, and returns null.
 
@@ -23,6 +24,7 @@
 #define BENCH_SERVER_CLASS  "BenchServer"
 #define BENCH_IDLE_CLASS    "Idle"
 #define BENCH_TASK          "bench_task"
+#define BENCH_READER_CLASS  "BenchReader"
 
 //  Register BenchServer, Idle and bench_task in this process. Returns 0,
 //  or -1 if a name is taken.

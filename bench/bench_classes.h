@@ -31,5 +31,6 @@
 #include "bench_rig.h"
 #include "bench_measure.h"
 #include "bench_scenarios.h"
+#include "bench_reader.h"
 
 #endif

@@ -40,7 +40,7 @@
 
 static const char *const s_names [BENCH_SCENARIO_COUNT] = {
     "sync", "async", "tell", "nn_async", "task_sync", "task_async",
-    "spawn", "blob_1mb", "actors_10k"
+    "spawn", "blob_1mb", "actors_10k", "reader"
 };
 
 //  The reference gradient: 10 numbers, 0.1 .. 1.0
@@ -808,6 +808,9 @@ bench_scenario_run (const char *name, bool tcp, const bench_opts_t *opts, bench_
     else
     if (streq (name, "actors_10k"))
         s_run_many (tcp, opts, &zaf, result);
+    else
+    if (streq (name, "reader"))
+        bench_reader_run (tcp, opts, &floor, &zaf, result);
     else
         s_run_single (name, tcp, opts, &floor, &zaf, result);
     if (bench_scenario_has_floor (name))

@@ -12,6 +12,8 @@
     spawn         zaf_spawn one at a time            SPAWN: a thread + DEALER + READY
     blob_1mb      calls with 1 MiB of doubles        CALL with a 1 MiB binary frame
     actors_10k    10,000 Idle actors on one node     (none)
+    reader        PUB -> an actor's SUB reader       PUB -> a bare czmq SUB thread
+                  (bench_reader.c)
 
     Runs in the scenario runner's main thread (nn_async adds four caller
     threads, each with its own zaf_t or floor client).
@@ -25,7 +27,7 @@
 #include "bench_rig.h"
 #include "bench_result.h"
 
-#define BENCH_SCENARIO_COUNT 9
+#define BENCH_SCENARIO_COUNT 10
 
 //  Return the name of scenario index (0 .. BENCH_SCENARIO_COUNT - 1), in
 //  the order a full run takes them.

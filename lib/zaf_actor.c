@@ -11,6 +11,10 @@
     has already answered for it; EXIT is the last message the actor sends.
     The running record is written between two increments of its seq, so
     that zaf_actor_running_read in the node sees a whole one or none.
+    Between two messages the actor runs its due timers (zaf_timer) and the
+    handlers of its ready readers (zaf_reader), on this thread; it removes
+    both before its destructor. With max_concurrency > 1 its CALLs and
+    TELLs run on a pool (zaf_pool) and this thread sends their answers.
     =========================================================================
 */
 
@@ -33,6 +37,12 @@ typedef struct {
     zaf_t *z;                       //  Our connection (the inner end's)
     zaf_context_t *context;         //  What our code sees, with it
     void *state;                    //  The actor's state
+    zaf_readers_t *readers;         //  Its own sockets and fds (zaf_reader)
+    zaf_timers_t *timers;           //  Its own timers (zaf_timer)
+    zaf_proto_t *tick;              //  A due timer, as a TELL
+    int max_concurrency;            //  > 1: calls run on a pool
+    char *broker;                   //  Where the pool's connections dial
+    zaf_pool_t *pool;               //  Method threads (zaf_pool), or NULL
 } self_t;
 
 //  --------------------------------------------------------------------------
@@ -65,6 +75,8 @@ s_self_new (const zaf_actor_spec_t *spec)
     self->ctl = spec->ctl;
     self->running = spec->running;
     self->verbose = spec->verbose;
+    self->max_concurrency = spec->max_concurrency;
+    self->broker = spec->broker ? strdup (spec->broker) : NULL;
     self->inner = zaf_inner_new (spec->endpoint, spec->inner_id, spec->actor_id, spec->local);
     if (!self->inner) {
         int error = errno;
@@ -79,6 +91,10 @@ s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     zaf_inner_destroy (&self->inner);
+    zaf_readers_destroy (&self->readers);
+    zaf_timers_destroy (&self->timers);
+    zaf_proto_destroy (&self->tick);
+    free (self->broker);
     free (self->actor_id);
     free (self->args);
     free (self);
@@ -200,7 +216,47 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     zaf_context_serving (self->context, NULL);
     zaf_cancel_forget (msg);
     cJSON_Delete (result);
-    atomic_fetch_add (&self->ctl->processed, 1);
+}
+
+//  --------------------------------------------------------------------------
+//  Readers and timers (zaf_reader.c, zaf_timer.c): between two messages,
+//  run the due timers and the readers that are ready, one at a time, until
+//  a message waits for the actor. Returns 0 then, 1 if the actor must end
+//  (its code called zaf_exit, or the node killed it), -1 if the context
+//  ended. An actor with neither pays one check.
+
+static bool
+s_must_end (void *arg)
+{
+    self_t *self = (self_t *) arg;
+    return zaf_context_exit_reason (self->context) || zaf_inner_killed (self->inner)
+        || atomic_load (&self->ctl->killed);
+}
+
+static int
+s_between (self_t *self)
+{
+    while (zaf_readers_size (self->readers) || zaf_timers_size (self->timers)) {
+        if (!self->tick)
+            self->tick = zaf_proto_new ();
+        while (zaf_timers_next_due (self->timers, self->tick)) {
+            s_serve_call (self, self->tick);
+            if (s_must_end (self))
+                return 1;
+        }
+        //  Readers get a turn even while messages wait, and the other way
+        bool waiting = zaf_inner_waiting (self->inner);
+        int timeout = waiting ? 0 : zaf_timers_timeout (self->timers);
+        int rc = zaf_readers_poll (self->readers, zaf_inner_socket (self->inner), timeout,
+                                   self->z, s_must_end, self);
+        if (rc == -1)
+            return -1;
+        if (s_must_end (self))
+            return 1;
+        if (rc == 1 || waiting)
+            return 0;
+    }
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -244,6 +300,42 @@ s_construct (self_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  A pool (max_concurrency > 1): its answers come back as a reader of the
+//  actor's thread, the only thread that writes to the node
+
+static int
+s_pool_done (zaf_t *z, void *socket, int fd, void *arg)
+{
+    self_t *self = (self_t *) arg;
+    zaf_proto_t *reply = NULL;
+    char reason [64];
+    if (zaf_pool_collect (self->pool, &reply, reason, sizeof (reason))) {
+        if (reply && !atomic_load (&self->ctl->killed)
+        &&  zaf_inner_send (self->inner, reply) && errno != ETERM)
+            zsys_warning ("zaf_actor: answer could not be sent: %s", zmq_strerror (errno));
+        zaf_proto_destroy (&reply);
+        atomic_fetch_add (&self->ctl->processed, 1);
+        if (*reason)
+            zaf_exit (z, reason);
+    }
+    return 0;
+}
+
+static bool
+s_pool_start (self_t *self)
+{
+    self->pool = zaf_pool_new ((size_t) self->max_concurrency, self->cls, self->state,
+                               self->actor_id, self->broker);
+    if (self->pool
+    &&  zaf_readers_add (self->readers, zaf_pool_socket (self->pool), -1, s_pool_done, self) == 0)
+        return true;
+    zsys_error ("zaf_actor: actor=%s cannot start %d method threads", self->actor_id,
+                self->max_concurrency);
+    zaf_pool_destroy (&self->pool);
+    return false;
+}
+
+//  --------------------------------------------------------------------------
 //  The actor: its whole life, in a thread of its own or in the main thread
 //  of an actor process. Destroys self.
 
@@ -252,13 +344,28 @@ s_actor_body (self_t *self)
 {
     self->z = zaf_inner_client (self->inner);
     self->context = zaf_inner_context (self->inner);
+    self->readers = zaf_readers_new ();
+    self->timers = zaf_timers_new ();
+    zaf_context_set_io (self->context, self->readers, self->timers);
     bool constructed = s_construct (self);
 
     //  Serve until killed, or until a method asks to end (zaf_exit)
     const char *reason = constructed ? "killed" : "failed";
     char exit_reason [64] = "";
-    while (constructed && !zaf_inner_killed (self->inner) && !atomic_load (&self->ctl->killed)) {
-        zaf_proto_t *msg = zaf_inner_next (self->inner);
+    bool serving = constructed && (self->max_concurrency <= 1 || s_pool_start (self));
+    if (constructed && !serving)
+        reason = "failed";
+    while (serving && !zaf_inner_killed (self->inner) && !atomic_load (&self->ctl->killed)) {
+        int between = s_between (self);
+        if (between == 1 && zaf_context_exit_reason (self->context)) {
+            snprintf (exit_reason, sizeof (exit_reason), "%s",
+                      zaf_context_exit_reason (self->context));
+            reason = exit_reason;
+            break;
+        }
+        if (between == 1)
+            continue;               //  Killed: the loop's test ends it
+        zaf_proto_t *msg = between == 0 ? zaf_inner_next (self->inner) : NULL;
         if (!msg) {
             reason = "node stopped";
             break;
@@ -268,7 +375,12 @@ s_actor_body (self_t *self)
             if (atomic_load (&self->ctl->killed))
                 atomic_fetch_add (&self->ctl->processed, 1);    //  Node answered it
             else
+            if (self->pool && !zaf_context_is_hook (zaf_proto_name (msg)))
+                zaf_pool_submit (self->pool, msg);  //  Counted when it is done
+            else {
                 s_serve_call (self, msg);
+                atomic_fetch_add (&self->ctl->processed, 1);
+            }
             const char *asked = zaf_context_exit_reason (self->context);
             if (asked) {
                 snprintf (exit_reason, sizeof (exit_reason), "%s", asked);
@@ -283,6 +395,12 @@ s_actor_body (self_t *self)
         reason = zaf_actor_why_name (atomic_load (&self->ctl->why));
     //  The destructor may ask why (zaf_exit_reason)
     zaf_context_set_ending (self->context, reason);
+    //  Running methods finish first; their answers are dropped
+    zaf_pool_destroy (&self->pool);
+    //  Readers and timers go before the destructor closes the sockets
+    zaf_context_set_io (self->context, NULL, NULL);
+    zaf_readers_destroy (&self->readers);
+    zaf_timers_destroy (&self->timers);
     if (constructed && self->cls->dtor)
         self->cls->dtor (self->state);
     self->z = NULL;

@@ -89,6 +89,8 @@ typedef struct {
     bool verbose;                   //  Log every message
     bool local;                     //  A thread of the node's process:
                                     //  messages go by reference
+    int max_concurrency;            //  > 1: methods run on a pool (zaf_pool)
+    const char *broker;             //  Where the pool's connections dial
 } zaf_actor_spec_t;
 
 //  Open the actor's socket, then start its thread. Returns 0 and the

@@ -232,6 +232,12 @@ s_hello_refusal (zaf_broker_role_t role, const cJSON *hello)
                    ZAF_STRINGIFY (ZAF_BROKER_HELLO_NAMES_MAX) " printable names each";
         if (!zaf_registry_name_valid (zaf_json_string (hello, "name", NULL)))
             return "HELLO from a node needs a printable name";
+        const char *refusal = zaf_resources_check (
+            cJSON_GetObjectItemCaseSensitive (hello, "resources"), true);
+        if (!refusal)
+            refusal = zaf_resources_check (cJSON_GetObjectItemCaseSensitive (hello, "labels"), false);
+        if (refusal)
+            return refusal;
     }
     return NULL;
 }

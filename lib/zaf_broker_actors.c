@@ -58,6 +58,7 @@ s_actor_destroy (zaf_broker_actor_t **actor_p)
     free (actor->class_name);
     free (actor->name);
     free (actor->pin);
+    zaf_demand_destroy (&actor->demand);
     zaf_proto_destroy (&actor->spawn);
     zlistx_destroy (&actor->held);
     zlistx_destroy (&actor->watchers);
@@ -204,6 +205,8 @@ zaf_broker_actors_remove (zaf_broker_actors_t *self, zaf_broker_actor_t **actor_
         zhashx_delete (self->names, actor->name);
     if (actor->node && actor->node->actors)
         actor->node->actors--;
+    if (actor->node && actor->node->capacity)
+        zaf_capacity_release (actor->node->capacity, actor->demand);
     zhashx_delete (self->actors, actor->id);
     s_actor_destroy (actor_p);
 }
@@ -268,8 +271,12 @@ zaf_broker_actors_move (zaf_broker_actor_t *actor, zaf_broker_peer_t *node)
 {
     if (actor->node && actor->node->actors)
         actor->node->actors--;
+    if (actor->node && actor->node->capacity)
+        zaf_capacity_release (actor->node->capacity, actor->demand);
     actor->node = node;
     node->actors++;
+    if (node->capacity)
+        zaf_capacity_reserve (node->capacity, actor->demand);
 }
 
 //  --------------------------------------------------------------------------

@@ -43,6 +43,8 @@ typedef struct _zaf_broker_actor_t {
     int restarts;               //  Incarnations after the first
     int call_retries;           //  max_call_retries (-1: no limit)
     char *pin;                  //  Node the spawn asked for, or NULL
+    zaf_demand_t *demand;       //  Resources reserved on node, labels,
+                                //  affinity, strategy (zaf_resources), or NULL
     zaf_proto_t *spawn;         //  The SPAWN to send again (restartable only)
     bool restarting;            //  That SPAWN is out; requests are held
     zlistx_t *held;             //  Requests for the next incarnation, in order

@@ -23,6 +23,8 @@ s_peer_destroy (zaf_broker_peer_t **peer_p)
     zaf_broker_peer_t *peer = *peer_p;
     zhashx_destroy (&peer->classes);
     zhashx_destroy (&peer->functions);
+    if (peer->capacity)
+        zaf_capacity_destroy (&peer->capacity);
     zhashx_destroy (&peer->claims);
     zlistx_destroy (&peer->backlog);
     free (peer->name);
@@ -86,6 +88,9 @@ zaf_broker_peers_add (zaf_broker_peers_t *self, const void *routing_id, size_t s
         peer->cpus = 1;
     peer->classes = zhashx_new ();
     peer->functions = zhashx_new ();
+    if (role == ROLE_NODE)
+        peer->capacity = zaf_capacity_new (cJSON_GetObjectItemCaseSensitive (hello, "resources"),
+                                           cJSON_GetObjectItemCaseSensitive (hello, "labels"));
     const cJSON *item;
     cJSON_ArrayForEach (item, cJSON_GetObjectItemCaseSensitive (hello, "classes"))
         zhashx_insert (peer->classes, item->valuestring, (void *) 1);

@@ -30,6 +30,7 @@ typedef struct _zaf_broker_peer_t {
     zhashx_t *functions;        //  Function names served (nodes)
     size_t actors;              //  Actors placed here (nodes)
     size_t tasks;               //  Tasks in flight here (nodes)
+    zaf_capacity_t *capacity;   //  Resources and labels (nodes), zaf_resources
     int64_t joined;             //  When it said HELLO (mono ms)
     int64_t last_seen;          //  Last message from it (mono ms)
     zaf_ring_t calls_out;           //  Flights it is waiting for

@@ -16,6 +16,7 @@
 
 #include "zaf_classes.h"
 #include "zaf_broker_spawn.h"
+#include "zaf_broker_place.h"
 
 struct _zaf_broker_spawn_t {
     zaf_broker_peers_t *peers;      //  Borrowed
@@ -35,6 +36,7 @@ typedef struct {
     bool get_if_exists;
     int max_restarts;
     int max_call_retries;
+    zaf_demand_t *demand;       //  Resources, labels, affinity, strategy
 } options_t;
 
 //  --------------------------------------------------------------------------
@@ -72,37 +74,8 @@ zaf_broker_spawn_place (zaf_broker_spawn_t *self, const char *class_name,
                         const char *node_name, zaf_code_t *code)
 {
     assert (self);
-    zlistx_t *peers = zaf_broker_peers_list (self->peers);
-    size_t count = zlistx_size (peers);
-    zaf_broker_peer_t *best = NULL;
-    bool named_seen = false;
-    size_t index = 0;
-    size_t start = count ? self->rotate++ % count : 0;
-    //  Walk from a rotating start so that ties go round-robin
-    zaf_broker_peer_t **ordered = (zaf_broker_peer_t **) calloc (count ? count : 1, sizeof (zaf_broker_peer_t *));
-    assert (ordered);
-    for (zaf_broker_peer_t *peer = (zaf_broker_peer_t *) zlistx_first (peers); peer;
-         peer = (zaf_broker_peer_t *) zlistx_next (peers))
-        ordered [index++] = peer;
-    for (index = 0; index < count; index++) {
-        zaf_broker_peer_t *peer = ordered [(start + index) % count];
-        if (peer->role != ROLE_NODE || peer->doomed || peer->draining)
-            continue;
-        if (node_name) {
-            if (strneq (peer->name, node_name))
-                continue;
-            named_seen = true;
-        }
-        if (!zhashx_lookup (peer->classes, class_name))
-            continue;
-        if (!best || peer->actors < best->actors)
-            best = peer;
-    }
-    free (ordered);
-    zlistx_destroy (&peers);
-    if (!best)
-        *code = node_name && !named_seen ? ZAF_NO_SUCH_NODE : ZAF_NO_SUCH_CLASS;
-    return best;
+    return zaf_broker_place (self->peers, self->rotate++, class_name, node_name, NULL, code,
+                             NULL, 0);
 }
 
 //  --------------------------------------------------------------------------
@@ -148,7 +121,9 @@ s_spawn_options (zaf_broker_spawn_t *self, zaf_proto_t *request, options_t *opti
     options->get_if_exists = zaf_json_bool (json, "get_if_exists", false);
     options->max_restarts = zaf_json_int (json, "max_restarts", 0);
     options->max_call_retries = zaf_json_int (json, "max_call_retries", 0);
-    const char *refusal = NULL;
+    char demand_error [128] = "";
+    options->demand = zaf_demand_new (json, demand_error, sizeof (demand_error));
+    const char *refusal = *demand_error ? demand_error : NULL;
     if (!cJSON_IsObject (json))
         refusal = "spawn options must be a JSON object";
     else
@@ -162,6 +137,7 @@ s_spawn_options (zaf_broker_spawn_t *self, zaf_proto_t *request, options_t *opti
         refusal = "a detached actor needs a name (nobody could find it)";
     if (refusal) {
         zaf_broker_out_refuse (self->out, request, ZAF_BAD_ARGS, "%s", refusal);
+        zaf_demand_destroy (&options->demand);
         cJSON_Delete (json);
         return NULL;
     }
@@ -217,22 +193,16 @@ s_spawn_parent (zaf_broker_spawn_t *self, zaf_proto_t *request, zaf_broker_peer_
 
 //  Place a SPAWN's actor; NULL after refusing the request
 static zaf_broker_peer_t *
-s_spawn_node (zaf_broker_spawn_t *self, zaf_proto_t *request, const char *node_name)
+s_spawn_node (zaf_broker_spawn_t *self, zaf_proto_t *request, const options_t *options)
 {
-    const char *class_name = zaf_proto_name (request);
     zaf_code_t code = ZAF_OK;
-    zaf_broker_peer_t *node = zaf_broker_spawn_place (self, class_name, node_name, &code);
-    if (node)
-        return node;
-    if (code == ZAF_NO_SUCH_NODE)
-        zaf_broker_out_refuse (self->out, request, code, "no live node is named %s", node_name);
-    else
-    if (node_name)
-        zaf_broker_out_refuse (self->out, request, code, "node %s does not serve class %s",
-                               node_name, class_name);
-    else
-        zaf_broker_out_refuse (self->out, request, code, "no live node serves class %s", class_name);
-    return NULL;
+    char message [ZAF_ERROR_MESSAGE_MAX];
+    zaf_broker_peer_t *node = zaf_broker_place (self->peers, self->rotate++,
+                                                zaf_proto_name (request), options->node_name,
+                                                options->demand, &code, message, sizeof (message));
+    if (!node)
+        zaf_broker_out_refuse (self->out, request, code, "%s", message);
+    return node;
 }
 
 //  --------------------------------------------------------------------------
@@ -254,8 +224,9 @@ zaf_broker_spawn_handle (zaf_broker_spawn_t *self, zaf_proto_t *request, zaf_bro
         s_spawn_name_held (self, request, &options, holder);
     else
     if (s_spawn_parent (self, request, caller, &options, &parent) == 0)
-        node = s_spawn_node (self, request, options.node_name);
+        node = s_spawn_node (self, request, &options);
     if (!node) {
+        zaf_demand_destroy (&options.demand);
         cJSON_Delete (json);
         return;
     }
@@ -265,6 +236,9 @@ zaf_broker_spawn_handle (zaf_broker_spawn_t *self, zaf_proto_t *request, zaf_bro
     actor->restarts_left = options.max_restarts;
     actor->call_retries = options.max_restarts ? options.max_call_retries : 0;
     actor->pin = options.node_name ? strdup (options.node_name) : NULL;
+    actor->demand = options.demand;         //  Released when it ends or moves
+    if (node->capacity)
+        zaf_capacity_reserve (node->capacity, actor->demand);
     zaf_broker_flight_t *flight = zaf_broker_actors_flight (self->actors, request, caller, FLIGHT_SPAWN, actor);
     if (!flight) {
         zaf_broker_actors_remove (self->actors, &actor);
@@ -375,13 +349,23 @@ s_restart (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor, const char *reas
         if (ZAF_RING_ENTRY (item, zaf_broker_flight_t, by_target)->kind == FLIGHT_KILL)
             return -1;
     zaf_code_t code = ZAF_OK;
-    zaf_broker_peer_t *node = actor->pin ? zaf_broker_spawn_place (self, actor->class_name, actor->pin, &code)
-                              : NULL;
+    char message [ZAF_ERROR_MESSAGE_MAX] = "";
+    //  What it holds now may be had again, on the same node or elsewhere
+    zaf_capacity_t *old = actor->node ? actor->node->capacity : NULL;
+    if (old)
+        zaf_capacity_release (old, actor->demand);
+    zaf_broker_peer_t *node = actor->pin
+        ? zaf_broker_place (self->peers, self->rotate++, actor->class_name, actor->pin,
+                            actor->demand, &code, message, sizeof (message))
+        : NULL;
     if (!node)
-        node = zaf_broker_spawn_place (self, actor->class_name, NULL, &code);
+        node = zaf_broker_place (self->peers, self->rotate++, actor->class_name, NULL,
+                                 actor->demand, &code, message, sizeof (message));
+    if (old)
+        zaf_capacity_reserve (old, actor->demand);      //  zaf_broker_actors_move moves it
     if (!node) {
-        zsys_warning ("zaf_broker: cannot restart actor=%s class=%s: no live node serves it",
-                      actor->id, actor->class_name);
+        zsys_warning ("zaf_broker: cannot restart actor=%s class=%s: %s",
+                      actor->id, actor->class_name, message);
         return -1;
     }
     if (actor->restarts_left > 0)

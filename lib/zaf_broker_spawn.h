@@ -1,9 +1,10 @@
 /*  =========================================================================
     zaf_broker_spawn - where actors and tasks go, and how they (re)start
 
-    Placement: an actor goes to the eligible live node (one that serves its
-    class, and has the asked-for name if the spawn pins one) with the
-    fewest actors, ties going round-robin; a task goes to the node that
+    Placement (zaf_broker_place): an actor goes to the eligible live node
+    (one that serves its class, has the asked-for name if the spawn pins
+    one, and the labels and free resources it asks for) with the fewest
+    actors, ties going round-robin (or the most, with strategy "pack"); a task goes to the node that
     serves its function with the fewest tasks per worker. SPAWN handling
     checks the options, makes the actor record and forwards the SPAWN;
     SPAWNED from the node completes it. Restarts are spawns too: an actor

@@ -151,6 +151,8 @@ s_add_peers (zaf_broker_status_t *self, cJSON *status, int64_t now)
             cJSON_AddNumberToObject (item, "cpus", peer->cpus);
             cJSON_AddNumberToObject (item, "actors", (double) peer->actors);
             cJSON_AddNumberToObject (item, "tasks", (double) peer->tasks);
+            if (peer->capacity)     //  {"total", "free", "labels"} (zaf_resources)
+                cJSON_AddItemToObject (item, "resources", zaf_capacity_json (peer->capacity));
             s_add_names (item, "classes", peer->classes, &names_left);
             s_add_names (item, "functions", peer->functions, &names_left);
             cJSON_AddItemToArray (nodes, item);

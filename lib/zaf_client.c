@@ -593,6 +593,12 @@ zaf_spawn (zaf_t *self, const char *cls, cJSON *args, const zaf_spawn_opts_t *op
     zaf_proto_set_id (msg, ZAF_PROTO_SPAWN);
     zaf_proto_set_name (msg, cls);
     cJSON *options = s_spawn_options (self, opts);
+    if (zaf_demand_options (opts, options, err)) {     //  zaf_resources.c
+        cJSON_Delete (options);
+        cJSON_Delete (args);
+        zaf_proto_destroy (&msg);
+        return NULL;
+    }
     char *text = cJSON_PrintUnformatted (options);
     zaf_proto_set_options (msg, text, strlen (text));
     cJSON_free (text);

@@ -17,6 +17,8 @@ struct _zaf_context_t {
     zaf_proto_t *returning;     //  Blobs for its answer (zaf_return_blob)
     char *exit_reason;          //  zaf_exit asked the actor to end
     zhashx_t *hooks;            //  "zaf." method -> hook_t
+    zaf_readers_t *readers;     //  The actor's readers (borrowed), or NULL
+    zaf_timers_t *timers;       //  The actor's timers (borrowed), or NULL
 };
 
 typedef struct {
@@ -219,4 +221,27 @@ zaf_context_run_hook (zaf_context_t *self, const char *method, const cJSON *args
         return -1;
     hook->fn (hook->arg, self->z, args);
     return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  The actor's readers and timers (zaf_reader, zaf_timer)
+
+void
+zaf_context_set_io (zaf_context_t *self, zaf_readers_t *readers, zaf_timers_t *timers)
+{
+    assert (self);
+    self->readers = readers;
+    self->timers = timers;
+}
+
+zaf_readers_t *
+zaf_context_readers (zaf_context_t *self)
+{
+    return self ? self->readers : NULL;
+}
+
+zaf_timers_t *
+zaf_context_timers (zaf_context_t *self)
+{
+    return self ? self->timers : NULL;
 }

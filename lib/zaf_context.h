@@ -72,4 +72,13 @@ void
 int
     zaf_context_run_hook (zaf_context_t *self, const char *method, const cJSON *args);
 
+//  The actor's readers and timers (borrowed; the actor runtime owns them
+//  and sets NULL before destroying them), or NULL for a task worker.
+void
+    zaf_context_set_io (zaf_context_t *self, zaf_readers_t *readers, zaf_timers_t *timers);
+zaf_readers_t *
+    zaf_context_readers (zaf_context_t *self);
+zaf_timers_t *
+    zaf_context_timers (zaf_context_t *self);
+
 #endif

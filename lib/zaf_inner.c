@@ -258,6 +258,28 @@ zaf_inner_next (zaf_inner_t *self)
 }
 
 //  --------------------------------------------------------------------------
+//  Whether a message waits, without taking it (for an actor's readers)
+
+bool
+zaf_inner_waiting (zaf_inner_t *self)
+{
+    assert (self);
+    if (zlistx_size (self->mailbox))
+        return true;
+    int events = 0;
+    size_t size = sizeof (events);
+    return zmq_getsockopt (self->socket, ZMQ_EVENTS, &events, &size) == 0
+        && (events & ZMQ_POLLIN);
+}
+
+void *
+zaf_inner_socket (zaf_inner_t *self)
+{
+    assert (self);
+    return self->socket;
+}
+
+//  --------------------------------------------------------------------------
 //  Send an answer: status and body, to the caller and corr of the request
 
 void

@@ -75,6 +75,14 @@ int
 zaf_proto_t *
     zaf_inner_next (zaf_inner_t *self);
 
+//  Return true if a message waits: in the mailbox, or on the socket.
+bool
+    zaf_inner_waiting (zaf_inner_t *self);
+
+//  The libzmq socket to the node, for polling beside an actor's readers.
+void *
+    zaf_inner_socket (zaf_inner_t *self);
+
 //  Answer the request: REPLY to its caller and corr with result, or with
 //  err if err's code is not ZAF_OK. result stays the caller's.
 void

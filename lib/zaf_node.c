@@ -37,6 +37,8 @@ typedef struct {
     char *endpoint;             //  Broker endpoint
     char *name;                 //  Node name
     int cpus;                   //  Workers
+    cJSON *resources;           //  Announced in HELLO (zaf_resources), or NULL
+    cJSON *labels;              //  Announced in HELLO, or NULL
     bool started;
     bool stopped;               //  The broker stopped the cluster: no redial
     int64_t drain_until;        //  DRAIN: exit when no actor is left, or then
@@ -82,6 +84,8 @@ s_self_destroy (self_t **self_p)
     zaf_proto_destroy (&self->out);
     free (self->endpoint);
     free (self->name);
+    cJSON_Delete (self->resources);
+    cJSON_Delete (self->labels);
     zaf_ratelimit_destroy (&self->warnings);
     free (self);
     *self_p = NULL;
@@ -100,6 +104,10 @@ s_dial (self_t *self)
     cJSON *hello = cJSON_CreateObject ();
     cJSON_AddStringToObject (hello, "name", self->name);
     cJSON_AddNumberToObject (hello, "cpus", self->cpus);
+    if (self->resources)
+        cJSON_AddItemToObject (hello, "resources", cJSON_Duplicate (self->resources, true));
+    if (self->labels)
+        cJSON_AddItemToObject (hello, "labels", cJSON_Duplicate (self->labels, true));
     if (self->isolate)
         cJSON_AddBoolToObject (hello, "isolate", true);
     if (self->welcomed)
@@ -326,6 +334,19 @@ s_handle_pipe (self_t *self)
     else
     if (streq (command, "CPUS") && value && atoi (value) > 0)
         self->cpus = atoi (value);
+    else
+    if ((streq (command, "RESOURCES") || streq (command, "LABELS")) && value) {
+        bool numbers = streq (command, "RESOURCES");
+        char error [128];
+        cJSON *list = zaf_resources_parse (value, numbers, error, sizeof (error));
+        if (!list)
+            zsys_warning ("zaf_node: %s ignored: %s", command, error);
+        else {
+            cJSON **slot = numbers ? &self->resources : &self->labels;
+            cJSON_Delete (*slot);
+            *slot = list;
+        }
+    }
     else
     if (streq (command, "ISOLATE") && value && !self->started && !self->isolate) {
         self->isolate = zaf_isolate_new (value);

@@ -9,6 +9,9 @@
         BROKER <endpoint>       the broker to register with
         NAME <name>             node name (default: host-pid)
         CPUS <n>                task worker pool size (default: CPUs, at least 4)
+        RESOURCES <list>        resources announced in HELLO: cpu=8,gpu=1
+                                (zaf_resources; a malformed list is ignored)
+        LABELS <list>           labels announced in HELLO: zone=a,rack=3
         ISOLATE <program> [<module>...]
                                 before START: host each actor in a child
                                 process of its own (zaf_isolate): program

@@ -320,6 +320,20 @@ zaf_node_host_spawn (zaf_node_host_t *self, zaf_proto_t *msg)
         s_refuse (self, msg, ZAF_PROTOCOL, "SPAWN with an empty or duplicate actor id");
         return;
     }
+    //  max_concurrency > 1: a pool of method threads (zaf_pool)
+    cJSON *pool_options = zaf_proto_options_json (msg);
+    int concurrency = zaf_json_int (pool_options, "max_concurrency", 1);
+    cJSON_Delete (pool_options);
+    const char *pool_refusal = concurrency < 1 || concurrency > ZAF_POOL_MAX
+        ? "max_concurrency must be 1 to 64"
+        : concurrency > 1 && !cls->thread_safe
+        ? "is not thread-safe: max_concurrency must be 1"
+        : concurrency > 1 && self->isolate
+        ? "cannot run methods at once in an actor process (--isolate)" : NULL;
+    if (pool_refusal) {
+        s_refuse (self, msg, ZAF_BAD_ARGS, "class %s: %s", cls->name, pool_refusal);
+        return;
+    }
     uint32_t inner_id = zaf_node_parties_next_id (self->parties);
     zaf_node_party_t *party = self->isolate
                             ? zaf_node_party_new_process (inner_id, id, cls->name)
@@ -331,7 +345,9 @@ zaf_node_host_spawn (zaf_node_host_t *self, zaf_proto_t *msg)
         .actor_id = id,
         .cls = cls,
         .verbose = self->verbose,
-        .local = self->local
+        .local = self->local,
+        .max_concurrency = concurrency,
+        .broker = self->broker ? zaf_link_endpoint (self->broker) : NULL
     };
     spec.args = zaf_proto_body (msg, &args_size);
     spec.args_size = args_size;

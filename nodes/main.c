@@ -28,6 +28,8 @@ typedef struct {
     int cpus;                       //  --cpus, or 0 for the engine's default
     zaf_flags_list_t modules;       //  --module, in order
     bool isolate;                   //  --isolate
+    const char *resources;          //  --resources, or NULL
+    const char *labels;             //  --labels, or NULL
     bool verbose;                   //  --verbose
     const char *broker_key;         //  --broker-key FILE, or NULL
     const char *key;                //  --key FILE, or NULL
@@ -106,6 +108,10 @@ s_start (zactor_t *node, const options_t *options, zmsg_t **isolation_p)
         snprintf (text, sizeof (text), "%d", options->cpus);
         zstr_sendx (node, "CPUS", text, NULL);
     }
+    if (options->resources)
+        zstr_sendx (node, "RESOURCES", options->resources, NULL);
+    if (options->labels)
+        zstr_sendx (node, "LABELS", options->labels, NULL);
     if (*isolation_p) {
         zmsg_send (isolation_p, node);
         zsys_info ("zaf-node: isolating actors: one process each");
@@ -197,6 +203,13 @@ main (int argc, char **argv)
           "this node's secret key, role node (default $ZAF_KEY,\n"
           "else KEYDIR/node.cert_secret; KEYDIR: $ZAF_KEY_DIR,\n"
           "else ~/.config/zaf/keys)" },
+        { "resources", 0, ZAF_FLAG_STRING, &options.resources, "LIST",
+          "resources it offers, name=amount,...: cpu=8,gpu=1,\n"
+          "mem_mb=65536,license=2; spawns that ask for them\n"
+          "reserve them while their actor lives" },
+        { "labels", 0, ZAF_FLAG_STRING, &options.labels, "LIST",
+          "labels it carries, name=value,...: zone=a,rack=3;\n"
+          "spawns may ask for them" },
         { "verbose", 0, ZAF_FLAG_BOOL, &options.verbose, NULL, "log every message" },
         { NULL }
     };
@@ -211,6 +224,20 @@ main (int argc, char **argv)
     };
     int rc;
     if (zaf_flags_parse (&spec, argc, argv, &rc) == 0) {
+        char error [128];
+        bool bad_list = false;
+        for (int list = 0; list < 2 && !bad_list; list++) {
+            const char *text = list ? options.labels : options.resources;
+            cJSON *parsed = text ? zaf_resources_parse (text, !list, error, sizeof (error)) : NULL;
+            if (text && !parsed) {
+                fprintf (stderr, "zaf-node: --%s: %s\n", list ? "labels" : "resources", error);
+                bad_list = true;
+            }
+            cJSON_Delete (parsed);
+        }
+        if (bad_list)
+            rc = ZAF_FLAGS_EXIT_USAGE;
+        else
         if (options.name && !zaf_registry_name_valid (options.name)) {
             fprintf (stderr, "zaf-node: --name must be 1-255 printable ASCII characters\n");
             rc = ZAF_FLAGS_EXIT_USAGE;

@@ -17,7 +17,7 @@ static const char *s_names [] = {
     "OK", "TIMEOUT", "ACTOR_DIED", "NO_SUCH_ACTOR", "NO_SUCH_CLASS",
     "NO_SUCH_METHOD", "NO_SUCH_FUNCTION", "NO_SUCH_NODE", "BAD_ARGS",
     "METHOD_FAILED", "NODE_LOST", "BROKER_LOST", "NAME_TAKEN", "PROTOCOL",
-    "OVERLOADED", "UNAUTHORIZED", "INTERRUPTED", "CANCELLED"
+    "OVERLOADED", "UNAUTHORIZED", "INTERRUPTED", "CANCELLED", "NO_RESOURCES"
 };
 _Static_assert (sizeof (s_names) / sizeof (s_names [0]) == ZAF_CODE_COUNT,
                 "one name per code");

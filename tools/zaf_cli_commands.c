@@ -39,15 +39,42 @@ s_total (const cJSON *status, const char *what)
                                   : cJSON_GetArraySize (cJSON_GetObjectItem (status, what));
 }
 
+//  A node's resources as "cpu 1/2 gpu 0/1 zone=a" (free/total, then labels)
+static const char *
+s_resources (const cJSON *node, char *buffer, size_t size)
+{
+    const cJSON *resources = cJSON_GetObjectItem (node, "resources");
+    const cJSON *free_ = cJSON_GetObjectItem (resources, "free");
+    const cJSON *item;
+    size_t used = 0;
+    *buffer = 0;
+    cJSON_ArrayForEach (item, cJSON_GetObjectItem (resources, "total")) {
+        if (used >= size)
+            break;
+        used += snprintf (buffer + used, size - used, "%s%s %g/%g", used ? " " : "", item->string,
+                          cJSON_GetNumberValue (cJSON_GetObjectItem (free_, item->string)),
+                          cJSON_GetNumberValue (item));
+    }
+    cJSON_ArrayForEach (item, cJSON_GetObjectItem (resources, "labels")) {
+        if (used >= size)
+            break;
+        used += snprintf (buffer + used, size - used, "%s%s=%s", used ? " " : "", item->string,
+                          cJSON_GetStringValue (item) ? cJSON_GetStringValue (item) : "");
+    }
+    return *buffer ? buffer : "-";
+}
+
 //  The table of nodes, for status and list nodes
 static void
 s_print_nodes (const cJSON *status)
 {
-    zaf_cli_table_t *table = zaf_cli_table_new (8, "NODE", "HOST", "PID", "CPUS", "ACTORS",
-                                                "TASKS", "UPTIME", "CLASSES");
+    zaf_cli_table_t *table = zaf_cli_table_new (9, "NODE", "HOST", "PID", "CPUS", "ACTORS",
+                                                "TASKS", "UPTIME", "RESOURCES FREE/TOTAL",
+                                                "CLASSES");
     const cJSON *node;
     cJSON_ArrayForEach (node, cJSON_GetObjectItem (status, "nodes")) {
         char pid [32], cpus [32], actors [32], tasks [32], uptime [32], classes [512];
+        char resources [512];
         double uptime_s = cJSON_GetNumberValue (cJSON_GetObjectItem (node, "uptime_s"));
         zaf_cli_table_add (table, zaf_cli_string (node, "name"), zaf_cli_string (node, "host"),
                            zaf_cli_number (node, "pid", pid, sizeof (pid)),
@@ -55,6 +82,7 @@ s_print_nodes (const cJSON *status)
                            zaf_cli_number (node, "actors", actors, sizeof (actors)),
                            zaf_cli_number (node, "tasks", tasks, sizeof (tasks)),
                            zaf_cli_duration (uptime_s, uptime, sizeof (uptime)),
+                           s_resources (node, resources, sizeof (resources)),
                            zaf_cli_joined (cJSON_GetObjectItem (node, "classes"), classes,
                                            sizeof (classes)));
     }

@@ -61,6 +61,7 @@ typedef enum {
     ZAF_UNAUTHORIZED,       //  the peer may not do that
     ZAF_INTERRUPTED,        //  the process is shutting down (SIGINT/SIGTERM)
     ZAF_CANCELLED,          //  the caller cancelled the call (zaf_cancel)
+    ZAF_NO_RESOURCES,       //  no live node has the resources or labels asked for
     ZAF_CODE_COUNT
 } zaf_code_t;
 
@@ -123,6 +124,9 @@ typedef struct {
     zaf_ctor_fn *ctor;              //  May be NULL: state is NULL
     zaf_dtor_fn *dtor;              //  May be NULL
     const zaf_method_t *methods;    //  Ends with { NULL, NULL }
+    bool thread_safe;               //  Its methods may run at once on several
+                                    //  threads (spawn option max_concurrency
+                                    //  > 1): it protects its state itself
 } zaf_class_t;
 
 //  Register a class in this process. The struct is borrowed and must live
@@ -181,6 +185,20 @@ typedef struct {
                             //  next incarnation (at-least-once); -1: always
     int call_deadline_ms;   //  A call that runs longer is answered TIMEOUT
                             //  by its node and logged there (0: none)
+    //  Placement by resources and labels (docs/GUIDE.md): nodes announce
+    //  them with zaf-node --resources cpu=8,gpu=1 --labels zone=a
+    const char *resources;  //  Reserve these on the node while the actor
+                            //  lives: "cpu=1,gpu=1" (NULL: nothing)
+    const char *labels;     //  Only on a node with these labels: "zone=a"
+    const char *affinity;   //  "node=NAME" (only there) or "node=NAME,soft"
+                            //  (there if it fits, else anywhere that does)
+    const char *strategy;   //  "spread" (default: the fitting node with the
+                            //  fewest actors) or "pack" (the one with most)
+    int max_concurrency;    //  Calls run at once on a pool of this many
+                            //  threads (0 or 1: one at a time, in order);
+                            //  above 1 the class must be thread_safe
+                            //  (BAD_ARGS otherwise) and order per caller is
+                            //  not kept
 } zaf_spawn_opts_t;
 
 //  Create an actor of class `cls` somewhere in the cluster, passing `args`
@@ -346,6 +364,57 @@ bool
 //  a borrowed one is just freed.
 void
     zaf_actor_destroy (zaf_actor_t **self_p);
+
+//  ---------------------------------------------------------------------
+//  Readers and timers: an actor's own sockets and its own clock. Use them
+//  from the actor's constructor and methods (z is the one they are given);
+//  everything they start runs on the actor's thread between two methods,
+//  one thing at a time, so the actor's state needs no lock.
+
+//  A reader's handler: `socket` is what was passed to zaf_reader (NULL for
+//  a file descriptor), `fd` the descriptor (-1 for a socket), `arg` as
+//  given. Read what is there (one message, or all with ZMQ_DONTWAIT) and
+//  return 0; return -1 to remove the reader. The handler of a ZeroMQ
+//  socket is run again while the socket stays readable.
+typedef int (zaf_reader_fn) (zaf_t *z, void *socket, int fd, void *arg);
+
+//  Have fn (z, socket, -1, arg) run whenever `socket` is readable. socket
+//  is a czmq zsock_t * or a raw libzmq socket, of any type, opened by the
+//  actor (on any context; czmq's default one is simplest) and still its
+//  own: the runtime never closes it. The runtime removes every reader
+//  when the actor ends, before the destructor, which closes the sockets.
+//  Returns 0, or -1 outside an actor, for a socket that is not one or is
+//  already a reader, or past 64 readers.
+int
+    zaf_reader (zaf_t *z, void *socket, zaf_reader_fn *fn, void *arg);
+
+//  The same for a file descriptor (a pipe, an eventfd, a TCP socket...):
+//  fn (z, NULL, fd, arg) runs whenever it is readable.
+int
+    zaf_reader_fd (zaf_t *z, int fd, zaf_reader_fn *fn, void *arg);
+
+//  Remove the reader on a socket, or on a file descriptor. Safe inside a
+//  handler. Returns 0, or -1 if there is none.
+int
+    zaf_reader_remove (zaf_t *z, void *socket);
+int
+    zaf_reader_fd_remove (zaf_t *z, int fd);
+
+//  Tell this actor's own `method` (args taken; NULL means []) after
+//  delay_ms, and with repeat every delay_ms after that, as a TELL that
+//  runs between two methods. A repeating timer keeps its period (the next
+//  tick is due one period after the last was due) and skips ticks it fell
+//  more than a period behind on. Timers die with the actor; after a
+//  restart only the timers the constructor sets again exist. Returns the
+//  timer's id (> 0), or -1 outside an actor or with bad arguments
+//  (delay_ms < 0, repeat with 0, no method).
+int
+    zaf_timer (zaf_t *z, int delay_ms, bool repeat, const char *method, cJSON *args);
+
+//  Cancel a timer: it does not fire again. Returns 0, or -1 if this actor
+//  has no such timer (a one-shot that fired, or one already cancelled).
+int
+    zaf_timer_cancel (zaf_t *z, int timer_id);
 
 //  ---------------------------------------------------------------------
 //  Blobs: binary arguments and results. A blob travels as a ZeroMQ frame

@@ -61,6 +61,8 @@ int
 //      BROKER <endpoint>       the broker to register with
 //      NAME <name>             node name (default: host-pid)
 //      CPUS <n>                task worker pool size
+//      RESOURCES <list>        resources it announces: cpu=8,gpu=1
+//      LABELS <list>           labels it announces: zone=a,rack=3
 //      ISOLATE <program> [<module>...]
 //                              before START: host each actor in a child
 //                              process, `program --actor-host ...`
@@ -108,6 +110,11 @@ int
 //  True if a name is fit for the wire: 1..255 printable ASCII bytes.
 bool
     zaf_registry_name_valid (const char *name);
+
+//  Parse "name=value,..." (zaf-node --resources with numbers, --labels
+//  without) into a JSON object the caller owns, or NULL and why in error.
+cJSON *
+    zaf_resources_parse (const char *text, bool numbers, char *error, size_t error_size);
 
 //  ---------------------------------------------------------------------
 //  The CLI's connection

@@ -2,7 +2,7 @@
     test_samples - the sample drivers, run as programs, checked by output
 
     Each test runs a sample driver (tree_of_actors, message_actor,
-    param_server) as a real process with quick flags, captures its stdout
+    param_server, market_feed) as a real process with quick flags, captures its stdout
     and checks what it printed, not just its exit code: the tree's states
     only move RUNNING -> DONE and end all DONE, its workers are gone after
     terminate; every message arrives exactly once and in order per worker
@@ -267,7 +267,7 @@ Test (samples, param_server_embedded)
 
 Test (samples, drivers_refuse_bad_flags)
 {
-    const char *drivers [] = { "tree_of_actors", "message_actor" };
+    const char *drivers [] = { "tree_of_actors", "message_actor", "market_feed" };
     const char *bad [][3] = {
         { "--bogus", NULL, NULL },
         { "--poll-ms", "0", NULL },
@@ -275,7 +275,7 @@ Test (samples, drivers_refuse_bad_flags)
         { "--poll-ms", NULL, NULL },
         { "--address", NULL, NULL },
     };
-    for (size_t driver = 0; driver < 2; driver++) {
+    for (size_t driver = 0; driver < sizeof (drivers) / sizeof (drivers [0]); driver++) {
         for (size_t index = 0; index < sizeof (bad) / sizeof (bad [0]); index++) {
             const char *argv [] = { zt_path ("bin", drivers [driver]), bad [index][0],
                                     bad [index][1], NULL };
@@ -465,5 +465,87 @@ Test (samples, supervisor_spreads_its_workers_and_they_share_its_fate)
         zaf_actor_destroy (&workers [index]);
         free (nodes [index]);
     }
+    cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
+}
+
+//  --------------------------------------------------------------------------
+//  market_feed: actors with their own PUB and SUB sockets and a timer
+
+//  Check the tables: `rounds` of them, each subscriber's ticks growing from
+//  round to round, no gaps; return how many distinct subscriber pids the
+//  last round shows
+static int
+s_check_feed_output (const char *output, int rounds)
+{
+    const char *symbols [] = { "ACME", "GLOBEX", "INITECH" };
+    double last_ticks [3] = { -1, -1, -1 };
+    int pids [3] = { 0 };
+    int tables = 0;
+    const char *line = output;
+    while (line && *line) {
+        if (strncmp (line, "Round ", 6) == 0)
+            tables++;
+        for (int index = 0; index < 3; index++) {
+            size_t length = strlen (symbols [index]);
+            if (strncmp (line, symbols [index], length) == 0 && line [length] == ' ') {
+                double ticks, last, min, max, mean, gaps;
+                int pid;
+                int fields = sscanf (line + length, "%lf %lf %lf %lf %lf %lf %d", &ticks, &last,
+                                     &min, &max, &mean, &gaps, &pid);
+                cr_assert_eq (fields, 7, "a table row does not parse: %.80s", line);
+                cr_assert_gt (ticks, last_ticks [index], "%s's ticks did not grow:\n%s",
+                              symbols [index], output);
+                cr_assert_eq (gaps, 0, "%s missed ticks:\n%s", symbols [index], output);
+                cr_assert (min <= mean && mean <= max && min <= last && last <= max,
+                           "statistics out of order: %.80s", line);
+                last_ticks [index] = ticks;
+                pids [index] = pid;
+            }
+        }
+        line = strchr (line, '\n');
+        if (line)
+            line++;
+    }
+    cr_assert_eq (tables, rounds, "%d tables, not %d:\n%s", tables, rounds, output);
+    cr_assert (strstr (output, "none missed a tick"), "%s", output);
+    int distinct = 1;
+    if (pids [1] != pids [0])
+        distinct++;
+    if (pids [2] != pids [0] && pids [2] != pids [1])
+        distinct++;
+    return distinct;
+}
+
+Test (samples, market_feed_embedded)
+{
+    const char *argv [] = {
+        zt_path ("bin", "market_feed"), "--rounds", "3", "--poll-ms", "150",
+        "--interval-ms", "10", NULL
+    };
+    char *output;
+    int rc = s_run (argv, &output);
+    cr_assert_eq (rc, 0, "market_feed exited %d:\n%s", rc, output);
+    cr_assert_eq (s_check_feed_output (output, 3), 1, "one process, one pid:\n%s", output);
+    free (output);
+}
+
+Test (samples, market_feed_spreads_its_subscribers_over_two_nodes)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 2, zt_path ("lib", "libmarket_feed.so"));
+    const char *argv [] = {
+        zt_path ("bin", "market_feed"), "--address", cluster.endpoint, "--rounds", "3",
+        "--poll-ms", "150", "--interval-ms", "10", NULL
+    };
+    char *output;
+    int rc = s_run (argv, &output);
+    cr_assert_eq (rc, 0, "market_feed exited %d:\n%s", rc, output);
+    cr_assert_eq (s_check_feed_output (output, 3), 2,
+                  "the subscribers are not on both nodes:\n%s", output);
+    //  The publisher and three subscribers, spread 2 + 2
+    const char *placement = strstr (output, "Actors per node:");
+    cr_assert_not_null (placement, "%s", output);
+    cr_assert (strstr (placement, " n1=2") && strstr (placement, " n2=2"), "%s", output);
+    free (output);
     cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
 }

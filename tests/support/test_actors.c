@@ -4,6 +4,7 @@
 */
 
 #include "test_actors.h"
+#include "test_io_actors.h"
 #include <czmq.h>
 #include <unistd.h>
 
@@ -446,5 +447,5 @@ test_actors_register (void)
     ||  zaf_register_function ("call_actor", s_call_through)
     ||  zaf_register_function ("tell_many", s_task_tell_many))
         return -1;
-    return 0;
+    return test_io_actors_register ();
 }

@@ -126,7 +126,7 @@ expect_params () {
 #   The samples every topology test runs: each must be built and succeed
 #   (OPTIONAL_SAMPLES run only if built)
 REQUIRED_SAMPLES="param_server message_actor tree_of_actors"
-OPTIONAL_SAMPLES=""
+OPTIONAL_SAMPLES="market_feed"
 
 #   sample_modules: the modules of the built samples, comma-separated
 sample_modules () {
@@ -146,6 +146,12 @@ sample_args () {
     case $1 in
     message_actor)  echo "--messages 5 --interval-ms 20 --poll-ms 50" ;;
     tree_of_actors) echo "--duration-ms 600 --poll-ms 100" ;;
+    market_feed)    # nodes in namespaces of their own reach the feed by address
+                    if [ "$TEST" = topo_netns ]; then
+                        echo "--rounds 2 --poll-ms 200 --interval-ms 10 --feed-bind auto"
+                    else
+                        echo "--rounds 2 --poll-ms 200 --interval-ms 10"
+                    fi ;;
     *)              echo "" ;;
     esac
 }

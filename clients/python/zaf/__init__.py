@@ -29,6 +29,7 @@ from .errors import (ERRORS, ActorDiedError, BadArgsError, BrokerLostError,
                      NoSuchFunctionError, NoSuchMethodError, NoSuchNodeError,
                      OverloadedError, ProtocolError, TimeoutError,
                      UnauthorizedError, ZafError)
+from .errors import NoResourcesError
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,7 @@ __all__ = [
     "BadArgsError", "MethodFailedError", "NodeLostError", "BrokerLostError",
     "NameTakenError", "ProtocolError", "OverloadedError",
     "UnauthorizedError", "InterruptedError", "CancelledError",
+    "NoResourcesError",
 ]
 
 _default: Optional[Client] = None

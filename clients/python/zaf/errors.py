@@ -132,6 +132,11 @@ class CancelledError(ZafError):
     code = "CANCELLED"
 
 
+class NoResourcesError(ZafError):
+    """NO_RESOURCES: no live node has the resources or labels asked for."""
+    code = "NO_RESOURCES"
+
+
 #: Error class by protocol code.
 ERRORS: Dict[str, Type[ZafError]] = {
     cls.code: cls
@@ -141,5 +146,6 @@ ERRORS: Dict[str, Type[ZafError]] = {
         MethodFailedError, NodeLostError, BrokerLostError, NameTakenError,
         ProtocolError, OverloadedError, UnauthorizedError, InterruptedError,
         CancelledError,
+        NoResourcesError,
     )
 }
