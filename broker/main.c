@@ -19,6 +19,7 @@ typedef struct {
     int heartbeat_ms;               //  --heartbeat-ms
     int max_pending;                //  --max-pending
     const char *endpoint_file;      //  --endpoint-file, or NULL
+    const char *dashboard;          //  --dashboard ADDR:PORT or off
     bool verbose;                   //  --verbose
 } options_t;
 
@@ -60,6 +61,33 @@ s_bind (zactor_t *broker, const options_t *options)
     return rc;
 }
 
+//  Start the dashboard unless it is off; print "dashboard URL"
+static int
+s_dashboard (zactor_t *broker, const options_t *options)
+{
+    const char *address = options->dashboard ? options->dashboard : "127.0.0.1:8265";
+    if (streq (address, "off"))
+        return 0;
+    zstr_sendx (broker, "DASHBOARD", address, NULL);
+    char *status = NULL, *value = NULL, *note = NULL;
+    zstr_recvx (broker, &status, &value, &note, NULL);
+    int rc = 0;
+    if (status && streq (status, "OK")) {
+        printf ("dashboard %s\n", value);
+        if (note && *note)
+            fprintf (stderr, "zaf-broker: dashboard: %s\n", note);
+    }
+    else {
+        fprintf (stderr, "zaf-broker: cannot start the dashboard: %s\n", value ? value : "?");
+        rc = 1;
+    }
+    fflush (stdout);
+    zstr_free (&status);
+    zstr_free (&value);
+    zstr_free (&note);
+    return rc;
+}
+
 //  Start the engine, bind, serve until a signal or `zaf stop`
 static int
 s_run (const options_t *options)
@@ -78,6 +106,8 @@ s_run (const options_t *options)
 
     bool stopped = false;
     int rc = s_bind (broker, options);
+    if (rc == 0)
+        rc = s_dashboard (broker, options);
     if (rc == 0)
         rc = zaf_program_serve (broker, "zaf-broker", &stopped);
     if (stopped)
@@ -107,13 +137,17 @@ main (int argc, char **argv)
           ZAF_PROGRAM_TEXT (ZAF_BROKER_MAX_PENDING) ")", .min = 1, .max = INT_MAX },
         { "endpoint-file", 0, ZAF_FLAG_STRING, &options.endpoint_file, "PATH",
           "also write the bound endpoints to PATH, one per line" },
+        { "dashboard", 0, ZAF_FLAG_STRING, &options.dashboard, "ADDR:PORT",
+          "serve the dashboard, JSON API and /metrics here (default\n"
+          "127.0.0.1:8265; a busy port is passed over; 'off': none)" },
         { "verbose", 0, ZAF_FLAG_BOOL, &options.verbose, NULL, "log every message" },
         { NULL }
     };
     const zaf_flags_spec_t spec = {
         .program = "zaf-broker", .usage = "zaf-broker [OPTIONS]",
         .about = "Route zaf calls between drivers and nodes.\n",
-        .epilog = "Prints 'listening ENDPOINT' for each endpoint once it is bound.\n",
+        .epilog = "Prints 'listening ENDPOINT' for each endpoint once it is bound,\n"
+                  "then 'dashboard URL' unless --dashboard off.\n",
         .version = ZAF_PROGRAM_VERSION, .flags = flags
     };
     int rc;

@@ -35,6 +35,7 @@
 typedef struct {
     atomic_bool killed;             //  Node says: start no further method
     atomic_uint_fast64_t processed; //  Calls and tells the actor has taken
+    zaf_metrics_actor_t metrics;    //  Calls, failures, latency, high water
 } zaf_actor_ctl_t;
 
 //  What an actor is running, recorded for an actor in a process of its own

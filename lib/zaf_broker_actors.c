@@ -30,6 +30,8 @@ struct _zaf_broker_actors_t {
     uint32_t id_counter;        //  Counter part of actor ids
     size_t max_pending;         //  Bound on what waits for one actor
     bool verbose;
+    zaf_broker_actors_end_fn *on_end;   //  Told of each end, or NULL
+    void *on_end_arg;
 };
 
 //  --------------------------------------------------------------------------
@@ -374,6 +376,8 @@ zaf_broker_actors_end (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, zaf
     char message [ZAF_ERROR_MESSAGE_MAX];
     snprintf (message, sizeof (message), "actor %s (%s) ended: %s",
               actor->id, actor->class_name, reason);
+    if (self->on_end)
+        self->on_end (self->on_end_arg, actor, reason);
     zaf_ring_remove (&actor->sibling);
     while (!zaf_ring_empty (&actor->flights)) {
         zaf_broker_flight_t *flight = ZAF_RING_ENTRY (actor->flights.next, zaf_broker_flight_t, by_target);
@@ -394,6 +398,17 @@ zaf_broker_actors_end (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, zaf
     if (self->verbose)
         zsys_debug ("zaf_broker: actor ended actor=%s reason=%s", actor->id, reason);
     zaf_broker_actors_remove (self, &actor);
+}
+
+//  --------------------------------------------------------------------------
+//  Who is told of each end.
+
+void
+zaf_broker_actors_set_on_end (zaf_broker_actors_t *self, zaf_broker_actors_end_fn *on_end, void *arg)
+{
+    assert (self);
+    self->on_end = on_end;
+    self->on_end_arg = arg;
 }
 
 //  --------------------------------------------------------------------------

@@ -102,4 +102,8 @@ void
 void
     zaf_node_host_stop (zaf_node_host_t *self);
 
+//  The table of what the host holds (borrowed; for the metrics reporter).
+zaf_node_parties_t *
+    zaf_node_host_parties (zaf_node_host_t *self);
+
 #endif
