@@ -56,6 +56,7 @@ struct _zaf_broker_metrics_t {
     double calls_per_s;                 //  Over the last second
     int64_t last_publish;               //  mono ms
     bool dirty;                         //  Something changed since then
+    size_t fingerprint;                 //  Of the tables, at the last look
     zaf_dash_board_t *board;
 };
 
@@ -552,10 +553,25 @@ s_sample (zaf_broker_metrics_t *self, int64_t now)
     self->dirty = true;
 }
 
+//  A number that moves when the broker's tables or counters move
+static size_t
+s_fingerprint (zaf_broker_metrics_t *self)
+{
+    const zaf_broker_stats_t *stats = self->stats;
+    return stats->calls + stats->tells + stats->replies + stats->spawns + stats->kills
+         + stats->submits + stats->peers_lost + stats->errors_sent
+         + zaf_broker_peers_size (self->peers) * 7919 + zaf_broker_actors_size (self->actors) * 104729;
+}
+
 int64_t
 zaf_broker_metrics_tick (zaf_broker_metrics_t *self, int64_t now)
 {
     assert (self);
+    size_t fingerprint = s_fingerprint (self);
+    if (fingerprint != self->fingerprint) {
+        self->fingerprint = fingerprint;
+        self->dirty = true;
+    }
     if (now - self->last_sample >= 1000)
         s_sample (self, now);
     if (self->dirty && now - self->last_publish >= ZAF_DASH_PUBLISH_MS) {
