@@ -80,6 +80,17 @@ async function main () {
   console.log ("broker", endpoint, "dashboard", url);
   start (bin ("zaf-node"), ["--broker", endpoint, "--name", "browser-node",
                             "--module", path.join (build, "lib", "libtree_of_actors.so")]);
+  // The node must have joined before the driver spawns: the API says when
+  const deadline = Date.now () + 10000;
+  for (;;) {
+    const nodes = await fetch (url + "api/nodes").then ((r) => r.ok ? r.json () : { nodes: [] },
+                                                       () => ({ nodes: [] }));
+    if (nodes.nodes.some ((node) => node.name === "browser-node" && node.state === "UP"))
+      break;
+    if (Date.now () > deadline)
+      throw new Error ("the node did not join");
+    await new Promise ((resolve) => setTimeout (resolve, 50));    // poll interval
+  }
   // Workers train for 60 s: the tree stays up while the page is checked
   const driver = start (bin ("tree_of_actors"),
                         ["--address", endpoint, "--duration-ms", "60000", "--poll-ms", "1000"]);
