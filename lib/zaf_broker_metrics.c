@@ -606,3 +606,28 @@ zaf_broker_metrics_actor_json (zaf_broker_metrics_t *self, const char *actor_id)
     cJSON_AddNumberToObject (item, "p99_ms", p99 * 1000.0);
     return item;
 }
+
+cJSON *
+zaf_broker_metrics_dead_json (zaf_broker_metrics_t *self, size_t limit)
+{
+    assert (self);
+    cJSON *dead = cJSON_CreateArray ();
+    for (size_t step = 0; step < self->dead_count && step < limit; step++) {
+        const zaf_dash_actor_t *row = &self->dead [(self->dead_next + ZAF_DASH_DEAD - 1 - step) % ZAF_DASH_DEAD];
+        cJSON *item = cJSON_CreateObject ();
+        cJSON_AddStringToObject (item, "id", row->id);
+        cJSON_AddStringToObject (item, "class", row->class_name);
+        if (*row->name)
+            cJSON_AddStringToObject (item, "name", row->name);
+        cJSON_AddStringToObject (item, "node", row->node);
+        cJSON_AddStringToObject (item, "state", "DEAD");
+        cJSON_AddStringToObject (item, "cause", row->cause);
+        cJSON_AddNumberToObject (item, "restarts", row->restarts);
+        cJSON_AddNumberToObject (item, "calls", (double) row->calls);
+        cJSON_AddNumberToObject (item, "failed", (double) row->failed);
+        cJSON_AddNumberToObject (item, "p50_ms", row->p50 * 1000.0);
+        cJSON_AddNumberToObject (item, "p99_ms", row->p99 * 1000.0);
+        cJSON_AddItemToArray (dead, item);
+    }
+    return dead;
+}

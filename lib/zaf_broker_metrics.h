@@ -184,4 +184,9 @@ zaf_dash_snapshot_t *
 cJSON *
     zaf_broker_metrics_actor_json (zaf_broker_metrics_t *self, const char *actor_id);
 
+//  The most recently dead actors, newest first, at most limit, as a JSON
+//  array the caller deletes (id, class, name, node, state, cause, ...).
+cJSON *
+    zaf_broker_metrics_dead_json (zaf_broker_metrics_t *self, size_t limit);
+
 #endif

@@ -233,8 +233,14 @@ zaf_broker_status_snapshot (zaf_broker_status_t *self, const cJSON *request)
     cJSON_AddNumberToObject (status, "actors_total", (double) zaf_broker_actors_size (self->actors));
     cJSON_AddNumberToObject (status, "flights", (double) zaf_broker_flights_size (self->flights));
     s_add_peers (self, status, now);
-    if (zaf_json_bool (request, "actors", false))
-        s_add_actors (self, status, zaf_json_int (request, "limit", 1000));
+    if (zaf_json_bool (request, "actors", false)) {
+        int limit = zaf_json_int (request, "limit", 1000);
+        s_add_actors (self, status, limit);
+        //  The dashboard's memory of the dead, newest first (at most 100)
+        if (self->metrics)
+            cJSON_AddItemToObject (status, "dead", zaf_broker_metrics_dead_json (
+                self->metrics, limit > 0 && limit < 100 ? (size_t) limit : 100));
+    }
     s_add_counters (self, status);
     return status;
 }

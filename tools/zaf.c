@@ -6,6 +6,8 @@
         zaf call ACTOR METHOD [JSON]    call a method, print its result
         zaf kill ACTOR                  kill an actor
         zaf stop                        stop the broker and every node
+        zaf metrics                     the Prometheus text of the dashboard
+        zaf top                         the busiest actors and the nodes, live
 
     It connects to the broker as a "cli" peer (--address, else
     $ZAF_ADDRESS, else tcp://127.0.0.1:5555), asks, prints an aligned table
@@ -33,6 +35,8 @@ static const command_t s_commands [] = {
     { "call",   2, 3, zaf_cli_call },
     { "kill",   1, 1, zaf_cli_kill },
     { "stop",   0, 0, zaf_cli_stop },
+    { "metrics", 0, 0, zaf_cli_metrics },
+    { "top",    0, 0, zaf_cli_top },
     { NULL, 0, 0, NULL }
 };
 
@@ -84,7 +88,8 @@ int
 main (int argc, char **argv)
 {
     zaf_cli_options_t options = {
-        .address = ZAF_CLI_DEFAULT_ADDRESS, .timeout_ms = ZAF_CLI_TIMEOUT_MS, .limit = 1000
+        .address = ZAF_CLI_DEFAULT_ADDRESS, .timeout_ms = ZAF_CLI_TIMEOUT_MS, .limit = 1000,
+        .interval_ms = 1000
     };
     zaf_flags_list_t words = { NULL, 0 };
     const zaf_flag_t flags [] = {
@@ -96,7 +101,11 @@ main (int argc, char **argv)
           "give up on the broker after N ms (default "
           ZAF_PROGRAM_TEXT (ZAF_CLI_TIMEOUT_MS) ")", .min = 1, .max = 3600000 },
         { "limit", 0, ZAF_FLAG_INT, &options.limit, "N",
-          "list at most N actors (default 1000)", .min = 1, .max = 10000000 },
+          "list at most N actors (default 1000; top: 20)", .min = 1, .max = 10000000 },
+        { "count", 0, ZAF_FLAG_INT, &options.count, "N",
+          "top: print N screens, then exit (default: until interrupted)", .min = 0, .max = 1000000 },
+        { "interval-ms", 0, ZAF_FLAG_INT, &options.interval_ms, "N",
+          "top: refresh every N ms (default 1000)", .min = 100, .max = 3600000 },
         { NULL }
     };
     const zaf_flags_spec_t spec = {
@@ -113,6 +122,10 @@ main (int argc, char **argv)
             "  kill ACTOR                   kill an actor (an id or a name)\n"
             "  stop                         stop the cluster: the broker tells every node\n"
             "                               to exit, then exits\n"
+            "  metrics                      print the Prometheus text of the broker's\n"
+            "                               dashboard (/metrics)\n"
+            "  top                          the busiest actors and the nodes, refreshed\n"
+            "                               every --interval-ms (see --count)\n"
             "\n"
             "Options go before or after the command.\n",
         .epilog =

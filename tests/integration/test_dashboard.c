@@ -551,3 +551,90 @@ Test (dashboard, the_address_busy_off_bad_and_embedded)
     zaf_shutdown (&z);
     unsetenv ("ZAF_DASHBOARD");
 }
+
+//  --------------------------------------------------------------------------
+
+//  Run zaf with these words against endpoint; its exit code, output in *output_p
+static int
+s_zaf (const char *endpoint, char **output_p, const char *word1, const char *word2,
+       const char *word3)
+{
+    const char *argv [] = { zt_path ("bin", "zaf"), "--address", endpoint, word1, word2, word3, NULL };
+    return zt_run (argv, 20000, output_p);
+}
+
+typedef struct {
+    const char *endpoint;
+    const char *wanted [3];     //  Strings the output must all hold
+    const char *word1, *word2, *word3;
+} cli_want_t;
+
+static bool
+s_cli_shows (void *arg)
+{
+    cli_want_t *want = (cli_want_t *) arg;
+    char *output = NULL;
+    int rc = s_zaf (want->endpoint, &output, want->word1, want->word2, want->word3);
+    bool ok = rc == 0 && output;
+    for (int index = 0; ok && index < 3; index++)
+        ok = !want->wanted [index] || strstr (output, want->wanted [index]);
+    free (output);
+    return ok;
+}
+
+Test (dashboard, the_cli_lists_states_and_prints_metrics_and_top)
+{
+    cluster_t cluster;
+    s_cluster_start (&cluster);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_actor_t *counter = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    cr_assert_not_null (counter, "%s", err.message);
+    s_adds (z, counter, 3);
+    zaf_actor_t *victim = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    cr_assert_not_null (victim, "%s", err.message);
+    char victim_id [80];
+    snprintf (victim_id, sizeof (victim_id), "%s", zaf_actor_id (victim));
+    cr_assert_eq (zaf_kill (z, victim, &err), 0, "%s", err.message);
+
+    //  list actors: the new columns, the live one ALIVE with its calls, the
+    //  dead one with its cause
+    cli_want_t list = { cluster.endpoint, { "MAILBOX", "P99_MS", "killed" }, "list", "actors", NULL };
+    cr_assert (zt_wait_until (s_cli_shows, &list, 10000), "zaf list actors lacks the new columns");
+    char *output = NULL;
+    cr_assert_eq (s_zaf (cluster.endpoint, &output, "list", "actors", NULL), 0);
+    char *live = strstr (output, zaf_actor_id (counter));
+    cr_assert_not_null (live, "%s", output);
+    cr_expect (strstr (live, "ALIVE"), "%s", output);
+    char *dead = strstr (output, victim_id);
+    cr_assert_not_null (dead, "%s", output);
+    char *end = strchr (dead, '\n');
+    if (end)
+        *end = 0;               //  The dead actor's line only
+    cr_expect (strstr (dead, "DEAD") && strstr (dead, "killed"), "%s", dead);
+    free (output);
+
+    //  metrics: the Prometheus text
+    cli_want_t metrics = { cluster.endpoint, { "# TYPE zaf_actors gauge", "zaf_actor_deaths_total{cause=\"killed\"} 1",
+                                               "zaf_actor_calls_total{actor=\"" }, "metrics", NULL, NULL };
+    cr_assert (zt_wait_until (s_cli_shows, &metrics, 10000), "zaf metrics did not print the kill");
+
+    //  top, once: the busiest actor first
+    cr_assert_eq (s_zaf (cluster.endpoint, &output, "top", "--count", "1"), 0, "%s", output);
+    cr_expect (strstr (output, "zaf top") && strstr (output, zaf_actor_id (counter)) && strstr (output, "n1"),
+               "%s", output);
+    free (output);
+    zaf_actor_destroy (&victim);
+    zaf_actor_destroy (&counter);
+    s_cluster_stop (&cluster);
+
+    //  Without a dashboard: a clear error
+    char *endpoint;
+    int port;
+    zt_proc_t *broker = s_broker ("off", &endpoint, &port);
+    cr_expect_eq (s_zaf (endpoint, &output, "metrics", NULL, NULL), 1);
+    cr_expect (output && strstr (output, "serves no dashboard"), "%s", output ? output : "");
+    free (output);
+    zt_proc_stop (&broker, SIGTERM, 10000);
+    free (endpoint);
+}
