@@ -32,6 +32,8 @@ typedef struct {
     const char *self_path;      //  zaf-bench itself, for the floor roles
     const char *bin_dir;        //  zaf-broker and zaf-node
     const char *lib_dir;        //  libzaf_bench.so
+    bool dashboard;             //  tcp: the broker serves its dashboard and
+                                //  a client polls its API every 100 ms
 } bench_opts_t;
 
 typedef struct _bench_zaf_rig_t bench_zaf_rig_t;
