@@ -25,7 +25,7 @@
 #define ZAF_DASH_DEAD           1000    //  Dead actors remembered
 #define ZAF_DASH_LOST           64      //  Lost nodes remembered
 #define ZAF_DASH_HISTORY        600     //  Samples kept (one a second)
-#define ZAF_DASH_PUBLISH_MS     250     //  Shortest time between snapshots
+#define ZAF_DASH_PUBLISH_MS     500     //  Shortest time between snapshots
 #define ZAF_DASH_CAUSES         32      //  Distinct death causes counted
 
 typedef enum {

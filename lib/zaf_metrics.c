@@ -61,15 +61,17 @@ zaf_metrics_quantile (const uint64_t *buckets, double q)
 static zaf_metrics_method_t *
 s_method_slot (zaf_metrics_actor_t *self, const char *method)
 {
+    //  Names are kept cut to ZAF_METRICS_METHOD_NAME - 1 bytes, and compared so
+    char name [ZAF_METRICS_METHOD_NAME];
+    snprintf (name, sizeof (name), "%s", method);
     for (int index = 0; index < ZAF_METRICS_METHODS - 1; index++) {
         zaf_metrics_method_t *slot = &self->methods [index];
         if (!atomic_load_explicit (&slot->used, memory_order_acquire)) {
-            snprintf (slot->name, sizeof (slot->name), "%s", method);
+            memcpy (slot->name, name, sizeof (name));
             atomic_store_explicit (&slot->used, true, memory_order_release);
             return slot;
         }
-        if (strncmp (slot->name, method, sizeof (slot->name) - 1) == 0
-        &&  strlen (method) < sizeof (slot->name))
+        if (streq (slot->name, name))
             return slot;
     }
     zaf_metrics_method_t *other = &self->methods [ZAF_METRICS_METHODS - 1];
