@@ -117,6 +117,7 @@ s_summary (zaf_dash_snapshot_t *snapshot)
     cJSON_AddNumberToObject (summary, "clients", (double) snapshot->clients);
     cJSON_AddNumberToObject (summary, "flights", (double) snapshot->flights);
     cJSON_AddNumberToObject (summary, "answers_held", (double) snapshot->held);
+    cJSON_AddNumberToObject (summary, "answers_held_bytes", (double) snapshot->held_bytes);
     cJSON_AddNumberToObject (summary, "calls_per_s", snapshot->calls_per_s);
     cJSON *actors = cJSON_AddObjectToObject (summary, "actors");
     for (int state = 0; state <= ZAF_DASH_DEAD_STATE; state++)
@@ -494,6 +495,8 @@ zaf_dash_api_metrics (zaf_dash_snapshot_t *snapshot, size_t *size_p)
     fprintf (out, "zaf_broker_flights %zu\n", snapshot->flights);
     s_family (out, "zaf_broker_answers_held", "gauge", "Answers waiting for room in a peer's queue.");
     fprintf (out, "zaf_broker_answers_held %zu\n", snapshot->held);
+    s_family (out, "zaf_broker_answers_held_bytes", "gauge", "Bytes of the answers held (bodies and attachments).");
+    fprintf (out, "zaf_broker_answers_held_bytes %zu\n", snapshot->held_bytes);
     s_family (out, "zaf_broker_calls_per_second", "gauge", "Calls and tells routed over the last second.");
     fprintf (out, "zaf_broker_calls_per_second %.3f\n", snapshot->calls_per_s);
     s_family (out, "zaf_broker_messages_total", "counter", "Requests routed, by command.");

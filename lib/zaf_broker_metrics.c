@@ -461,8 +461,18 @@ s_add_nodes (zaf_broker_metrics_t *self, zaf_dash_snapshot_t *snapshot, int64_t 
             s_fill_node (self, peer, &snapshot->nodes [snapshot->node_count++], now);
         else
             snapshot->clients++;
-        if (peer->backlog)
+        if (peer->backlog && zlistx_size (peer->backlog)) {
             snapshot->held += zlistx_size (peer->backlog);
+            //  Their bytes: bodies and attachments (rare: a slow reader)
+            for (zaf_proto_t *held = (zaf_proto_t *) zlistx_first (peer->backlog); held;
+                 held = (zaf_proto_t *) zlistx_next (peer->backlog)) {
+                size_t size;
+                zaf_proto_body (held, &size);
+                snapshot->held_bytes += size;
+                for (size_t index = 0; index < zaf_proto_attachments (held); index++)
+                    snapshot->held_bytes += zmq_msg_size (zaf_proto_attachment (held, index));
+            }
+        }
     }
     zlistx_destroy (&peers);
     //  Lost nodes, newest first

@@ -96,6 +96,7 @@ typedef struct {
     int heartbeat_ms;
     zaf_broker_stats_t stats;
     size_t peers, clients, flights, held;
+    size_t held_bytes;                  //  Bodies and attachments of held
     double calls_per_s;
     size_t by_state [4];                //  Actors per zaf_dash_state_t
     size_t actor_count;                 //  Live first, then dead
