@@ -11,6 +11,10 @@
 #include "bench_classes.h"
 #include "zaf_engine.h"         //  zaf_auth_keygen, zaf_auth_client_set
 #include <pthread.h>
+#include <stdatomic.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #define STARTUP_MS  10000       //  For a process to come up and register
 
@@ -26,7 +30,51 @@ struct _bench_zaf_rig_t {
     char names [BENCH_MAX_NODES][32];           //  tcp: node names
     char keys [64];                             //  curve: the run's key directory
     int nbr_nodes;
+    pthread_t poller;                           //  tcp+dash: the API's client
+    bool polling;                               //  It runs
+    atomic_bool stop_polling;
+    int dashboard_port;
+    long polls;                                 //  Requests it made
+    bool verbose;
 };
+
+//  The dashboard's client: what the page asks for, every 100 ms, until
+//  told to stop. Each answer is read whole; errors are counted as polls.
+static void
+s_http_get (int port, const char *path)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return;
+    struct sockaddr_in where = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+    inet_pton (AF_INET, "127.0.0.1", &where.sin_addr);
+    struct timeval timeout = { .tv_sec = 2 };
+    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof (timeout));
+    if (connect (fd, (struct sockaddr *) &where, sizeof (where)) == 0) {
+        char request [256], buffer [16384];
+        int length = snprintf (request, sizeof (request),
+                               "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+        if (send (fd, request, (size_t) length, MSG_NOSIGNAL) == length)
+            while (recv (fd, buffer, sizeof (buffer), 0) > 0)
+                ;
+    }
+    close (fd);
+}
+
+static void *
+s_poller (void *args)
+{
+    bench_zaf_rig_t *self = (bench_zaf_rig_t *) args;
+    while (!atomic_load (&self->stop_polling)) {
+        s_http_get (self->dashboard_port, "/api/summary");
+        s_http_get (self->dashboard_port, "/api/nodes");
+        s_http_get (self->dashboard_port, "/api/actors?offset=0&limit=50");
+        s_http_get (self->dashboard_port, "/api/history");
+        self->polls += 4;
+        zclock_sleep (100);     //  The poll period
+    }
+    return NULL;
+}
 
 //  Start a program that prints "listening ENDPOINT" and read it back
 static bench_proc_t *
@@ -79,6 +127,7 @@ bench_zaf_rig_new (const bench_opts_t *opts, bool tcp, int nodes, char *error, s
     bench_zaf_rig_t *self = (bench_zaf_rig_t *) zmalloc (sizeof (bench_zaf_rig_t));
     assert (self);
     self->tcp = tcp;
+    self->verbose = opts->verbose;
     if (!tcp) {
         //  One node, in this process, with BENCH_NODE_CPUS workers (the
         //  runner sets ZAF_CPUS before any thread starts)
@@ -134,12 +183,24 @@ bench_zaf_rig_new (const bench_opts_t *opts, bool tcp, int nodes, char *error, s
         }
     }
     char *broker_argv [] = { broker_path, "--bind", "tcp://127.0.0.1:0",
+                             "--dashboard", opts->dashboard ? "127.0.0.1:0" : "off",
                              opts->curve ? "--keys" : NULL, self->keys, NULL };
     self->broker = s_start_listener (broker_argv, opts->verbose, self->endpoint,
                                      sizeof (self->endpoint), error, error_max);
     if (!self->broker) {
         bench_zaf_rig_destroy (&self);
         return NULL;
+    }
+    if (opts->dashboard) {
+        char line [512];
+        if (bench_proc_read_line (self->broker, line, sizeof (line), STARTUP_MS) < 0
+        ||  sscanf (line, "dashboard http://127.0.0.1:%d/", &self->dashboard_port) != 1) {
+            snprintf (error, error_max, "the broker did not say where its dashboard is");
+            bench_zaf_rig_destroy (&self);
+            return NULL;
+        }
+        atomic_init (&self->stop_polling, false);
+        self->polling = pthread_create (&self->poller, NULL, s_poller, self) == 0;
     }
     char cpus [16];
     snprintf (cpus, sizeof (cpus), "%d", BENCH_NODE_CPUS);
@@ -179,6 +240,12 @@ bench_zaf_rig_destroy (bench_zaf_rig_t **self_p)
     assert (self_p);
     if (*self_p) {
         bench_zaf_rig_t *self = *self_p;
+        if (self->polling) {
+            atomic_store (&self->stop_polling, true);
+            pthread_join (self->poller, NULL);
+            if (self->verbose)
+                fprintf (stderr, "zaf-bench: the dashboard answered %ld requests\n", self->polls);
+        }
         //  Embedded: this also stops the broker and the node
         zaf_shutdown (&self->driver);
         //  Nodes first, while their broker still listens; a node with

@@ -33,6 +33,8 @@ typedef struct {
     const char *bin_dir;        //  zaf-broker and zaf-node
     const char *lib_dir;        //  libzaf_bench.so
     bool curve;                 //  tcp: CURVE on every link (keys made for the run)
+    bool dashboard;             //  tcp: the broker serves its dashboard and
+                                //  a client polls its API every 100 ms
 } bench_opts_t;
 
 typedef struct _bench_zaf_rig_t bench_zaf_rig_t;

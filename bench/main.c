@@ -35,6 +35,7 @@
 #define QUICK_ACTORS        5000    //  So that --quick stays well under 30 s
 #define RUN_GRACE_S         60      //  Setup and teardown allowance per run
 #define MANY_GRACE_S        120     //  More for actors_10k
+#define MODES               4       //  embedded, tcp, tcp-curve, tcp+dash
 
 //  --help: what zaf-bench measures (before the options) and how to read
 //  its output (after them)
@@ -62,7 +63,10 @@ static const char s_epilog [] =
 "Modes: embedded = zaf_init (NULL), everything in one process; the floor's\n"
 "relay and server are threads over inproc. tcp = zaf-broker and zaf-node\n"
 "processes on 127.0.0.1, the driver here; the floor's relay and server are\n"
-"`zaf-bench --role floor-broker|floor-server` processes.\n"
+"`zaf-bench --role floor-broker|floor-server` processes. tcp+dash = tcp\n"
+"with the broker's dashboard on and a client polling its JSON API every\n"
+"100 ms (summary, a page of actors, history: what the page reads); the\n"
+"other modes run with the dashboard off.\n"
 "\n"
 "The floor: the same processes, sockets (client DEALER -> relay ROUTER <-\n"
 "server DEALER) and ZAF1 frames as zaf, with no framework: the relay routes\n"
@@ -146,8 +150,10 @@ static int
 s_role_run (const char *scenario, const char *mode, const bench_opts_t *opts)
 {
     if (!scenario || !mode || !bench_scenario_known (scenario)
-    ||  !(streq (mode, "tcp") || streq (mode, "embedded") || streq (mode, "tcp-curve"))) {
-        fprintf (stderr, "zaf-bench: --role run needs --scenario NAME and --mode embedded|tcp|tcp-curve\n");
+    ||  !(streq (mode, "tcp") || streq (mode, "embedded") || streq (mode, "tcp-curve")
+          || streq (mode, "tcp+dash"))) {
+        fprintf (stderr, "zaf-bench: --role run needs --scenario NAME and --mode"
+                 " embedded|tcp|tcp-curve|tcp+dash\n");
         return 2;
     }
     //  Every actor costs a socket and a file: allow as many as we may open
@@ -164,8 +170,12 @@ s_role_run (const char *scenario, const char *mode, const bench_opts_t *opts)
         fprintf (stderr, "zaf-bench: cannot register the bench classes\n");
         return 1;
     }
-    bench_result_t result;
+    //  The broker's dashboard: off, except in tcp+dash, where it serves and
+    //  a client polls its API every 100 ms (bench_rig)
     bench_opts_t run_opts = *opts;
+    run_opts.dashboard = streq (mode, "tcp+dash");
+    setenv ("ZAF_DASHBOARD", "off", 1);
+    bench_result_t result;
     run_opts.curve = streq (mode, "tcp-curve");
     bench_scenario_run (scenario, strneq (mode, "embedded"), &run_opts, &result);
     snprintf (result.mode, sizeof (result.mode), "%s", mode);
@@ -326,12 +336,12 @@ s_print_footer (FILE *stream, const plan_opts_t *plan, double total_s, double lo
 }
 
 static int
-s_orchestrate (const plan_opts_t *plan, bool modes [3], bool scenarios [BENCH_SCENARIO_COUNT])
+s_orchestrate (const plan_opts_t *plan, bool modes [MODES], bool scenarios [BENCH_SCENARIO_COUNT])
 {
-    static const char *mode_names [3] = { "embedded", "tcp", "tcp-curve" };
+    static const char *mode_names [MODES] = { "embedded", "tcp", "tcp-curve", "tcp+dash" };
     int total = 0;
     for (int index = 0; index < BENCH_SCENARIO_COUNT; index++)
-        for (int mode = 0; mode < 3; mode++)
+        for (int mode = 0; mode < MODES; mode++)
             total += scenarios [index] && modes [mode];
     bench_result_t *results = (bench_result_t *) calloc ((size_t) total, sizeof (bench_result_t));
     assert (results);
@@ -343,7 +353,13 @@ s_orchestrate (const plan_opts_t *plan, bool modes [3], bool scenarios [BENCH_SC
     }
     int done = 0, failed = 0;
     for (int index = 0; index < BENCH_SCENARIO_COUNT && !zsys_interrupted; index++)
-        for (int mode = 0; mode < 3 && !zsys_interrupted; mode++) {
+        for (int step = 0; step < MODES && !zsys_interrupted; step++) {
+            //  With tcp and tcp+dash, every other scenario runs tcp+dash
+            //  first, so that a load that drifts during the run does not
+            //  always fall on the same side
+            int mode = step;
+            if (modes [3] && index % 2 && (step == 1 || step == 3))
+                mode = 4 - step;
             if (!scenarios [index] || !modes [mode])
                 continue;
             const char *scenario = bench_scenario_name (index);
@@ -440,9 +456,14 @@ s_flags (options_t *options, zaf_flag_t *flags)
         { "json", 0, ZAF_FLAG_BOOL, &plan->json, NULL,
           "print one JSON line per row instead of the table" },
         { "mode", 0, ZAF_FLAG_STRING, &options->mode, "MODE",
-          "embedded; tcp (rows with and without CURVE);\n"
-          "plain-tcp or tcp-curve (one of them); both\n"
-          "(all three; default)" },
+    if (streq (mode, "tcp-curve"))
+        modes [2] = true;
+    else
+    if (streq (mode, "dashboard"))
+        modes [1] = modes [3] = true;
+    else {
+        fprintf (stderr, "zaf-bench: --mode must be embedded, tcp, plain-tcp, tcp-curve, both"
+                 " or dashboard, not '%s'\n", mode);
         { "scenario", 0, ZAF_FLAG_LIST, &options->scenarios, "NAME",
           "run only these (repeatable, or a comma list)" },
         { "duration-ms", 0, ZAF_FLAG_INT, &plan->duration_ms, "N",
@@ -503,7 +524,7 @@ s_locate (const options_t *options, char *self_path, char *bin_dir, char *lib_di
 static int
 s_main_orchestrate (const options_t *options)
 {
-    bool modes [3] = { false, false, false };
+    bool modes [MODES] = { false, false, false, false };
     const char *mode = options->mode;
     if (streq (mode, "both"))
         modes [0] = modes [1] = modes [2] = true;
@@ -517,11 +538,10 @@ s_main_orchestrate (const options_t *options)
     if (streq (mode, "plain-tcp"))
         modes [1] = true;
     else
-    if (streq (mode, "tcp-curve"))
-        modes [2] = true;
-    else {
-        fprintf (stderr, "zaf-bench: --mode must be embedded, tcp, plain-tcp, tcp-curve or both,"
-                 " not '%s'\n", mode);
+          "embedded; tcp (rows with and without CURVE);\n"
+          "plain-tcp or tcp-curve (one of them); both\n"
+          "(all three; default); dashboard: tcp and\n"
+          "tcp+dash, one after the other" },
         return 2;
     }
     bool scenarios [BENCH_SCENARIO_COUNT] = { false };

@@ -22,6 +22,7 @@ typedef struct {
     int held_max_mb;                //  --held-max-mb
     int held_share_mb;              //  --held-share-mb
     const char *id_secret_file;     //  --id-secret-file, or NULL
+    const char *dashboard;          //  --dashboard ADDR:PORT or off
     bool verbose;                   //  --verbose
     const char *keys;               //  --keys DIR, or NULL
     const char *key;                //  --key FILE, or NULL
@@ -118,6 +119,34 @@ s_id_secret (zactor_t *broker, const char *path)
     return rc;
 }
 
+//  Start the dashboard unless it is off; print "dashboard URL"
+static int
+s_dashboard (zactor_t *broker, const options_t *options)
+{
+    const char *address = options->dashboard ? options->dashboard : "127.0.0.1:8265";
+    if (streq (address, "off"))
+        return 0;
+    zstr_sendx (broker, "DASHBOARD", address, NULL);
+    char *status = NULL, *value = NULL, *note = NULL;
+    zstr_recvx (broker, &status, &value, &note, NULL);
+    int rc = 0;
+    if (status && streq (status, "OK")) {
+        printf ("dashboard %s\n", value);
+        if (note && *note)
+            fprintf (stderr, "zaf-broker: dashboard: %s\n", note);
+    }
+    else {
+        //  Asked for: an error. The default: said, and the broker serves on
+        fprintf (stderr, "zaf-broker: cannot start the dashboard: %s\n", value ? value : "?");
+        rc = options->dashboard ? 1 : 0;
+    }
+    fflush (stdout);
+    zstr_free (&status);
+    zstr_free (&value);
+    zstr_free (&note);
+    return rc;
+}
+
 //  Start the engine, bind, serve until a signal or `zaf stop`
 static int
 s_run (const options_t *options)
@@ -155,6 +184,8 @@ s_run (const options_t *options)
     }
     if (rc == 0)
         rc = s_bind (broker, options);
+    if (rc == 0)
+        rc = s_dashboard (broker, options);
     if (rc == 0)
         rc = zaf_program_serve_hup (broker, "zaf-broker", &stopped,
                                     options->keys ? "RELOAD-KEYS" : NULL);
@@ -206,13 +237,17 @@ main (int argc, char **argv)
         { "insecure", 0, ZAF_FLAG_BOOL, &options.insecure, NULL,
           "allow listening beyond loopback without keys: anyone\n"
           "who reaches the port owns the cluster" },
+        { "dashboard", 0, ZAF_FLAG_STRING, &options.dashboard, "ADDR:PORT",
+          "serve the dashboard, JSON API and /metrics here (default\n"
+          "127.0.0.1:8265; a busy port is passed over; 'off': none)" },
         { "verbose", 0, ZAF_FLAG_BOOL, &options.verbose, NULL, "log every message" },
         { NULL }
     };
     const zaf_flags_spec_t spec = {
         .program = "zaf-broker", .usage = "zaf-broker [OPTIONS]",
         .about = "Route zaf calls between drivers and nodes.\n",
-        .epilog = "Prints 'listening ENDPOINT' for each endpoint once it is bound.\n",
+        .epilog = "Prints 'listening ENDPOINT' for each endpoint once it is bound,\n"
+                  "then 'dashboard URL' unless --dashboard off.\n",
         .version = ZAF_PROGRAM_VERSION, .flags = flags
     };
     int rc;

@@ -109,7 +109,14 @@ zaf_cluster_info (zaf_t *self)
     cJSON_AddBoolToObject (info, "embedded", local != NULL);
     cJSON *nodes = cJSON_DetachItemFromObject (status, "nodes");
     cJSON_AddItemToObject (info, "nodes", nodes ? nodes : cJSON_CreateArray ());
-    cJSON_AddNullToObject (info, "dashboard");
+    //  The broker says where its dashboard is (null: it has none)
+    const char *dashboard = zaf_json_string (status, "dashboard", NULL);
+    if (dashboard)
+        cJSON_AddStringToObject (info, "dashboard", dashboard);
+    else
+        cJSON_AddNullToObject (info, "dashboard");
+    if (local && zaf_local_dashboard_note (local))
+        cJSON_AddStringToObject (info, "dashboard_note", zaf_local_dashboard_note (local));
     cJSON_Delete (status);
     return info;
 }

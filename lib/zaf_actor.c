@@ -164,6 +164,7 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     zaf_error_t err;
     zaf_error_clear (&err);
     cJSON *result = NULL;
+    int64_t started = 0;            //  When the method began (usecs)
 
     //  Names starting "zaf." are the runtime's own (supervisor notices)
     bool hook = zaf_context_is_hook (method_name);
@@ -195,6 +196,7 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
     else {
         if (self->verbose)
             zsys_debug ("zaf_actor: actor=%s method=%s", self->actor_id, method_name);
+        started = zclock_usecs ();
         if (self->running)
             s_running_set (self->running, msg, is_call);
         zaf_context_serving (self->context, msg);
@@ -207,6 +209,10 @@ s_serve_call (self_t *self, zaf_proto_t *msg)
         }
     }
     cJSON_Delete (args);
+    if (!hook)
+        zaf_metrics_record (&self->ctl->metrics, method_name,
+                            started ? (uint64_t) (zclock_usecs () - started) : 0,
+                            err.code != ZAF_OK);
     if (is_call)
         zaf_inner_answer (self->inner, msg, result, &err);
     else

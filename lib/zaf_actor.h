@@ -37,6 +37,7 @@ typedef struct {
     atomic_uint_fast64_t processed; //  Calls and tells the actor has taken
     atomic_int why;                 //  Why it was killed: an index into
                                     //  zaf_actor_why_name (0: "killed")
+    zaf_metrics_actor_t metrics;    //  Calls, failures, latency, high water
 } zaf_actor_ctl_t;
 
 //  The reasons a node can end an actor for, by index ("killed" is 0):

@@ -34,6 +34,8 @@
 #include "zaf_broker_rejoin.h"
 #include "zaf_broker_retry.h"
 #include "zaf_broker_drain.h"
+#include "zaf_broker_metrics.h"
+#include "zaf_broker_http.h"
 
 typedef struct {
     zsock_t *pipe;                  //  Actor pipe
@@ -48,6 +50,8 @@ typedef struct {
     zaf_broker_status_t *status;    //  STATUS and STOP
     zaf_broker_adopt_t *adopt;      //  Actors back after a broker restart
     zaf_broker_keys_t *keys;        //  Keys: roles, ZAP, revocation (checks pass without)
+    zaf_broker_metrics_t *metrics;  //  What the dashboard shows
+    zaf_broker_http_t *http;        //  The dashboard, if started
     char session [40];              //  This broker's run
     int heartbeat_ms;
     int64_t next_tick;
@@ -86,6 +90,12 @@ s_self_new (zsock_t *pipe)
     self->adopt = zaf_broker_adopt_new (self->peers, self->actors, self->out);
     self->keys = zaf_broker_keys_new (self->peers, self->flights, self->actors, self->out,
                                       &self->stats);
+    self->metrics = zaf_broker_metrics_new (self->session, self->peers, self->flights,
+                                            self->actors, &self->stats);
+    zaf_broker_actors_set_on_end (self->actors,
+                                  (zaf_broker_actors_end_fn *) zaf_broker_metrics_actor_ended,
+                                  self->metrics);
+    zaf_broker_status_set_metrics (self->status, self->metrics);
     return self;
 }
 
@@ -93,6 +103,8 @@ static void
 s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
+    //  The dashboard's thread first: it reads the metrics' board
+    zaf_broker_http_destroy (&self->http);
     //  Top down: flights before actors and peers (they point into both)
     zaf_broker_keys_destroy (&self->keys);
     zaf_broker_adopt_destroy (&self->adopt);
@@ -102,6 +114,7 @@ s_self_destroy (self_t **self_p)
     zaf_broker_actors_destroy (&self->actors);
     zaf_broker_out_destroy (&self->out);
     zaf_broker_peers_destroy (&self->peers);
+    zaf_broker_metrics_destroy (&self->metrics);
     zaf_proto_destroy (&self->msg);
     free (self);
     *self_p = NULL;
@@ -158,6 +171,7 @@ s_peer_lost (self_t *self, zaf_broker_peer_t *peer, const char *reason)
     if (!peer->doomed)
         peer->doomed = reason;  //  Sends nothing more to it from here on
     s_log_lost (self, peer, reason);
+    zaf_broker_metrics_peer_lost (self->metrics, peer, reason);
     //  Its own requests: nobody to answer any more. An actor it was
     //  spawning would have no holder: it is killed as it comes up.
     while (!zaf_ring_empty (&peer->calls_out)) {
@@ -692,7 +706,7 @@ s_handle_router (self_t *self, int rc)
             else
                 zaf_broker_drain_handle (self->peers, self->out, self->msg);
             break;
-        case ZAF_PROTO_HEARTBEAT: break;
+        case ZAF_PROTO_HEARTBEAT: zaf_broker_metrics_heartbeat (self->metrics, peer, self->msg); break;
         case ZAF_PROTO_BYE:     s_peer_lost (self, peer, "said BYE"); break;
         case ZAF_PROTO_ERROR:   s_handle_error (self, peer); break;
         case ZAF_PROTO_REVOKE:  zaf_broker_keys_handle_revoke (self->keys, self->msg, peer); break;
@@ -802,6 +816,7 @@ s_handle_bind (self_t *self, zmsg_t *request)
             shown = strdup (endpoint);
         }
         zaf_broker_status_add_endpoint (self->status, shown);
+        zaf_broker_metrics_add_endpoint (self->metrics, shown);
         if (!self->quiet)
             zsys_info ("zaf_broker: listening endpoint=%s session=%s", shown, self->session);
         zstr_sendx (self->pipe, "OK", shown, NULL);
@@ -865,6 +880,40 @@ s_handle_keys (self_t *self, zmsg_t *request)
     zstr_free (&own);
 }
 
+//  DASHBOARD address: start the HTTP server there ("off": none). Answers
+//  OK url note (note says if a busy port was passed over) or ERROR reason.
+static void
+s_handle_dashboard (self_t *self, zmsg_t *request)
+{
+    char *address = zmsg_popstr (request);
+    char error [160] = "";
+    if (address && streq (address, "off"))
+        zstr_sendx (self->pipe, "OK", "", "", NULL);
+    else
+    if (self->http)
+        zstr_sendx (self->pipe, "ERROR", "the dashboard is already running", NULL);
+    else {
+        self->http = zaf_broker_http_new (address, zaf_broker_metrics_board (self->metrics),
+                                          error, sizeof (error));
+        if (self->http) {
+            char note [120] = "";
+            int asked = zaf_broker_http_port_asked (self->http);
+            if (asked && asked != zaf_broker_http_port (self->http))
+                snprintf (note, sizeof (note), "port %d was busy: took %d", asked,
+                          zaf_broker_http_port (self->http));
+            zaf_broker_status_set_dashboard (self->status, zaf_broker_http_url (self->http));
+            zaf_broker_metrics_tick (self->metrics, zclock_mono ());
+            if (!self->quiet)
+                zsys_info ("zaf_broker: dashboard url=%s%s%s", zaf_broker_http_url (self->http),
+                           *note ? " " : "", note);
+            zstr_sendx (self->pipe, "OK", zaf_broker_http_url (self->http), note, NULL);
+        }
+        else
+            zstr_sendx (self->pipe, "ERROR", error, NULL);
+    }
+    zstr_free (&address);
+}
+
 static void
 s_handle_pipe (self_t *self)
 {
@@ -900,6 +949,7 @@ s_handle_pipe (self_t *self)
         if (ms >= 10 && ms <= INT_MAX) {
             self->heartbeat_ms = (int) ms;
             zaf_broker_status_set_heartbeat (self->status, (int) ms);
+            zaf_broker_metrics_set_heartbeat (self->metrics, (int) ms);
             self->next_tick = zclock_mono () + ms;
         }
     }
@@ -937,6 +987,9 @@ s_handle_pipe (self_t *self)
     if (streq (command, "BIND"))
         s_handle_bind (self, request);
     else
+    if (streq (command, "DASHBOARD"))
+        s_handle_dashboard (self, request);
+    else
     if (streq (command, "NODES"))
         zstr_sendf (self->pipe, "%zu", zaf_broker_peers_nodes (self->peers));
     else
@@ -973,6 +1026,12 @@ zaf_broker (zsock_t *pipe, void *args)
         if (zaf_broker_keys_zap (self->keys) && !items [2].socket)
             items [2].socket = zsock_resolve (zaf_broker_keys_zap (self->keys));
         int64_t timeout = self->next_tick - zclock_mono ();
+        if (self->http) {
+            //  The dashboard's snapshots and history have their own pace
+            int64_t due = zaf_broker_metrics_tick (self->metrics, zclock_mono ()) - zclock_mono ();
+            if (due < timeout)
+                timeout = due;
+        }
         bool backlogged = zaf_broker_out_backlogged (self->out) > 0;
         if (backlogged && timeout > 5)
             timeout = 5;        //  No event says a queue drained: look again soon

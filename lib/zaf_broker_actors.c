@@ -30,6 +30,8 @@ struct _zaf_broker_actors_t {
     zaf_broker_ids_t *ids;      //  Issues and checks actor ids (owned)
     size_t max_pending;         //  Bound on what waits for one actor
     bool verbose;
+    zaf_broker_actors_end_fn *on_end;   //  Told of each end, or NULL
+    void *on_end_arg;
 };
 
 //  --------------------------------------------------------------------------
@@ -408,6 +410,8 @@ zaf_broker_actors_end (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, zaf
     char message [ZAF_ERROR_MESSAGE_MAX];
     snprintf (message, sizeof (message), "actor %s (%s) ended: %s",
               actor->id, actor->class_name, reason);
+    if (self->on_end)
+        self->on_end (self->on_end_arg, actor, reason);
     zaf_ring_remove (&actor->sibling);
     while (!zaf_ring_empty (&actor->flights)) {
         zaf_broker_flight_t *flight = ZAF_RING_ENTRY (actor->flights.next, zaf_broker_flight_t, by_target);
@@ -430,6 +434,17 @@ zaf_broker_actors_end (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, zaf
         zsys_debug ("zaf_broker: actor ended actor=%s reason=%s", actor->id,
                     zaf_escape (reason, escaped, sizeof (escaped)));
     zaf_broker_actors_remove (self, &actor);
+}
+
+//  --------------------------------------------------------------------------
+//  Who is told of each end.
+
+void
+zaf_broker_actors_set_on_end (zaf_broker_actors_t *self, zaf_broker_actors_end_fn *on_end, void *arg)
+{
+    assert (self);
+    self->on_end = on_end;
+    self->on_end_arg = arg;
 }
 
 //  --------------------------------------------------------------------------

@@ -156,6 +156,13 @@ void
     zaf_broker_actors_end (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, zaf_code_t code,
                            const char *reason);
 
+//  A function told of each actor that ends, before its record goes (for
+//  the dashboard's memory of the dead).
+typedef void (zaf_broker_actors_end_fn) (void *arg, zaf_broker_actor_t *actor, const char *reason);
+void
+    zaf_broker_actors_set_on_end (zaf_broker_actors_t *self, zaf_broker_actors_end_fn *on_end,
+                                  void *arg);
+
 //  End an actor the broker decides to end (its owner is gone): tell its
 //  node to kill it, and end it here at once.
 void

@@ -15,6 +15,7 @@
 
 #include "zaf_classes.h"
 #include "zaf_broker_status.h"
+#include "zaf_broker_metrics.h"
 
 struct _zaf_broker_status_t {
     char session [40];              //  This broker's run
@@ -26,6 +27,8 @@ struct _zaf_broker_status_t {
     zaf_broker_actors_t *actors;    //  Borrowed
     zaf_broker_out_t *out;          //  Borrowed
     zaf_broker_stats_t *stats;      //  Borrowed
+    zaf_broker_metrics_t *metrics;  //  Borrowed, or NULL
+    char *dashboard;                //  Its URL, or NULL
 };
 
 //  --------------------------------------------------------------------------
@@ -58,6 +61,7 @@ zaf_broker_status_destroy (zaf_broker_status_t **self_p)
     if (!self)
         return;
     free (self->endpoints);
+    free (self->dashboard);
     free (self);
     *self_p = NULL;
 }
@@ -79,6 +83,24 @@ zaf_broker_status_set_heartbeat (zaf_broker_status_t *self, int heartbeat_ms)
 {
     assert (self);
     self->heartbeat_ms = heartbeat_ms;
+}
+
+//  --------------------------------------------------------------------------
+//  The dashboard: its metrics (for actors' columns) and its URL
+
+void
+zaf_broker_status_set_metrics (zaf_broker_status_t *self, zaf_broker_metrics_t *metrics)
+{
+    assert (self);
+    self->metrics = metrics;
+}
+
+void
+zaf_broker_status_set_dashboard (zaf_broker_status_t *self, const char *url)
+{
+    assert (self);
+    free (self->dashboard);
+    self->dashboard = url ? strdup (url) : NULL;
 }
 
 //  --------------------------------------------------------------------------
@@ -165,6 +187,23 @@ s_add_peers (zaf_broker_status_t *self, cJSON *status, int64_t now)
     cJSON_AddNumberToObject (status, "clients_total", (double) client_count);
 }
 
+//  What the dashboard knows of a live actor: its state, and the metrics its
+//  node last reported (mailbox, calls, failed, p50_ms, p99_ms)
+static void
+s_add_actor_metrics (zaf_broker_status_t *self, zaf_broker_actor_t *actor, cJSON *item)
+{
+    cJSON_AddStringToObject (item, "state", actor->restarting ? "RESTARTING"
+                                          : actor->ready ? "ALIVE" : "PENDING");
+    cJSON *metrics = self->metrics ? zaf_broker_metrics_actor_json (self->metrics, actor->id) : NULL;
+    cJSON *field = metrics ? metrics->child : NULL;
+    while (field) {
+        cJSON *next = field->next;
+        cJSON_AddItemToObject (item, field->string, cJSON_DetachItemViaPointer (metrics, field));
+        field = next;
+    }
+    cJSON_Delete (metrics);
+}
+
 static void
 s_add_actors (zaf_broker_status_t *self, cJSON *status, int offset, int limit)
 {
@@ -199,6 +238,7 @@ s_add_actors (zaf_broker_status_t *self, cJSON *status, int offset, int limit)
             cJSON_AddBoolToObject (item, "restarting", true);
         if (actor->detached)
             cJSON_AddBoolToObject (item, "detached", true);
+        s_add_actor_metrics (self, actor, item);
         cJSON_AddItemToArray (actors, item);
     }
 }
@@ -233,14 +273,23 @@ zaf_broker_status_snapshot (zaf_broker_status_t *self, const cJSON *request)
     cJSON_AddStringToObject (status, "endpoints", self->endpoints);
     cJSON_AddNumberToObject (status, "uptime_s", (double) (now - self->started) / 1000.0);
     cJSON_AddNumberToObject (status, "heartbeat_ms", self->heartbeat_ms);
+    if (self->dashboard)
+        cJSON_AddStringToObject (status, "dashboard", self->dashboard);
+    else
+        cJSON_AddNullToObject (status, "dashboard");
     cJSON_AddNumberToObject (status, "actors_total", (double) zaf_broker_actors_size (self->actors));
     cJSON_AddNumberToObject (status, "flights", (double) zaf_broker_flights_size (self->flights));
     cJSON_AddNumberToObject (status, "held_bytes", (double) zaf_broker_out_held_bytes (self->out));
     cJSON_AddNumberToObject (status, "held_peak", (double) zaf_broker_out_held_peak (self->out));
     s_add_peers (self, status, now);
-    if (zaf_json_bool (request, "actors", false))
-        s_add_actors (self, status, zaf_json_int (request, "offset", 0),
-                      zaf_json_int (request, "limit", ZAF_BROKER_STATUS_PAGE));
+    if (zaf_json_bool (request, "actors", false)) {
+        int limit = zaf_json_int (request, "limit", ZAF_BROKER_STATUS_PAGE);
+        s_add_actors (self, status, zaf_json_int (request, "offset", 0), limit);
+        //  The dashboard's memory of the dead, newest first (at most 100)
+        if (self->metrics)
+            cJSON_AddItemToObject (status, "dead", zaf_broker_metrics_dead_json (
+                self->metrics, limit > 0 && limit < 100 ? (size_t) limit : 100));
+    }
     s_add_counters (self, status);
     return status;
 }

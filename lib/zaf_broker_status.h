@@ -33,6 +33,14 @@ void
 void
     zaf_broker_status_set_heartbeat (zaf_broker_status_t *self, int heartbeat_ms);
 
+//  The dashboard's metrics, for the actors' state and metrics columns
+//  (borrowed; may be NULL), and its URL (copied; NULL: none).
+struct _zaf_broker_metrics_t;
+void
+    zaf_broker_status_set_metrics (zaf_broker_status_t *self, struct _zaf_broker_metrics_t *metrics);
+void
+    zaf_broker_status_set_dashboard (zaf_broker_status_t *self, const char *url);
+
 //  The snapshot as a JSON object the caller deletes. request may ask for
 //  the actors ({"actors": true, "limit": n}); NULL for the summary.
 cJSON *

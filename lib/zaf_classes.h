@@ -24,6 +24,7 @@
 #include "zaf_ring.h"
 #include "zaf_key.h"
 #include "zaf_auth.h"
+#include "zaf_metrics.h"
 #include "zaf_channel.h"
 #include "zaf_link.h"
 #include "zaf_blob.h"

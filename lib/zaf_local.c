@@ -15,6 +15,7 @@ struct _zaf_local_t {
     zactor_t *node;             //  Node actor
     char *endpoint;             //  inproc endpoint for drivers here
     char *endpoints;            //  All broker endpoints
+    char *dashboard_note;       //  The port it took was not the one asked
 };
 
 //  Send a command to an actor and read "OK" <value> or "ERROR" <reason>.
@@ -33,6 +34,32 @@ s_command (zactor_t *actor, const char *command, const char *arg, zaf_error_t *e
     zsock_set_rcvtimeo (actor, -1);
     zstr_free (&status);
     return value;
+}
+
+//  The broker's dashboard, where ZAF_DASHBOARD says (default
+//  127.0.0.1:8265, a busy port passed over). A dashboard that cannot start
+//  is said and does not stop the cluster.
+static void
+s_start_dashboard (zaf_local_t *self)
+{
+    const char *address = getenv ("ZAF_DASHBOARD");
+    if (!address || !*address)
+        address = "127.0.0.1:8265";
+    zstr_sendx (self->broker, "DASHBOARD", address, NULL);
+    char *status = NULL, *value = NULL, *note = NULL;
+    zsock_set_rcvtimeo (self->broker, 5000);
+    zstr_recvx (self->broker, &status, &value, &note, NULL);
+    zsock_set_rcvtimeo (self->broker, -1);
+    if (!status || strneq (status, "OK"))
+        zsys_warning ("zaf: no dashboard: %s", value ? value : "no answer");
+    else
+    if (note && *note) {
+        zsys_info ("zaf: dashboard %s (%s)", value, note);
+        self->dashboard_note = strdup (note);
+    }
+    zstr_free (&status);
+    zstr_free (&value);
+    zstr_free (&note);
 }
 
 zaf_local_t *
@@ -68,6 +95,7 @@ zaf_local_new (int cpus, int timeout_ms, zaf_error_t *err)
         self->endpoints = both;
         zstr_free (&bound);
     }
+    s_start_dashboard (self);
     self->node = zactor_new (zaf_node, NULL);
     if (!self->node) {
         zaf_error_set (err, ZAF_BAD_ARGS, "cannot start the embedded node");
@@ -118,6 +146,7 @@ zaf_local_destroy (zaf_local_t **self_p)
         zactor_destroy (&self->broker);
         free (self->endpoint);
         free (self->endpoints);
+        free (self->dashboard_note);
         free (self);
         *self_p = NULL;
     }
@@ -135,4 +164,11 @@ zaf_local_endpoints (zaf_local_t *self)
 {
     assert (self);
     return self->endpoints;
+}
+
+const char *
+zaf_local_dashboard_note (zaf_local_t *self)
+{
+    assert (self);
+    return self->dashboard_note;
 }

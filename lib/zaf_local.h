@@ -32,4 +32,10 @@ const char *
 const char *
     zaf_local_endpoints (zaf_local_t *self);
 
+//  If the dashboard did not get the port it asked for, what happened
+//  ("port 8265 was busy: took 8266"), else NULL. The dashboard listens on
+//  ZAF_DASHBOARD (IPV4:PORT, or "off"), by default 127.0.0.1:8265.
+const char *
+    zaf_local_dashboard_note (zaf_local_t *self);
+
 #endif

@@ -25,12 +25,15 @@
 
 #include "zaf_classes.h"
 #include "zaf_isolate.h"
+#include "zaf_node_parties.h"
 #include "zaf_node_host.h"
+#include "zaf_node_metrics.h"
 
 typedef struct {
     zsock_t *pipe;              //  Actor pipe
     zaf_link_t *link;           //  To the broker, from START
     zaf_node_host_t *host;      //  Our parties, from START
+    zaf_node_metrics_t *metrics;    //  Reports on heartbeats, from START
     zaf_proto_t *msg;           //  Message from the broker being handled
     zaf_proto_t *out;           //  Messages we originate
     zaf_registry_t *registry;   //  What we serve
@@ -77,6 +80,7 @@ s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     zaf_node_host_destroy (&self->host);
+    zaf_node_metrics_destroy (&self->metrics);
     zaf_link_destroy (&self->link);
     //  After the ROUTER: no child can reach us any more
     zaf_isolate_destroy (&self->isolate);
@@ -279,6 +283,8 @@ s_start (self_t *self)
     if (zaf_node_host_start (self->host, self->cpus))
         return -1;
     self->started = true;
+    zaf_node_metrics_destroy (&self->metrics);
+    self->metrics = zaf_node_metrics_new (self->cpus);
     zaf_link_destroy (&self->link);
     self->link = zaf_link_new (self->endpoint, "node", false);
     s_dial (self);
@@ -410,6 +416,12 @@ s_tick (self_t *self)
     int64_t timeout = s_link_tick (self, now);
     if (host >= 0 && host < timeout)
         timeout = host;
+    if (self->started && self->link && !self->stopped) {
+        int64_t report = zaf_node_metrics_tick (self->metrics, zaf_node_host_parties (self->host),
+                                                self->link, zclock_mono ());
+        if (report < timeout)
+            timeout = report;
+    }
     return timeout < 0 ? 0 : (int) timeout;
 }
 

@@ -274,8 +274,10 @@ s_deliver (zaf_node_host_t *self, zaf_node_party_t *party, zaf_proto_t *msg)
         }
         return;
     }
-    if (s_to_party (self, party, msg) == 0)
+    if (s_to_party (self, party, msg) == 0) {
         party->forwarded++;
+        zaf_metrics_note_depth (&party->ctl->metrics, queued + 1);
+    }
     else
     if (is_call)
         s_refuse (self, msg, ZAF_ACTOR_DIED, "actor %s is gone", party->id);
@@ -519,6 +521,13 @@ zaf_node_host_end_actors (zaf_node_host_t *self, const char *reason)
         if (party->kind != ZAF_PARTY_WORKER)
             s_actor_kill (self, party, reason, false);
     zlistx_destroy (&parties);
+}
+
+zaf_node_parties_t *
+zaf_node_host_parties (zaf_node_host_t *self)
+{
+    assert (self);
+    return self->parties;
 }
 
 size_t

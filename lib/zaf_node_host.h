@@ -105,5 +105,8 @@ void
 //  CANCEL from the broker: mark the call it names cancelled.
 void
     zaf_node_host_cancel (zaf_node_host_t *self, zaf_proto_t *msg);
+//  The table of what the host holds (borrowed; for the metrics reporter).
+zaf_node_parties_t *
+    zaf_node_host_parties (zaf_node_host_t *self);
 
 #endif

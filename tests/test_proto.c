@@ -58,7 +58,7 @@ static const spec_t s_spec [] = {
     { ZAF_PROTO_EXIT,      "EXIT",      ACTOR | BODY | NEEDS_ACTOR },
     { ZAF_PROTO_LOOKUP,    "LOOKUP",    CALLER | CORR | NAME | NEEDS_CORR },
     { ZAF_PROTO_STATUS,    "STATUS",    CALLER | CORR | BODY | NEEDS_CORR },
-    { ZAF_PROTO_HEARTBEAT, "HEARTBEAT", 0 },
+    { ZAF_PROTO_HEARTBEAT, "HEARTBEAT", ATTACHES },    //  A node's: its metrics
     { ZAF_PROTO_BYE,       "BYE",       BODY },
     { ZAF_PROTO_ERROR,     "ERROR",     BODY },
     { ZAF_PROTO_STOP,      "STOP",      CALLER | CORR | BODY | NEEDS_CORR },

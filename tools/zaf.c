@@ -10,6 +10,8 @@
         zaf keygen --role ROLE [--out DIR] NAME
                                         write a key pair (no broker needed)
         zaf drain NODE                  take a node out of service; it exits when done
+        zaf metrics                     the Prometheus text of the dashboard
+        zaf top                         the busiest actors and the nodes, live
 
     It connects to the broker as a "cli" peer (--address, else
     $ZAF_ADDRESS, else tcp://127.0.0.1:5555), asks, prints an aligned table
@@ -40,6 +42,8 @@ static const command_t s_commands [] = {
     { "revoke", 1, 1, zaf_cli_revoke },
     { "keygen", 1, 1, NULL },
     { "drain",  1, 1, zaf_cli_drain },
+    { "metrics", 0, 0, zaf_cli_metrics },
+    { "top",    0, 0, zaf_cli_top },
     { NULL, 0, 0, NULL }
 };
 
@@ -130,7 +134,8 @@ int
 main (int argc, char **argv)
 {
     zaf_cli_options_t options = {
-        .address = ZAF_CLI_DEFAULT_ADDRESS, .timeout_ms = ZAF_CLI_TIMEOUT_MS, .limit = 1000
+        .address = ZAF_CLI_DEFAULT_ADDRESS, .timeout_ms = ZAF_CLI_TIMEOUT_MS, .limit = 1000,
+        .interval_ms = 1000
     };
     zaf_flags_list_t words = { NULL, 0 };
     const zaf_flag_t flags [] = {
@@ -142,7 +147,7 @@ main (int argc, char **argv)
           "give up on the broker after N ms (default "
           ZAF_PROGRAM_TEXT (ZAF_CLI_TIMEOUT_MS) ")", .min = 1, .max = 3600000 },
         { "limit", 0, ZAF_FLAG_INT, &options.limit, "N",
-          "list at most N actors (default and most: 1000)", .min = 1, .max = 10000000 },
+          "list at most N actors (default and most: 1000; top: 20)", .min = 1, .max = 10000000 },
         { "offset", 0, ZAF_FLAG_INT, &options.offset, "N",
           "list actors from the Nth on (the next page; default 0)", .min = 0, .max = INT_MAX },
         { "broker-key", 0, ZAF_FLAG_STRING, &options.broker_key, "FILE",
@@ -156,6 +161,10 @@ main (int argc, char **argv)
           "keygen: broker, node, driver or admin" },
         { "out", 0, ZAF_FLAG_STRING, &options.out, "DIR",
           "keygen: where to write (default KEYDIR)" },
+        { "count", 0, ZAF_FLAG_INT, &options.count, "N",
+          "top: print N screens, then exit (default: until interrupted)", .min = 0, .max = 1000000 },
+        { "interval-ms", 0, ZAF_FLAG_INT, &options.interval_ms, "N",
+          "top: refresh every N ms (default 1000)", .min = 100, .max = 3600000 },
         { NULL }
     };
     const zaf_flags_spec_t spec = {
@@ -178,6 +187,10 @@ main (int argc, char **argv)
             "                               write DIR/NAME.cert and DIR/NAME.cert_secret\n"
             "  drain NODE                   take a node out of service: no new work goes\n"
             "                               there, its restartable actors move, it exits\n"
+            "  metrics                      print the Prometheus text of the broker's\n"
+            "                               dashboard (/metrics)\n"
+            "  top                          the busiest actors and the nodes, refreshed\n"
+            "                               every --interval-ms (see --count)\n"
             "\n"
             "Options go before or after the command.\n",
         .epilog =

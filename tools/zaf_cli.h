@@ -3,6 +3,7 @@
 
     tools/zaf.c parses the flags, connects and dispatches;
     zaf_cli_commands.c holds the commands (status, list, call, kill, stop);
+    zaf_cli_dash.c those that read the broker's dashboard (metrics, top);
     zaf_cli_table.c prints what they found: aligned tables and the small
     formats their cells use. All run in main's thread.
     =========================================================================
@@ -26,6 +27,8 @@ typedef struct {
                                 //  at most 1000 per page)
     int offset;                 //  Actors to skip first (the next page)
     bool json;                  //  Print JSON instead of tables
+    int count;                  //  top: screens to print (0: until stopped)
+    int interval_ms;            //  top: between screens
     int argc;                   //  Command words (the command first)
     const char **argv;
     const char *role;           //  keygen --role
@@ -52,6 +55,12 @@ int
     zaf_cli_revoke (zaf_t *z, const zaf_cli_options_t *options);
 int
     zaf_cli_drain (zaf_t *z, const zaf_cli_options_t *options);
+
+//  zaf_cli_dash.c: through the broker's dashboard (its URL from STATUS)
+int
+    zaf_cli_metrics (zaf_t *z, const zaf_cli_options_t *options);
+int
+    zaf_cli_top (zaf_t *z, const zaf_cli_options_t *options);
 
 //  ---------------------------------------------------------------------
 //  Tables: rows of strings, widths computed when printed

@@ -159,21 +159,44 @@ s_served (const cJSON *status, const char *key)
     return sorted;
 }
 
+//  A latency in ms with two decimals, or "-"
+static const char *
+s_ms (const cJSON *object, const char *key, char *buffer, size_t size)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive (object, key);
+    if (!cJSON_IsNumber (item))
+        return "-";
+    snprintf (buffer, size, "%.2f", item->valuedouble);
+    return buffer;
+}
+
 //  The table of actors, and a note if --limit cut it
 static void
 s_print_actors (const cJSON *status)
 {
     const cJSON *list = cJSON_GetObjectItem (status, "actors");
-    zaf_cli_table_t *table = zaf_cli_table_new (6, "ACTOR", "CLASS", "NAME", "NODE", "PENDING",
-                                                "STATE");
-    const cJSON *actor;
-    cJSON_ArrayForEach (actor, list) {
-        char pending [32];
-        bool ready = cJSON_IsTrue (cJSON_GetObjectItem (actor, "ready"));
-        zaf_cli_table_add (table, zaf_cli_string (actor, "id"), zaf_cli_string (actor, "class"),
-                           zaf_cli_string (actor, "name"), zaf_cli_string (actor, "node"),
-                           zaf_cli_number (actor, "pending", pending, sizeof (pending)),
-                           ready ? "ready" : "starting");
+    zaf_cli_table_t *table = zaf_cli_table_new (12, "ACTOR", "CLASS", "NAME", "NODE", "STATE",
+                                                "CAUSE", "MAILBOX", "CALLS", "FAILED", "P50_MS",
+                                                "P99_MS", "PENDING");
+    //  The live actors, then the dashboard's memory of the dead
+    const char *lists [] = { "actors", "dead" };
+    for (int index = 0; index < 2; index++) {
+        const cJSON *actor;
+        cJSON_ArrayForEach (actor, cJSON_GetObjectItem (status, lists [index])) {
+            char pending [32], mailbox [32], calls [32], failed [32], p50 [32], p99 [32];
+            const char *state = zaf_cli_string (actor, "state");
+            if (!*state)        //  A broker without the dashboard's metrics
+                state = cJSON_IsTrue (cJSON_GetObjectItem (actor, "ready")) ? "ALIVE" : "PENDING";
+            zaf_cli_table_add (table, zaf_cli_string (actor, "id"), zaf_cli_string (actor, "class"),
+                               zaf_cli_string (actor, "name"), zaf_cli_string (actor, "node"),
+                               state, zaf_cli_string (actor, "cause"),
+                               zaf_cli_number (actor, "mailbox", mailbox, sizeof (mailbox)),
+                               zaf_cli_number (actor, "calls", calls, sizeof (calls)),
+                               zaf_cli_number (actor, "failed", failed, sizeof (failed)),
+                               s_ms (actor, "p50_ms", p50, sizeof (p50)),
+                               s_ms (actor, "p99_ms", p99, sizeof (p99)),
+                               zaf_cli_number (actor, "pending", pending, sizeof (pending)));
+        }
     }
     zaf_cli_table_print (&table);
     double total = cJSON_GetNumberValue (cJSON_GetObjectItem (status, "actors_total"));

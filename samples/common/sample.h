@@ -58,6 +58,10 @@ sample_join (const char *program, const char *address, int (*register_fn) (void)
                 cJSON_GetStringValue (cJSON_GetObjectItem (info, "broker")),
                 cJSON_GetArraySize (cJSON_GetObjectItem (info, "nodes")),
                 cJSON_IsTrue (cJSON_GetObjectItem (info, "embedded")) ? ", embedded" : "");
+        //  Where to watch it, as ray.init () says
+        const char *dashboard = cJSON_GetStringValue (cJSON_GetObjectItem (info, "dashboard"));
+        if (dashboard)
+            printf ("Dashboard: %s\n", dashboard);
         cJSON_Delete (info);
     }
     return z;

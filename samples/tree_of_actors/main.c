@@ -68,6 +68,18 @@ s_print_strings (const char *label, const cJSON *list)
     fflush (stdout);
 }
 
+//  Where the seed says "Look at the Ray Dashboard": the tree is on ours
+static void
+s_print_dashboard (zaf_t *z)
+{
+    cJSON *info = zaf_cluster_info (z);
+    const char *url = info ? cJSON_GetStringValue (cJSON_GetObjectItem (info, "dashboard")) : NULL;
+    if (url)
+        printf ("Dashboard: look at %s to watch the Supervisor and its Workers live\n", url);
+    fflush (stdout);
+    cJSON_Delete (info);
+}
+
 //  Print how many actors each node hosts (the tree spreads over nodes)
 static void
 s_print_placement (zaf_t *z)
@@ -155,6 +167,7 @@ main (int argc, char **argv)
         cJSON_Delete (kind);
     }
     printf ("Supervisor spawned 3 workers: %s, %s, %s\n", kinds [0], kinds [1], kinds [2]);
+    s_print_dashboard (z);
     s_print_placement (z);
 
     cJSON *result = s_call (z, supervisor, "work", &err);

@@ -75,6 +75,8 @@ def main() -> int:
     try:
         info = zaf.cluster_info()
         print(f"Cluster: broker {info['broker']}, {len(info['nodes'])} node(s)")
+        if info.get("dashboard"):
+            print(f"Dashboard: {info['dashboard']}")
         actor = zaf.spawn("MessageActor")
         # Start the workers: each is handed the actor's handle
         workers = [zaf.submit("message_worker", actor, index, args.messages, args.interval_ms)

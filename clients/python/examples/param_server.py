@@ -52,6 +52,8 @@ def main() -> int:
     try:
         info = zaf.cluster_info()
         print(f"Cluster: broker {info['broker']}, {len(info['nodes'])} node(s)")
+        if info.get("dashboard"):
+            print(f"Dashboard: {info['dashboard']}")
 
         ps = zaf.spawn("ParameterServer", 10)
         print("Initial params:", format_params(zaf.get(ps.get_params.remote(), timeout=10)))

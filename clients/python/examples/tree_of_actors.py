@@ -51,6 +51,8 @@ def main() -> int:
     try:
         info = zaf.cluster_info()
         print(f"Cluster: broker {info['broker']}, {len(info['nodes'])} node(s)")
+        if info.get("dashboard"):
+            print(f"Dashboard: {info['dashboard']}")
 
         # The supervisor spawns its workers in its constructor
         supervisor = zaf.spawn("Supervisor", args.duration_ms)
@@ -61,6 +63,8 @@ def main() -> int:
         # The handles are borrowed: we may call the workers, not kill them
         kinds = [call(worker, "kind") for worker in workers]
         print(f"Supervisor spawned 3 workers: {', '.join(kinds)}")
+        if info.get("dashboard"):
+            print(f"Dashboard: look at {info['dashboard']} to watch the Supervisor and its Workers live")
         nodes = zaf.cluster_info()["nodes"]
         print("Actors per node:" + "".join(f" {n['name']}={n['actors']}" for n in nodes))
 

@@ -41,7 +41,7 @@ DRIVERS: Dict[str, List[str]] = {
 }
 
 #: Lines whose content depends on timing: only their shape is compared
-VARYING = re.compile(r"^(Updated params|States|New messages|Actors per node): ")
+VARYING = re.compile(r"^(Updated params|States|New messages|Actors per node|Dashboard): ")
 
 #: Runs in the child: reads [name, source] pairs on stdin, runs them in order
 #: in one namespace, as a kernel runs cells

@@ -661,7 +661,7 @@ class Client:
         status = self.status(timeout=timeout)
         return {"broker": self.address, "session": status.get("session", ""),
                 "embedded": False, "nodes": status.get("nodes", []),
-                "dashboard": None}
+                "dashboard": status.get("dashboard")}
 
     def stop_cluster(self, timeout: Optional[float] = 10.0) -> Dict[str, Any]:
         """Ask the broker to stop the whole cluster (STOP, as ``zaf stop``).
