@@ -456,14 +456,10 @@ s_flags (options_t *options, zaf_flag_t *flags)
         { "json", 0, ZAF_FLAG_BOOL, &plan->json, NULL,
           "print one JSON line per row instead of the table" },
         { "mode", 0, ZAF_FLAG_STRING, &options->mode, "MODE",
-    if (streq (mode, "tcp-curve"))
-        modes [2] = true;
-    else
-    if (streq (mode, "dashboard"))
-        modes [1] = modes [3] = true;
-    else {
-        fprintf (stderr, "zaf-bench: --mode must be embedded, tcp, plain-tcp, tcp-curve, both"
-                 " or dashboard, not '%s'\n", mode);
+          "embedded; tcp (rows with and without CURVE);\n"
+          "plain-tcp or tcp-curve (one of them); both\n"
+          "(all three; default); dashboard: tcp and\n"
+          "tcp+dash, one after the other" },
         { "scenario", 0, ZAF_FLAG_LIST, &options->scenarios, "NAME",
           "run only these (repeatable, or a comma list)" },
         { "duration-ms", 0, ZAF_FLAG_INT, &plan->duration_ms, "N",
@@ -538,10 +534,14 @@ s_main_orchestrate (const options_t *options)
     if (streq (mode, "plain-tcp"))
         modes [1] = true;
     else
-          "embedded; tcp (rows with and without CURVE);\n"
-          "plain-tcp or tcp-curve (one of them); both\n"
-          "(all three; default); dashboard: tcp and\n"
-          "tcp+dash, one after the other" },
+    if (streq (mode, "tcp-curve"))
+        modes [2] = true;
+    else
+    if (streq (mode, "dashboard"))
+        modes [1] = modes [3] = true;
+    else {
+        fprintf (stderr, "zaf-bench: --mode must be embedded, tcp, plain-tcp, tcp-curve, both"
+                 " or dashboard, not '%s'\n", mode);
         return 2;
     }
     bool scenarios [BENCH_SCENARIO_COUNT] = { false };
