@@ -295,10 +295,11 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
         return;
     }
     //  With keys, the key's role decides: only node keys register nodes;
-    //  driver and admin keys connect drivers and CLIs
+    //  driver and admin keys connect drivers and CLIs, and so do node keys
+    //  (a node's actors with max_concurrency > 1 call out as drivers)
     zaf_auth_role_t key_role = zaf_broker_keys_role (self->keys, self->msg);
     if (zaf_broker_keys_auth (self->keys)
-    &&  (key_role == ZAF_AUTH_NONE || (role == ROLE_NODE) != (key_role == ZAF_AUTH_NODE))) {
+    &&  (key_role == ZAF_AUTH_NONE || (role == ROLE_NODE && key_role != ZAF_AUTH_NODE))) {
         char message [ZAF_ERROR_MESSAGE_MAX];
         snprintf (message, sizeof (message), "a %s key may not say HELLO as %s",
                   zaf_auth_role_name (key_role), zaf_broker_role_name (role));
