@@ -28,8 +28,13 @@
 typedef struct {
     char *cls;                  //  Class to spawn
     cJSON *args;                //  Constructor arguments (kept for restarts)
-    char *node;                 //  Spawn options we keep (node pin, name)
-    char *name;
+    char *node;                 //  Spawn options we keep (node pin, name,
+    char *name;                 //  placement and concurrency)
+    char *resources;
+    char *labels;
+    char *affinity;
+    char *strategy;
+    int max_concurrency;
     zaf_actor_t *handle;        //  Owning handle of the current incarnation
     bool stopping;              //  We are ending it: its notice is expected
 } child_t;
@@ -60,6 +65,10 @@ s_child_destroy (child_t **child_p)
     free (child->cls);
     free (child->node);
     free (child->name);
+    free (child->resources);
+    free (child->labels);
+    free (child->affinity);
+    free (child->strategy);
     cJSON_Delete (child->args);
     free (child);
     *child_p = NULL;
@@ -109,7 +118,11 @@ zaf_supervisor_destroy (zaf_supervisor_t **self_p)
 static int
 s_child_spawn (zaf_supervisor_t *self, child_t *child, zaf_error_t *err)
 {
-    zaf_spawn_opts_t opts = { .node = child->node, .name = child->name };
+    zaf_spawn_opts_t opts = {
+        .node = child->node, .name = child->name, .resources = child->resources,
+        .labels = child->labels, .affinity = child->affinity, .strategy = child->strategy,
+        .max_concurrency = child->max_concurrency
+    };
     child->handle = zaf_spawn (self->z, child->cls, cJSON_Duplicate (child->args, true),
                                &opts, err);
     if (!child->handle)
@@ -133,6 +146,11 @@ zaf_supervisor_start_child (zaf_supervisor_t *self, const char *cls, cJSON *args
     child->args = args ? args : cJSON_CreateArray ();
     child->node = opts && opts->node ? strdup (opts->node) : NULL;
     child->name = opts && opts->name ? strdup (opts->name) : NULL;
+    child->resources = opts && opts->resources ? strdup (opts->resources) : NULL;
+    child->labels = opts && opts->labels ? strdup (opts->labels) : NULL;
+    child->affinity = opts && opts->affinity ? strdup (opts->affinity) : NULL;
+    child->strategy = opts && opts->strategy ? strdup (opts->strategy) : NULL;
+    child->max_concurrency = opts ? opts->max_concurrency : 0;
     if (self->given_up) {
         zaf_error_set (err, ZAF_ACTOR_DIED, "this supervisor has given up");
         s_child_destroy (&child);

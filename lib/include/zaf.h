@@ -512,8 +512,9 @@ zaf_supervisor_t *
 void
     zaf_supervisor_destroy (zaf_supervisor_t **self_p);
 
-//  Start a child (args taken; NULL means []); opts.node and opts.name are
-//  kept for restarts, the other options are not used. Returns the child's
+//  Start a child (args taken; NULL means []); opts.node, opts.name, the
+//  placement options (resources, labels, affinity, strategy) and
+//  max_concurrency are kept for restarts, the other options are not used. Returns the child's
 //  index (0, 1, ... in start order) or -1 and fills err.
 int
     zaf_supervisor_start_child (zaf_supervisor_t *self, const char *cls, cJSON *args,
