@@ -881,36 +881,19 @@ s_handle_keys (self_t *self, zmsg_t *request)
     zstr_free (&own);
 }
 
-//  DASHBOARD address: start the HTTP server there ("off": none). Answers
-//  OK url note (note says if a busy port was passed over) or ERROR reason.
+//  DASHBOARD address: start the dashboard there (zaf_broker_http says OK or
+//  ERROR on the pipe)
 static void
 s_handle_dashboard (self_t *self, zmsg_t *request)
 {
     char *address = zmsg_popstr (request);
-    char error [160] = "";
-    if (address && streq (address, "off"))
-        zstr_sendx (self->pipe, "OK", "", "", NULL);
-    else
-    if (self->http)
-        zstr_sendx (self->pipe, "ERROR", "the dashboard is already running", NULL);
-    else {
-        self->http = zaf_broker_http_new (address, zaf_broker_metrics_board (self->metrics),
-                                          error, sizeof (error));
-        if (self->http) {
-            char note [120] = "";
-            int asked = zaf_broker_http_port_asked (self->http);
-            if (asked && asked != zaf_broker_http_port (self->http))
-                snprintf (note, sizeof (note), "port %d was busy: took %d", asked,
-                          zaf_broker_http_port (self->http));
-            zaf_broker_status_set_dashboard (self->status, zaf_broker_http_url (self->http));
-            zaf_broker_metrics_tick (self->metrics, zclock_mono ());
-            if (!self->quiet)
-                zsys_info ("zaf_broker: dashboard url=%s%s%s", zaf_broker_http_url (self->http),
-                           *note ? " " : "", note);
-            zstr_sendx (self->pipe, "OK", zaf_broker_http_url (self->http), note, NULL);
-        }
-        else
-            zstr_sendx (self->pipe, "ERROR", error, NULL);
+    zaf_broker_http_t *http = zaf_broker_http_command (address, self->http != NULL,
+                                                       zaf_broker_metrics_board (self->metrics),
+                                                       self->pipe, self->quiet);
+    if (http) {
+        self->http = http;
+        zaf_broker_status_set_dashboard (self->status, zaf_broker_http_url (http));
+        zaf_broker_metrics_tick (self->metrics, zclock_mono ());
     }
     zstr_free (&address);
 }

@@ -210,3 +210,33 @@ zaf_broker_http_port (zaf_broker_http_t *self)
     assert (self);
     return self->port;
 }
+
+//  --------------------------------------------------------------------------
+//  The broker's DASHBOARD pipe command
+
+zaf_broker_http_t *
+zaf_broker_http_command (const char *address, bool running, zaf_dash_board_t *board,
+                         zsock_t *pipe, bool quiet)
+{
+    if (address && streq (address, "off")) {
+        zstr_sendx (pipe, "OK", "", "", NULL);
+        return NULL;
+    }
+    if (running) {
+        zstr_sendx (pipe, "ERROR", "the dashboard is already running", NULL);
+        return NULL;
+    }
+    char error [160] = "";
+    zaf_broker_http_t *self = zaf_broker_http_new (address, board, error, sizeof (error));
+    if (!self) {
+        zstr_sendx (pipe, "ERROR", error, NULL);
+        return NULL;
+    }
+    char note [120] = "";
+    if (self->port_asked && self->port_asked != self->port)
+        snprintf (note, sizeof (note), "port %d was busy: took %d", self->port_asked, self->port);
+    if (!quiet)
+        zsys_info ("zaf_broker: dashboard url=%s%s%s", self->url, *note ? " " : "", note);
+    zstr_sendx (pipe, "OK", self->url, note, NULL);
+    return self;
+}

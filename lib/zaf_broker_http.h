@@ -34,6 +34,15 @@ zaf_broker_http_t *
     zaf_broker_http_new (const char *address, zaf_dash_board_t *board,
                          char *error, size_t size);
 
+//  The broker's DASHBOARD pipe command: start serving board on address,
+//  unless it is "off" or a server runs already (running). Answers on pipe
+//  "OK" URL NOTE (NOTE says if a busy port was passed over; both empty
+//  for "off") or "ERROR" REASON, and logs the URL unless quiet. Returns
+//  the server started (the caller owns it), or NULL.
+zaf_broker_http_t *
+    zaf_broker_http_command (const char *address, bool running, zaf_dash_board_t *board,
+                             zsock_t *pipe, bool quiet);
+
 //  Stop the server (joins its thread; no request runs after). Nulls *self_p.
 void
     zaf_broker_http_destroy (zaf_broker_http_t **self_p);
