@@ -56,6 +56,7 @@ s_status_number (zaf_t *z, const char *key, bool counter)
     return value;
 }
 
+#if !defined (__SANITIZE_ADDRESS__)
 typedef struct {
     pid_t broker;
     long base_kb;
@@ -69,6 +70,7 @@ s_rss_back (void *arg)
     long rss = s_rss_kb (wait->broker);
     return rss >= 0 && rss <= wait->base_kb + wait->slack_kb;
 }
+#endif
 
 //  A DEALER that said HELLO as a driver and got WELCOME
 static zsock_t *
