@@ -19,6 +19,7 @@ typedef struct {
     int heartbeat_ms;               //  --heartbeat-ms
     int max_pending;                //  --max-pending
     const char *endpoint_file;      //  --endpoint-file, or NULL
+    int hwm;                        //  --hwm
     int held_max_mb;                //  --held-max-mb
     int held_share_mb;              //  --held-share-mb
     const char *id_secret_file;     //  --id-secret-file, or NULL
@@ -167,6 +168,8 @@ s_run (const options_t *options)
     snprintf (held_max, sizeof (held_max), "%ld", (long) options->held_max_mb * 1024 * 1024);
     snprintf (held_share, sizeof (held_share), "%ld", (long) options->held_share_mb * 1024 * 1024);
     zstr_sendx (broker, "HELD-MAX", held_max, held_share, NULL);
+    snprintf (text, sizeof (text), "%d", options->hwm);
+    zstr_sendx (broker, "HWM", text, NULL);
     bool stopped = false;
     int rc = options->id_secret_file ? s_id_secret (broker, options->id_secret_file) : 0;
     if (rc == 0 && options->keys) {
@@ -203,7 +206,7 @@ main (int argc, char **argv)
 {
     options_t options = {
         .heartbeat_ms = ZAF_HEARTBEAT_MS, .max_pending = ZAF_BROKER_MAX_PENDING,
-        .held_max_mb = 256, .held_share_mb = 64
+        .held_max_mb = 256, .held_share_mb = 64, .hwm = 100000
     };
     const zaf_flag_t flags [] = {
         { "bind", 0, ZAF_FLAG_LIST, &options.binds, "ENDPOINT",
@@ -216,6 +219,10 @@ main (int argc, char **argv)
         { "max-pending", 0, ZAF_FLAG_INT, &options.max_pending, "N",
           "calls in flight per actor before OVERLOADED (default "
           ZAF_PROGRAM_TEXT (ZAF_BROKER_MAX_PENDING) ")", .min = 1, .max = INT_MAX },
+        { "hwm", 0, ZAF_FLAG_INT, &options.hwm, "N",
+          "libzmq's queue to and from each peer, in messages: answers\n"
+          "wait there before --held-share-mb counts (default 100000)",
+          .min = 100, .max = INT_MAX },
         { "held-max-mb", 0, ZAF_FLAG_INT, &options.held_max_mb, "N",
           "answers held for peers that do not read them, all together\n"
           "(default 256)", .min = 1, .max = 1024 * 1024 },

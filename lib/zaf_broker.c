@@ -944,6 +944,14 @@ s_handle_pipe (self_t *self)
             zaf_broker_actors_set_max_pending (self->actors, (size_t) pending);
     }
     else
+    if (streq (command, "HWM")) {
+        long hwm = s_pipe_number (request);
+        if (hwm > 0 && hwm <= INT_MAX) {
+            zsock_set_sndhwm (self->router, (int) hwm);
+            zsock_set_rcvhwm (self->router, (int) hwm);
+        }
+    }
+    else
     if (streq (command, "HELD-MAX")) {
         long held_max = s_pipe_number (request);
         long held_share = s_pipe_number (request);

@@ -11,6 +11,8 @@
                                 one closes its connection (default 256 MB)
         HEARTBEAT <ms>          heartbeat interval (before BIND; default 1000)
         MAX-PENDING <n>         per-actor bound on calls in flight (default 100000)
+        HWM <n>                 libzmq's queue to and from each peer, in
+                                messages (before BIND; default 100000)
         HELD-MAX <bytes> [<share>]
                                 budget for answers held for peers that do
                                 not read them: all peers, and one peer

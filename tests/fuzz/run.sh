@@ -5,7 +5,7 @@
 #
 #   run.sh SOURCE_DIR WORK_DIR [SECONDS]
 #
-# SECONDS per target: the argument, else $ZAF_FUZZ_SECONDS, else 45.
+# SECONDS per target: the argument, else $ZAF_FUZZ_SECONDS, else 40.
 # Exit 77 (skipped) where clang cannot build a libFuzzer program (Debian:
 # clang and libclang-rt-14-dev, see .ci/install-deps). Exit 1 if a target
 # failed: the input that did it is in WORK_DIR/artifacts/; copy it into
@@ -14,7 +14,7 @@
 set -eu
 src=$1
 work=$2
-seconds=${3:-${ZAF_FUZZ_SECONDS:-45}}
+seconds=${3:-${ZAF_FUZZ_SECONDS:-40}}
 cc=${ZAF_FUZZ_CC:-clang}
 
 command -v "$cc" >/dev/null 2>&1 || { echo "fuzz: no $cc; skipped"; exit 77; }

@@ -20,6 +20,7 @@ TestSuite (memory, .fini = zt_cleanup, .timeout = 300);
 
 #define HELD_MAX_MB     24
 #define HELD_SHARE_MB   8
+#define HWM             "5000"          //  libzmq's queue per peer, in messages
 #define CONSUMERS       3
 
 //  Resident memory of a process in KB, from /proc, or -1
@@ -55,6 +56,7 @@ s_status_number (zaf_t *z, const char *key, bool counter)
     return value;
 }
 
+#if !defined (__SANITIZE_ADDRESS__)
 typedef struct {
     pid_t broker;
     long base_kb;
@@ -68,6 +70,7 @@ s_rss_back (void *arg)
     long rss = s_rss_kb (wait->broker);
     return rss >= 0 && rss <= wait->base_kb + wait->slack_kb;
 }
+#endif
 
 //  A DEALER that said HELLO as a driver and got WELCOME
 static zsock_t *
@@ -118,7 +121,7 @@ Test (memory, slow_consumers_stay_inside_the_budget_and_memory_comes_back)
     snprintf (held_share, sizeof (held_share), "%d", HELD_SHARE_MB);
     const char *argv [] = {
         zt_path ("bin", "zaf-broker"), "--bind", "tcp://127.0.0.1:0",
-        "--held-max-mb", held_max, "--held-share-mb", held_share, NULL
+        "--held-max-mb", held_max, "--held-share-mb", held_share, "--hwm", HWM, NULL
     };
     zt_proc_t *broker = zt_proc_start (argv, true);
     cr_assert_not_null (broker);
@@ -145,6 +148,7 @@ Test (memory, slow_consumers_stay_inside_the_budget_and_memory_comes_back)
     long peak_kb = base_kb;
     double dropped = 0;
     int64_t deadline = zclock_mono () + 200000;
+    int64_t next_status = 0;
     while (dropped < CONSUMERS && zclock_mono () < deadline) {
         int sent = 0;
         for (int index = 0; index < CONSUMERS; index++)
@@ -159,8 +163,11 @@ Test (memory, slow_consumers_stay_inside_the_budget_and_memory_comes_back)
         long rss = s_rss_kb (pid);
         if (rss > peak_kb)
             peak_kb = rss;
-        dropped = s_status_number (z, "held_dropped", true);
-        cr_assert_geq (dropped, 0, "the broker stopped answering a well-behaved client");
+        if (zclock_mono () >= next_status) {
+            dropped = s_status_number (z, "held_dropped", true);
+            cr_assert_geq (dropped, 0, "the broker stopped answering a well-behaved client");
+            next_status = zclock_mono () + 200;
+        }
     }
     uint64_t sent_total = corrs [0] + corrs [1] + corrs [2];
     cr_assert_eq (dropped, CONSUMERS, "only %.0f of %d slow consumers were cut off after %llu requests",
@@ -173,20 +180,25 @@ Test (memory, slow_consumers_stay_inside_the_budget_and_memory_comes_back)
     cr_expect_gt (held_peak, 0);
     cr_expect_leq (held_peak, HELD_MAX_MB * 1024.0 * 1024.0);
     cr_expect_eq (held_now, 0);
-    //  Resident memory: the budget, plus libzmq's own queue to each peer
-    //  (at most 100,000 messages, ~1 KB each here), plus slack
-    long allowance_kb = HELD_MAX_MB * 1024L + CONSUMERS * 100000L + 64 * 1024L;
-    cr_expect_leq (peak_kb - base_kb, allowance_kb, "grew %ld KB", peak_kb - base_kb);
-
     //  The peers leave: libzmq frees their queues, the broker gives the
     //  memory back to the system
     for (int index = 0; index < CONSUMERS; index++)
         zsock_destroy (&consumers [index]);
+#if defined (__SANITIZE_ADDRESS__)
+    //  AddressSanitizer's allocator keeps freed memory in quarantine and
+    //  never gives it back: resident memory measures it, not the broker
+    cr_log_info ("broker RSS figures not checked under AddressSanitizer");
+#else
+    //  Resident memory: the budget, plus libzmq's queues to and from each
+    //  peer (HWM messages each way, ~1 KB each here), plus slack
+    long allowance_kb = HELD_MAX_MB * 1024L + CONSUMERS * 2 * atol (HWM) + 64 * 1024L;
+    cr_expect_leq (peak_kb - base_kb, allowance_kb, "grew %ld KB", peak_kb - base_kb);
     rss_wait_t wait = { pid, base_kb, 16 * 1024 };
     bool back = zt_wait_until (s_rss_back, &wait, 20000);
     long after_kb = s_rss_kb (pid);
     cr_log_info ("broker RSS after the peers left: %ld KB", after_kb);
     cr_expect (back, "RSS %ld KB after the peers left, %ld KB before", after_kb, base_kb);
+#endif
 
     //  The broker still serves
     cr_expect_geq (s_status_number (z, "peers_lost", true), CONSUMERS);
