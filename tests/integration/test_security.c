@@ -528,3 +528,16 @@ Test (security, broker_refuses_to_listen_beyond_loopback_without_keys)
     cr_assert (strstr (output, "no broker secret key"), "%s", output);
     free (output);
 }
+
+Test (security, embedded_broker_refuses_zaf_bind_beyond_loopback)
+{
+    setenv ("ZAF_BIND", "tcp://0.0.0.0:0", 1);
+    zaf_t *z = zaf_init (NULL);
+    cr_assert_null (z, "an embedded broker listened beyond loopback without keys");
+    setenv ("ZAF_INSECURE", "1", 1);
+    z = zaf_init (NULL);
+    cr_assert_not_null (z, "ZAF_INSECURE=1 did not allow it");
+    zaf_shutdown (&z);
+    unsetenv ("ZAF_INSECURE");
+    unsetenv ("ZAF_BIND");
+}
