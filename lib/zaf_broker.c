@@ -298,11 +298,20 @@ s_handle_hello (self_t *self, zaf_broker_peer_t *known)
     //  driver and admin keys connect drivers and CLIs, and so do node keys
     //  (a node's actors with max_concurrency > 1 call out as drivers)
     zaf_auth_role_t key_role = zaf_broker_keys_role (self->keys, self->msg);
+    bool anonymous = routing_size == 0 || ((const byte *) routing_id) [0] == 0;
     if (zaf_broker_keys_auth (self->keys)
-    &&  (key_role == ZAF_AUTH_NONE || (role == ROLE_NODE && key_role != ZAF_AUTH_NODE))) {
+    &&  (anonymous || key_role == ZAF_AUTH_NONE
+     ||  (role == ROLE_NODE && key_role != ZAF_AUTH_NODE))) {
+        //  With keys, routing ids that libzmq reserves (first byte 0) are
+        //  never welcomed: the ids it generates are never revealed to a
+        //  peer, so none can squat the next one (docs/SECURITY.md)
         char message [ZAF_ERROR_MESSAGE_MAX];
-        snprintf (message, sizeof (message), "a %s key may not say HELLO as %s",
-                  zaf_auth_role_name (key_role), zaf_broker_role_name (role));
+        if (anonymous)
+            snprintf (message, sizeof (message), "with keys a peer sets its own routing id"
+                      " (ZMQ_ROUTING_ID, first byte not 0)");
+        else
+            snprintf (message, sizeof (message), "a %s key may not say HELLO as %s",
+                      zaf_auth_role_name (key_role), zaf_broker_role_name (role));
         self->stats.unauthorized++;
         zaf_broker_out_warn (self->out, NULL, "HELLO refused key=%s: %s",
                              zaf_proto_user (self->msg), message);

@@ -141,6 +141,18 @@ s_open (zaf_link_t *self, zaf_error_t *err)
     if (curve < 0)
         return -1;
     self->curve = curve == 1;
+    if (self->curve) {
+        //  With keys a peer names its own connection: 16 random bytes, the
+        //  first never 0, so the broker never has to give out (or reveal)
+        //  one of the routing ids libzmq generates (docs/SECURITY.md)
+        zuuid_t *uuid = zuuid_new ();
+        byte routing_id [16];
+        memcpy (routing_id, zuuid_data (uuid), sizeof (routing_id));
+        zuuid_destroy (&uuid);
+        routing_id [0] = 'Z';
+        zmq_setsockopt (zsock_resolve (self->dealer), ZMQ_ROUTING_ID, routing_id,
+                        sizeof (routing_id));
+    }
     zsock_set_sndhwm (self->dealer, ZAF_HWM);
     zsock_set_rcvhwm (self->dealer, ZAF_HWM);
     zsock_set_linger (self->dealer, 0);

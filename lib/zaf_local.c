@@ -84,6 +84,17 @@ zaf_local_new (int cpus, int timeout_ms, zaf_error_t *err)
     }
     self->endpoints = strdup (self->endpoint);
     const char *bind = getenv ("ZAF_BIND");
+    const char *insecure = getenv ("ZAF_INSECURE");
+    if (bind && strncmp (bind, "tcp://", 6) == 0 && strncmp (bind + 6, "127.", 4)
+    &&  strncmp (bind + 6, "localhost:", 10) && strncmp (bind + 6, "[::1]:", 6)
+    &&  !(insecure && streq (insecure, "1"))) {
+        //  An embedded broker has no keys: beyond loopback anyone who
+        //  reaches the port would own the cluster (docs/SECURITY.md)
+        zaf_error_set (err, ZAF_BAD_ARGS, "ZAF_BIND=%s: an embedded broker has no keys and"
+                       " listens beyond loopback only with ZAF_INSECURE=1", bind);
+        zaf_local_destroy (&self);
+        return NULL;
+    }
     if (bind && *bind) {
         char *bound = s_command (self->broker, "BIND", bind, err);
         if (!bound) {

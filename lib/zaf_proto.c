@@ -72,6 +72,7 @@ zaf_proto_new (void)
     self->known_socket [0] = self->known_socket [1] = NULL;
     self->known_handle [0] = self->known_handle [1] = NULL;
     self->known_next = 0;
+    self->want_user = false;
     zaf_proto_reset (self);
     return self;
 }

@@ -11,9 +11,9 @@
     a node, STOP the cluster, or kill another driver's actor; a revoked key
     (REVOKE, or its file removed and SIGHUP) is cut within a second and its
     calls in flight end UNAUTHORIZED; half-open TCP connections are closed
-    by the handshake timeout while a driver keeps calling; peers that try to
-    take the routing id libzmq will give the next connection do not reach
-    the broker's ROUTER.
+    by the handshake timeout while a driver keeps calling; a peer that lets
+    libzmq pick its routing id is refused and never learns it, and squatters
+    on ids of that form leave the broker serving.
     =========================================================================
 */
 
@@ -424,29 +424,57 @@ Test (security, half_open_connections_are_closed_while_a_driver_keeps_calling, .
 
 //  --------------------------------------------------------------------------
 
-//  The largest routing id libzmq generated for a peer the broker lists
-//  (5 bytes, the first 0), as a number
-static uint32_t
-s_last_generated (zaf_t *admin)
+//  A DEALER with CURVE keys (own: NULL for none) and a routing id (NULL:
+//  let the broker's libzmq generate one)
+static zsock_t *
+s_raw_peer (const char *endpoint, const char *own, const byte *routing_id, size_t size)
 {
-    zaf_error_t err;
-    cJSON *status = zaf_client_status (admin, NULL, 5000, &err);
-    cr_assert_not_null (status, "%s", err.message);
-    uint32_t last = 0;
-    cJSON *item;
-    cJSON_ArrayForEach (item, cJSON_GetObjectItem (status, "clients")) {
-        const char *hex = cJSON_GetStringValue (cJSON_GetObjectItem (item, "peer"));
-        if (hex && strlen (hex) == 10 && strncmp (hex, "00", 2) == 0) {
-            uint32_t value = (uint32_t) strtoul (hex + 2, NULL, 16);
-            last = value > last ? value : last;
-        }
+    zsock_t *peer = zsock_new (ZMQ_DEALER);
+    zsock_set_linger (peer, 0);
+    if (routing_id)
+        zmq_setsockopt (zsock_resolve (peer), ZMQ_ROUTING_ID, routing_id, size);
+    if (own) {
+        zcert_t *cert = zcert_load (own);
+        zcert_t *server = zcert_load (s_file (s_dir, "broker", false));
+        cr_assert (cert && server);
+        zcert_apply (cert, peer);
+        zsock_set_curve_serverkey (peer, zcert_public_txt (server));
+        zcert_destroy (&cert);
+        zcert_destroy (&server);
     }
-    cJSON_Delete (status);
-    return last;
+    cr_assert_eq (zsock_connect (peer, "%s", endpoint), 0);
+    return peer;
 }
 
-//  Peers that set the routing ids libzmq will generate next, with a key
-//  the broker does not know, or with no CURVE at all
+//  Say HELLO as a driver; returns the answer's command word ("" if none
+//  within timeout_ms) and its body in body (size bytes)
+static void
+s_raw_hello (zsock_t *peer, int timeout_ms, char *command, char *body, size_t size)
+{
+    *command = *body = 0;
+    zstr_sendx (peer, "ZAF1", "HELLO", "driver", "{}", NULL);
+    zpoller_t *poller = zpoller_new (peer, NULL);
+    if (zpoller_wait (poller, timeout_ms)) {
+        zmsg_t *answer = zmsg_recv (peer);
+        char *signature = zmsg_popstr (answer);
+        char *word = zmsg_popstr (answer);
+        char *text = zmsg_popstr (answer);
+        snprintf (command, 32, "%s", word ? word : "");
+        snprintf (body, size, "%s", text ? text : "");
+        zstr_free (&signature);
+        zstr_free (&word);
+        zstr_free (&text);
+        zmsg_destroy (&answer);
+    }
+    zpoller_destroy (&poller);
+}
+
+//  The routing-id squat: a peer that learns the routing id libzmq gave it
+//  and takes the next one for a second connection makes libzmq 4.3.4 abort
+//  when a third connection gets that id. With keys, a peer that lets libzmq
+//  choose its id is refused at HELLO, so no generated id is ever revealed
+//  (not in WELCOME, not in STATUS); squatters guessing, with an allowed
+//  key, an unknown key or none, leave the broker serving
 Test (security, routing_id_collision_attempt_leaves_the_broker_serving)
 {
     char *endpoint;
@@ -454,47 +482,60 @@ Test (security, routing_id_collision_attempt_leaves_the_broker_serving)
     s_node_start (endpoint);
     zaf_t *admin = s_admin (endpoint);
     cr_assert (zt_wait_until (s_has_nodes, admin, 10000), "node did not join");
-    zaf_t *driver = s_driver (endpoint, "driver");
-    uint32_t last = s_last_generated (admin);
-    cr_assert_gt (last, 0, "no generated routing id in STATUS");
 
-    zsock_t *squatters [20];
-    zcert_t *stranger = zcert_load (s_file (s_other, "stranger", true));
-    zcert_t *server = zcert_load (s_file (s_dir, "broker", false));
-    cr_assert (stranger && server);
-    for (int index = 0; index < 20; index++) {
-        squatters [index] = zsock_new (ZMQ_DEALER);
-        zsock_set_linger (squatters [index], 0);
-        byte id [5] = { 0 };
-        uint32_t next = last + 1 + (uint32_t) (index / 2);
-        id [1] = (byte) (next >> 24);
-        id [2] = (byte) (next >> 16);
-        id [3] = (byte) (next >> 8);
-        id [4] = (byte) next;
-        zmq_setsockopt (zsock_resolve (squatters [index]), ZMQ_ROUTING_ID, id, sizeof (id));
-        if (index % 2 == 0) {
-            zcert_apply (stranger, squatters [index]);
-            zsock_set_curve_serverkey (squatters [index], zcert_public_txt (server));
+    //  An allowed key, no routing id of its own: refused, told nothing
+    char command [32], body [512];
+    zsock_t *anonymous = s_raw_peer (endpoint, s_file (s_dir, "driver", true), NULL, 0);
+    s_raw_hello (anonymous, 5000, command, body, sizeof (body));
+    cr_assert_str_eq (command, "ERROR", "answered %s %s", command, body);
+    cr_assert (strstr (body, "UNAUTHORIZED") && strstr (body, "routing id"), "%s", body);
+    zsock_destroy (&anonymous);
+
+    //  No peer the broker lists has an id libzmq generated
+    zaf_error_t err;
+    cJSON *status = zaf_client_status (admin, NULL, 5000, &err);
+    cr_assert_not_null (status, "%s", err.message);
+    const char *lists [] = { "clients", "nodes" };
+    for (int list = 0; list < 2; list++) {
+        cJSON *item;
+        cJSON_ArrayForEach (item, cJSON_GetObjectItem (status, lists [list])) {
+            const char *hex = cJSON_GetStringValue (cJSON_GetObjectItem (item, "peer"));
+            cr_assert (hex && strncmp (hex, "00", 2), "a generated routing id is listed: %s", hex);
         }
-        cr_assert_eq (zsock_connect (squatters [index], "%s", endpoint), 0);
     }
-    //  New connections that take generated routing ids: each must work
+    cJSON_Delete (status);
+
+    //  Squatters on ids of the generated form, with every kind of key
+    zsock_t *squatters [30];
+    const char *keys [3] = { s_file (s_dir, "driver2", true), s_file (s_other, "stranger", true),
+                             NULL };
+    for (int index = 0; index < 30; index++) {
+        byte id [5] = { 0, 0, 0, 0, (byte) index };
+        zuuid_t *uuid = zuuid_new ();
+        memcpy (id + 1, zuuid_data (uuid), 3);
+        zuuid_destroy (&uuid);
+        squatters [index] = s_raw_peer (endpoint, keys [index % 3], id, sizeof (id));
+    }
+    //  The squatter with an allowed key reaches the ROUTER and is refused
+    s_raw_hello (squatters [0], 5000, command, body, sizeof (body));
+    cr_assert_str_eq (command, "ERROR", "answered %s %s", command, body);
+    //  New connections with generated ids, and drivers: the broker serves
     for (int index = 0; index < 5; index++) {
-        zaf_t *late = s_driver (endpoint, "driver2");
-        zaf_error_t err;
-        zaf_actor_t *actor = zaf_spawn (late, "Counter", NULL, NULL, &err);
+        zsock_t *late = s_raw_peer (endpoint, s_file (s_dir, "driver", true), NULL, 0);
+        s_raw_hello (late, 5000, command, body, sizeof (body));
+        cr_assert_str_eq (command, "ERROR");
+        zsock_destroy (&late);
+        zaf_t *driver = s_driver (endpoint, "driver2");
+        zaf_actor_t *actor = zaf_spawn (driver, "Counter", NULL, NULL, &err);
         cr_assert_not_null (actor, "%s", err.message);
-        cr_assert_eq (zt_call_number (late, actor, "add", cJSON_Parse ("[2]"), 5000), 2);
+        cr_assert_eq (zt_call_number (driver, actor, "add", cJSON_Parse ("[2]"), 5000), 2);
         zaf_actor_destroy (&actor);
-        zaf_shutdown (&late);
+        zaf_shutdown (&driver);
     }
     cr_assert_eq (zt_proc_wait (broker, 0), -1, "broker ended");
     cr_assert_eq (zt_status_count (admin, "nodes"), 1);
-    for (int index = 0; index < 20; index++)
+    for (int index = 0; index < 30; index++)
         zsock_destroy (&squatters [index]);
-    zcert_destroy (&stranger);
-    zcert_destroy (&server);
-    zaf_shutdown (&driver);
     zaf_shutdown (&admin);
     free (endpoint);
 }
@@ -527,4 +568,17 @@ Test (security, broker_refuses_to_listen_beyond_loopback_without_keys)
     cr_assert_eq (zt_run (nokey, 10000, &output), 1, "%s", output);
     cr_assert (strstr (output, "no broker secret key"), "%s", output);
     free (output);
+}
+
+Test (security, embedded_broker_refuses_zaf_bind_beyond_loopback)
+{
+    setenv ("ZAF_BIND", "tcp://0.0.0.0:0", 1);
+    zaf_t *z = zaf_init (NULL);
+    cr_assert_null (z, "an embedded broker listened beyond loopback without keys");
+    setenv ("ZAF_INSECURE", "1", 1);
+    z = zaf_init (NULL);
+    cr_assert_not_null (z, "ZAF_INSECURE=1 did not allow it");
+    zaf_shutdown (&z);
+    unsetenv ("ZAF_INSECURE");
+    unsetenv ("ZAF_BIND");
 }
