@@ -277,77 +277,6 @@ s_take_frame (zaf_proto_t *self, const zaf_proto_command_t *command,
     }
 }
 
-//  Turn the envelope options of a CALL, TELL or SUBMIT ({"timeout_ms": N},
-//  the time left when it was sent) into a deadline on this process's
-//  clock. Unknown keys are ignored; a bad value is a fault.
-static void
-s_take_envelope (zaf_proto_t *self)
-{
-    size_t size = zmq_msg_size (&self->options);
-    cJSON *options = zaf_json_parse ((const char *) zmq_msg_data (&self->options), size);
-    if (!cJSON_IsObject (options))
-        s_fault (self, "options must be a JSON object");
-    else {
-        const cJSON *timeout = cJSON_GetObjectItemCaseSensitive (options, "timeout_ms");
-        if (timeout && (!cJSON_IsNumber (timeout) || timeout->valuedouble < 0
-                        || timeout->valuedouble > ZAF_PROTO_TIMEOUT_MAX))
-            s_fault (self, "options timeout_ms must be a number from 0 to %d", ZAF_PROTO_TIMEOUT_MAX);
-        else
-        if (timeout)
-            //  0 ms left: it had passed already; keep it in the past
-            self->deadline = zclock_mono () + (int64_t) timeout->valuedouble
-                           - (timeout->valuedouble < 1 ? 1 : 0);
-    }
-    cJSON_Delete (options);
-}
-
-//  Write the envelope options of a CALL, TELL or SUBMIT about to be sent:
-//  the time left before its deadline. Returns true if the frame must go:
-//  there is a deadline, or the body is itself a JSON object (which the
-//  receiver could not tell from options without a frame before it).
-static bool
-s_put_envelope (zaf_proto_t *self)
-{
-    //  Members other than timeout_ms (a task's retries) go on unchanged
-    cJSON *options = zmq_msg_size (&self->options)
-                   ? zaf_json_parse ((const char *) zmq_msg_data (&self->options), zmq_msg_size (&self->options))
-                   : NULL;
-    if (cJSON_IsObject (options)) {
-        cJSON_DeleteItemFromObjectCaseSensitive (options, "timeout_ms");
-        if (self->deadline) {
-            int64_t left = self->deadline - zclock_mono ();
-            cJSON_AddNumberToObject (options, "timeout_ms", (double) (left > 0 ? left : 0));
-        }
-        if (cJSON_GetArraySize (options)) {
-            zmq_msg_close (&self->options);
-            size_t size;
-            char *text = zaf_json_print (options, &size);
-            zmq_msg_init_size (&self->options, size);
-            memcpy (zmq_msg_data (&self->options), text, size);
-            free (text);
-            cJSON_Delete (options);
-            return true;
-        }
-    }
-    cJSON_Delete (options);
-    zmq_msg_close (&self->options);
-    if (self->deadline) {
-        int64_t left = self->deadline - zclock_mono ();
-        char text [48];
-        int size = snprintf (text, sizeof (text), "{\"timeout_ms\":%" PRId64 "}", left > 0 ? left : 0);
-        zmq_msg_init_size (&self->options, (size_t) size);
-        memcpy (zmq_msg_data (&self->options), text, (size_t) size);
-        return true;
-    }
-    if (zmq_msg_size (&self->body) && *(char *) zmq_msg_data (&self->body) == '{') {
-        zmq_msg_init_size (&self->options, 2);
-        memcpy (zmq_msg_data (&self->options), "{}", 2);
-        return true;
-    }
-    zmq_msg_init (&self->options);
-    return false;
-}
-
 //  The libzmq handle and type of a zsock_t or a raw libzmq socket, asked
 //  once per socket and remembered (this runs for every message)
 static void *
@@ -493,8 +422,9 @@ s_walk_frame (zaf_proto_t *self, walk_t *walk, zmq_msg_t *frame, bool more)
         &&  !(more && zmq_msg_size (frame) && *(char *) zmq_msg_data (frame) == '{'))
             walk->taken++;
         s_take_frame (self, command, &command->frames [walk->taken++], frame);
-        if (command->frames [walk->taken - 1].optional)
-            s_take_envelope (self);
+        char why [96];
+        if (command->frames [walk->taken - 1].optional && zaf_proto_envelope_take (self, why, sizeof (why)))
+            s_fault (self, "%s", why);
     }
     else
     if (self->attach_count < walk->command->attachments_max) {
@@ -650,7 +580,7 @@ zaf_proto_send (zaf_proto_t *self, void *socket)
                 zmq_send (handle, self->name, strlen (self->name), more);
                 break;
             case ZAF_PROTO_FIELD_OPTIONS:
-                if (command->frames [index].optional && !s_put_envelope (self))
+                if (command->frames [index].optional && !zaf_proto_envelope_put (self))
                     break;
                 zmq_msg_send (&self->options, handle, more);
                 break;

@@ -292,6 +292,14 @@ int64_t
 void
     zaf_proto_set_deadline (zaf_proto_t *self, int64_t deadline);
 
+//  The envelope options (zaf_proto_envelope.c, used by the codec): turn
+//  them into the deadline (0, or -1 with why they are malformed in fault),
+//  and write them from it before a send (true: the frame must go).
+int
+    zaf_proto_envelope_take (zaf_proto_t *self, char *fault, size_t fault_size);
+bool
+    zaf_proto_envelope_put (zaf_proto_t *self);
+
 //  Options (SPAWN; the envelope options of CALL, TELL, SUBMIT, see above)
 //  and body: opaque bytes, JSON by convention; not NUL-terminated.
 const char *

@@ -262,8 +262,9 @@ int
 //  method is waiting on are cancelled too. A cancelled call is never
 //  retried. Returns 0, or -1 if the future had already ended (its outcome
 //  stands) or is not a call's or task's. Actors in their own processes
-//  (zaf-node --isolate) do not see the flag; their queued calls still
-//  never run.
+//  (zaf-node --isolate) are not told: a cancelled call to one still runs
+//  (its future has ended CANCELLED all the same, and its answer is
+//  dropped).
 int
     zaf_cancel (zaf_t *self, zaf_future_t *future, bool recursive);
 

@@ -15,7 +15,7 @@ typedef struct {
     cJSON *last_seq;            //  ordered: last sequence number per tag
     bool saw_cancel;            //  spin: the last spin saw zaf_cancelled
     zaf_t *z;                   //  Its connection, for the destructor
-    zaf_actor_t *told;          //  report_end: told why it ends, or NULL
+    char *told;                 //  report_end: file told why it ends, or NULL
 } counter_t;
 
 static void *
@@ -34,10 +34,14 @@ s_counter_destroy (void *state)
 {
     counter_t *self = (counter_t *) state;
     if (self->told) {
-        //  Say why we end (zaf_exit_reason), as a record on that actor
+        //  Say why we end (zaf_exit_reason), as a line in that file
         const char *why = zaf_exit_reason (self->z);
-        zaf_tell (self->z, self->told, "record", zaf_json ("[\"%s\"]", why ? why : "none"));
-        zaf_actor_destroy (&self->told);
+        FILE *file = fopen (self->told, "a");
+        if (file) {
+            fprintf (file, "%s\n", why ? why : "none");
+            fclose (file);
+        }
+        free (self->told);
     }
     zaf_actor_t *child;
     while ((child = (zaf_actor_t *) zlist_pop (self->children)))
@@ -254,14 +258,15 @@ s_spin (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     return cJSON_CreateBool (self->saw_cancel);
 }
 
-//  report_end (handle): when this actor ends, its destructor tells that
-//  actor record ([why it ended])
+//  report_end (path): when this actor ends, its destructor appends why
+//  (zaf_exit_reason) as a line to that file
 static cJSON *
 s_report_end (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
     counter_t *self = (counter_t *) state;
-    zaf_actor_destroy (&self->told);
-    self->told = zaf_actor_from_json (cJSON_GetArrayItem (args, 0));
+    free (self->told);
+    const char *path = zaf_arg_string (args, 0, NULL);
+    self->told = path ? strdup (path) : NULL;
     return cJSON_CreateBool (self->told != NULL);
 }
 

@@ -27,8 +27,8 @@
                                  runs up to ms (5000) or until cancelled,
                                  -> whether it saw zaf_cancelled
         saw_cancel ()            -> what the last spin saw
-        report_end (handle)      its destructor tells that actor record
-                                 ([zaf_exit_reason]) when it ends
+        report_end (path)        its destructor appends zaf_exit_reason as
+                                 a line to that file when it ends
         spawn (class, args)      spawns a child it owns, -> the child's handle
         submit (function, args)  runs a task and waits, -> its result
         pid ()                   -> the process id it runs in

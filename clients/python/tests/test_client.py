@@ -217,6 +217,19 @@ def test_call_deadline_is_timeout(client: zaf.Client) -> None:
         counter.sleep.remote(1500).result(20)
 
 
+def test_a_call_past_its_deadline_does_not_run(client: zaf.Client) -> None:
+    counter = client.spawn("Counter")
+    busy = counter.sleep.remote(800)
+    late = counter.add.options(timeout_ms=50).remote(1)
+    with pytest.raises(zaf.TimeoutError, match="did not run"):
+        late.result(20)
+    assert busy.result(20) == 800
+    assert counter.get.remote().result(10) == 0
+    assert counter.add.options(timeout_ms=10000).remote(2).result(10) == 2
+    with pytest.raises(zaf.BadArgsError):
+        counter.add.options(timeout_ms=-1)
+
+
 def test_tell_to_dead_actor_reports_an_error(shared_cluster: cluster.Cluster) -> None:
     seen: "list[zaf.ZafError]" = []
     with zaf.Client(shared_cluster.endpoint, on_error=seen.append) as c:

@@ -262,11 +262,23 @@ def _settle_asyncio(future: "asyncio.Future[Any]", ref: ObjectRef) -> None:
 class ActorMethod:
     """One method of an actor: ``handle.add.remote(2)``, ``handle.add.tell(2)``."""
 
-    __slots__ = ("_handle", "_name")
+    __slots__ = ("_handle", "_name", "_timeout_ms")
 
-    def __init__(self, handle: "ActorHandle", name: str) -> None:
+    def __init__(self, handle: "ActorHandle", name: str,
+                 timeout_ms: Optional[int] = None) -> None:
         self._handle = handle
         self._name = name
+        self._timeout_ms = timeout_ms
+
+    def options(self, *, timeout_ms: Optional[int] = None) -> "ActorMethod":
+        """The same method, called with a deadline: ``timeout_ms`` travels
+        with the call (docs/PROTOCOL.md 9.7), and a call still waiting at
+        the broker or in the actor's mailbox when it passes raises
+        :class:`TimeoutError` ("did not run") and never runs."""
+        if timeout_ms is not None and not (isinstance(timeout_ms, int)
+                                           and 0 < timeout_ms <= 86400000):
+            raise BadArgsError("timeout_ms must be an int from 1 to 86400000")
+        return ActorMethod(self._handle, self._name, timeout_ms)
 
     def remote(self, *args: Any) -> ObjectRef:
         """CALL the method with these arguments; returns its future.
@@ -277,7 +289,8 @@ class ActorMethod:
         ``{"$blob": i}``). A memoryview or Frame is sent without a copy:
         do not change its memory until the future is resolved.
         """
-        return self._handle._client._call(self._handle.id, self._name, args)
+        return self._handle._client._call(self._handle.id, self._name, args,
+                                          self._timeout_ms)
 
     def tell(self, *args: Any) -> None:
         """TELL: call the method without waiting for, or getting, an answer.
@@ -695,12 +708,16 @@ class Client:
 
     # -- requests ---------------------------------------------------------
 
-    def _call(self, actor_id: str, method: str, args: Sequence[Any]) -> ObjectRef:
+    def _call(self, actor_id: str, method: str, args: Sequence[Any],
+              timeout_ms: Optional[int] = None) -> ObjectRef:
         blobs: List[Blob] = []
         body = _encode(args, blobs)
         ref = ObjectRef(self, "call")
         frames = [SIGNATURE, b"CALL", _EMPTY, _pack_corr(next(self._corr)),
                   _ascii(actor_id, "actor"), _ascii(method, "method"), body]
+        if timeout_ms:
+            # The envelope options go before the body (PROTOCOL.md 2, 9.7)
+            frames.insert(6, b'{"timeout_ms":%d}' % timeout_ms)
         if blobs:
             frames += blobs
         self._enqueue(frames, ref)
