@@ -126,6 +126,9 @@ s_self_destroy (self_t **self_p)
 static void
 s_log_lost (self_t *self, zaf_broker_peer_t *peer, const char *reason)
 {
+    if (peer->role == ROLE_NODE && streq (reason, "dialed again"))
+        ;                       //  Its new connection took over (logged there)
+    else
     if (peer->role == ROLE_NODE && streq (reason, "said BYE")) {
         if (!self->quiet)
             zsys_info ("zaf_broker: node left name=%s peer=%s", peer->name, peer->hex);
