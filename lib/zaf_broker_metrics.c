@@ -462,16 +462,10 @@ s_add_nodes (zaf_broker_metrics_t *self, zaf_dash_snapshot_t *snapshot, int64_t 
         else
             snapshot->clients++;
         if (peer->backlog && zlistx_size (peer->backlog)) {
+            //  Answers held for a slow reader, and the bytes they occupy
+            //  (zaf_broker_out keeps the count)
             snapshot->held += zlistx_size (peer->backlog);
-            //  Their bytes: bodies and attachments (rare: a slow reader)
-            for (zaf_proto_t *held = (zaf_proto_t *) zlistx_first (peer->backlog); held;
-                 held = (zaf_proto_t *) zlistx_next (peer->backlog)) {
-                size_t size;
-                zaf_proto_body (held, &size);
-                snapshot->held_bytes += size;
-                for (size_t index = 0; index < zaf_proto_attachments (held); index++)
-                    snapshot->held_bytes += zmq_msg_size (zaf_proto_attachment (held, index));
-            }
+            snapshot->held_bytes += peer->held_bytes;
         }
     }
     zlistx_destroy (&peers);
