@@ -91,7 +91,9 @@ s_counters (const zaf_broker_stats_t *stats)
     COUNTER (submits); COUNTER (kills); COUNTER (lookups); COUNTER (errors_sent);
     COUNTER (malformed); COUNTER (unknown_peer); COUNTER (late_replies);
     COUNTER (wrong_peer); COUNTER (unroutable); COUNTER (overloaded); COUNTER (peers_lost);
-    COUNTER (backlogged);
+    COUNTER (backlogged); COUNTER (held_dropped);
+    COUNTER (unauthorized); COUNTER (handshakes_allowed); COUNTER (handshakes_refused);
+    COUNTER (revoked);
     #undef COUNTER
     return counters;
 }

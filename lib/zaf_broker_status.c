@@ -254,7 +254,6 @@ s_add_counters (zaf_broker_status_t *self, cJSON *status)
     COUNTER (malformed); COUNTER (unknown_peer); COUNTER (late_replies);
     COUNTER (wrong_peer); COUNTER (unroutable); COUNTER (overloaded); COUNTER (peers_lost);
     COUNTER (backlogged); COUNTER (held_dropped);
-    COUNTER (backlogged);
     COUNTER (unauthorized); COUNTER (handshakes_allowed); COUNTER (handshakes_refused);
     COUNTER (revoked);
     #undef COUNTER
