@@ -194,7 +194,7 @@ copy_key () {
 #   keys, each node its own secret key and the broker's public key. Secret
 #   keys never go to a host that does not use them.
 hand_out_keys () {
-    local zaf key index
+    local zaf key role index
     zaf=$(local_zaf) || {
         [ -n "$DRY_RUN" ] || die "no zaf program here to write the cluster's keys with (looked for $ZAF_DIR/bin/zaf, zaf on PATH, ${TOPO_SCRIPT_DIR%/samples/topologies}/build/bin/zaf); put zaf on PATH, or give --insecure"
         zaf=zaf
@@ -245,7 +245,7 @@ do_down () {
             rc=1
         fi
     done
-    [ $rc -ne 0 ] || rm -f "$RUN_DIR/address"
+    [ $rc -ne 0 ] || rm -f "$RUN_DIR/address" "$RUN_DIR/key-dir"
     return $rc
 }
 
@@ -303,6 +303,7 @@ cmd_status () {
         printf '%-20s %-30s pid %-8s %s\n' "$name" "$dest" "$pid" "$state"
     done
     [ -n "$DRY_RUN" ] || [ ! -f "$RUN_DIR/address" ] || echo "ZAF_ADDRESS=$(cat "$RUN_DIR/address")"
+    [ -n "$DRY_RUN" ] || [ ! -f "$RUN_DIR/key-dir" ] || echo "ZAF_KEY_DIR=$(cat "$RUN_DIR/key-dir")"
     return $rc
 }
 
@@ -392,7 +393,11 @@ cmd_up () {
         port=${line##*:}
     fi
     local address=tcp://$BROKER_HOST:$port
-    [ -n "$DRY_RUN" ] || printf '%s\n' "$address" > "$RUN_DIR/address"
+    if [ -z "$DRY_RUN" ]; then
+        printf '%s\n' "$address" > "$RUN_DIR/address"
+        rm -f "$RUN_DIR/key-dir"
+        [ -z "$LOCAL_KEY_DIR" ] || printf '%s\n' "$LOCAL_KEY_DIR" > "$RUN_DIR/key-dir"
+    fi
 
     local index name dest pids=()
     for index in ${NODE_NAMES[@]+"${!NODE_NAMES[@]}"}; do

@@ -96,6 +96,7 @@ STATUS=$("$TOPO/ssh.sh" status --run-dir "$RUN" --remote-dir "$REMOTE" "$WORK/lo
     || fail "status exited $?: $STATUS"
 echo "$STATUS"
 [ "$(grep -c ' running$' <<< "$STATUS")" -eq 3 ] || fail "status does not show 3 running"
+grep -qx "ZAF_KEY_DIR=$KEYS" <<< "$STATUS" || fail "status does not show ZAF_KEY_DIR"
 
 step "param_server"
 OUT=$(ZAF_KEY_DIR=$KEYS timeout 120 "$BUILD/bin/param_server" --address "$EP" --updates 3 --interval-ms 20 --polls 2 2>&1) \
