@@ -1,6 +1,7 @@
 /*  =========================================================================
-    sample.h - what the sample drivers share: number flags, and joining a
-    cluster (the one at --address or $ZAF_ADDRESS, else an embedded one)
+    sample.h - what the sample drivers share: number flags, key flags, and
+    joining a cluster (the one at --address or $ZAF_ADDRESS, else an
+    embedded one)
 
     Header-only: each driver is one program, and these few lines are not
     worth a library of their own.
@@ -12,6 +13,45 @@
 
 #include <zaf.h>
 #include <czmq.h>
+#include <errno.h>
+
+//  The help lines of the key flags every driver takes, after --address
+#define SAMPLE_KEY_HELP \
+    "  --broker-key FILE    the broker's public key, for a broker with keys\n" \
+    "                       (CURVE; default $ZAF_BROKER_KEY, else\n" \
+    "                       KEYDIR/broker.cert)\n" \
+    "  --key FILE           our own secret key, a driver key (default $ZAF_KEY,\n" \
+    "                       else KEYDIR/driver.cert_secret; KEYDIR is\n" \
+    "                       $ZAF_KEY_DIR, else ~/.config/zaf/keys)\n"
+
+//  --broker-key FILE and --key FILE: the keys zaf_init uses on a tcp://
+//  address (docs/SECURITY.md). A sample is an application and uses zaf.h
+//  alone, so the flags set $ZAF_BROKER_KEY and $ZAF_KEY, which zaf_init
+//  reads (the flags of zaf-node and zaf call zaf_auth_client_set, which is
+//  not part of zaf.h). Returns how many arguments the flag took (2), or 0
+//  if arg is not a key flag; a missing or unreadable file is said at once
+//  and exits with status 2 (bad usage).
+static inline int
+sample_key_flag (const char *program, const char *arg, const char *value)
+{
+    const char *variable = streq (arg, "--broker-key") ? "ZAF_BROKER_KEY"
+                         : streq (arg, "--key") ? "ZAF_KEY" : NULL;
+    if (!variable)
+        return 0;
+    if (!value || !*value) {
+        fprintf (stderr, "%s: %s needs a key file\n", program, arg);
+        exit (2);
+    }
+    FILE *file = fopen (value, "r");
+    if (!file) {
+        fprintf (stderr, "%s: %s %s: cannot read the key file: %s\n",
+                 program, arg, value, strerror (errno));
+        exit (2);
+    }
+    fclose (file);
+    setenv (variable, value, 1);
+    return 2;
+}
 
 //  The whole number a flag's value holds, from min to max; otherwise say
 //  so and exit with status 2 (bad usage)

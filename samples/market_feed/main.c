@@ -29,6 +29,7 @@ s_usage (FILE *stream)
         "  --address ENDPOINT   join the cluster whose broker is there\n"
         "                       (default: $ZAF_ADDRESS if set, else start an\n"
         "                       embedded cluster)\n"
+        SAMPLE_KEY_HELP
         "  --feed-bind ENDPOINT where the publisher binds (default tcp://127.0.0.1:*;\n"
         "                       on several hosts, an address the others reach, or\n"
         "                       auto: every interface of the publisher's host)\n"
@@ -86,6 +87,9 @@ main (int argc, char **argv)
         else
         if (streq (arg, "--address") && value)
             address = argv [++index];
+        else
+        if (sample_key_flag ("market_feed", arg, value))
+            index++;
         else
         if (streq (arg, "--feed-bind") && value)
             bind = argv [++index];

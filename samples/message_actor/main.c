@@ -27,6 +27,7 @@ s_usage (FILE *stream)
         "  --address ENDPOINT   join the cluster whose broker is there\n"
         "                       (default: $ZAF_ADDRESS if set, else start an\n"
         "                       embedded cluster)\n"
+        SAMPLE_KEY_HELP
         "  --workers N          message_worker tasks (default 3)\n"
         "  --messages N         messages each worker sends (default 10)\n"
         "  --interval-ms N      pause between a worker's messages (default 100)\n"
@@ -125,6 +126,9 @@ main (int argc, char **argv)
         else
         if (streq (arg, "--address") && value)
             address = argv [++index];
+        else
+        if (sample_key_flag ("message_actor", arg, value))
+            index++;
         else
         if (streq (arg, "--workers"))
             workers = sample_flag_number ("message_actor", arg, value, 1, 1000), index++;

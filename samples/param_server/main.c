@@ -23,6 +23,7 @@ s_usage (FILE *stream)
         "  --address ENDPOINT   join the cluster whose broker is there\n"
         "                       (default: $ZAF_ADDRESS if set, else start an\n"
         "                       embedded cluster)\n"
+        SAMPLE_KEY_HELP
         "  --workers N          worker tasks (default 3)\n"
         "  --updates N          gradients each worker pushes (default 20)\n"
         "  --interval-ms N      pause before each gradient (default 500)\n"
@@ -80,6 +81,9 @@ main (int argc, char **argv)
         else
         if (streq (arg, "--address") && value)
             address = argv [++index];
+        else
+        if (sample_key_flag ("param_server", arg, value))
+            index++;
         else
         if (streq (arg, "--workers"))
             workers = s_number (arg, value), index++;

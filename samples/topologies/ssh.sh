@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ssh.sh - run a zaf topology on several hosts over ssh.
 #
-#   ssh.sh up     [--dry-run] [--run-dir DIR] [--path DIR] [--remote-dir DIR] FILE
+#   ssh.sh up     [--dry-run] [--insecure] [--run-dir DIR] [--path DIR] [--remote-dir DIR] FILE
 #   ssh.sh status [--dry-run] [--run-dir DIR] [--remote-dir DIR] FILE
 #   ssh.sh down   [--dry-run] [--run-dir DIR] [--remote-dir DIR] FILE
 #
@@ -12,6 +12,16 @@
 # prints export ZAF_ADDRESS=tcp://BROKER_HOST:PORT. 'down' stops the recorded
 # remote pids over ssh (SIGTERM, SIGKILL after ZAF_STOP_TIMEOUT s). The
 # programs and modules must already be at the file's 'path' on every host.
+#
+# 'up' writes the cluster's CURVE keys here once, with zaf keygen, into
+# RUN_DIR/keys (broker, admin, driver, node-NAME for each node), copies
+# over the same ssh command the broker's secret key and the allowed public
+# keys to the broker's host, and each node's secret key and the broker's
+# public key to that node's host (into REMOTE_DIR/keys, mode 0600), starts
+# the broker with --keys and each node with --broker-key and --key, and
+# prints export ZAF_KEY_DIR=RUN_DIR/keys for drivers and zaf. --insecure
+# runs without keys instead (the broker with --insecure unless it binds
+# loopback): only for networks where every host is trusted.
 #
 # The broker binds tcp://0.0.0.0:PORT (or its bind=) and the nodes dial
 # tcp://BROKER_HOST:PORT, so the broker's host name must be what the nodes
@@ -29,20 +39,26 @@ PROG=ssh.sh
 
 usage () {
     cat <<EOF
-Usage: ssh.sh up     [--dry-run] [--run-dir DIR] [--path DIR] [--remote-dir DIR] FILE
+Usage: ssh.sh up     [--dry-run] [--insecure] [--run-dir DIR] [--path DIR] [--remote-dir DIR] FILE
        ssh.sh status [--dry-run] [--run-dir DIR] [--remote-dir DIR] FILE
        ssh.sh down   [--dry-run] [--run-dir DIR] [--remote-dir DIR] FILE
 Run the broker and the nodes of topology FILE on their hosts over ssh.
 
-  up        start the broker, then every node, each with nohup on its host;
-            record the remote pids; wait until the broker listens and every
-            node has registered (at most ZAF_UP_TIMEOUT s, default 30);
-            print export ZAF_ADDRESS=ENDPOINT. On failure, stop what was started.
+  up        write the cluster's keys in RUN_DIR/keys (once, with a local zaf
+            keygen) and copy each host its keys over ssh; start the broker
+            (--keys), then every node (its own key), each with nohup on its
+            host; record the remote pids; wait until the broker listens and
+            every node has registered (at most ZAF_UP_TIMEOUT s, default 30);
+            print export ZAF_ADDRESS=ENDPOINT and export ZAF_KEY_DIR=RUN_DIR/keys.
+            On failure, stop what was started.
   status    ask each host whether its recorded process runs
   down      stop the recorded processes over ssh (SIGTERM, SIGKILL after
             ZAF_STOP_TIMEOUT s, default 15) and forget them; harmless to repeat
 
   --dry-run         print every command instead of running it
+  --insecure        up: no keys; the broker runs --insecure (unless it binds
+                    loopback) and anyone who reaches its port owns the
+                    cluster. Only where every host that can reach it is trusted
   --run-dir DIR     where the remote pids are recorded (default:
                     \$XDG_RUNTIME_DIR/zaf/NAME-ssh, else ./.zaf-run/NAME-ssh)
   --path DIR        where bin/ and lib/ are on the hosts (default: the
@@ -51,6 +67,9 @@ Run the broker and the nodes of topology FILE on their hosts over ssh.
   --help            print this help and exit
 
 Environment: ZAF_SSH, the ssh command (default: ssh -o BatchMode=yes).
+The keys are written with the first zaf found here: PATH/bin/zaf (the
+hosts' path, if it exists here too), zaf on \$PATH, the build tree next to
+this script.
 Only the broker's port must be open between the hosts: nodes and drivers
 dial out to it.
 
@@ -59,11 +78,12 @@ Example:
 EOF
 }
 
-COMMAND= FILE= RUN_DIR= OPT_PATH= REMOTE_DIR= DRY_RUN=
+COMMAND= FILE= RUN_DIR= OPT_PATH= REMOTE_DIR= DRY_RUN= INSECURE=
 while [ $# -gt 0 ]; do
     case $1 in
     -h|--help) usage; exit 0 ;;
     -n|--dry-run) DRY_RUN=1 ;;
+    --insecure) INSECURE=1 ;;
     --run-dir) [ $# -ge 2 ] || die "--run-dir needs a directory"; RUN_DIR=$2; shift ;;
     --run-dir=*) RUN_DIR=${1#*=} ;;
     --path) [ $# -ge 2 ] || die "--path needs a directory"; OPT_PATH=$2; shift ;;
@@ -138,6 +158,70 @@ stop_script () {
         "$R_ALIVE" "$pid" "$program" $((ZAF_STOP_TIMEOUT * 5))
 }
 
+#   The local zaf that writes the keys: the hosts' tree if it is here too,
+#   else zaf on PATH, else the build tree next to the scripts
+local_zaf () {
+    local candidate
+    for candidate in "$ZAF_DIR/bin/zaf" "$(command -v zaf 2>/dev/null || true)" \
+                     "${TOPO_SCRIPT_DIR%/samples/topologies}/build/bin/zaf"; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ]; then
+            printf '%s\n' "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+#   copy_key DEST NAME: copy the local key file RUN_DIR/keys/NAME to
+#   REMOTE_DIR/keys/NAME on DEST, through the ssh command (the file on its
+#   stdin), private to the remote user (mode 0600, in a 0700 folder)
+copy_key () {
+    local dest=$1 name=$2 dir target
+    dir=$(shq "$REMOTE_DIR/keys")
+    target=$(shq "$REMOTE_DIR/keys/$name")
+    local script="umask 077 && mkdir -p $dir && chmod 700 $dir && cat > $target.tmp && mv -f $target.tmp $target"
+    if [ -n "$DRY_RUN" ]; then
+        printf '%s %s %s < %s\n' "$(shq_words "${SSH_CMD[@]}")" "$(shq "$dest")" "$(shq "$script")" \
+            "$(shq "$LOCAL_KEY_DIR/$name")"
+        return 0
+    fi
+    "${SSH_CMD[@]}" "$dest" "$script" < "$LOCAL_KEY_DIR/$name" \
+        || die "cannot copy the key $name to $dest"
+}
+
+#   hand_out_keys: write the cluster's keys here (once) and copy to each
+#   host what it needs: the broker its secret key and the allowed public
+#   keys, each node its own secret key and the broker's public key. Secret
+#   keys never go to a host that does not use them.
+hand_out_keys () {
+    local zaf key role index
+    zaf=$(local_zaf) || {
+        [ -n "$DRY_RUN" ] || die "no zaf program here to write the cluster's keys with (looked for $ZAF_DIR/bin/zaf, zaf on PATH, ${TOPO_SCRIPT_DIR%/samples/topologies}/build/bin/zaf); put zaf on PATH, or give --insecure"
+        zaf=zaf
+    }
+    LOCAL_KEY_DIR=$RUN_DIR/keys
+    if [ -n "$DRY_RUN" ]; then
+        echo "# write the cluster's keys here, once (existing keys are kept):"
+        for key in $(topo_key_names); do
+            case $key in node-*) role=node ;; *) role=$key ;; esac
+            printf '# %s keygen --role %s --out %s %s\n' "$(shq "$zaf")" "$role" "$(shq "$LOCAL_KEY_DIR")" "$key"
+        done
+        echo "# copy each host its keys (the file on ssh's stdin):"
+    else
+        topo_keys "$LOCAL_KEY_DIR" "$zaf"
+        LOCAL_KEY_DIR=$KEY_DIR
+        say "keys in $LOCAL_KEY_DIR; copying each host its keys"
+    fi
+    copy_key "$BROKER_DEST" broker.cert_secret
+    for key in $(topo_key_names); do
+        [ "$key" = broker ] || copy_key "$BROKER_DEST" "$key.cert"
+    done
+    for index in ${NODE_NAMES[@]+"${!NODE_NAMES[@]}"}; do
+        copy_key "${NODE_DESTS[$index]}" broker.cert
+        copy_key "${NODE_DESTS[$index]}" "node-${NODE_NAMES[$index]}.cert_secret"
+    done
+}
+
 record_remote () {
     printf '%s %s\n' "$2" "$3" > "$1"
 }
@@ -161,7 +245,7 @@ do_down () {
             rc=1
         fi
     done
-    [ $rc -ne 0 ] || rm -f "$RUN_DIR/address"
+    [ $rc -ne 0 ] || rm -f "$RUN_DIR/address" "$RUN_DIR/key-dir"
     return $rc
 }
 
@@ -219,6 +303,7 @@ cmd_status () {
         printf '%-20s %-30s pid %-8s %s\n' "$name" "$dest" "$pid" "$state"
     done
     [ -n "$DRY_RUN" ] || [ ! -f "$RUN_DIR/address" ] || echo "ZAF_ADDRESS=$(cat "$RUN_DIR/address")"
+    [ -n "$DRY_RUN" ] || [ ! -f "$RUN_DIR/key-dir" ] || echo "ZAF_KEY_DIR=$(cat "$RUN_DIR/key-dir")"
     return $rc
 }
 
@@ -270,13 +355,21 @@ cmd_up () {
     local bind=${BROKER_BIND:-tcp://0.0.0.0:$BROKER_PORT}
     local args=(--bind "$bind")
     [ -z "$BROKER_HB" ] || args+=(--heartbeat-ms "$BROKER_HB")
-    #   ssh.sh does not hand out keys yet (docs/SECURITY.md): a broker that
-    #   listens beyond loopback runs without them, and says so
-    case $bind in
-    tcp://127.*|tcp://localhost:*|tcp://\[::1\]:*) ;;
-    *)  args+=(--insecure)
-        say "warning: ssh.sh does not hand out keys yet: the broker runs --insecure, and anyone who reaches $bind owns the cluster (use local.sh or netns.sh for a secured cluster, or set keys up by hand: docs/SECURITY.md)" ;;
-    esac
+    KEY_DIR= LOCAL_KEY_DIR=
+    if [ -n "$INSECURE" ]; then
+        #   No keys: a broker that listens beyond loopback needs --insecure,
+        #   and the script says what that means
+        case $bind in
+        tcp://127.*|tcp://localhost:*|tcp://\[::1\]:*) ;;
+        *)  args+=(--insecure)
+            say "warning: --insecure: the broker runs without keys, and anyone who reaches $bind owns the cluster (docs/SECURITY.md)" ;;
+        esac
+    else
+        hand_out_keys
+        args+=(--keys "$REMOTE_DIR/keys")
+        #   What the nodes' --broker-key and --key name (topo_node_args)
+        KEY_DIR=$REMOTE_DIR/keys
+    fi
     [ -n "$DRY_RUN" ] || say "starting the broker on $BROKER_DEST ($bind)"
     local pid
     pid=$(remote "$BROKER_DEST" "$(start_script broker broker.out broker.log "$ZAF_DIR/bin/zaf-broker" "${args[@]}")") \
@@ -300,7 +393,11 @@ cmd_up () {
         port=${line##*:}
     fi
     local address=tcp://$BROKER_HOST:$port
-    [ -n "$DRY_RUN" ] || printf '%s\n' "$address" > "$RUN_DIR/address"
+    if [ -z "$DRY_RUN" ]; then
+        printf '%s\n' "$address" > "$RUN_DIR/address"
+        rm -f "$RUN_DIR/key-dir"
+        [ -z "$LOCAL_KEY_DIR" ] || printf '%s\n' "$LOCAL_KEY_DIR" > "$RUN_DIR/key-dir"
+    fi
 
     local index name dest pids=()
     for index in ${NODE_NAMES[@]+"${!NODE_NAMES[@]}"}; do
@@ -332,12 +429,14 @@ cmd_up () {
     done
     if [ -n "$DRY_RUN" ]; then
         echo "# then: ZAF_ADDRESS=$address"
+        [ -z "$LOCAL_KEY_DIR" ] || echo "# then: ZAF_KEY_DIR=$LOCAL_KEY_DIR"
         return 0
     fi
     UP_DONE=1
     trap - EXIT INT TERM HUP
     say "broker and ${#NODE_NAMES[@]} node(s) up; remote pids in $RUN_DIR, logs in $REMOTE_DIR on each host"
     printf 'export ZAF_ADDRESS=%s\n' "$address"
+    [ -z "$LOCAL_KEY_DIR" ] || printf 'export ZAF_KEY_DIR=%s\n' "$(shq "$LOCAL_KEY_DIR")"
     printf '# try: param_server --address %s; stop with: %s down --run-dir %s %s\n' \
         "$address" "$(shq "$TOPO_SCRIPT_DIR/ssh.sh")" "$(shq "$RUN_DIR")" "$(shq "$FILE")"
 }

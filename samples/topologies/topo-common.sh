@@ -235,21 +235,31 @@ topo_node_args () {
     done
 }
 
-#   topo_keys DIR: the cluster's CURVE keys, written once with zaf keygen
-#   (docs/SECURITY.md): broker, admin, driver, and node-NAME for each node.
-#   The broker gets --keys DIR, each node its own key, drivers and the CLI
-#   ZAF_KEY_DIR=DIR (driver.cert_secret; the CLI admin.cert_secret). Sets
-#   KEY_DIR.
+#   topo_keys DIR [ZAF]: the cluster's CURVE keys, written once with zaf
+#   keygen (docs/SECURITY.md): broker, admin, driver, and node-NAME for each
+#   node. The broker gets --keys DIR, each node its own key, drivers and the
+#   CLI ZAF_KEY_DIR=DIR (driver.cert_secret; the CLI admin.cert_secret).
+#   ZAF is the zaf program to run (default $ZAF_DIR/bin/zaf). Sets KEY_DIR.
 topo_keys () {
     KEY_DIR=$1
-    [ -x "$ZAF_DIR/bin/zaf" ] || die "no $ZAF_DIR/bin/zaf to write the cluster's keys with"
+    local zaf=${2:-$ZAF_DIR/bin/zaf}
+    [ -x "$zaf" ] || die "no $zaf to write the cluster's keys with"
     mkdir -p "$KEY_DIR" && chmod 700 "$KEY_DIR" || die "cannot make the key directory $KEY_DIR"
     local key role
-    for key in broker admin driver ${NODE_NAMES[@]+"${NODE_NAMES[@]/#/node-}"}; do
+    for key in $(topo_key_names); do
         case $key in node-*) role=node ;; *) role=$key ;; esac
         [ -f "$KEY_DIR/$key.cert_secret" ] && continue
-        "$ZAF_DIR/bin/zaf" keygen --role "$role" --out "$KEY_DIR" "$key" > /dev/null \
+        "$zaf" keygen --role "$role" --out "$KEY_DIR" "$key" > /dev/null \
             || die "cannot write the key $key in $KEY_DIR"
+    done
+}
+
+#   topo_key_names: the names of the cluster's keys, one a line
+topo_key_names () {
+    local name
+    printf '%s\n' broker admin driver
+    for name in ${NODE_NAMES[@]+"${NODE_NAMES[@]}"}; do
+        printf 'node-%s\n' "$name"
     done
 }
 

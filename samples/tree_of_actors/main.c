@@ -27,6 +27,7 @@ s_usage (FILE *stream)
         "  --address ENDPOINT   join the cluster whose broker is there\n"
         "                       (default: $ZAF_ADDRESS if set, else start an\n"
         "                       embedded cluster)\n"
+        SAMPLE_KEY_HELP
         "  --duration-ms N      training time of the slowest worker (default 3000;\n"
         "                       lr takes a third of it, cl two thirds)\n"
         "  --poll-ms N          pause between state polls (default 500)\n"
@@ -112,6 +113,9 @@ main (int argc, char **argv)
         else
         if (streq (arg, "--address") && value)
             address = argv [++index];
+        else
+        if (sample_key_flag ("tree_of_actors", arg, value))
+            index++;
         else
         if (streq (arg, "--duration-ms"))
             duration_ms = sample_flag_number ("tree_of_actors", arg, value, 0, 1000000), index++;

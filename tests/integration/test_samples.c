@@ -7,7 +7,9 @@
     only move RUNNING -> DONE and end all DONE, its workers are gone after
     terminate; every message arrives exactly once and in order per worker
     (parsed here from the "New messages" lines); the final params are
-    -(workers x updates). The embedded tests let each driver start its own
+    -(workers x updates). With keys, a driver given --broker-key and --key
+    joins a broker started with --keys, and one without keys or with an
+    unknown key is refused at once, saying why. The embedded tests let each driver start its own
     cluster; the cluster tests start a zaf-broker on an ephemeral
     127.0.0.1 port and two zaf-node processes that load the sample's
     module, and run the driver with --address. Every process is tracked by
@@ -381,6 +383,155 @@ Test (samples, param_server_against_two_nodes)
     s_check_params_output (output, -15);
     free (output);
     cr_expect (zt_cluster_stop (&cluster), "every process stops cleanly on SIGTERM");
+}
+
+//  --------------------------------------------------------------------------
+//  A secured cluster: the drivers' --broker-key and --key
+
+//  Run a driver with its stderr in the captured output (through sh)
+static int
+s_run_both (const char *const *argv, char **output_p)
+{
+    const char *shell [24] = { "/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1" };
+    size_t count = 3;
+    for (size_t index = 0; argv [index] && count < 23; index++)
+        shell [count++] = argv [index];
+    shell [count] = NULL;
+    return s_run (shell, output_p);
+}
+
+static const char *
+s_key_file (const char *dir, const char *name, bool secret)
+{
+    static char paths [8][400];
+    static int next = 0;
+    char *path = paths [next++ % 8];
+    snprintf (path, 400, "%s/%s.cert%s", dir, name, secret ? "_secret" : "");
+    return path;
+}
+
+static void
+s_remove_dir (const char *path)
+{
+    zdir_t *dir = zdir_new (path, "-");
+    if (dir) {
+        zdir_remove (dir, true);
+        zdir_destroy (&dir);
+    }
+}
+
+Test (samples, drivers_take_key_flags_for_a_secured_cluster)
+{
+    //  Keys: the cluster's, one the broker does not know, and an empty
+    //  key directory so that nothing comes from $HOME
+    char dir [64], other [80], empty [80];
+    snprintf (dir, sizeof (dir), "/tmp/zaf-samples-keys-XXXXXX");
+    cr_assert_not_null (mkdtemp (dir));
+    snprintf (other, sizeof (other), "%s-other", dir);
+    snprintf (empty, sizeof (empty), "%s-empty", dir);
+    zsys_dir_create ("%s", empty);
+    setenv ("ZAF_KEY_DIR", empty, 1);
+    unsetenv ("ZAF_KEY");
+    unsetenv ("ZAF_BROKER_KEY");
+    const char *keys [][3] = {
+        { dir, "broker", "broker" }, { dir, "node", "node" }, { dir, "driver", "driver" },
+        { other, "stranger", "driver" }
+    };
+    for (size_t index = 0; index < sizeof (keys) / sizeof (keys [0]); index++) {
+        zaf_error_t err;
+        cr_assert_eq (zaf_auth_keygen (keys [index][0], keys [index][1], keys [index][2], &err), 0,
+                      "%s", err.message);
+    }
+
+    //  A broker with --keys and a node with its node key
+    const char *broker_argv [] = {
+        zt_path ("bin", "zaf-broker"), "--bind", "tcp://127.0.0.1:0", "--keys", dir, NULL
+    };
+    zt_proc_t *broker = zt_proc_start (broker_argv, true);
+    cr_assert_not_null (broker);
+    char *line = zt_proc_read_line (broker, 10000);
+    cr_assert (line && strncmp (line, "listening ", 10) == 0, "broker did not start: %s",
+               line ? line : "(nothing)");
+    char *endpoint = strdup (line + 10);
+    free (line);
+    const char *node_argv [] = {
+        zt_path ("bin", "zaf-node"), "--broker", endpoint, "--name", "n1", "--cpus", "4",
+        "--module", zt_path ("lib", "libparam_server.so"),
+        "--broker-key", s_key_file (dir, "broker", false),
+        "--key", s_key_file (dir, "node", true), NULL
+    };
+    zt_proc_t *node = zt_proc_start (node_argv, false);
+    cr_assert_not_null (node);
+    zaf_error_t err;
+    cr_assert_eq (zaf_auth_client_set (s_key_file (dir, "broker", false),
+                                       s_key_file (dir, "driver", true), &err), 0, "%s", err.message);
+    zaf_t *watcher = zaf_client_connect (endpoint, "driver", 5000, &err);
+    cr_assert_not_null (watcher, "%s", err.message);
+    cr_assert (zt_wait_nodes (watcher, 1, 10000), "the node with its key did not join");
+    zaf_shutdown (&watcher);
+    zaf_auth_client_reset ();
+
+    //  With the flags: it runs and checks out
+    const char *with_keys [] = {
+        zt_path ("bin", "param_server"), "--address", endpoint,
+        "--broker-key", s_key_file (dir, "broker", false),
+        "--key", s_key_file (dir, "driver", true),
+        "--workers", "3", "--updates", "5", "--interval-ms", "10", "--polls", "2", NULL
+    };
+    char *output;
+    int rc = s_run_both (with_keys, &output);
+    cr_assert_eq (rc, 0, "param_server with key flags exited %d:\n%s", rc, output);
+    s_check_params_output (output, -15);
+    free (output);
+
+    //  Without keys, and with a key the broker does not know: refused at
+    //  once, saying why
+    const char *no_keys [] = {
+        zt_path ("bin", "param_server"), "--address", endpoint, "--updates", "1", NULL
+    };
+    int64_t start = zclock_mono ();
+    rc = s_run_both (no_keys, &output);
+    cr_assert_eq (rc, 1, "param_server without keys exited %d:\n%s", rc, output);
+    cr_assert (strstr (output, "the broker requires keys"), "%s", output);
+    cr_assert_lt (zclock_mono () - start, 10000, "the refusal took %" PRId64 " ms",
+                  zclock_mono () - start);
+    free (output);
+    const char *stranger [] = {
+        zt_path ("bin", "param_server"), "--address", endpoint,
+        "--broker-key", s_key_file (dir, "broker", false),
+        "--key", s_key_file (other, "stranger", true), "--updates", "1", NULL
+    };
+    rc = s_run_both (stranger, &output);
+    cr_assert_eq (rc, 1, "param_server with an unknown key exited %d:\n%s", rc, output);
+    cr_assert (strstr (output, "refused our key"), "%s", output);
+    free (output);
+
+    //  A key file that is not there is a usage error, said at once; every
+    //  driver's --help shows the flags
+    const char *drivers [] = { "param_server", "tree_of_actors", "message_actor", "market_feed" };
+    for (size_t index = 0; index < sizeof (drivers) / sizeof (drivers [0]); index++) {
+        const char *missing [] = {
+            zt_path ("bin", drivers [index]), "--address", endpoint,
+            "--key", s_key_file (empty, "nothing", true), NULL
+        };
+        rc = s_run_both (missing, &output);
+        cr_assert_eq (rc, 2, "%s with a missing key exited %d:\n%s", drivers [index], rc, output);
+        cr_assert (strstr (output, "cannot read the key file"), "%s", output);
+        free (output);
+        const char *help [] = { zt_path ("bin", drivers [index]), "--help", NULL };
+        rc = s_run (help, &output);
+        cr_assert_eq (rc, 0);
+        cr_assert (strstr (output, "  --broker-key FILE ") && strstr (output, "  --key FILE "),
+                   "%s --help does not show the key flags:\n%s", drivers [index], output);
+        free (output);
+    }
+
+    cr_expect_eq (zt_proc_stop (&node, SIGTERM, 10000), 0, "the node stops cleanly");
+    cr_expect_eq (zt_proc_stop (&broker, SIGTERM, 10000), 0, "the broker stops cleanly");
+    free (endpoint);
+    s_remove_dir (dir);
+    s_remove_dir (other);
+    s_remove_dir (empty);
 }
 
 //  --------------------------------------------------------------------------

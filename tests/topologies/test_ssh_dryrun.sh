@@ -2,10 +2,13 @@
 # test_ssh_dryrun.sh BUILD_DIR - samples/topologies/ssh.sh --dry-run
 #
 # On the example samples/topologies/ssh.topo: 'up --dry-run' prints the
-# ssh command for the broker and for every node, with the right flags, and
-# runs nothing (ZAF_SSH is a recorder that must never be called, and no
-# run dir appears); 'down --dry-run' prints a stop command per host. Also
-# the default ssh command, --help of the three scripts, and clear errors.
+# keygen commands, one copy command per key a host needs (secret keys only
+# to the host that uses them), the ssh command for the broker (--keys) and
+# for every node (its own key), and runs nothing (ZAF_SSH is a recorder that
+# must never be called, and no run dir appears); with --insecure, no keys
+# and a broker with --insecure; 'down --dry-run' prints a stop command per
+# host. Also the default ssh command, --help of the three scripts, and
+# clear errors.
 
 set -eu
 TEST=topo_ssh_dryrun
@@ -32,8 +35,27 @@ SSH="$WORK/recorder -o BatchMode=yes -p 2222"
 BROKER=$(grep -F "$SSH admin@host0.example 'mkdir -p /tmp/zaf-three && cd /tmp/zaf-three && { nohup /opt/zaf/bin/zaf-broker " <<< "$OUT") \
     || fail "no command starting the broker on admin@host0.example"
 [ "$(wc -l <<< "$BROKER")" -eq 1 ] || fail "the broker is started more than once"
-grep -qF -- "zaf-broker --bind tcp://0.0.0.0:5555 --insecure > broker.out 2> broker.log < /dev/null & echo \$! > broker.pid" <<< "$BROKER" \
+grep -qF -- "zaf-broker --bind tcp://0.0.0.0:5555 --keys /tmp/zaf-three/keys > broker.out 2> broker.log < /dev/null & echo \$! > broker.pid" <<< "$BROKER" \
     || fail "the broker command has the wrong flags or redirections: $BROKER"
+
+#   The keys: written here in RUN/keys, then each host gets what it uses
+for key in "broker broker" "admin admin" "driver driver" "node node-alpha" "node node-beta"; do
+    set -- $key
+    grep -q "^# .*zaf keygen --role $1 --out $RUN/keys $2\$" <<< "$OUT" || fail "no keygen of $2 ($1)"
+done
+#   copied KEY DEST: the copy command of KEY to DEST (the file on stdin)
+copied () {
+    grep -F "$SSH $2 '" <<< "$OUT" | grep -F "cat > /tmp/zaf-three/keys/$1.tmp && mv -f /tmp/zaf-three/keys/$1.tmp /tmp/zaf-three/keys/$1' < $RUN/keys/$1"
+}
+for key in broker.cert_secret admin.cert driver.cert node-alpha.cert node-beta.cert; do
+    [ "$(copied "$key" admin@host0.example | wc -l)" -eq 1 ] || fail "$key is not copied once to the broker's host"
+done
+[ "$(grep -F "$SSH admin@host0.example '" <<< "$OUT" | grep -c "cert_secret'")" -eq 1 ] \
+    || fail "the broker's host gets a secret key other than its own"
+grep -q "umask 077 && mkdir -p /tmp/zaf-three/keys && chmod 700 /tmp/zaf-three/keys && cat >" <<< "$(copied broker.cert_secret admin@host0.example)" \
+    || fail "keys are not copied private"
+[ -z "$(grep -F "$SSH " <<< "$OUT" | grep -F "< $RUN/keys/" | grep -v "umask 077")" ] || fail "a copy without umask 077"
+grep -q "^# then: ZAF_KEY_DIR=$RUN/keys\$" <<< "$OUT" || fail "no ZAF_KEY_DIR line"
 
 #   Every node of the file, on its host, dialling the broker's host
 NODES=$(awk '$1 == "node" { print $2 }' "$EXAMPLE")
@@ -43,7 +65,11 @@ for name in $NODES; do
     line=$(grep -F "$SSH $host '" <<< "$OUT" | grep -F "zaf-node " | grep -F -- "--name $name ") \
         || fail "no command starting node $name on $host"
     [ "$(wc -l <<< "$line")" -eq 1 ] || fail "node $name is started more than once"
-    grep -qF -- "nohup /opt/zaf/bin/zaf-node --broker tcp://host0.example:5555 --name $name --cpus 2 --module /opt/zaf/lib/zaf/libparam_server.so --module /opt/zaf/lib/zaf/libtree_of_actors.so --module /opt/zaf/lib/zaf/libmessage_actor.so > node-$name.log 2>&1 < /dev/null &" <<< "$line" \
+    [ "$(copied broker.cert "$host" | wc -l)" -eq 1 ] || fail "the broker's public key is not copied to $host"
+    [ "$(copied "node-$name.cert_secret" "$host" | wc -l)" -eq 1 ] || fail "node $name's key is not copied to $host"
+    [ "$(grep -F "$SSH $host '" <<< "$OUT" | grep -c "cert_secret'")" -eq 1 ] \
+        || fail "$host gets a secret key other than node $name's"
+    grep -qF -- "nohup /opt/zaf/bin/zaf-node --broker tcp://host0.example:5555 --name $name --broker-key /tmp/zaf-three/keys/broker.cert --key /tmp/zaf-three/keys/node-$name.cert_secret --cpus 2 --module /opt/zaf/lib/zaf/libparam_server.so --module /opt/zaf/lib/zaf/libtree_of_actors.so --module /opt/zaf/lib/zaf/libmessage_actor.so > node-$name.log 2>&1 < /dev/null &" <<< "$line" \
         || fail "node $name: wrong flags: $line"
 done
 [ "$(grep -c 'zaf-node --broker' <<< "$OUT")" -eq "$(wc -w <<< "$NODES")" ] || fail "not one start command per node"
@@ -53,11 +79,12 @@ for name in $NODES; do
 done
 grep -q "^# then: ZAF_ADDRESS=tcp://host0.example:5555$" <<< "$OUT" || fail "no address line"
 #   Every command line is the ssh command, a destination and one quoted
-#   remote command
+#   remote command (a copy: then the local key file on its stdin)
 while IFS= read -r line; do
     case $line in
     "#"*) ;;
     "$SSH "*" '"*"'") ;;
+    "$SSH "*" '"*"' < $RUN/keys/"*) ;;
     *) fail "not an ssh command line: $line" ;;
     esac
 done <<< "$OUT"
@@ -65,10 +92,21 @@ done <<< "$OUT"
 step "the remote commands parse as sh"
 while IFS= read -r line; do
     case $line in "#"*) continue ;; esac
+    line=${line% < "$RUN"/keys/*}
     eval "set -- ${line#"$SSH "}"
     [ $# -eq 2 ] || fail "not one destination and one command: $line"
     sh -n -c "$2" || fail "the remote command does not parse: $2"
 done <<< "$OUT"
+
+step "up --dry-run --insecure"
+OUT=$("$TOPO/ssh.sh" up --dry-run --insecure --run-dir "$RUN" "$EXAMPLE" 2>"$WORK/insecure.err") \
+    || fail "up --dry-run --insecure exited $?"
+grep -qF -- "zaf-broker --bind tcp://0.0.0.0:5555 --insecure > broker.out" <<< "$OUT" || fail "no --insecure broker: $OUT"
+! grep -q "keys\|keygen" <<< "$OUT" || fail "--insecure still hands out keys: $OUT"
+grep -q "warning: --insecure: the broker runs without keys, and anyone who reaches tcp://0.0.0.0:5555 owns the cluster" "$WORK/insecure.err" \
+    || fail "no warning for --insecure: $(cat "$WORK/insecure.err")"
+[ ! -e "$WORK/called" ] || fail "--dry-run ran ssh: $(cat "$WORK/called")"
+[ ! -e "$RUN" ] || fail "--dry-run created the run dir"
 
 step "down --dry-run"
 OUT=$("$TOPO/ssh.sh" down --dry-run --run-dir "$RUN" "$EXAMPLE") || fail "down --dry-run exited $?"

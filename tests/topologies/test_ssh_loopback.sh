@@ -4,8 +4,11 @@
 # this machine (there is no sshd here)
 #
 # up on 127.0.0.1 port 0 (ssh.sh reads the port back from the remote
-# broker's output); param_server against it; status; down stops every
-# remote pid and forgets them; down again is harmless.
+# broker's output), secured: the keys written in the run dir, copied to the
+# "hosts" through the ssh stand-in, the broker with --keys and the nodes
+# with their own keys; param_server with the printed ZAF_KEY_DIR works and
+# without keys is refused; status; down stops every remote pid and forgets
+# them; down again is harmless.
 
 set -eu
 TEST=topo_ssh_loopback
@@ -61,6 +64,8 @@ OUT=$(timeout 90 "$TOPO/ssh.sh" up --run-dir "$RUN" --remote-dir "$REMOTE" "$WOR
 echo "$OUT"
 EP=$(sed -n 's/^export ZAF_ADDRESS=//p' <<< "$OUT")
 [[ $EP =~ ^tcp://127\.0\.0\.1:[0-9]+$ ]] && [ "${EP##*:}" != 0 ] || fail "no ZAF_ADDRESS line with the real port"
+KEYS=$(sed -n 's/^export ZAF_KEY_DIR=//p' <<< "$OUT")
+[ "$KEYS" = "$(cd "$RUN" && pwd -P)/keys" ] || fail "no export ZAF_KEY_DIR=RUN/keys line: $OUT"
 grep -qx "me@localhost" "$WORK/destinations" || fail "ssh= was not used as the destination"
 for name in broker node-alpha node-beta; do
     [ -f "$RUN/$name.remote" ] || fail "no record $RUN/$name.remote"
@@ -70,16 +75,40 @@ for name in broker node-alpha node-beta; do
     echo "$pid" >> "$WORK/pids"
 done
 
+step "the keys"
+for key in broker admin driver node-alpha node-beta; do
+    [ -f "$KEYS/$key.cert" ] && [ -f "$KEYS/$key.cert_secret" ] || fail "no key $key in $KEYS"
+done
+for key in broker.cert_secret broker.cert admin.cert driver.cert node-alpha.cert node-beta.cert \
+           node-alpha.cert_secret node-beta.cert_secret; do
+    cmp -s "$KEYS/$key" "$REMOTE/keys/$key" || fail "$key was not copied to the remote key dir"
+    [ "$(stat -c %a "$REMOTE/keys/$key")" = 600 ] || fail "the remote $key is not private"
+done
+[ "$(stat -c %a "$REMOTE/keys")" = 700 ] || fail "the remote key dir is not private"
+[ ! -e "$REMOTE/keys/admin.cert_secret" ] && [ ! -e "$REMOTE/keys/driver.cert_secret" ] \
+    || fail "a driver's or admin's secret key went to a host"
+ARGV=$(tr '\0' ' ' < "/proc/$(cat "$REMOTE/broker.pid")/cmdline")
+grep -qF -- "--keys $REMOTE/keys" <<< "$ARGV" || fail "the broker does not run with --keys: $ARGV"
+! grep -qF -- "--insecure" <<< "$ARGV" || fail "the broker runs --insecure: $ARGV"
+
 step "ssh.sh status"
 STATUS=$("$TOPO/ssh.sh" status --run-dir "$RUN" --remote-dir "$REMOTE" "$WORK/loop.topo") \
     || fail "status exited $?: $STATUS"
 echo "$STATUS"
 [ "$(grep -c ' running$' <<< "$STATUS")" -eq 3 ] || fail "status does not show 3 running"
+grep -qx "ZAF_KEY_DIR=$KEYS" <<< "$STATUS" || fail "status does not show ZAF_KEY_DIR"
 
 step "param_server"
-OUT=$(timeout 120 "$BUILD/bin/param_server" --address "$EP" --updates 3 --interval-ms 20 --polls 2 2>&1) \
+OUT=$(ZAF_KEY_DIR=$KEYS timeout 120 "$BUILD/bin/param_server" --address "$EP" --updates 3 --interval-ms 20 --polls 2 2>&1) \
     || fail "param_server exited $?: $OUT"
 expect_params "$OUT" 9
+
+step "param_server without keys is refused"
+mkdir -p "$WORK/no-keys"
+rc=0; OUT=$(env -u ZAF_BROKER_KEY -u ZAF_KEY ZAF_KEY_DIR="$WORK/no-keys" \
+    timeout 60 "$BUILD/bin/param_server" --address "$EP" --updates 3 --interval-ms 20 --polls 2 2>&1) || rc=$?
+[ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "param_server without keys exited $rc: $OUT"
+grep -q "the broker requires keys" <<< "$OUT" || fail "param_server without keys did not say why: $OUT"
 
 step "ssh.sh down"
 timeout 90 "$TOPO/ssh.sh" down --run-dir "$RUN" --remote-dir "$REMOTE" "$WORK/loop.topo" || fail "down failed (exit $?)"

@@ -64,13 +64,32 @@ def kill_all() -> None:
         stop(proc, signal.SIGKILL, 5)
 
 
+def keygen(key_dir: str, role: str, name: str) -> None:
+    """zaf keygen --role ROLE --out KEY_DIR NAME (bounded in time)."""
+    subprocess.run([str(BIN_DIR / "zaf"), "keygen", "--role", role, "--out", key_dir, name],
+                   check=True, timeout=30, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL)
+
+
+def make_keys(key_dir: str) -> str:
+    """A cluster's keys as the topology scripts write them: broker, node,
+    driver and admin in KEY_DIR."""
+    for role in ("broker", "node", "driver", "admin"):
+        keygen(key_dir, role, role)
+    return key_dir
+
+
 class Cluster:
     """One broker and some nodes on 127.0.0.1."""
 
     def __init__(self, nodes: int = 2, heartbeat_ms: int = 1000,
                  log_dir: Optional[str] = None,
-                 modules: Optional[List[str]] = None) -> None:
+                 modules: Optional[List[str]] = None,
+                 key_dir: Optional[str] = None) -> None:
         self.heartbeat_ms = heartbeat_ms
+        #: With a key directory (make_keys), the broker runs with --keys
+        #: and each node with the key node.cert_secret
+        self.key_dir = key_dir
         self.modules = list(MODULES if modules is None else modules)
         self.own_log_dir = log_dir is None
         self.log_dir = Path(log_dir or tempfile.mkdtemp(prefix="zaf-pytest-"))
@@ -98,8 +117,11 @@ class Cluster:
 
     def start_broker(self, bind: str) -> None:
         """Start zaf-broker on bind and read the endpoint it prints."""
-        proc = self._spawn([str(BIN_DIR / "zaf-broker"), "--bind", bind,
-                            "--heartbeat-ms", str(self.heartbeat_ms)], "broker.log", True)
+        argv = [str(BIN_DIR / "zaf-broker"), "--bind", bind,
+                "--heartbeat-ms", str(self.heartbeat_ms)]
+        if self.key_dir is not None:
+            argv += ["--keys", self.key_dir]
+        proc = self._spawn(argv, "broker.log", True)
         self.broker = proc
         line: List[bytes] = []
         reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()),  # type: ignore[union-attr]
@@ -116,6 +138,9 @@ class Cluster:
     def start_node(self, name: str) -> "subprocess.Popen[bytes]":
         argv = [str(BIN_DIR / "zaf-node"), "--broker", self.endpoint, "--name", name,
                 "--cpus", "4"]
+        if self.key_dir is not None:
+            argv += ["--broker-key", os.path.join(self.key_dir, "broker.cert"),
+                     "--key", os.path.join(self.key_dir, "node.cert_secret")]
         for module in self.modules:
             argv += ["--module", str(LIB_DIR / module)]
         proc = self._spawn(argv, f"{name}.log")
@@ -125,7 +150,9 @@ class Cluster:
     def node_count(self) -> int:
         import zaf
         try:
-            with zaf.Client(self.endpoint, connect_timeout=2.0, name="pytest-probe") as probe:
+            security = zaf.SecurityOptions(key_dir=self.key_dir) if self.key_dir else None
+            with zaf.Client(self.endpoint, connect_timeout=2.0, name="pytest-probe",
+                            security=security) as probe:
                 return len(probe.status(timeout=2.0).get("nodes", []))
         except zaf.ZafError:
             return -1

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import faulthandler
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -22,6 +25,14 @@ TEST_DEADLINE = float(os.environ.get("ZAF_TEST_DEADLINE", "120"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Keys only where a test names them: none from the environment or from
+    # ~/.config/zaf/keys (an exported ZAF_KEY_DIR would make the clients and
+    # nodes of the plaintext clusters speak CURVE)
+    for name in ("ZAF_KEY", "ZAF_BROKER_KEY"):
+        os.environ.pop(name, None)
+    empty = tempfile.mkdtemp(prefix="zaf-pytest-nokeys-")
+    atexit.register(shutil.rmtree, empty, True)
+    os.environ["ZAF_KEY_DIR"] = empty
     missing = [str(path) for path in
                [cluster.BIN_DIR / "zaf-broker", cluster.BIN_DIR / "zaf-node"]
                + [cluster.LIB_DIR / module for module in cluster.MODULES]

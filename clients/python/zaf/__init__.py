@@ -53,7 +53,8 @@ _default_lock = threading.Lock()
 def init(address: str, *, ignore_reinit_error: bool = False, **options: Any) -> Client:
     """Connect the default client to the broker at ``address`` (like
     ``ray.init(address=...)``) and return it. ``options`` go to
-    :class:`Client` (``name``, ``connect_timeout``, ``on_error``)."""
+    :class:`Client` (``name``, ``connect_timeout``, ``on_error``,
+    ``security``)."""
     global _default
     with _default_lock:
         if _default is not None:

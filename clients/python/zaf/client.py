@@ -39,11 +39,13 @@ from typing import (Any, Callable, Deque, Dict, List, Optional,
                     Sequence, Set, Tuple, Union)
 
 import zmq
+import zmq.utils.z85
 from json.decoder import JSONDecoder
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 
 from .errors import (BadArgsError, BrokerLostError, InterruptedError,
-                     OverloadedError, ProtocolError, TimeoutError, ZafError)
+                     OverloadedError, ProtocolError, TimeoutError, UnauthorizedError,
+                     ZafError)
 
 __all__ = ["Client", "ObjectRef", "ActorHandle", "ActorMethod", "Blob",
            "SecurityOptions"]
@@ -54,6 +56,8 @@ SIGNATURE = b"ZAF1"
 _pack_corr = struct.Struct(">Q").pack
 #: Attachment frames a CALL, TELL, SUBMIT or REPLY may carry.
 MAX_BLOBS = 16
+#: CURVE handshake timeout (ZMQ_HANDSHAKE_IVL), as the C programs set it
+HANDSHAKE_MS = 5000
 #: Heartbeat interval until the broker's WELCOME says otherwise.
 DEFAULT_HEARTBEAT_MS = 1000
 #: Intervals without a word from the broker after which it is lost.
@@ -84,15 +88,122 @@ _COPIED_FRAMES = 6
 
 
 class SecurityOptions:
-    """Where CURVE settings will go (not implemented yet).
+    """CURVE keys for a connection to a broker started with ``--keys``
+    (docs/SECURITY.md).
 
-    zaf's broker and nodes speak the NULL ZMTP mechanism today. When CURVE
-    lands in the C programs, the client will take the same keys and key
-    directory here and set ``zmq.CURVE_SERVERKEY``, ``CURVE_PUBLICKEY`` and
-    ``CURVE_SECRETKEY`` on its DEALER before it connects
-    (``Client._configure_socket``). Passing anything but ``None`` as
-    ``security`` raises :class:`NotImplementedError` until then.
+    ``broker_key`` is the broker's public certificate (``broker.cert``),
+    ``key`` our own secret certificate (``NAME.cert_secret``), both czmq
+    certificate files as ``zaf keygen`` writes them; ``key_dir`` a key
+    directory holding ``broker.cert`` and ``driver.cert_secret`` (or, for
+    ``role="cli"``, ``admin.cert_secret`` when there is one). What is not
+    given here is looked up as the C client does: ``$ZAF_BROKER_KEY`` and
+    ``$ZAF_KEY``, then ``$ZAF_KEY_DIR`` (else ``~/.config/zaf/keys``).
+
+    A ``Client`` made without ``security`` uses the same lookup, so the
+    environment alone is enough. The link uses CURVE when the address is
+    ``tcp://`` and a key is named (here or in the environment) or the key
+    directory has ``broker.cert``; otherwise it is plaintext. A key that is
+    named but cannot be read raises :class:`zaf.BadArgsError`.
     """
+
+    __slots__ = ("broker_key", "key", "key_dir")
+
+    def __init__(self, broker_key: Optional[Union[str, "os.PathLike[str]"]] = None,
+                 key: Optional[Union[str, "os.PathLike[str]"]] = None,
+                 key_dir: Optional[Union[str, "os.PathLike[str]"]] = None) -> None:
+        self.broker_key = os.fspath(broker_key) if broker_key is not None else None
+        self.key = os.fspath(key) if key is not None else None
+        self.key_dir = os.fspath(key_dir) if key_dir is not None else None
+
+    def __repr__(self) -> str:
+        return (f"SecurityOptions(broker_key={self.broker_key!r}, key={self.key!r}, "
+                f"key_dir={self.key_dir!r})")
+
+    def files(self, role: str = "driver") -> Optional[Tuple[str, str]]:
+        """The (broker certificate, own secret certificate) files to use,
+        or None for plaintext (nothing named and no ``broker.cert`` in the
+        key directory)."""
+        broker_env = os.environ.get("ZAF_BROKER_KEY", "")
+        own_env = os.environ.get("ZAF_KEY", "")
+        key_dir = self.key_dir or os.environ.get("ZAF_KEY_DIR", "")
+        if not key_dir:
+            key_dir = os.path.join(os.environ.get("HOME", "."), ".config", "zaf", "keys")
+        named = bool(self.broker_key or self.key or self.key_dir or broker_env or own_env)
+        broker = self.broker_key or broker_env or os.path.join(key_dir, "broker.cert")
+        own = self.key or own_env
+        if not own:
+            name = "admin" if role == "cli" else "driver"
+            own = os.path.join(key_dir, f"{name}.cert_secret")
+            if role == "cli" and not os.path.exists(own):
+                own = os.path.join(key_dir, "driver.cert_secret")
+        if not named and not os.path.exists(broker):
+            return None
+        return broker, own
+
+    def curve_keys(self, role: str = "driver") -> Optional[Tuple[bytes, bytes, bytes]]:
+        """(broker public, our public, our secret) z85 keys, or None for
+        plaintext. Raises :class:`zaf.BadArgsError` for a key named but not
+        readable."""
+        files = self.files(role)
+        if files is None:
+            return None
+        broker_file, own_file = files
+        try:
+            server_public, _ = read_cert(broker_file)
+        except (OSError, ValueError) as exc:
+            raise BadArgsError(f"cannot read the broker's key {broker_file}: {exc}") from None
+        try:
+            # As czmq's zcert_load: FILE_secret first, then FILE
+            secret_file = own_file + "_secret"
+            public, secret = read_cert(secret_file if os.path.exists(secret_file) else own_file)
+        except (OSError, ValueError) as exc:
+            raise BadArgsError(f"cannot read our key {own_file}: {exc}") from None
+        if secret is None:
+            raise BadArgsError(f"no secret key in {own_file}")
+        return server_public, public, secret
+
+
+_ZERO_KEY = b"0" * 40
+
+
+def read_cert(path: str) -> Tuple[bytes, Optional[bytes]]:
+    """The z85 public and secret keys (secret None if absent) of a czmq
+    certificate file: ZPL text with a ``curve`` section holding
+    ``public-key = "..."`` and, in a secret certificate,
+    ``secret-key = "..."``."""
+    keys: Dict[str, bytes] = {}
+    section = ""
+    with open(path, "r", encoding="utf-8", errors="replace") as handle:
+        for number, raw in enumerate(handle, 1):
+            line = raw.rstrip("\r\n")
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            if not line[0].isspace():
+                section = text.split("=", 1)[0].strip()
+                continue
+            if section != "curve" or "=" not in text:
+                continue
+            name, value = (part.strip() for part in text.split("=", 1))
+            if "#" in value and not value.startswith(("\"", "'")):
+                value = value.split("#", 1)[0].strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            if name in ("public-key", "secret-key"):
+                key = value.encode("ascii", "replace")
+                if len(key) != 40:
+                    raise ValueError(f"line {number}: {name} is not a 40-character z85 key")
+                try:
+                    zmq.utils.z85.decode(key)
+                except (ValueError, KeyError, IndexError):
+                    raise ValueError(f"line {number}: {name} is not z85") from None
+                keys[name] = key
+    if "public-key" not in keys:
+        raise ValueError("not a czmq certificate (no curve public-key)")
+    secret = keys.get("secret-key")
+    if secret == _ZERO_KEY:
+        secret = None
+    return keys["public-key"], secret
 
 
 # ---------------------------------------------------------------------------
@@ -466,17 +577,28 @@ class Client:
     ``on_error`` is called (on the thread that reads it: the I/O thread or
     a waiting caller) with each error the broker
     sends that answers no request, such as an undeliverable TELL.
+
+    ``security`` (:class:`SecurityOptions`) names the CURVE keys for a
+    broker started with ``--keys``; without it, they are looked up in the
+    environment as the C client does (``ZAF_BROKER_KEY``, ``ZAF_KEY``,
+    ``ZAF_KEY_DIR``, ``~/.config/zaf/keys``). A broker that refuses the
+    handshake makes the connection fail at once with
+    :class:`zaf.UnauthorizedError` naming the cause.
     """
 
     def __init__(self, address: str, *, name: Optional[str] = None,
                  role: str = "driver", connect_timeout: float = 5.0,
                  on_error: Optional[Callable[[ZafError], None]] = None,
                  security: Optional[SecurityOptions] = None) -> None:
-        if security is not None:
-            raise NotImplementedError(
-                "CURVE is not implemented in zaf yet; connect without security")
         if role not in ("driver", "cli"):
             raise ValueError("role must be 'driver' or 'cli'")
+        if security is not None and not isinstance(security, SecurityOptions):
+            raise TypeError("security must be a zaf.SecurityOptions")
+        #: The CURVE keys (broker public, our public, our secret), or None
+        #: for a plaintext link: from ``security``, else the environment
+        self._curve: Optional[Tuple[bytes, bytes, bytes]] = None
+        if address.startswith("tcp://"):
+            self._curve = (security or SecurityOptions()).curve_keys(role)
         self.address = address
         self.role = role
         self.label = name or os.path.basename(sys.argv[0] or "") or "python"
@@ -963,6 +1085,7 @@ class Client:
             self._send_frames([SIGNATURE, b"HEARTBEAT"])
 
     def _send_batch(self, batch: List[Tuple[Any, ...]]) -> None:
+        error: Optional[ZafError] = None
         if not self._connected and time.monotonic() >= self._retry_at:
             error = self._dial()
             if error is not None:
@@ -972,8 +1095,13 @@ class Client:
             extra = item[2] if len(item) > 2 else None
             if not self._connected:
                 if ref is not None:
-                    ref._resolve(error=BrokerLostError(
-                        f"no broker at {self.address}; the request was not sent"))
+                    if isinstance(error, UnauthorizedError):
+                        # The broker refused the handshake: say why
+                        ref._resolve(error=UnauthorizedError(
+                            f"{error.message}; the request was not sent"))
+                    else:
+                        ref._resolve(error=BrokerLostError(
+                            f"no broker at {self.address}; the request was not sent"))
                 continue
             self._send_one(frames, ref, extra)
 
@@ -1166,8 +1294,22 @@ class Client:
 
     # -- connection -------------------------------------------------------
 
+    @property
+    def secure(self) -> bool:
+        """True if the link uses CURVE."""
+        return self._curve is not None
+
     def _configure_socket(self, sock: zmq.Socket) -> None:
-        """Socket options; CURVE keys will be set here (see SecurityOptions)."""
+        """Socket options, and the CURVE keys when there are any."""
+        sock.setsockopt(zmq.HANDSHAKE_IVL, HANDSHAKE_MS)
+        if self._curve is not None:
+            server_public, public, secret = self._curve
+            sock.setsockopt(zmq.CURVE_SERVERKEY, server_public)
+            sock.setsockopt(zmq.CURVE_PUBLICKEY, public)
+            sock.setsockopt(zmq.CURVE_SECRETKEY, secret)
+            # With keys a peer names its own connection: 16 random bytes,
+            # the first never 0, as the C link does (docs/SECURITY.md)
+            sock.setsockopt(zmq.ROUTING_ID, b"Z" + os.urandom(15))
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.SNDHWM, HWM)
         sock.setsockopt(zmq.RCVHWM, HWM)
@@ -1196,7 +1338,12 @@ class Client:
         sock = self._ctx.socket(zmq.DEALER)
         self._configure_socket(sock)
         try:
-            monitor = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            events = zmq.EVENT_DISCONNECTED
+            if self.address.startswith("tcp://"):
+                events |= (zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                           | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+                           | zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+            monitor = sock.get_monitor_socket(events)
         except zmq.ZMQError:
             monitor = None
         try:
@@ -1217,12 +1364,26 @@ class Client:
         sock.send_multipart([SIGNATURE, b"HELLO", self.role.encode(),
                              json.dumps(hello).encode()])
         deadline = time.monotonic() + self.connect_timeout
+        poller = zmq.Poller()
+        poller.register(sock, zmq.POLLIN)
+        if monitor is not None:
+            poller.register(monitor, zmq.POLLIN)
         while True:
             left = deadline - time.monotonic()
-            if left <= 0 or not sock.poll(int(left * 1000) + 1):
+            ready = dict(poller.poll(int(left * 1000) + 1)) if left > 0 else {}
+            if not ready:
                 if time.monotonic() < deadline:
                     continue
                 break
+            if monitor is not None and monitor in ready:
+                failure = self._handshake_failure(monitor)
+                if failure is not None:
+                    self._close_socket()
+                    self._retry_at = time.monotonic() + self._retry_s
+                    self._retry_s = min(self._retry_s * 2, 2.0)
+                    return UnauthorizedError(failure)
+            if sock not in ready:
+                continue
             frames = sock.recv_multipart()
             if len(frames) >= 3 and frames[0] == SIGNATURE and frames[1] == b"WELCOME":
                 try:
@@ -1252,6 +1413,35 @@ class Client:
         self._retry_s = min(self._retry_s * 2, 2.0)
         return BrokerLostError(f"no answer from a broker at {self.address} "
                                f"within {self.connect_timeout} s")
+
+    def _handshake_failure(self, monitor: zmq.Socket) -> Optional[str]:
+        """Read the monitor's events while dialing: why the handshake
+        failed (the C link's words), or None."""
+        from zmq.utils.monitor import recv_monitor_message
+        failure: Optional[str] = None
+        dropped = False
+        while True:
+            try:
+                event = recv_monitor_message(monitor, flags=zmq.NOBLOCK)
+            except zmq.ZMQError:
+                break
+            number = event.get("event")
+            if number == zmq.EVENT_DISCONNECTED:
+                dropped = True
+            elif number == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                failure = (f"the broker at {self.address} refused our key "
+                           f"(status {event.get('value')}): unknown or revoked key")
+            elif number and self._curve is not None:
+                failure = (f"the CURVE handshake with {self.address} failed: wrong broker "
+                           "key, or the broker does not use CURVE")
+            elif number:
+                failure = (f"the handshake with {self.address} failed: the broker requires "
+                           "keys (CURVE; give zaf.SecurityOptions(broker_key=..., key=...), "
+                           "or ZAF_KEY_DIR)")
+        if failure is None and dropped and self._curve is not None:
+            failure = (f"the broker at {self.address} closed the connection during the "
+                       "handshake: wrong broker key, or the broker does not use CURVE")
+        return failure
 
     def _lost(self, why: str) -> None:
         if threading.get_ident() != self._io_ident:
