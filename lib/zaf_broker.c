@@ -454,9 +454,9 @@ s_handle_call (self_t *self, zaf_broker_peer_t *caller)
         if (!flight)
             return;
     }
-    if (actor->restarting || actor->call_retries) {
+    if (actor->restarting || actor->moving || actor->call_retries) {
         zaf_proto_set_caller (self->msg, caller->key.data, caller->key.size);
-        if (actor->restarting) {
+        if (actor->restarting || actor->moving) {
             //  Its next incarnation is on the way: the request waits for it
             if (!flight && actor->held && zlistx_size (actor->held) >= max_pending) {
                 zaf_broker_out_error (self->out, caller->key.data, caller->key.size, ZAF_OVERLOADED,

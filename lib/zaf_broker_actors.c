@@ -493,6 +493,8 @@ zaf_broker_actors_hold (zaf_broker_actors_t *self, zaf_broker_actor_t *actor, za
     }
     if (flight && actor->call_retries)
         flight->copy = zaf_proto_dup (request);
+    if (flight)
+        flight->held = true;
     zlistx_add_end (actor->held, zaf_proto_dup (request));
 }
 

@@ -47,6 +47,8 @@ typedef struct _zaf_broker_actor_t {
                                 //  affinity, strategy (zaf_resources), or NULL
     zaf_proto_t *spawn;         //  The SPAWN to send again (restartable only)
     bool restarting;            //  That SPAWN is out; requests are held
+    bool moving;                //  Its node drains: new requests are held
+                                //  until those in flight end, then it moves
     zlistx_t *held;             //  Requests for the next incarnation, in order
     zlistx_t *watchers;         //  Actors told by a TELL when it ends
                                 //  ("<watcher id> <method>" strings)

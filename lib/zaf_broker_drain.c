@@ -48,16 +48,43 @@ zaf_broker_drain_handle (zaf_broker_peers_t *peers, zaf_broker_out_t *out, zaf_p
 static void
 s_move (zaf_broker_spawn_t *spawn, zaf_broker_out_t *out, zaf_broker_actor_t *actor)
 {
-    zaf_code_t code;
-    if (!zaf_broker_spawn_place (spawn, actor->class_name, NULL, &code))
-        return;                 //  Nowhere to go: it stays until its node ends
     zaf_proto_t *kill = zaf_broker_out_start (out, ZAF_PROTO_KILL);
     zaf_proto_set_actor (kill, actor->id);
     zaf_proto_set_body (kill, "{\"reason\":\"drained\"}", 19);
     zaf_broker_out_send (out, actor->node->key.data, actor->node->key.size);
     if (actor->restarts_left > 0)
         actor->restarts_left++;     //  A move is not a failure
+    actor->moving = false;          //  Restarting holds its requests now
     zaf_broker_spawn_fail (spawn, actor, ZAF_ACTOR_DIED, "drained");
+}
+
+//  Calls sent to the actor's node and not answered yet: its pending
+//  requests less those held here
+static size_t
+s_in_flight (zaf_broker_actor_t *actor)
+{
+    size_t held = 0;
+    if (actor->held)
+        for (zaf_proto_t *request = (zaf_proto_t *) zlistx_first (actor->held); request;
+             request = (zaf_proto_t *) zlistx_next (actor->held))
+            held += zaf_proto_id (request) == ZAF_PROTO_CALL;
+    return actor->pending > held ? actor->pending - held : 0;
+}
+
+//  A restartable actor on a draining node: once it has somewhere to go,
+//  new requests wait here while those in flight end, then it moves (so an
+//  actor that is never idle under load moves too)
+static void
+s_drain_actor (zaf_broker_spawn_t *spawn, zaf_broker_out_t *out, zaf_broker_actor_t *actor)
+{
+    if (!actor->moving) {
+        zaf_code_t code;
+        if (!zaf_broker_spawn_place (spawn, actor->class_name, NULL, &code))
+            return;             //  Nowhere to go: it stays until its node ends
+        actor->moving = true;
+    }
+    if (s_in_flight (actor) == 0)
+        s_move (spawn, out, actor);
 }
 
 void
@@ -74,8 +101,8 @@ zaf_broker_drain_tick (zaf_broker_peers_t *peers, zaf_broker_actors_t *actors,
              id = (const char *) zlistx_next (ids)) {
             zaf_broker_actor_t *actor = zaf_broker_actors_lookup (actors, id);
             if (actor && actor->node == node && actor->spawn && actor->ready
-            &&  !actor->restarting && actor->pending == 0 && actor->restarts_left != 0)
-                s_move (spawn, out, actor);
+            &&  !actor->restarting && actor->restarts_left != 0)
+                s_drain_actor (spawn, out, actor);
         }
         zlistx_destroy (&ids);
     }

@@ -286,8 +286,10 @@ s_release_held (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor)
         zaf_broker_flight_t *flight = zaf_proto_id (held) == ZAF_PROTO_CALL
                          ? zaf_broker_flights_lookup (self->flights, caller, caller_size, corr, corr_size)
                          : NULL;
-        if (flight)
+        if (flight) {
             flight->node = actor->node;
+            flight->held = false;
+        }
         int64_t deadline = zaf_proto_deadline (held);
         if (zaf_proto_id (held) == ZAF_PROTO_CALL && !flight)
             ;                   //  Cancelled, or its caller is gone: it never runs
@@ -322,9 +324,13 @@ s_requeue (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor, const char *reas
     while (item != &actor->flights) {
         zaf_broker_flight_t *flight = ZAF_RING_ENTRY (item, zaf_broker_flight_t, by_target);
         item = item->next;
+        if (flight->held)
+            ;                   //  Never sent: it stays in actor->held below
+        else
         if (flight->kind == FLIGHT_CALL && flight->copy
         && (actor->call_retries < 0 || flight->retries < actor->call_retries)) {
             flight->retries++;
+            flight->held = true;
             zlistx_add_end (held, zaf_proto_dup (flight->copy));
         }
         else
