@@ -209,6 +209,9 @@ zaf_broker_ids_fresh (zaf_broker_ids_t *self, char *id)
     byte bytes [ZAF_BROKER_ID_BYTES];
     int rc = zaf_broker_ids_random (bytes, ZAF_BROKER_ID_RANDOM);
     assert (rc == 0);
+    //  The first character is a letter (A-Z, a-f), never '-' or '_': an id
+    //  is typed as a command-line argument, and "-x..." would read as a flag
+    bytes [0] &= 0x7F;
     s_tag (self, bytes);
     s_encode (bytes, id);
 }

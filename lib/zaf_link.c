@@ -215,7 +215,10 @@ s_read_events (zaf_link_t *self)
                       "the CURVE handshake with %s failed: wrong broker key, or the broker"
                       " does not use CURVE", self->endpoint);
         else
-        if (number)
+        if (number == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+        &&  value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+            //  Only a mechanism mismatch says so: a handshake cut short
+            //  without detail is a broker that went away, not a refusal
             snprintf (self->failure, sizeof (self->failure),
                       "the handshake with %s failed: the broker requires keys (CURVE; give"
                       " --broker-key and --key, or ZAF_KEY_DIR)", self->endpoint);

@@ -87,6 +87,10 @@ _COPY_BELOW = 65536
 _COPIED_FRAMES = 6
 
 
+
+# libzmq's ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH (zmq.h)
+_MECHANISM_MISMATCH = 0x11000002
+
 class SecurityOptions:
     """CURVE keys for a connection to a broker started with ``--keys``
     (docs/SECURITY.md).
@@ -1434,7 +1438,10 @@ class Client:
             elif number and self._curve is not None:
                 failure = (f"the CURVE handshake with {self.address} failed: wrong broker "
                            "key, or the broker does not use CURVE")
-            elif number:
+            elif (number == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+                  and event.get("value") == _MECHANISM_MISMATCH):
+                # Only a mechanism mismatch says so: a handshake cut short
+                # without detail is a broker that went away
                 failure = (f"the handshake with {self.address} failed: the broker requires "
                            "keys (CURVE; give zaf.SecurityOptions(broker_key=..., key=...), "
                            "or ZAF_KEY_DIR)")
