@@ -148,6 +148,11 @@ zaf_broker_flights_end (zaf_broker_flights_t *self, zaf_broker_flight_t **flight
         (*flight->pending)--;
     if (flight->kind == FLIGHT_SUBMIT && flight->node->tasks)
         flight->node->tasks--;
+    if (flight->demand) {
+        if (flight->node && flight->node->capacity)
+            zaf_capacity_release (flight->node->capacity, flight->demand);
+        zaf_demand_destroy (&flight->demand);
+    }
     zaf_proto_destroy (&flight->copy);
     if (zlistx_size (self->spares) < ZAF_BROKER_SPARE_FLIGHTS)
         zlistx_add_end (self->spares, flight);

@@ -42,6 +42,8 @@ typedef struct {
     zaf_ring_t by_target;           //  In the target queue
     zaf_proto_t *copy;          //  The CALL, kept to retry (max_call_retries)
     int retries;                //  Retries done
+    zaf_demand_t *demand;       //  A task's placement, its resources
+                                //  reserved on node until the flight ends
 } zaf_broker_flight_t;
 
 typedef struct _zaf_broker_flights_t zaf_broker_flights_t;

@@ -698,7 +698,13 @@ zaf_client_submit (zaf_t *self, const char *function, cJSON *args, zaf_blob_t **
     zaf_proto_set_id (msg, ZAF_PROTO_SUBMIT);
     zaf_proto_set_name (msg, function);
     zaf_deadline_stamp (self, msg, opts ? opts->timeout_ms : 0);
-    zaf_deadline_retries (msg, opts);
+    zaf_error_t err;
+    if (zaf_deadline_retries (msg, opts, &err)) {
+        zaf_proto_destroy (&msg);
+        cJSON_Delete (args);
+        zaf_blob_destroy_all (blobs, count);
+        return zaf_pending_failed (self->pending, ZAF_BAD_ARGS, err.message);
+    }
     s_set_args (msg, args);
     zaf_future_t *future = zaf_blob_attach_all (msg, blobs, count)
         ? zaf_pending_failed (self->pending, ZAF_BAD_ARGS, "at most 16 blobs go with one task")

@@ -98,4 +98,10 @@ const char *
 int
     zaf_demand_options (const zaf_spawn_opts_t *opts, cJSON *options, zaf_error_t *err);
 
+//  Same for the placement strings alone (zaf_submit_opts: each may be
+//  NULL).
+int
+    zaf_demand_strings (const char *resources, const char *labels, const char *affinity,
+                        const char *strategy, cJSON *options, zaf_error_t *err);
+
 #endif

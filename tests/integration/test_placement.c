@@ -276,3 +276,120 @@ Test (placement, a_lost_node_s_actor_restarts_on_a_node_that_fits)
         zaf_actor_destroy (&ballast [index]);
     cr_assert (zt_cluster_stop (&cluster));
 }
+
+//  --------------------------------------------------------------------------
+//  Tasks: submit options resources, labels, affinity and strategy
+
+//  Submit the test function pid (ms) with opts; the future
+static zaf_future_t *
+s_submit_pid (zaf_t *z, int ms, const zaf_call_opts_t *opts)
+{
+    return zaf_submit_opts (z, "pid", zaf_json ("[%d]", ms), opts);
+}
+
+//  Wait for a task's answer: the pid of the node that ran it, or -1 with err
+static int
+s_task_pid (zaf_t *z, zaf_future_t **future_p, zaf_error_t *err)
+{
+    cJSON *result = zaf_get (z, future_p, 20000, err);
+    int pid = cJSON_IsNumber (result) ? (int) result->valuedouble : -1;
+    cJSON_Delete (result);
+    return pid;
+}
+
+typedef struct {
+    zaf_t *z;
+    const char *node;
+    const char *resource;
+    double amount;
+} free_wait_t;
+
+static bool
+s_free_is (void *arg)
+{
+    free_wait_t *wait = (free_wait_t *) arg;
+    return s_free (wait->z, wait->node, wait->resource) == wait->amount;
+}
+
+//  Wait until node has amount of resource free
+static bool
+s_wait_free (zaf_t *z, const char *node, const char *resource, double amount)
+{
+    free_wait_t wait = { z, node, resource, amount };
+    return zt_wait_until (s_free_is, &wait, 10000);
+}
+
+Test (placement, tasks_go_where_their_resources_are_and_hold_them_while_they_run)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 0, NULL);
+    s_node_start (&cluster, "cpu", "--resources", "cpu=2", "--labels", "zone=a");
+    s_node_start (&cluster, "gpu", "--resources", "cpu=1,gpu=1", "--labels", "zone=b");
+    cr_assert (zt_wait_nodes (cluster.z, 2, 10000));
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    int cpu_pid = zt_proc_pid (cluster.nodes [0]);
+    int gpu_pid = zt_proc_pid (cluster.nodes [1]);
+
+    //  Bad options fail BAD_ARGS before anything is sent
+    const zaf_call_opts_t bad [] = {
+        { .resources = "gpu=-1" }, { .labels = "zone" }, { .affinity = "nod=gpu" },
+        { .strategy = "wide" }
+    };
+    for (size_t index = 0; index < sizeof (bad) / sizeof (bad [0]); index++) {
+        zaf_future_t *future = s_submit_pid (z, 0, &bad [index]);
+        cr_assert_eq (s_task_pid (z, &future, &err), -1);
+        cr_assert_eq (err.code, ZAF_BAD_ARGS, "%s", err.message);
+    }
+    cr_assert_eq (s_free (z, "gpu", "gpu"), 1);
+
+    //  Tasks asking for a gpu, or a label, run only where it is
+    zaf_call_opts_t gpu = { .resources = "gpu=1" };
+    zaf_call_opts_t zone_a = { .labels = "zone=a" };
+    zaf_call_opts_t none = { 0 };
+    for (int index = 0; index < 6; index++) {
+        zaf_future_t *future = s_submit_pid (z, 0, &gpu);
+        cr_assert_eq (s_task_pid (z, &future, &err), gpu_pid, "a gpu task ran elsewhere: %s",
+                      err.message);
+        future = s_submit_pid (z, 0, &zone_a);
+        cr_assert_eq (s_task_pid (z, &future, &err), cpu_pid, "a zone=a task ran elsewhere: %s",
+                      err.message);
+        //  Without options: as before, anywhere
+        future = s_submit_pid (z, 0, &none);
+        int pid = s_task_pid (z, &future, &err);
+        cr_assert (pid == cpu_pid || pid == gpu_pid, "%s", err.message);
+    }
+    cr_assert_eq (s_free (z, "gpu", "gpu"), 1, "finished tasks still hold the gpu");
+    zaf_call_opts_t zone_c = { .labels = "zone=c" };
+    zaf_future_t *future = s_submit_pid (z, 0, &zone_c);
+    cr_assert_eq (s_task_pid (z, &future, &err), -1);
+    cr_assert_eq (err.code, ZAF_NO_RESOURCES, "%s", err.message);
+    cr_assert (strstr (err.message, "zone=c"), "%s", err.message);
+
+    //  A running task holds its resources: cpu=2 fits only node cpu, and
+    //  while one runs there a second fails at once (tasks are not queued)
+    zaf_call_opts_t two_cpus = { .resources = "cpu=2" };
+    zaf_future_t *long_task = s_submit_pid (z, 3000, &two_cpus);
+    cr_assert (s_wait_free (z, "cpu", "cpu", 0), "the running task holds no cpu");
+    future = s_submit_pid (z, 0, &two_cpus);
+    cr_assert_eq (s_task_pid (z, &future, &err), -1);
+    cr_assert_eq (err.code, ZAF_NO_RESOURCES, "%s: %s", zaf_code_name (err.code), err.message);
+    cr_assert (strstr (err.message, "function pid") && strstr (err.message, "nearest is node"),
+               "the nearest shortfall is not named: %s", err.message);
+    cr_assert (zaf_future_ready (long_task) == false, "the long task ended too soon");
+    //  zaf list nodes shows the task's reservation
+    const char *list [] = { zt_path ("bin", "zaf"), "--address", cluster.endpoint, "list",
+                            "nodes", NULL };
+    char *output = NULL;
+    cr_assert_eq (zt_run (list, 10000, &output), 0, "%s", output);
+    cr_assert (strstr (output, "cpu 0/2 zone=a"), "zaf list nodes: %s", output);
+    free (output);
+    //  It ends: the cpus are free, exactly, and the next one fits
+    cr_assert_eq (s_task_pid (z, &long_task, &err), cpu_pid, "%s", err.message);
+    cr_assert (s_wait_free (z, "cpu", "cpu", 2), "the ended task's cpus were not released");
+    future = s_submit_pid (z, 0, &two_cpus);
+    cr_assert_eq (s_task_pid (z, &future, &err), cpu_pid, "%s", err.message);
+    cr_assert_eq (s_free (z, "cpu", "cpu"), 2);
+    cr_assert_eq (s_free (z, "gpu", "cpu"), 1);
+    cr_assert (zt_cluster_stop (&cluster));
+}
