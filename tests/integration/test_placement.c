@@ -393,3 +393,47 @@ Test (placement, tasks_go_where_their_resources_are_and_hold_them_while_they_run
     cr_assert_eq (s_free (z, "gpu", "cpu"), 1);
     cr_assert (zt_cluster_stop (&cluster));
 }
+
+//  --------------------------------------------------------------------------
+//  A restarted broker adopts a node's actors with what they hold
+
+Test (placement, adopted_actors_hold_their_resources_again_after_a_broker_restart)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "n", 0, NULL);
+    s_node_start (&cluster, "r1", "--resources", "cpu=2,gpu=1", NULL, NULL);
+    cr_assert (zt_wait_nodes (cluster.z, 1, 10000));
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_spawn_opts_t detached = { .resources = "cpu=1", .name = "holder", .detached = true };
+    zaf_actor_t *holder = s_spawn (z, &detached, &err);
+    cr_assert_not_null (holder, "%s", err.message);
+    zaf_spawn_opts_t restartable = { .resources = "cpu=1,gpu=1", .max_restarts = 1 };
+    zaf_actor_t *phoenix = s_spawn (z, &restartable, &err);
+    cr_assert_not_null (phoenix, "%s", err.message);
+    cr_assert_eq (s_free (z, "r1", "cpu"), 0);
+    cr_assert_eq (s_free (z, "r1", "gpu"), 0);
+
+    zt_cluster_broker_restart (&cluster, HEARTBEAT_MS);
+    cJSON *value = zt_call_until (z, holder, "get", NULL, 1000, 20000, &err);
+    cr_assert_not_null (value, "the actor was not adopted: %s", err.message);
+    cJSON_Delete (value);
+    value = zt_call_until (z, phoenix, "get", NULL, 1000, 20000, &err);
+    cr_assert_not_null (value, "the actor was not adopted: %s", err.message);
+    cJSON_Delete (value);
+    //  The new broker counts what they hold: nothing is free on r1
+    cr_assert_eq (s_free (z, "r1", "cpu"), 0, "adopted actors hold no cpu");
+    cr_assert_eq (s_free (z, "r1", "gpu"), 0, "adopted actors hold no gpu");
+    zaf_spawn_opts_t one_cpu = { .resources = "cpu=1" };
+    cr_assert_null (s_spawn (z, &one_cpu, &err));
+    cr_assert_eq (err.code, ZAF_NO_RESOURCES, "%s: %s", zaf_code_name (err.code), err.message);
+
+    //  And gives it back when they end
+    cr_assert_eq (zaf_kill (z, holder, &err), 0, "%s", err.message);
+    cr_assert_eq (zaf_kill (z, phoenix, &err), 0, "%s", err.message);
+    zaf_actor_destroy (&holder);
+    zaf_actor_destroy (&phoenix);
+    cr_assert (s_wait_free (z, "r1", "cpu", 2), "killed adopted actors kept their cpu");
+    cr_assert_eq (s_free (z, "r1", "gpu"), 1);
+    cr_assert (zt_cluster_stop (&cluster));
+}
