@@ -437,3 +437,49 @@ Test (placement, adopted_actors_hold_their_resources_again_after_a_broker_restar
     cr_assert_eq (s_free (z, "r1", "gpu"), 1);
     cr_assert (zt_cluster_stop (&cluster));
 }
+
+typedef struct {
+    zaf_t *z;
+    int held_by;            //  Index of the gpu node holding it, or -1
+} gpu_wait_t;
+
+static bool
+s_gpu_held (void *arg)
+{
+    gpu_wait_t *wait = (gpu_wait_t *) arg;
+    if (s_free (wait->z, "g1", "gpu") == 0)
+        wait->held_by = 0;
+    else
+    if (s_free (wait->z, "g2", "gpu") == 0)
+        wait->held_by = 1;
+    return wait->held_by >= 0;
+}
+
+Test (placement, a_task_retried_after_node_loss_goes_to_a_node_that_fits)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "n", 0, NULL);
+    s_node_start (&cluster, "g1", "--resources", "gpu=1", NULL, NULL);
+    s_node_start (&cluster, "g2", "--resources", "gpu=1", NULL, NULL);
+    s_node_start (&cluster, "c1", "--resources", "cpu=4", NULL, NULL);
+    cr_assert (zt_wait_nodes (cluster.z, 3, 10000));
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+
+    zaf_call_opts_t gpu = { .resources = "gpu=1", .max_task_retries = 1,
+                            .retry_on = ZAF_RETRY_NODE_LOST };
+    zaf_future_t *future = s_submit_pid (z, 2000, &gpu);
+    gpu_wait_t wait = { z, -1 };
+    cr_assert (zt_wait_until (s_gpu_held, &wait, 10000), "the task holds no gpu");
+    int other = 1 - wait.held_by;
+    int other_pid = zt_proc_pid (cluster.nodes [other]);
+    const char *other_name = other ? "g2" : "g1";
+
+    //  Its node dies: the retry goes to the other gpu node, never to c1
+    kill (zt_proc_pid (cluster.nodes [wait.held_by]), SIGKILL);
+    zt_proc_stop (&cluster.nodes [wait.held_by], 0, 5000);
+    cr_assert_eq (s_task_pid (z, &future, &err), other_pid,
+                  "the retried task did not run on the other gpu node: %s", err.message);
+    cr_assert (s_wait_free (z, other_name, "gpu", 1), "the retried task kept its gpu");
+    cr_assert (zt_cluster_stop (&cluster));
+}
