@@ -631,6 +631,9 @@ zaf_client_call (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *arg
     assert (self);
     const char *bad = !actor ? "no actor handle given"
                     : !zaf_registry_name_valid (method) ? "method name is missing or not printable ASCII"
+                    : opts && (opts->resources || opts->labels || opts->affinity || opts->strategy)
+                    ? "resources, labels, affinity and strategy place tasks (zaf_submit_opts); "
+                      "an actor's call runs where the actor lives"
                     : zaf_deadline_check (opts);
     if (bad) {
         cJSON_Delete (args);

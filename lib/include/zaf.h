@@ -237,7 +237,8 @@ typedef struct {
     //  zaf_submit_opts: placement by resources and labels, in the forms of
     //  zaf_spawn_opts_t (docs/GUIDE.md). The resources are reserved on the
     //  task's node while it runs; when no node has them free the task
-    //  fails at once with NO_RESOURCES (it is not queued).
+    //  fails at once with NO_RESOURCES (it is not queued). zaf_call_opts
+    //  refuses them (BAD_ARGS): a call runs where its actor lives.
     const char *resources;  //  "cpu=2,gpu=1" (NULL: nothing)
     const char *labels;     //  Only on a node with these labels: "zone=a"
     const char *affinity;   //  "node=NAME" or "node=NAME,soft"

@@ -342,6 +342,15 @@ Test (placement, tasks_go_where_their_resources_are_and_hold_them_while_they_run
         cr_assert_eq (err.code, ZAF_BAD_ARGS, "%s", err.message);
     }
     cr_assert_eq (s_free (z, "gpu", "gpu"), 1);
+    //  They place tasks; a call runs where its actor lives
+    zaf_spawn_opts_t anywhere = { 0 };
+    zaf_actor_t *counter = s_spawn (z, &anywhere, &err);
+    cr_assert_not_null (counter, "%s", err.message);
+    zaf_call_opts_t call_gpu = { .resources = "gpu=1" };
+    zaf_future_t *call = zaf_call_opts (z, counter, "get", NULL, &call_gpu);
+    cr_assert_null (zaf_get (z, &call, 10000, &err));
+    cr_assert_eq (err.code, ZAF_BAD_ARGS, "%s", err.message);
+    zaf_actor_destroy (&counter);
 
     //  Tasks asking for a gpu, or a label, run only where it is
     zaf_call_opts_t gpu = { .resources = "gpu=1" };
