@@ -400,6 +400,15 @@ Test (placement, tasks_go_where_their_resources_are_and_hold_them_while_they_run
     cr_assert_eq (s_task_pid (z, &future, &err), cpu_pid, "%s", err.message);
     cr_assert_eq (s_free (z, "cpu", "cpu"), 2);
     cr_assert_eq (s_free (z, "gpu", "cpu"), 1);
+
+    //  A cancelled task gives its resources back at once
+    long_task = s_submit_pid (z, 1500, &two_cpus);
+    cr_assert (s_wait_free (z, "cpu", "cpu", 0), "the running task holds no cpu");
+    cr_assert_eq (zaf_cancel (z, long_task, false), 0);
+    zaf_future_destroy (&long_task);
+    cr_assert (s_wait_free (z, "cpu", "cpu", 2), "a cancelled task kept its cpus");
+    future = s_submit_pid (z, 0, &two_cpus);
+    cr_assert_eq (s_task_pid (z, &future, &err), cpu_pid, "%s", err.message);
     cr_assert (zt_cluster_stop (&cluster));
 }
 
