@@ -66,6 +66,7 @@ zaf_broker_flights_destroy (zaf_broker_flights_t **self_p)
     for (zaf_broker_flight_t *flight = (zaf_broker_flight_t *) zlistx_first (items); flight;
          flight = (zaf_broker_flight_t *) zlistx_next (items)) {
         zaf_proto_destroy (&flight->copy);
+        zaf_demand_destroy (&flight->demand);
         free (flight);
     }
     zlistx_destroy (&items);

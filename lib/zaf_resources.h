@@ -3,8 +3,9 @@
 
     A node announces resources (named amounts: cpu=8,gpu=1,mem_mb=65536,
     license=2) and labels (named strings: zone=a,rack=3) in its HELLO. A
-    spawn may ask for resources (reserved on the node while the actor
-    lives, released when it ends or moves), labels (a hard match), an
+    spawn, or a task's envelope options, may ask for resources (reserved
+    on the node while the actor lives or the task runs, released when it
+    ends or moves), labels (a hard match), an
     affinity to a node by name (hard, or soft: preferred if it fits) and a
     strategy: "spread" (the fitting node with the fewest actors, the
     default) or "pack" (the fitting node with the most actors, so that

@@ -2,10 +2,14 @@
     test_placement - placement by resources, labels, affinity and strategy
 
     Each test starts a zaf-broker and zaf-node processes with --resources
-    and --labels, and spawns test Counters with the placement options.
-    Where an actor lives is read from the broker's STATUS, and so is what
-    a node has free: reservations must be exact, released when an actor
-    ends, and honoured again when an actor restarts after its node is lost.
+    and --labels, and spawns test Counters, or submits the test function
+    pid, with the placement options. Where an actor lives is read from the
+    broker's STATUS, where a task ran from the pid it returns (tasks run
+    in their node's process), and what a node has free from STATUS:
+    reservations must be exact, held while an actor lives or a task runs,
+    released when it ends, honoured again when an actor restarts or a task
+    is retried after its node is lost, and counted again for the actors a
+    restarted broker adopts.
     =========================================================================
 */
 
