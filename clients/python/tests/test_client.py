@@ -101,6 +101,20 @@ def test_submit(client: zaf.Client) -> None:
         client.submit("fail", "boom").result(10)
 
 
+def test_submit_placement(client: zaf.Client) -> None:
+    # The test nodes announce no resources and no labels
+    assert client.submit("add", 1, 2, strategy="pack").result(10) == 3
+    assert client.submit("add", 1, 2, affinity={"node": "node-2"}).result(10) == 3
+    with pytest.raises(zaf.NoResourcesError, match="nearest is node"):
+        client.submit("add", 1, 2, resources={"gpu": 1}).result(10)
+    with pytest.raises(zaf.NoResourcesError, match="zone=a"):
+        client.submit("add", 1, 2, labels={"zone": "a"}).result(10)
+    with pytest.raises(zaf.BadArgsError):
+        client.submit("add", 1, 2, resources={"gpu": -1}).result(10)
+    with pytest.raises(zaf.BadArgsError):
+        client.submit("add", 1, 2, strategy="wide").result(10)
+
+
 def test_tell_ordering(client: zaf.Client) -> None:
     counter = client.spawn("Counter")
     for index in range(1000):

@@ -621,14 +621,34 @@ class Client:
                        _ascii(name, "name")], ref, name)
         return ref.result(timeout)
 
-    def submit(self, function: str, *args: Any) -> ObjectRef:
+    def submit(self, function: str, *args: Any,
+               resources: Optional[Dict[str, float]] = None,
+               labels: Optional[Dict[str, str]] = None,
+               affinity: Optional[Dict[str, Any]] = None,
+               strategy: Optional[str] = None) -> ObjectRef:
         """Run the registered remote function ``function`` with ``args`` on
-        a node's worker pool (SUBMIT); returns the future of its result."""
+        a node's worker pool (SUBMIT); returns the future of its result.
+
+        Placement (docs/PROTOCOL.md, 9.7 and 11), in the envelope options:
+        ``resources`` (``{"gpu": 1}``, reserved on the node while the task
+        runs), ``labels`` (``{"zone": "a"}``, a hard match), ``affinity``
+        (``{"node": "n2", "soft": True}``) and ``strategy`` (``"spread"``
+        or ``"pack"``). When no node fits, the future raises
+        :class:`NoResourcesError` at once (tasks are not queued); malformed
+        values raise :class:`BadArgsError`."""
+        options: Dict[str, Any] = {}
+        for key, value in (("resources", resources), ("labels", labels),
+                           ("affinity", affinity), ("strategy", strategy)):
+            if value is not None:
+                options[key] = value
         blobs: List[Blob] = []
         body = _encode(list(args), blobs)
         ref = ObjectRef(self, "submit")
-        self._enqueue([SIGNATURE, b"SUBMIT", _EMPTY, self._next_corr(),
-                       _ascii(function, "function"), body, *blobs], ref)
+        frames = [SIGNATURE, b"SUBMIT", _EMPTY, self._next_corr(),
+                  _ascii(function, "function")]
+        if options:
+            frames.append(json.dumps(options).encode())
+        self._enqueue([*frames, body, *blobs], ref)
         return ref
 
     def kill(self, actor: ActorHandle, *, wait: bool = True,
