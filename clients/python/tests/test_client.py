@@ -113,6 +113,14 @@ def test_submit_placement(client: zaf.Client) -> None:
         client.submit("add", 1, 2, resources={"gpu": -1}).result(10)
     with pytest.raises(zaf.BadArgsError):
         client.submit("add", 1, 2, strategy="wide").result(10)
+    # Spawns take the same options
+    with pytest.raises(zaf.NoResourcesError, match="gpu"):
+        client.spawn("Counter", resources={"gpu": 1}, timeout=10)
+    with pytest.raises(zaf.BadArgsError):
+        client.spawn("Counter", labels={"zone": 3}, timeout=10)
+    counter = client.spawn("Counter", affinity={"node": "node-2"}, strategy="pack", timeout=10)
+    assert counter.add.remote(2).result(10) == 2
+    client.kill(counter)
 
 
 def test_tell_ordering(client: zaf.Client) -> None:

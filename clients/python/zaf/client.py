@@ -556,7 +556,11 @@ class Client:
               detached: bool = False, get_if_exists: bool = False,
               node: Optional[str] = None, max_restarts: int = 0,
               max_call_retries: int = 0, call_deadline_ms: Optional[int] = None,
-              timeout: Optional[float] = 30.0) -> ActorHandle:
+              timeout: Optional[float] = 30.0,
+              resources: Optional[Dict[str, float]] = None,
+              labels: Optional[Dict[str, str]] = None,
+              affinity: Optional[Dict[str, Any]] = None,
+              strategy: Optional[str] = None) -> ActorHandle:
         """Create an actor of class ``cls`` with constructor ``args`` and
         wait until its constructor has run; returns its handle.
 
@@ -565,14 +569,19 @@ class Client:
         live actor of that class holding ``name`` instead of failing with
         NAME_TAKEN. ``node`` pins it to a node, ``max_restarts`` /
         ``max_call_retries`` / ``call_deadline_ms`` are the broker's and
-        node's spawn options (docs/PROTOCOL.md, 5.3). If the spawn times
-        out, the actor is killed when it comes up.
+        node's spawn options (docs/PROTOCOL.md, 5.3). ``resources``,
+        ``labels``, ``affinity`` and ``strategy`` place it as
+        :meth:`submit` places a task (section 11), its resources reserved
+        while it lives. If the spawn times out, the actor is killed when it
+        comes up.
         """
         ref = self.spawn_async(cls, *args, name=name, detached=detached,
                                get_if_exists=get_if_exists, node=node,
                                max_restarts=max_restarts,
                                max_call_retries=max_call_retries,
-                               call_deadline_ms=call_deadline_ms)
+                               call_deadline_ms=call_deadline_ms,
+                               resources=resources, labels=labels,
+                               affinity=affinity, strategy=strategy)
         try:
             return ref.result(timeout)
         except TimeoutError:
@@ -585,7 +594,11 @@ class Client:
                     detached: bool = False, get_if_exists: bool = False,
                     node: Optional[str] = None, max_restarts: int = 0,
                     max_call_retries: int = 0,
-                    call_deadline_ms: Optional[int] = None) -> ObjectRef:
+                    call_deadline_ms: Optional[int] = None,
+                    resources: Optional[Dict[str, float]] = None,
+                    labels: Optional[Dict[str, str]] = None,
+                    affinity: Optional[Dict[str, Any]] = None,
+                    strategy: Optional[str] = None) -> ObjectRef:
         """:meth:`spawn` without waiting: a future of the handle
         (``await client.spawn_async("Counter", 5)``)."""
         options: Dict[str, Any] = {}
@@ -603,6 +616,10 @@ class Client:
             options["max_call_retries"] = max_call_retries
         if call_deadline_ms is not None:
             options["call_deadline_ms"] = call_deadline_ms
+        for key, value in (("resources", resources), ("labels", labels),
+                           ("affinity", affinity), ("strategy", strategy)):
+            if value is not None:
+                options[key] = value
         body = _encode(list(args), None)
         ref = ObjectRef(self, "spawn")
         ref._detached = detached
