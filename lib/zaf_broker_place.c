@@ -1,12 +1,13 @@
 /*  =========================================================================
-    zaf_broker_place - which node an actor goes to
+    zaf_broker_place - which node an actor or a task goes to
 
     One walk over the peer table from a rotating start. Each node is
-    sorted into: not eligible (not a node, lost, wrong name, no class),
-    eligible but without the labels, eligible but short of resources (kept
-    if its shortfall is the nearest), or fitting (kept if the strategy
-    prefers it). The reasons the walk saw decide the code when nothing
-    fits. Broker thread only.
+    sorted into: not eligible (not a node, lost, wrong name, no class or
+    function), eligible but without the labels, eligible but short of
+    resources (kept if its shortfall is the nearest), or fitting (kept if
+    the strategy prefers it: by actors, or for a task by tasks per
+    worker). The reasons the walk saw decide the code when nothing fits.
+    Broker thread only.
     =========================================================================
 */
 

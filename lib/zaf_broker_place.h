@@ -8,6 +8,8 @@
     fewest actors, ties taking turns from a start that moves each call) or
     "pack" (most actors, ties to the first in the table). When no node
     fits, the code says why and the message names the nearest shortfall.
+    A task (SUBMIT with placement) is placed the same way among the nodes
+    serving its function, counting tasks per worker instead of actors.
     =========================================================================
 */
 
