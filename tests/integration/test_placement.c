@@ -382,7 +382,7 @@ Test (placement, tasks_go_where_their_resources_are_and_hold_them_while_they_run
     //  A running task holds its resources: cpu=2 fits only node cpu, and
     //  while one runs there a second fails at once (tasks are not queued)
     zaf_call_opts_t two_cpus = { .resources = "cpu=2" };
-    zaf_future_t *long_task = s_submit_pid (z, 3000, &two_cpus);
+    zaf_future_t *long_task = s_submit_pid (z, 5000, &two_cpus);
     cr_assert (s_wait_free (z, "cpu", "cpu", 0), "the running task holds no cpu");
     future = s_submit_pid (z, 0, &two_cpus);
     cr_assert_eq (s_task_pid (z, &future, &err), -1);
@@ -406,7 +406,7 @@ Test (placement, tasks_go_where_their_resources_are_and_hold_them_while_they_run
     cr_assert_eq (s_free (z, "gpu", "cpu"), 1);
 
     //  A cancelled task gives its resources back at once
-    long_task = s_submit_pid (z, 1500, &two_cpus);
+    long_task = s_submit_pid (z, 3000, &two_cpus);
     cr_assert (s_wait_free (z, "cpu", "cpu", 0), "the running task holds no cpu");
     cr_assert_eq (zaf_cancel (z, long_task, false), 0);
     zaf_future_destroy (&long_task);
@@ -490,7 +490,7 @@ Test (placement, a_task_retried_after_node_loss_goes_to_a_node_that_fits)
 
     zaf_call_opts_t gpu = { .resources = "gpu=1", .max_task_retries = 1,
                             .retry_on = ZAF_RETRY_NODE_LOST };
-    zaf_future_t *future = s_submit_pid (z, 2000, &gpu);
+    zaf_future_t *future = s_submit_pid (z, 4000, &gpu);
     gpu_wait_t wait = { z, -1 };
     cr_assert (zt_wait_until (s_gpu_held, &wait, 10000), "the task holds no gpu");
     int other = 1 - wait.held_by;
