@@ -512,18 +512,32 @@ s_handle_submit (self_t *self, zaf_broker_peer_t *caller)
     if (zaf_broker_flights_expired (self->flights, self->msg))
         return;
     const char *function = zaf_proto_name (self->msg);
-    zaf_broker_peer_t *node = zaf_broker_spawn_place_task (self->spawn, function);
+    char message [ZAF_ERROR_MESSAGE_MAX];
+    zaf_demand_t *demand = NULL;
+    if (zaf_broker_retry_demand (self->msg, &demand, message, sizeof (message))) {
+        zaf_broker_out_refuse (self->out, self->msg, ZAF_BAD_ARGS, "%s", message);
+        return;
+    }
+    zaf_code_t code = ZAF_NO_SUCH_FUNCTION;
+    zaf_broker_peer_t *node = zaf_broker_spawn_place_task (self->spawn, function, demand, &code,
+                                                           message, sizeof (message));
     if (!node) {
-        zaf_broker_out_refuse (self->out, self->msg, ZAF_NO_SUCH_FUNCTION,
-                               "no live node serves function %s", function);
+        zaf_demand_destroy (&demand);
+        zaf_broker_out_refuse (self->out, self->msg, code, "%s", message);
         return;
     }
     zaf_broker_flight_t *flight = zaf_broker_flights_start (self->flights, self->msg, caller, FLIGHT_SUBMIT,
                                                  node, &node->work, NULL);
-    if (flight)
-        zaf_broker_retry_keep (flight, self->msg);
-    if (flight)
-        zaf_broker_flights_forward (self->flights, self->msg, caller, node, flight);
+    if (!flight) {
+        zaf_demand_destroy (&demand);
+        return;
+    }
+    //  Its resources are the node's until the flight ends (flights_end)
+    flight->demand = demand;
+    if (demand && node->capacity)
+        zaf_capacity_reserve (node->capacity, demand);
+    zaf_broker_retry_keep (flight, self->msg);
+    zaf_broker_flights_forward (self->flights, self->msg, caller, node, flight);
 }
 
 //  --------------------------------------------------------------------------

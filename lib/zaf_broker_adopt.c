@@ -90,6 +90,34 @@ s_adopt_restarts (zaf_broker_actor_t *actor, const cJSON *entry)
     zaf_proto_set_body_json (actor->spawn, args);
 }
 
+//  An adopted actor holds its resources on its node again, as when it was
+//  spawned: from the entry's "placement", or, from a node that does not
+//  send that, the options of a restartable actor
+static void
+s_adopt_placement (zaf_broker_adopt_t *self, zaf_broker_actor_t *actor, zaf_broker_peer_t *node,
+                   const cJSON *entry)
+{
+    const cJSON *placement = cJSON_GetObjectItemCaseSensitive (entry, "placement");
+    if (!placement)
+        placement = cJSON_GetObjectItemCaseSensitive (entry, "options");
+    if (!cJSON_IsObject (placement))
+        return;
+    char error [128] = "";
+    zaf_demand_t *demand = zaf_demand_new (placement, error, sizeof (error));
+    if (*error) {
+        zaf_broker_out_warn (self->out, node, "node %s announced actor %s with a placement "
+                             "we cannot read (%s): it holds no resources", node->name,
+                             actor->id, error);
+        return;
+    }
+    if (!demand)
+        return;
+    zaf_demand_destroy (&actor->demand);
+    actor->demand = demand;         //  Released when it ends or moves
+    if (node->capacity)
+        zaf_capacity_reserve (node->capacity, demand);
+}
+
 static zaf_broker_actor_t *
 s_adopt_one (zaf_broker_adopt_t *self, zaf_broker_peer_t *node, const cJSON *entry)
 {
@@ -114,6 +142,7 @@ s_adopt_one (zaf_broker_adopt_t *self, zaf_broker_peer_t *node, const cJSON *ent
         zsys_warning ("zaf_broker: adopted actor=%s lost its name %s: taken meanwhile",
                       id, name);
     s_adopt_restarts (actor, entry);
+    s_adopt_placement (self, actor, node, entry);
     return actor;
 }
 

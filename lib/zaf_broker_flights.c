@@ -66,6 +66,7 @@ zaf_broker_flights_destroy (zaf_broker_flights_t **self_p)
     for (zaf_broker_flight_t *flight = (zaf_broker_flight_t *) zlistx_first (items); flight;
          flight = (zaf_broker_flight_t *) zlistx_next (items)) {
         zaf_proto_destroy (&flight->copy);
+        zaf_demand_destroy (&flight->demand);
         free (flight);
     }
     zlistx_destroy (&items);
@@ -148,6 +149,11 @@ zaf_broker_flights_end (zaf_broker_flights_t *self, zaf_broker_flight_t **flight
         (*flight->pending)--;
     if (flight->kind == FLIGHT_SUBMIT && flight->node->tasks)
         flight->node->tasks--;
+    if (flight->demand) {
+        if (flight->node && flight->node->capacity)
+            zaf_capacity_release (flight->node->capacity, flight->demand);
+        zaf_demand_destroy (&flight->demand);
+    }
     zaf_proto_destroy (&flight->copy);
     if (zlistx_size (self->spares) < ZAF_BROKER_SPARE_FLIGHTS)
         zlistx_add_end (self->spares, flight);

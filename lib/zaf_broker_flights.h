@@ -44,6 +44,8 @@ typedef struct {
     int retries;                //  Retries done
     bool held;                  //  Waits in its actor's held list: not sent
                                 //  to any node yet (never ran)
+    zaf_demand_t *demand;       //  A task's placement, its resources
+                                //  reserved on node until the flight ends
 } zaf_broker_flight_t;
 
 typedef struct _zaf_broker_flights_t zaf_broker_flights_t;

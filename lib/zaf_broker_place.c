@@ -1,22 +1,36 @@
 /*  =========================================================================
-    zaf_broker_place - which node an actor goes to
+    zaf_broker_place - which node an actor or a task goes to
 
     One walk over the peer table from a rotating start. Each node is
-    sorted into: not eligible (not a node, lost, wrong name, no class),
-    eligible but without the labels, eligible but short of resources (kept
-    if its shortfall is the nearest), or fitting (kept if the strategy
-    prefers it). The reasons the walk saw decide the code when nothing
-    fits. Broker thread only.
+    sorted into: not eligible (not a node, lost, wrong name, no class or
+    function), eligible but without the labels, eligible but short of
+    resources (kept if its shortfall is the nearest), or fitting (kept if
+    the strategy prefers it: by actors, or for a task by tasks per
+    worker). The reasons the walk saw decide the code when nothing fits.
+    Broker thread only.
     =========================================================================
 */
 
 #include "zaf_classes.h"
 #include "zaf_broker_place.h"
 
-zaf_broker_peer_t *
-zaf_broker_place (zaf_broker_peers_t *peers, size_t rotate, const char *class_name,
-                  const char *pin, const zaf_demand_t *demand, zaf_code_t *code,
-                  char *message, size_t message_size)
+//  True if peer is a better choice than best for the strategy: for actors
+//  by their count, for tasks by tasks per worker
+static bool
+s_better (zaf_broker_peer_t *peer, zaf_broker_peer_t *best, bool task, bool pack)
+{
+    if (!best)
+        return true;
+    if (task)
+        return pack ? peer->tasks * best->cpus > best->tasks * peer->cpus
+                    : peer->tasks * best->cpus < best->tasks * peer->cpus;
+    return pack ? peer->actors > best->actors : peer->actors < best->actors;
+}
+
+static zaf_broker_peer_t *
+s_place (zaf_broker_peers_t *peers, size_t rotate, const char *class_name, bool task,
+         const char *pin, const zaf_demand_t *demand, zaf_code_t *code,
+         char *message, size_t message_size)
 {
     assert (peers && class_name && code);
     char scratch [8];
@@ -55,7 +69,7 @@ zaf_broker_place (zaf_broker_peers_t *peers, size_t rotate, const char *class_na
                 continue;
             named_seen = true;
         }
-        if (!zhashx_lookup (peer->classes, class_name))
+        if (!zhashx_lookup (task ? peer->functions : peer->classes, class_name))
             continue;
         class_seen = true;
         if (demand && !(peer->capacity && zaf_capacity_labels_match (peer->capacity, demand)))
@@ -82,10 +96,11 @@ zaf_broker_place (zaf_broker_peers_t *peers, size_t rotate, const char *class_na
         }
         if (affinity && soft && streq (peer->name, affinity))
             preferred = peer;
-        if (!best || (pack ? peer->actors > best->actors : peer->actors < best->actors))
+        if (s_better (peer, best, task, pack))
             best = peer;
     }
     free (ordered);
+    const char *kind = task ? "function" : "class";
     if (preferred)
         return preferred;
     if (best)
@@ -96,23 +111,41 @@ zaf_broker_place (zaf_broker_peers_t *peers, size_t rotate, const char *class_na
     }
     else
     if (!class_seen) {
-        *code = ZAF_NO_SUCH_CLASS;
+        *code = task ? ZAF_NO_SUCH_FUNCTION : ZAF_NO_SUCH_CLASS;
         if (hard)
-            snprintf (message, message_size, "node %s does not serve class %s", hard, class_name);
+            snprintf (message, message_size, "node %s does not serve %s %s", hard, kind, class_name);
         else
-            snprintf (message, message_size, "no live node serves class %s", class_name);
+            snprintf (message, message_size, "no live node serves %s %s", kind, class_name);
     }
     else
     if (!labels_seen) {
         *code = ZAF_NO_RESOURCES;
-        snprintf (message, message_size, "no live node serving class %s has the labels "
-                  "asked for (%s)", class_name, zaf_demand_text (demand));
+        snprintf (message, message_size, "no live node serving %s %s has the labels "
+                  "asked for (%s)", kind, class_name, zaf_demand_text (demand));
     }
     else {
         *code = ZAF_NO_RESOURCES;
-        snprintf (message, message_size, "no live node serving class %s has %s free; "
-                  "nearest is node %s, %s", class_name, zaf_demand_text (demand),
+        snprintf (message, message_size, "no live node serving %s %s has %s free; "
+                  "nearest is node %s, %s", kind, class_name, zaf_demand_text (demand),
                   nearest ? nearest->name : "?", nearest_what);
     }
     return NULL;
+}
+
+zaf_broker_peer_t *
+zaf_broker_place (zaf_broker_peers_t *peers, size_t rotate, const char *class_name,
+                  const char *pin, const zaf_demand_t *demand, zaf_code_t *code,
+                  char *message, size_t message_size)
+{
+    return s_place (peers, rotate, class_name, false, pin, demand, code, message,
+                    message_size);
+}
+
+zaf_broker_peer_t *
+zaf_broker_place_task (zaf_broker_peers_t *peers, size_t rotate, const char *function,
+                       const zaf_demand_t *demand, zaf_code_t *code, char *message,
+                       size_t message_size)
+{
+    return s_place (peers, rotate, function, true, NULL, demand, code, message,
+                    message_size);
 }

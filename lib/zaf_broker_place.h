@@ -1,5 +1,5 @@
 /*  =========================================================================
-    zaf_broker_place - which node an actor goes to
+    zaf_broker_place - which node an actor or a task goes to
 
     Runs in the broker thread. Among the live nodes that serve the class,
     have the name the spawn pins (node, or a hard affinity), carry every
@@ -8,6 +8,8 @@
     fewest actors, ties taking turns from a start that moves each call) or
     "pack" (most actors, ties to the first in the table). When no node
     fits, the code says why and the message names the nearest shortfall.
+    A task (SUBMIT with placement) is placed the same way among the nodes
+    serving its function, counting tasks per worker instead of actors.
     =========================================================================
 */
 
@@ -24,5 +26,14 @@ zaf_broker_peer_t *
     zaf_broker_place (zaf_broker_peers_t *peers, size_t rotate, const char *class_name,
                       const char *pin, const zaf_demand_t *demand, zaf_code_t *code,
                       char *message, size_t message_size);
+
+//  Same for a task of function (SUBMIT with placement in its envelope
+//  options): among the nodes serving it, by tasks per worker (spread: the
+//  fewest; pack: the most). NO_SUCH_FUNCTION where an actor's is
+//  NO_SUCH_CLASS.
+zaf_broker_peer_t *
+    zaf_broker_place_task (zaf_broker_peers_t *peers, size_t rotate, const char *function,
+                           const zaf_demand_t *demand, zaf_code_t *code, char *message,
+                           size_t message_size);
 
 #endif

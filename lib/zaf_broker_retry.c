@@ -27,6 +27,32 @@ s_policy (cJSON *options)
     return policy;
 }
 
+int
+zaf_broker_retry_demand (zaf_proto_t *request, zaf_demand_t **demand, char *message,
+                         size_t message_size)
+{
+    assert (request && demand && message);
+    *demand = NULL;
+    size_t size;
+    zaf_proto_options (request, &size);
+    if (!size)
+        return 0;
+    if (size > ZAF_BROKER_CONTROL_MAX) {
+        snprintf (message, message_size, "task options are %zu bytes; at most %d are accepted",
+                  size, ZAF_BROKER_CONTROL_MAX);
+        return -1;
+    }
+    cJSON *options = zaf_proto_options_json (request);
+    char error [128] = "";
+    *demand = zaf_demand_new (options, error, sizeof (error));
+    cJSON_Delete (options);
+    if (*error) {
+        snprintf (message, message_size, "task options: %s", error);
+        return -1;
+    }
+    return 0;
+}
+
 void
 zaf_broker_retry_keep (zaf_broker_flight_t *flight, zaf_proto_t *request)
 {
@@ -56,9 +82,21 @@ zaf_broker_retry_task (zaf_broker_spawn_t *spawn, zaf_broker_flights_t *flights,
     cJSON_Delete (options);
     if (!allowed)
         return false;
-    zaf_broker_peer_t *node = zaf_broker_spawn_place_task (spawn, zaf_proto_name (flight->copy));
-    if (!node || (node == flight->node && reason == ZAF_BROKER_RETRY_NODE_LOST))
+    //  Placed again under the same constraints; what it held is free
+    //  meanwhile, so a node it fitted on fits it again
+    zaf_capacity_t *old = flight->node->capacity;
+    if (flight->demand && old)
+        zaf_capacity_release (old, flight->demand);
+    zaf_code_t code;
+    zaf_broker_peer_t *node = zaf_broker_spawn_place_task (spawn, zaf_proto_name (flight->copy),
+                                                           flight->demand, &code, NULL, 0);
+    if (!node || (node == flight->node && reason == ZAF_BROKER_RETRY_NODE_LOST)) {
+        if (flight->demand && old)
+            zaf_capacity_reserve (old, flight->demand);     //  Released when it ends
         return false;
+    }
+    if (flight->demand && node->capacity)
+        zaf_capacity_reserve (node->capacity, flight->demand);
     //  The flight moves to its new node, with one retry fewer
     zaf_ring_remove (&flight->by_target);
     if (flight->node->tasks)

@@ -20,6 +20,14 @@
 #define ZAF_BROKER_RETRY_NODE_LOST      1
 #define ZAF_BROKER_RETRY_METHOD_FAILED  2
 
+//  The placement a SUBMIT's envelope options ask for (resources, labels,
+//  affinity, strategy, as a SPAWN's options): *demand is NULL if they ask
+//  for none (or there are no options). Returns 0, or -1 with why they are
+//  malformed in message.
+int
+    zaf_broker_retry_demand (zaf_proto_t *request, zaf_demand_t **demand, char *message,
+                             size_t message_size);
+
 //  Keep a copy of a SUBMIT in its flight if its options ask for retries.
 //  Call before the request is forwarded (forwarding moves its body).
 void

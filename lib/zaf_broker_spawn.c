@@ -82,9 +82,17 @@ zaf_broker_spawn_place (zaf_broker_spawn_t *self, const char *class_name,
 //  Same for tasks: the node with the fewest tasks per worker.
 
 zaf_broker_peer_t *
-zaf_broker_spawn_place_task (zaf_broker_spawn_t *self, const char *function)
+zaf_broker_spawn_place_task (zaf_broker_spawn_t *self, const char *function,
+                             const zaf_demand_t *demand, zaf_code_t *code,
+                             char *message, size_t message_size)
 {
-    assert (self);
+    assert (self && code);
+    if (demand)
+        return zaf_broker_place_task (self->peers, self->rotate++, function, demand, code,
+                                      message, message_size);
+    *code = ZAF_NO_SUCH_FUNCTION;
+    if (message)
+        snprintf (message, message_size, "no live node serves function %s", function);
     zaf_broker_peer_t *best = NULL;
     for (zaf_broker_peer_t *peer = zaf_broker_peers_first (self->peers); peer;
          peer = zaf_broker_peers_next (self->peers)) {

@@ -39,10 +39,14 @@ zaf_broker_peer_t *
     zaf_broker_spawn_place (zaf_broker_spawn_t *self, const char *class_name,
                             const char *node_name, zaf_code_t *code);
 
-//  The node a task of function goes to: the one serving it with the fewest
-//  tasks per worker, or NULL. Borrowed.
+//  The node a task of function goes to: without demand, the one serving it
+//  with the fewest tasks per worker; with one, as zaf_broker_place_task
+//  places it. Returns the node (borrowed), or NULL with *code and message
+//  (may be NULL) saying why.
 zaf_broker_peer_t *
-    zaf_broker_spawn_place_task (zaf_broker_spawn_t *self, const char *function);
+    zaf_broker_spawn_place_task (zaf_broker_spawn_t *self, const char *function,
+                                 const zaf_demand_t *demand, zaf_code_t *code,
+                                 char *message, size_t message_size);
 
 //  SPAWN from caller: make the actor and send the SPAWN to its node, or
 //  refuse it.

@@ -631,6 +631,9 @@ zaf_client_call (zaf_t *self, zaf_actor_t *actor, const char *method, cJSON *arg
     assert (self);
     const char *bad = !actor ? "no actor handle given"
                     : !zaf_registry_name_valid (method) ? "method name is missing or not printable ASCII"
+                    : opts && (opts->resources || opts->labels || opts->affinity || opts->strategy)
+                    ? "resources, labels, affinity and strategy place tasks (zaf_submit_opts); "
+                      "an actor's call runs where the actor lives"
                     : zaf_deadline_check (opts);
     if (bad) {
         cJSON_Delete (args);
@@ -698,7 +701,13 @@ zaf_client_submit (zaf_t *self, const char *function, cJSON *args, zaf_blob_t **
     zaf_proto_set_id (msg, ZAF_PROTO_SUBMIT);
     zaf_proto_set_name (msg, function);
     zaf_deadline_stamp (self, msg, opts ? opts->timeout_ms : 0);
-    zaf_deadline_retries (msg, opts);
+    zaf_error_t err;
+    if (zaf_deadline_retries (msg, opts, &err)) {
+        zaf_proto_destroy (&msg);
+        cJSON_Delete (args);
+        zaf_blob_destroy_all (blobs, count);
+        return zaf_pending_failed (self->pending, ZAF_BAD_ARGS, err.message);
+    }
     s_set_args (msg, args);
     zaf_future_t *future = zaf_blob_attach_all (msg, blobs, count)
         ? zaf_pending_failed (self->pending, ZAF_BAD_ARGS, "at most 16 blobs go with one task")

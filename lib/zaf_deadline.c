@@ -39,18 +39,34 @@ zaf_deadline_check (const zaf_call_opts_t *opts)
     return NULL;
 }
 
-void
-zaf_deadline_retries (zaf_proto_t *request, const zaf_call_opts_t *opts)
+int
+zaf_deadline_retries (zaf_proto_t *request, const zaf_call_opts_t *opts, zaf_error_t *err)
 {
-    if (!opts || opts->max_task_retries <= 0 || !opts->retry_on)
-        return;
-    char text [128];
-    snprintf (text, sizeof (text), "{\"max_task_retries\":%d,\"retry_on\":[%s%s%s]}",
-              opts->max_task_retries,
-              opts->retry_on & ZAF_RETRY_NODE_LOST ? "\"node_lost\"" : "",
-              (opts->retry_on & ZAF_RETRY_NODE_LOST) && (opts->retry_on & ZAF_RETRY_METHOD_FAILED) ? "," : "",
-              opts->retry_on & ZAF_RETRY_METHOD_FAILED ? "\"method_failed\"" : "");
-    zaf_proto_set_options (request, text, strlen (text));
+    if (!opts)
+        return 0;
+    cJSON *options = cJSON_CreateObject ();
+    if (opts->max_task_retries > 0 && opts->retry_on) {
+        cJSON_AddNumberToObject (options, "max_task_retries", opts->max_task_retries);
+        cJSON *reasons = cJSON_AddArrayToObject (options, "retry_on");
+        if (opts->retry_on & ZAF_RETRY_NODE_LOST)
+            cJSON_AddItemToArray (reasons, cJSON_CreateString ("node_lost"));
+        if (opts->retry_on & ZAF_RETRY_METHOD_FAILED)
+            cJSON_AddItemToArray (reasons, cJSON_CreateString ("method_failed"));
+    }
+    //  Placement, in the same members as a SPAWN's options (zaf_resources)
+    if (zaf_demand_strings (opts->resources, opts->labels, opts->affinity, opts->strategy,
+                            options, err)) {
+        cJSON_Delete (options);
+        return -1;
+    }
+    if (cJSON_GetArraySize (options) > 0) {
+        size_t size;
+        char *text = zaf_json_print (options, &size);
+        zaf_proto_set_options (request, text, size);
+        free (text);
+    }
+    cJSON_Delete (options);
+    return 0;
 }
 
 bool

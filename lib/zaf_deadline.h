@@ -23,10 +23,12 @@ void
 const char *
     zaf_deadline_check (const zaf_call_opts_t *opts);
 
-//  Write a task's retry options (max_task_retries, retry_on) into the
-//  envelope options of a SUBMIT (nothing if opts asks for none).
-void
-    zaf_deadline_retries (zaf_proto_t *request, const zaf_call_opts_t *opts);
+//  Write a task's retry options (max_task_retries, retry_on) and its
+//  placement (resources, labels, affinity, strategy) into the envelope
+//  options of a SUBMIT (nothing if opts asks for none). Returns 0, or -1
+//  and fills err (BAD_ARGS) if the placement strings are malformed.
+int
+    zaf_deadline_retries (zaf_proto_t *request, const zaf_call_opts_t *opts, zaf_error_t *err);
 
 //  True if the request has a deadline and it has passed.
 bool

@@ -119,6 +119,18 @@ zaf_node_party_set_spawn (zaf_node_party_t *self, zaf_proto_t *spawn, const cJSO
         cJSON_AddStringToObject (announce, "parent", owner);
     if (detached)
         cJSON_AddBoolToObject (announce, "detached", true);
+    //  What it was placed by, so that a new broker reserves its resources
+    //  on this node again
+    static const char *placement_members [] = { "resources", "labels", "affinity", "strategy" };
+    cJSON *placement = NULL;
+    for (size_t index = 0; index < sizeof (placement_members) / sizeof (placement_members [0]); index++) {
+        const cJSON *member = cJSON_GetObjectItemCaseSensitive (options, placement_members [index]);
+        if (!member)
+            continue;
+        if (!placement)
+            placement = cJSON_AddObjectToObject (announce, "placement");
+        cJSON_AddItemToObject (placement, placement_members [index], cJSON_Duplicate (member, true));
+    }
     if (zaf_json_int (options, "max_restarts", 0) != 0) {
         //  Enough for the new broker to restart it as the old one would
         size_t size;

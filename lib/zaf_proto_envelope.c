@@ -3,7 +3,7 @@
 
     The optional options frame of a request carries {"timeout_ms": N} (the
     time left before its deadline when it was sent) and members the codec
-    passes on unchanged (a task's retries). On receive the codec turns
+    passes on unchanged (a task's retries and placement). On receive the codec turns
     timeout_ms into a deadline on this process's clock; on send it writes
     the time left now. docs/PROTOCOL.md sections 2 and 9.7.
     =========================================================================

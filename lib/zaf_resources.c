@@ -377,31 +377,31 @@ zaf_demand_text (const zaf_demand_t *self)
 //  zaf_spawn's options, as strings, into the wire's JSON
 
 int
-zaf_demand_options (const zaf_spawn_opts_t *opts, cJSON *options, zaf_error_t *err)
+zaf_demand_strings (const char *resources_text, const char *labels_text,
+                    const char *affinity_text, const char *strategy, cJSON *options,
+                    zaf_error_t *err)
 {
-    if (!opts)
-        return 0;
     char error [256] = "";
-    if (opts->resources) {
-        cJSON *resources = zaf_resources_parse (opts->resources, true, error, sizeof (error));
+    if (resources_text) {
+        cJSON *resources = zaf_resources_parse (resources_text, true, error, sizeof (error));
         if (!resources) {
             zaf_error_set (err, ZAF_BAD_ARGS, "resources: %s", error);
             return -1;
         }
         cJSON_AddItemToObject (options, "resources", resources);
     }
-    if (opts->labels) {
-        cJSON *labels = zaf_resources_parse (opts->labels, false, error, sizeof (error));
+    if (labels_text) {
+        cJSON *labels = zaf_resources_parse (labels_text, false, error, sizeof (error));
         if (!labels) {
             zaf_error_set (err, ZAF_BAD_ARGS, "labels: %s", error);
             return -1;
         }
         cJSON_AddItemToObject (options, "labels", labels);
     }
-    if (opts->affinity) {
+    if (affinity_text) {
         char node [256] = "";
         bool soft = false;
-        const char *text = opts->affinity;
+        const char *text = affinity_text;
         const char *comma = strchr (text, ',');
         size_t length = comma ? (size_t) (comma - text) : strlen (text);
         if (comma && streq (comma + 1, "soft"))
@@ -420,18 +420,29 @@ zaf_demand_options (const zaf_spawn_opts_t *opts, cJSON *options, zaf_error_t *e
         cJSON_AddStringToObject (affinity, "node", node);
         cJSON_AddBoolToObject (affinity, "soft", soft);
     }
+    if (strategy) {
+        if (strneq (strategy, "pack") && strneq (strategy, "spread")) {
+            zaf_error_set (err, ZAF_BAD_ARGS, "strategy must be pack or spread");
+            return -1;
+        }
+        cJSON_AddStringToObject (options, "strategy", strategy);
+    }
+    return 0;
+}
+
+int
+zaf_demand_options (const zaf_spawn_opts_t *opts, cJSON *options, zaf_error_t *err)
+{
+    if (!opts)
+        return 0;
     if (opts->max_concurrency < 0 || opts->max_concurrency > ZAF_POOL_MAX) {
         zaf_error_set (err, ZAF_BAD_ARGS, "max_concurrency must be 1 to %d", ZAF_POOL_MAX);
         return -1;
     }
+    if (zaf_demand_strings (opts->resources, opts->labels, opts->affinity, opts->strategy,
+                            options, err))
+        return -1;
     if (opts->max_concurrency > 1)
         cJSON_AddNumberToObject (options, "max_concurrency", opts->max_concurrency);
-    if (opts->strategy) {
-        if (strneq (opts->strategy, "pack") && strneq (opts->strategy, "spread")) {
-            zaf_error_set (err, ZAF_BAD_ARGS, "strategy must be pack or spread");
-            return -1;
-        }
-        cJSON_AddStringToObject (options, "strategy", opts->strategy);
-    }
     return 0;
 }

@@ -3,8 +3,9 @@
 
     A node announces resources (named amounts: cpu=8,gpu=1,mem_mb=65536,
     license=2) and labels (named strings: zone=a,rack=3) in its HELLO. A
-    spawn may ask for resources (reserved on the node while the actor
-    lives, released when it ends or moves), labels (a hard match), an
+    spawn, or a task's envelope options, may ask for resources (reserved
+    on the node while the actor lives or the task runs, released when it
+    ends or moves), labels (a hard match), an
     affinity to a node by name (hard, or soft: preferred if it fits) and a
     strategy: "spread" (the fitting node with the fewest actors, the
     default) or "pack" (the fitting node with the most actors, so that
@@ -97,5 +98,11 @@ const char *
 //  with BAD_ARGS.
 int
     zaf_demand_options (const zaf_spawn_opts_t *opts, cJSON *options, zaf_error_t *err);
+
+//  Same for the placement strings alone (zaf_submit_opts: each may be
+//  NULL).
+int
+    zaf_demand_strings (const char *resources, const char *labels, const char *affinity,
+                        const char *strategy, cJSON *options, zaf_error_t *err);
 
 #endif

@@ -175,10 +175,44 @@ Test (broker_spawn, tasks_go_where_workers_are_free)
     s_node ("none", ",\"functions\":[\"g\"],\"cpus\":8", 0);
     small->tasks = 1;
     large->tasks = 3;           //  3/4 busy beats 1/1
-    cr_expect_eq (zaf_broker_spawn_place_task (spawn, "f"), large);
+    zaf_code_t code = ZAF_OK;
+    cr_expect_eq (zaf_broker_spawn_place_task (spawn, "f", NULL, &code, NULL, 0), large);
     large->tasks = 5;           //  5/4 loses to 1/1
-    cr_expect_eq (zaf_broker_spawn_place_task (spawn, "f"), small);
-    cr_expect_null (zaf_broker_spawn_place_task (spawn, "h"));
+    cr_expect_eq (zaf_broker_spawn_place_task (spawn, "f", NULL, &code, NULL, 0), small);
+    cr_expect_null (zaf_broker_spawn_place_task (spawn, "h", NULL, &code, NULL, 0));
+    cr_expect_eq (code, ZAF_NO_SUCH_FUNCTION);
+}
+
+Test (broker_spawn, tasks_placed_by_resources)
+{
+    zaf_broker_peer_t *cpu = s_node ("cpu", ",\"functions\":[\"f\"],\"cpus\":8,"
+                                     "\"resources\":{\"cpu\":8}", 0);
+    zaf_broker_peer_t *gpu = s_node ("gpu", ",\"functions\":[\"f\"],\"cpus\":1,"
+                                     "\"resources\":{\"cpu\":2,\"gpu\":1}", 0);
+    gpu->tasks = 5;             //  Busiest, but the only one with a gpu
+    cJSON *options = cJSON_Parse ("{\"resources\":{\"gpu\":1}}");
+    char error [128];
+    zaf_demand_t *demand = zaf_demand_new (options, error, sizeof (error));
+    cJSON_Delete (options);
+    cr_assert_not_null (demand);
+    zaf_code_t code = ZAF_OK;
+    char message [256];
+    cr_expect_eq (zaf_broker_spawn_place_task (spawn, "f", demand, &code, message,
+                                               sizeof (message)), gpu);
+    zaf_capacity_reserve (gpu->capacity, demand);
+    cr_expect_null (zaf_broker_spawn_place_task (spawn, "f", demand, &code, message,
+                                                 sizeof (message)));
+    cr_expect_eq (code, ZAF_NO_RESOURCES);
+    cr_expect (strstr (message, "function f") && strstr (message, "nearest is node"),
+               "%s", message);
+    zaf_capacity_release (gpu->capacity, demand);
+    cr_expect_eq (zaf_broker_spawn_place_task (spawn, "f", demand, &code, message,
+                                               sizeof (message)), gpu);
+    cr_expect_null (zaf_broker_spawn_place_task (spawn, "g", demand, &code, message,
+                                                 sizeof (message)));
+    cr_expect_eq (code, ZAF_NO_SUCH_FUNCTION);
+    zaf_demand_destroy (&demand);
+    (void) cpu;
 }
 
 //  --------------------------------------------------------------------------

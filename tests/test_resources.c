@@ -133,8 +133,8 @@ Test (resources, spawn_options_become_wire_json)
     cr_assert_eq (zaf_demand_options (&opts, options, &err), 0, "%s", err.message);
     char *text = cJSON_PrintUnformatted (options);
     cr_assert_str_eq (text, "{\"resources\":{\"cpu\":1,\"gpu\":1},\"labels\":{\"zone\":\"a\"},"
-                      "\"affinity\":{\"node\":\"n2\",\"soft\":true},\"max_concurrency\":4,"
-                      "\"strategy\":\"pack\"}");
+                      "\"affinity\":{\"node\":\"n2\",\"soft\":true},\"strategy\":\"pack\","
+                      "\"max_concurrency\":4}");
     cJSON_free (text);
     cJSON_Delete (options);
     const char *affinities [] = { "n2", "node=", "node=n2,maybe", "host=n2" };

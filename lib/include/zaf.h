@@ -234,6 +234,16 @@ typedef struct {
                             //  retry_on (0: never). That makes it
                             //  at-least-once: it may run more than once.
     int retry_on;           //  ZAF_RETRY_NODE_LOST | ZAF_RETRY_METHOD_FAILED
+    //  zaf_submit_opts: placement by resources and labels, in the forms of
+    //  zaf_spawn_opts_t (docs/GUIDE.md). The resources are reserved on the
+    //  task's node while it runs; when no node has them free the task
+    //  fails at once with NO_RESOURCES (it is not queued). zaf_call_opts
+    //  refuses them (BAD_ARGS): a call runs where its actor lives.
+    const char *resources;  //  "cpu=2,gpu=1" (NULL: nothing)
+    const char *labels;     //  Only on a node with these labels: "zone=a"
+    const char *affinity;   //  "node=NAME" or "node=NAME,soft"
+    const char *strategy;   //  "spread" (default: fewest tasks per worker)
+                            //  or "pack" (most)
 } zaf_call_opts_t;
 
 #define ZAF_RETRY_NODE_LOST     1   //  Its node was lost while it ran

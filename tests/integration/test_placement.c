@@ -2,10 +2,14 @@
     test_placement - placement by resources, labels, affinity and strategy
 
     Each test starts a zaf-broker and zaf-node processes with --resources
-    and --labels, and spawns test Counters with the placement options.
-    Where an actor lives is read from the broker's STATUS, and so is what
-    a node has free: reservations must be exact, released when an actor
-    ends, and honoured again when an actor restarts after its node is lost.
+    and --labels, and spawns test Counters, or submits the test function
+    pid, with the placement options. Where an actor lives is read from the
+    broker's STATUS, where a task ran from the pid it returns (tasks run
+    in their node's process), and what a node has free from STATUS:
+    reservations must be exact, held while an actor lives or a task runs,
+    released when it ends, honoured again when an actor restarts or a task
+    is retried after its node is lost, and counted again for the actors a
+    restarted broker adopts.
     =========================================================================
 */
 
@@ -274,5 +278,230 @@ Test (placement, a_lost_node_s_actor_restarts_on_a_node_that_fits)
     cr_assert_eq (s_free (z, "g2", "gpu"), 1);
     for (int index = 0; index < 2; index++)
         zaf_actor_destroy (&ballast [index]);
+    cr_assert (zt_cluster_stop (&cluster));
+}
+
+//  --------------------------------------------------------------------------
+//  Tasks: submit options resources, labels, affinity and strategy
+
+//  Submit the test function pid (ms) with opts; the future
+static zaf_future_t *
+s_submit_pid (zaf_t *z, int ms, const zaf_call_opts_t *opts)
+{
+    return zaf_submit_opts (z, "pid", zaf_json ("[%d]", ms), opts);
+}
+
+//  Wait for a task's answer: the pid of the node that ran it, or -1 with err
+static int
+s_task_pid (zaf_t *z, zaf_future_t **future_p, zaf_error_t *err)
+{
+    cJSON *result = zaf_get (z, future_p, 20000, err);
+    int pid = cJSON_IsNumber (result) ? (int) result->valuedouble : -1;
+    cJSON_Delete (result);
+    return pid;
+}
+
+typedef struct {
+    zaf_t *z;
+    const char *node;
+    const char *resource;
+    double amount;
+} free_wait_t;
+
+static bool
+s_free_is (void *arg)
+{
+    free_wait_t *wait = (free_wait_t *) arg;
+    return s_free (wait->z, wait->node, wait->resource) == wait->amount;
+}
+
+//  Wait until node has amount of resource free
+static bool
+s_wait_free (zaf_t *z, const char *node, const char *resource, double amount)
+{
+    free_wait_t wait = { z, node, resource, amount };
+    return zt_wait_until (s_free_is, &wait, 10000);
+}
+
+Test (placement, tasks_go_where_their_resources_are_and_hold_them_while_they_run)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, 0, "n", 0, NULL);
+    s_node_start (&cluster, "cpu", "--resources", "cpu=2", "--labels", "zone=a");
+    s_node_start (&cluster, "gpu", "--resources", "cpu=1,gpu=1", "--labels", "zone=b");
+    cr_assert (zt_wait_nodes (cluster.z, 2, 10000));
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    int cpu_pid = zt_proc_pid (cluster.nodes [0]);
+    int gpu_pid = zt_proc_pid (cluster.nodes [1]);
+
+    //  Bad options fail BAD_ARGS before anything is sent
+    const zaf_call_opts_t bad [] = {
+        { .resources = "gpu=-1" }, { .labels = "zone" }, { .affinity = "nod=gpu" },
+        { .strategy = "wide" }
+    };
+    for (size_t index = 0; index < sizeof (bad) / sizeof (bad [0]); index++) {
+        zaf_future_t *future = s_submit_pid (z, 0, &bad [index]);
+        cr_assert_eq (s_task_pid (z, &future, &err), -1);
+        cr_assert_eq (err.code, ZAF_BAD_ARGS, "%s", err.message);
+    }
+    cr_assert_eq (s_free (z, "gpu", "gpu"), 1);
+    //  They place tasks; a call runs where its actor lives
+    zaf_spawn_opts_t anywhere = { 0 };
+    zaf_actor_t *counter = s_spawn (z, &anywhere, &err);
+    cr_assert_not_null (counter, "%s", err.message);
+    zaf_call_opts_t call_gpu = { .resources = "gpu=1" };
+    zaf_future_t *call = zaf_call_opts (z, counter, "get", NULL, &call_gpu);
+    cr_assert_null (zaf_get (z, &call, 10000, &err));
+    cr_assert_eq (err.code, ZAF_BAD_ARGS, "%s", err.message);
+    zaf_actor_destroy (&counter);
+
+    //  Tasks asking for a gpu, or a label, run only where it is
+    zaf_call_opts_t gpu = { .resources = "gpu=1" };
+    zaf_call_opts_t zone_a = { .labels = "zone=a" };
+    zaf_call_opts_t none = { 0 };
+    for (int index = 0; index < 6; index++) {
+        zaf_future_t *future = s_submit_pid (z, 0, &gpu);
+        cr_assert_eq (s_task_pid (z, &future, &err), gpu_pid, "a gpu task ran elsewhere: %s",
+                      err.message);
+        future = s_submit_pid (z, 0, &zone_a);
+        cr_assert_eq (s_task_pid (z, &future, &err), cpu_pid, "a zone=a task ran elsewhere: %s",
+                      err.message);
+        //  Without options: as before, anywhere
+        future = s_submit_pid (z, 0, &none);
+        int pid = s_task_pid (z, &future, &err);
+        cr_assert (pid == cpu_pid || pid == gpu_pid, "%s", err.message);
+    }
+    cr_assert_eq (s_free (z, "gpu", "gpu"), 1, "finished tasks still hold the gpu");
+    zaf_call_opts_t zone_c = { .labels = "zone=c" };
+    zaf_future_t *future = s_submit_pid (z, 0, &zone_c);
+    cr_assert_eq (s_task_pid (z, &future, &err), -1);
+    cr_assert_eq (err.code, ZAF_NO_RESOURCES, "%s", err.message);
+    cr_assert (strstr (err.message, "zone=c"), "%s", err.message);
+
+    //  A running task holds its resources: cpu=2 fits only node cpu, and
+    //  while one runs there a second fails at once (tasks are not queued)
+    zaf_call_opts_t two_cpus = { .resources = "cpu=2" };
+    zaf_future_t *long_task = s_submit_pid (z, 5000, &two_cpus);
+    cr_assert (s_wait_free (z, "cpu", "cpu", 0), "the running task holds no cpu");
+    future = s_submit_pid (z, 0, &two_cpus);
+    cr_assert_eq (s_task_pid (z, &future, &err), -1);
+    cr_assert_eq (err.code, ZAF_NO_RESOURCES, "%s: %s", zaf_code_name (err.code), err.message);
+    cr_assert (strstr (err.message, "function pid") && strstr (err.message, "nearest is node"),
+               "the nearest shortfall is not named: %s", err.message);
+    cr_assert (zaf_future_ready (long_task) == false, "the long task ended too soon");
+    //  zaf list nodes shows the task's reservation
+    const char *list [] = { zt_path ("bin", "zaf"), "--address", cluster.endpoint, "list",
+                            "nodes", NULL };
+    char *output = NULL;
+    cr_assert_eq (zt_run (list, 10000, &output), 0, "%s", output);
+    cr_assert (strstr (output, "cpu 0/2 zone=a"), "zaf list nodes: %s", output);
+    free (output);
+    //  It ends: the cpus are free, exactly, and the next one fits
+    cr_assert_eq (s_task_pid (z, &long_task, &err), cpu_pid, "%s", err.message);
+    cr_assert (s_wait_free (z, "cpu", "cpu", 2), "the ended task's cpus were not released");
+    future = s_submit_pid (z, 0, &two_cpus);
+    cr_assert_eq (s_task_pid (z, &future, &err), cpu_pid, "%s", err.message);
+    cr_assert_eq (s_free (z, "cpu", "cpu"), 2);
+    cr_assert_eq (s_free (z, "gpu", "cpu"), 1);
+
+    //  A cancelled task gives its resources back at once
+    long_task = s_submit_pid (z, 3000, &two_cpus);
+    cr_assert (s_wait_free (z, "cpu", "cpu", 0), "the running task holds no cpu");
+    cr_assert_eq (zaf_cancel (z, long_task, false), 0);
+    zaf_future_destroy (&long_task);
+    cr_assert (s_wait_free (z, "cpu", "cpu", 2), "a cancelled task kept its cpus");
+    future = s_submit_pid (z, 0, &two_cpus);
+    cr_assert_eq (s_task_pid (z, &future, &err), cpu_pid, "%s", err.message);
+    cr_assert (zt_cluster_stop (&cluster));
+}
+
+//  --------------------------------------------------------------------------
+//  A restarted broker adopts a node's actors with what they hold
+
+Test (placement, adopted_actors_hold_their_resources_again_after_a_broker_restart)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "n", 0, NULL);
+    s_node_start (&cluster, "r1", "--resources", "cpu=2,gpu=1", NULL, NULL);
+    cr_assert (zt_wait_nodes (cluster.z, 1, 10000));
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_spawn_opts_t detached = { .resources = "cpu=1", .name = "holder", .detached = true };
+    zaf_actor_t *holder = s_spawn (z, &detached, &err);
+    cr_assert_not_null (holder, "%s", err.message);
+    zaf_spawn_opts_t restartable = { .resources = "cpu=1,gpu=1", .max_restarts = 1 };
+    zaf_actor_t *phoenix = s_spawn (z, &restartable, &err);
+    cr_assert_not_null (phoenix, "%s", err.message);
+    cr_assert_eq (s_free (z, "r1", "cpu"), 0);
+    cr_assert_eq (s_free (z, "r1", "gpu"), 0);
+
+    zt_cluster_broker_restart (&cluster, HEARTBEAT_MS);
+    cJSON *value = zt_call_until (z, holder, "get", NULL, 1000, 20000, &err);
+    cr_assert_not_null (value, "the actor was not adopted: %s", err.message);
+    cJSON_Delete (value);
+    value = zt_call_until (z, phoenix, "get", NULL, 1000, 20000, &err);
+    cr_assert_not_null (value, "the actor was not adopted: %s", err.message);
+    cJSON_Delete (value);
+    //  The new broker counts what they hold: nothing is free on r1
+    cr_assert_eq (s_free (z, "r1", "cpu"), 0, "adopted actors hold no cpu");
+    cr_assert_eq (s_free (z, "r1", "gpu"), 0, "adopted actors hold no gpu");
+    zaf_spawn_opts_t one_cpu = { .resources = "cpu=1" };
+    cr_assert_null (s_spawn (z, &one_cpu, &err));
+    cr_assert_eq (err.code, ZAF_NO_RESOURCES, "%s: %s", zaf_code_name (err.code), err.message);
+
+    //  And gives it back when they end
+    cr_assert_eq (zaf_kill (z, holder, &err), 0, "%s", err.message);
+    cr_assert_eq (zaf_kill (z, phoenix, &err), 0, "%s", err.message);
+    zaf_actor_destroy (&holder);
+    zaf_actor_destroy (&phoenix);
+    cr_assert (s_wait_free (z, "r1", "cpu", 2), "killed adopted actors kept their cpu");
+    cr_assert_eq (s_free (z, "r1", "gpu"), 1);
+    cr_assert (zt_cluster_stop (&cluster));
+}
+
+typedef struct {
+    zaf_t *z;
+    int held_by;            //  Index of the gpu node holding it, or -1
+} gpu_wait_t;
+
+static bool
+s_gpu_held (void *arg)
+{
+    gpu_wait_t *wait = (gpu_wait_t *) arg;
+    if (s_free (wait->z, "g1", "gpu") == 0)
+        wait->held_by = 0;
+    else
+    if (s_free (wait->z, "g2", "gpu") == 0)
+        wait->held_by = 1;
+    return wait->held_by >= 0;
+}
+
+Test (placement, a_task_retried_after_node_loss_goes_to_a_node_that_fits)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "n", 0, NULL);
+    s_node_start (&cluster, "g1", "--resources", "gpu=1", NULL, NULL);
+    s_node_start (&cluster, "g2", "--resources", "gpu=1", NULL, NULL);
+    s_node_start (&cluster, "c1", "--resources", "cpu=4", NULL, NULL);
+    cr_assert (zt_wait_nodes (cluster.z, 3, 10000));
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+
+    zaf_call_opts_t gpu = { .resources = "gpu=1", .max_task_retries = 1,
+                            .retry_on = ZAF_RETRY_NODE_LOST };
+    zaf_future_t *future = s_submit_pid (z, 4000, &gpu);
+    gpu_wait_t wait = { z, -1 };
+    cr_assert (zt_wait_until (s_gpu_held, &wait, 10000), "the task holds no gpu");
+    int other = 1 - wait.held_by;
+    int other_pid = zt_proc_pid (cluster.nodes [other]);
+    const char *other_name = other ? "g2" : "g1";
+
+    //  Its node dies: the retry goes to the other gpu node, never to c1
+    kill (zt_proc_pid (cluster.nodes [wait.held_by]), SIGKILL);
+    zt_proc_stop (&cluster.nodes [wait.held_by], 0, 5000);
+    cr_assert_eq (s_task_pid (z, &future, &err), other_pid,
+                  "the retried task did not run on the other gpu node: %s", err.message);
+    cr_assert (s_wait_free (z, other_name, "gpu", 1), "the retried task kept its gpu");
     cr_assert (zt_cluster_stop (&cluster));
 }

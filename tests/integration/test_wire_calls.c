@@ -180,6 +180,43 @@ Test (wire, submit_runs_a_function, .timeout = 60)
     }
 }
 
+//  A SUBMIT's envelope options may place it (docs/PROTOCOL.md 9.7, 11)
+Test (wire, submit_placement_options, .timeout = 60)
+{
+    zt_peer_start (NULL);
+    void *client = zt_peer_client ("driver");
+    struct {
+        const char *options;
+        const char *code;           //  NULL: runs
+    } cases [] = {
+        { "{\"resources\":{\"cpu\":-1}}", "BAD_ARGS" },
+        { "{\"resources\":[1]}", "BAD_ARGS" },
+        { "{\"labels\":{\"zone\":3}}", "BAD_ARGS" },
+        { "{\"affinity\":\"n1\"}", "BAD_ARGS" },
+        { "{\"strategy\":\"wide\"}", "BAD_ARGS" },
+        { "{\"labels\":{\"zone\":\"a\"}}", "NO_RESOURCES" },
+        { "{\"resources\":{\"gpu\":1}}", "NO_RESOURCES" },
+        { "{\"affinity\":{\"node\":\"nowhere\"}}", "NO_SUCH_NODE" },
+        { "{\"strategy\":\"pack\"}", NULL },
+        { "{}", NULL }
+    };
+    for (size_t index = 0; index < sizeof (cases) / sizeof (cases [0]); index++) {
+        zt_corr_t corr = zt_peer_next_corr ();
+        SEND (client, FS ("ZAF1"), FS ("SUBMIT"), FS (""), FC (corr), FS ("add"),
+              FS (cases [index].options), FS ("[2,3]"));
+        zt_msg_t *reply = zt_peer_answer (client, "REPLY", corr);
+        if (cases [index].code)
+            zt_peer_assert_answer_error (reply, cases [index].code);
+        else {
+            cJSON *result = zt_peer_answer_result (reply);
+            cr_assert (cJSON_IsNumber (result) && result->valuedouble == 5,
+                       "options %s", cases [index].options);
+            zt_peer_json_free (result);
+        }
+        zt_peer_msg_destroy (&reply);
+    }
+}
+
 Test (wire, pending_bound_overloads, .timeout = 60)
 {
     zt_peer_config_t config = { .max_pending = "2" };

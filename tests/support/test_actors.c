@@ -418,6 +418,17 @@ s_task_sleep (zaf_t *z, const cJSON *args, zaf_error_t *err)
     return cJSON_CreateNumber (ms);
 }
 
+//  pid (ms): sleep ms (0: not at all), then the pid of the process it ran
+//  in (a node's, where tasks run in the node): which node took the task
+static cJSON *
+s_task_pid (zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    int ms = (int) zaf_arg_number (args, 0, 0);
+    if (ms > 0)
+        zclock_sleep (ms);
+    return cJSON_CreateNumber ((double) getpid ());
+}
+
 static cJSON *
 s_task_tell_many (zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
@@ -449,6 +460,7 @@ test_actors_register (void)
     ||  zaf_register_function ("add", s_task_add)
     ||  zaf_register_function ("fail", s_task_fail)
     ||  zaf_register_function ("sleep", s_task_sleep)
+    ||  zaf_register_function ("pid", s_task_pid)
     ||  zaf_register_function ("call_actor", s_call_through)
     ||  zaf_register_function ("tell_many", s_task_tell_many))
         return -1;

@@ -101,6 +101,28 @@ def test_submit(client: zaf.Client) -> None:
         client.submit("fail", "boom").result(10)
 
 
+def test_submit_placement(client: zaf.Client) -> None:
+    # The test nodes announce no resources and no labels
+    assert client.submit("add", 1, 2, strategy="pack").result(10) == 3
+    assert client.submit("add", 1, 2, affinity={"node": "node-2"}).result(10) == 3
+    with pytest.raises(zaf.NoResourcesError, match="nearest is node"):
+        client.submit("add", 1, 2, resources={"gpu": 1}).result(10)
+    with pytest.raises(zaf.NoResourcesError, match="zone=a"):
+        client.submit("add", 1, 2, labels={"zone": "a"}).result(10)
+    with pytest.raises(zaf.BadArgsError):
+        client.submit("add", 1, 2, resources={"gpu": -1}).result(10)
+    with pytest.raises(zaf.BadArgsError):
+        client.submit("add", 1, 2, strategy="wide").result(10)
+    # Spawns take the same options
+    with pytest.raises(zaf.NoResourcesError, match="gpu"):
+        client.spawn("Counter", resources={"gpu": 1}, timeout=10)
+    with pytest.raises(zaf.BadArgsError):
+        client.spawn("Counter", labels={"zone": 3}, timeout=10)
+    counter = client.spawn("Counter", affinity={"node": "node-2"}, strategy="pack", timeout=10)
+    assert counter.add.remote(2).result(10) == 2
+    client.kill(counter)
+
+
 def test_tell_ordering(client: zaf.Client) -> None:
     counter = client.spawn("Counter")
     for index in range(1000):

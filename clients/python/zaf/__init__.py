@@ -97,10 +97,11 @@ def get_actor(name: str, timeout: Optional[float] = 10.0) -> ActorHandle:
     return default_client().get_actor(name, timeout=timeout)
 
 
-def submit(function: str, *args: Any) -> ObjectRef:
+def submit(function: str, *args: Any, **placement: Any) -> ObjectRef:
     """Run a registered remote function; returns the future of its result
-    (``f.remote(*args)`` in Ray)."""
-    return default_client().submit(function, *args)
+    (``f.remote(*args)`` in Ray). ``placement``: the keyword options of
+    :meth:`Client.submit` (resources, labels, affinity, strategy)."""
+    return default_client().submit(function, *args, **placement)
 
 
 def kill(actor: ActorHandle, *, wait: bool = True, timeout: Optional[float] = 10.0) -> None:

@@ -682,7 +682,11 @@ class Client:
               detached: bool = False, get_if_exists: bool = False,
               node: Optional[str] = None, max_restarts: int = 0,
               max_call_retries: int = 0, call_deadline_ms: Optional[int] = None,
-              timeout: Optional[float] = 30.0) -> ActorHandle:
+              timeout: Optional[float] = 30.0,
+              resources: Optional[Dict[str, float]] = None,
+              labels: Optional[Dict[str, str]] = None,
+              affinity: Optional[Dict[str, Any]] = None,
+              strategy: Optional[str] = None) -> ActorHandle:
         """Create an actor of class ``cls`` with constructor ``args`` and
         wait until its constructor has run; returns its handle.
 
@@ -691,14 +695,19 @@ class Client:
         live actor of that class holding ``name`` instead of failing with
         NAME_TAKEN. ``node`` pins it to a node, ``max_restarts`` /
         ``max_call_retries`` / ``call_deadline_ms`` are the broker's and
-        node's spawn options (docs/PROTOCOL.md, 5.3). If the spawn times
-        out, the actor is killed when it comes up.
+        node's spawn options (docs/PROTOCOL.md, 5.3). ``resources``,
+        ``labels``, ``affinity`` and ``strategy`` place it as
+        :meth:`submit` places a task (section 11), its resources reserved
+        while it lives. If the spawn times out, the actor is killed when it
+        comes up.
         """
         ref = self.spawn_async(cls, *args, name=name, detached=detached,
                                get_if_exists=get_if_exists, node=node,
                                max_restarts=max_restarts,
                                max_call_retries=max_call_retries,
-                               call_deadline_ms=call_deadline_ms)
+                               call_deadline_ms=call_deadline_ms,
+                               resources=resources, labels=labels,
+                               affinity=affinity, strategy=strategy)
         try:
             return ref.result(timeout)
         except TimeoutError:
@@ -711,7 +720,11 @@ class Client:
                     detached: bool = False, get_if_exists: bool = False,
                     node: Optional[str] = None, max_restarts: int = 0,
                     max_call_retries: int = 0,
-                    call_deadline_ms: Optional[int] = None) -> ObjectRef:
+                    call_deadline_ms: Optional[int] = None,
+                    resources: Optional[Dict[str, float]] = None,
+                    labels: Optional[Dict[str, str]] = None,
+                    affinity: Optional[Dict[str, Any]] = None,
+                    strategy: Optional[str] = None) -> ObjectRef:
         """:meth:`spawn` without waiting: a future of the handle
         (``await client.spawn_async("Counter", 5)``)."""
         options: Dict[str, Any] = {}
@@ -729,6 +742,10 @@ class Client:
             options["max_call_retries"] = max_call_retries
         if call_deadline_ms is not None:
             options["call_deadline_ms"] = call_deadline_ms
+        for key, value in (("resources", resources), ("labels", labels),
+                           ("affinity", affinity), ("strategy", strategy)):
+            if value is not None:
+                options[key] = value
         body = _encode(list(args), None)
         ref = ObjectRef(self, "spawn")
         ref._detached = detached
@@ -747,14 +764,34 @@ class Client:
                        _ascii(name, "name")], ref, name)
         return ref.result(timeout)
 
-    def submit(self, function: str, *args: Any) -> ObjectRef:
+    def submit(self, function: str, *args: Any,
+               resources: Optional[Dict[str, float]] = None,
+               labels: Optional[Dict[str, str]] = None,
+               affinity: Optional[Dict[str, Any]] = None,
+               strategy: Optional[str] = None) -> ObjectRef:
         """Run the registered remote function ``function`` with ``args`` on
-        a node's worker pool (SUBMIT); returns the future of its result."""
+        a node's worker pool (SUBMIT); returns the future of its result.
+
+        Placement (docs/PROTOCOL.md, 9.7 and 11), in the envelope options:
+        ``resources`` (``{"gpu": 1}``, reserved on the node while the task
+        runs), ``labels`` (``{"zone": "a"}``, a hard match), ``affinity``
+        (``{"node": "n2", "soft": True}``) and ``strategy`` (``"spread"``
+        or ``"pack"``). When no node fits, the future raises
+        :class:`NoResourcesError` at once (tasks are not queued); malformed
+        values raise :class:`BadArgsError`."""
+        options: Dict[str, Any] = {}
+        for key, value in (("resources", resources), ("labels", labels),
+                           ("affinity", affinity), ("strategy", strategy)):
+            if value is not None:
+                options[key] = value
         blobs: List[Blob] = []
         body = _encode(list(args), blobs)
         ref = ObjectRef(self, "submit")
-        self._enqueue([SIGNATURE, b"SUBMIT", _EMPTY, self._next_corr(),
-                       _ascii(function, "function"), body, *blobs], ref)
+        frames = [SIGNATURE, b"SUBMIT", _EMPTY, self._next_corr(),
+                  _ascii(function, "function")]
+        if options:
+            frames.append(json.dumps(options).encode())
+        self._enqueue([*frames, body, *blobs], ref)
         return ref
 
     def kill(self, actor: ActorHandle, *, wait: bool = True,
