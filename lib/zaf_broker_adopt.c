@@ -12,6 +12,7 @@
 */
 
 #include "zaf_classes.h"
+#include "zaf_broker_retry.h"
 #include "zaf_broker_adopt.h"
 
 struct _zaf_broker_adopt_t {
@@ -75,8 +76,12 @@ s_adopt_restarts (zaf_broker_actor_t *actor, const cJSON *entry)
         return;
     actor->restarts_left = max_restarts;
     actor->call_retries = zaf_json_int (options, "max_call_retries", 0);
-    if (actor->call_retries < -1)
+    actor->retry_on = zaf_broker_retry_on (options, actor->call_retries);
+    if (actor->call_retries < -1 || actor->retry_on == -1
+    || ((actor->retry_on & ZAF_BROKER_RETRY_METHOD_FAILED) && actor->call_retries < 0)) {
         actor->call_retries = 0;
+        actor->retry_on = 0;
+    }
     const char *pin = zaf_json_string (options, "node", NULL);
     actor->pin = pin ? strdup (pin) : NULL;
     actor->spawn = zaf_proto_new ();

@@ -28,6 +28,12 @@ const char *
 void
     zaf_deadline_retries (zaf_proto_t *request, const zaf_call_opts_t *opts);
 
+//  Write an actor's call retry options (max_call_retries, retry_on) into
+//  SPAWN options. Returns 0, or -1 with err set (BAD_ARGS) if retry_on
+//  has bits other than ZAF_RETRY_NODE_LOST and ZAF_RETRY_METHOD_FAILED.
+int
+    zaf_deadline_spawn_retries (const zaf_spawn_opts_t *opts, cJSON *options, zaf_error_t *err);
+
 //  True if the request has a deadline and it has passed.
 bool
     zaf_deadline_passed (zaf_proto_t *request);
