@@ -556,6 +556,7 @@ class Client:
               detached: bool = False, get_if_exists: bool = False,
               node: Optional[str] = None, max_restarts: int = 0,
               max_call_retries: int = 0, call_deadline_ms: Optional[int] = None,
+              retry_on: Optional[List[str]] = None,
               timeout: Optional[float] = 30.0) -> ActorHandle:
         """Create an actor of class ``cls`` with constructor ``args`` and
         wait until its constructor has run; returns its handle.
@@ -565,14 +566,17 @@ class Client:
         live actor of that class holding ``name`` instead of failing with
         NAME_TAKEN. ``node`` pins it to a node, ``max_restarts`` /
         ``max_call_retries`` / ``call_deadline_ms`` are the broker's and
-        node's spawn options (docs/PROTOCOL.md, 5.3). If the spawn times
+        node's spawn options (docs/PROTOCOL.md, 5.3), as is ``retry_on``
+        (a list of ``"node_lost"`` and ``"method_failed"``: which failures
+        send a call again, up to ``max_call_retries``). If the spawn times
         out, the actor is killed when it comes up.
         """
         ref = self.spawn_async(cls, *args, name=name, detached=detached,
                                get_if_exists=get_if_exists, node=node,
                                max_restarts=max_restarts,
                                max_call_retries=max_call_retries,
-                               call_deadline_ms=call_deadline_ms)
+                               call_deadline_ms=call_deadline_ms,
+                               retry_on=retry_on)
         try:
             return ref.result(timeout)
         except TimeoutError:
@@ -585,7 +589,8 @@ class Client:
                     detached: bool = False, get_if_exists: bool = False,
                     node: Optional[str] = None, max_restarts: int = 0,
                     max_call_retries: int = 0,
-                    call_deadline_ms: Optional[int] = None) -> ObjectRef:
+                    call_deadline_ms: Optional[int] = None,
+                    retry_on: Optional[List[str]] = None) -> ObjectRef:
         """:meth:`spawn` without waiting: a future of the handle
         (``await client.spawn_async("Counter", 5)``)."""
         options: Dict[str, Any] = {}
@@ -603,6 +608,8 @@ class Client:
             options["max_call_retries"] = max_call_retries
         if call_deadline_ms is not None:
             options["call_deadline_ms"] = call_deadline_ms
+        if retry_on is not None:
+            options["retry_on"] = list(retry_on)
         body = _encode(list(args), None)
         ref = ObjectRef(self, "spawn")
         ref._detached = detached
