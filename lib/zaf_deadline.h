@@ -7,7 +7,9 @@
     the deadline on a request as it is made (the caller's own, or the
     smaller time left of the call being served: propagation) and says
     whether a request is past it, for the runtime to answer TIMEOUT
-    instead of running it.
+    instead of running it. It also writes the retry options that travel
+    with a SUBMIT (max_task_retries, retry_on) or a SPAWN (max_call_retries,
+    retry_on).
     =========================================================================
 */
 
