@@ -338,6 +338,9 @@ Test (restarts, a_restarted_broker_serves_the_same_actors_again)
     zaf_spawn_opts_t named = { .node = "n2", .name = "keeper", .detached = true };
     zaf_actor_t *keeper = zaf_spawn (z, "Counter", zaf_json ("[40]"), &named, &err);
     cr_assert_not_null (keeper, "%s", err.message);
+    zaf_spawn_opts_t retrying = { .node = "n2", .max_call_retries = 2, .retry_on = ZAF_RETRY_METHOD_FAILED };
+    zaf_actor_t *retrier = zaf_spawn (z, "Counter", NULL, &retrying, &err);
+    cr_assert_not_null (retrier, "%s", err.message);
     cJSON_Delete (zt_call (z, owned, "add", zaf_json ("[3]"), 10000, &err));
     //  An actor owned by another driver that will not come back
     const char *argv [] = { zt_path ("bin", "zt_driver"), cluster.endpoint, "--owned", "1", NULL };
@@ -379,6 +382,13 @@ Test (restarts, a_restarted_broker_serves_the_same_actors_again)
     cr_expect_eq (value->valueint, 40);
     cJSON_Delete (value);
     zaf_actor_destroy (&found);
+    //  An actor's retry_on came back with it: flaky (1) fails once, then
+    //  answers from its second run
+    value = zt_call (z, retrier, "flaky", zaf_json ("[1]"), 10000, &err);
+    cr_expect_not_null (value, "retry_on lost in the broker restart: %s", err.message);
+    cr_expect (value && value->valueint == 2);
+    cJSON_Delete (value);
+    zaf_actor_destroy (&retrier);
 
     //  The actor of the driver that never came back ends, owner_died
     zaf_actor_t *orphan = zt_actor_handle (orphan_id);
