@@ -976,6 +976,7 @@ s_handle_pipe (self_t *self)
     else
     if (streq (command, "ID-SECRET"))
         s_handle_id_secret (self, request);
+    else
     if (streq (command, "KEYS"))
         s_handle_keys (self, request);
     else
