@@ -463,6 +463,18 @@ Test (bounded, calls_that_fail_run_again_up_to_max_call_retries)
     //  Other errors are not retried
     cr_expect_null (zt_call (z, actor, "fail_code", zaf_json ("[\"BAD_ARGS\", \"no\"]"), 10000, &err));
     cr_expect_eq (err.code, ZAF_BAD_ARGS);
+    //  Nor past the call's deadline: spin_fail runs 300 ms and fails, the
+    //  deadline is 500 ms, so a second run may start but never a third
+    cJSON_Delete (zt_call (z, actor, "add", zaf_json ("[-4]"), 10000, &err));
+    zaf_call_opts_t within = { .timeout_ms = 500 };
+    zaf_future_t *late = zaf_call_opts (z, actor, "spin_fail", zaf_json ("[null, 300]"), &within);
+    cr_expect_null (zaf_get (z, &late, 10000, &err));
+    cr_expect (err.code == ZAF_TIMEOUT || err.code == ZAF_METHOD_FAILED, "%s", zaf_code_name (err.code));
+    zaf_future_destroy (&late);
+    //  A retry would be queued by the time the first get is answered
+    cJSON_Delete (zt_call (z, actor, "get", NULL, 10000, &err));
+    int runs = zt_call_number (z, actor, "get", NULL, 10000);
+    cr_expect (runs >= 1 && runs <= 2, "spin_fail ran %d times past its deadline", runs);
 
     //  Without retry_on the first failure is the answer
     zaf_spawn_opts_t plain = { .max_call_retries = 3 };
