@@ -498,6 +498,9 @@ s_handle_reply (self_t *self, zaf_broker_peer_t *node)
     if (flight->copy && flight->kind == FLIGHT_SUBMIT && !zaf_proto_ok (self->msg)
     &&  zaf_broker_retry_failed (self->spawn, self->flights, flight, self->msg))
         return;                 //  Sent again
+    if (flight->copy && flight->kind == FLIGHT_CALL && !zaf_proto_ok (self->msg)
+    &&  zaf_broker_retry_call (self->actors, self->out, self->flights, flight, self->msg))
+        return;                 //  Sent to the actor again
     zaf_broker_flights_end (self->flights, &flight);
     zaf_broker_out_deliver (self->out, self->msg, caller, caller_size);
 }

@@ -42,6 +42,7 @@ typedef struct _zaf_broker_actor_t {
     int restarts_left;          //  max_restarts still to use (-1: no limit)
     int restarts;               //  Incarnations after the first
     int call_retries;           //  max_call_retries (-1: no limit)
+    int retry_on;               //  ZAF_BROKER_RETRY_ bits (zaf_broker_retry)
     char *pin;                  //  Node the spawn asked for, or NULL
     zaf_demand_t *demand;       //  Resources reserved on node, labels,
                                 //  affinity, strategy (zaf_resources), or NULL

@@ -12,6 +12,7 @@
 */
 
 #include "zaf_classes.h"
+#include "zaf_broker_retry.h"
 #include "zaf_broker_adopt.h"
 
 struct _zaf_broker_adopt_t {
@@ -63,6 +64,20 @@ zaf_broker_adopt_destroy (zaf_broker_adopt_t **self_p)
 //  --------------------------------------------------------------------------
 //  One adopted actor
 
+//  Its call retries (max_call_retries, retry_on), as SPAWN set them; bad
+//  ones (a node of another build) leave it with none
+static void
+s_adopt_retries (zaf_broker_actor_t *actor, const cJSON *options, bool restartable)
+{
+    int retries = zaf_json_int (options, "max_call_retries", 0);
+    int retry_on = zaf_broker_retry_on (options, retries);
+    if (retries < -1 || retry_on == -1
+    || ((retry_on & ZAF_BROKER_RETRY_METHOD_FAILED) && retries < 0))
+        return;
+    actor->retry_on = retry_on;
+    actor->call_retries = restartable || (retry_on & ZAF_BROKER_RETRY_METHOD_FAILED) ? retries : 0;
+}
+
 //  A restartable adopted actor brings what it takes to restart it: the
 //  SPAWN is rebuilt from its class, options and constructor arguments
 static void
@@ -71,12 +86,12 @@ s_adopt_restarts (zaf_broker_actor_t *actor, const cJSON *entry)
     const cJSON *options = cJSON_GetObjectItemCaseSensitive (entry, "options");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive (entry, "args");
     int max_restarts = zaf_json_int (options, "max_restarts", 0);
-    if (!cJSON_IsObject (options) || !args || max_restarts < -1 || max_restarts == 0)
+    bool restartable = cJSON_IsObject (options) && args && max_restarts >= -1 && max_restarts != 0;
+    if (cJSON_IsObject (options))
+        s_adopt_retries (actor, options, restartable);
+    if (!restartable)
         return;
     actor->restarts_left = max_restarts;
-    actor->call_retries = zaf_json_int (options, "max_call_retries", 0);
-    if (actor->call_retries < -1)
-        actor->call_retries = 0;
     const char *pin = zaf_json_string (options, "node", NULL);
     actor->pin = pin ? strdup (pin) : NULL;
     actor->spawn = zaf_proto_new ();

@@ -2,7 +2,9 @@
     zaf_broker_retry - tasks sent again after a failure they asked to survive
 
     The retries left live in the flight (retries), the policy in the kept
-    copy's options, read again only when a failure happens.
+    copy's options, read again only when a failure happens. For a call to
+    an actor, retries counts those done and the policy is the actor's
+    (retry_on, call_retries), read from its SPAWN options.
     =========================================================================
 */
 
@@ -110,6 +112,59 @@ zaf_broker_retry_task (zaf_broker_spawn_t *spawn, zaf_broker_flights_t *flights,
     zaf_proto_t *again = zaf_proto_dup (flight->copy);
     //  A forward that fails answers the caller and ends the flight
     zaf_broker_flights_forward (flights, again, flight->caller, node, flight);
+    zaf_proto_destroy (&again);
+    return true;
+}
+
+int
+zaf_broker_retry_on (const cJSON *options, int max_call_retries)
+{
+    const cJSON *reasons = cJSON_GetObjectItemCaseSensitive (options, "retry_on");
+    if (!reasons)
+        return max_call_retries ? ZAF_BROKER_RETRY_NODE_LOST : 0;
+    if (!cJSON_IsArray (reasons))
+        return -1;
+    int policy = 0;
+    const cJSON *reason;
+    cJSON_ArrayForEach (reason, reasons) {
+        const char *word = cJSON_GetStringValue (reason);
+        if (word && streq (word, "node_lost"))
+            policy |= ZAF_BROKER_RETRY_NODE_LOST;
+        else
+        if (word && streq (word, "method_failed"))
+            policy |= ZAF_BROKER_RETRY_METHOD_FAILED;
+        else
+            return -1;
+    }
+    return policy;
+}
+
+bool
+zaf_broker_retry_call (zaf_broker_actors_t *actors, zaf_broker_out_t *out,
+                       zaf_broker_flights_t *flights, zaf_broker_flight_t *flight,
+                       zaf_proto_t *answer)
+{
+    assert (flight && answer);
+    zaf_broker_actor_t *actor = flight->actor;
+    if (flight->kind != FLIGHT_CALL || !flight->copy || !actor
+    || !(actor->retry_on & ZAF_BROKER_RETRY_METHOD_FAILED)
+    || (actor->call_retries >= 0 && flight->retries >= actor->call_retries)
+    ||  zaf_deadline_passed (flight->copy))
+        return false;
+    size_t size;
+    const char *body = zaf_proto_body (answer, &size);
+    zaf_error_t err;
+    zaf_error_parse (body, size, &err);
+    if (err.code != ZAF_METHOD_FAILED)
+        return false;           //  Never CANCELLED, TIMEOUT, BAD_ARGS...
+    flight->retries++;
+    zaf_proto_t *again = zaf_proto_dup (flight->copy);
+    if (actor->restarting)
+        zaf_broker_actors_hold (actors, actor, again, NULL);
+    else
+    if (zaf_broker_out_push (out, again, actor->node) == -1)
+        zaf_broker_flights_fail (flights, flight, ZAF_OVERLOADED,
+                                 "the actor's node cannot take the call again");
     zaf_proto_destroy (&again);
     return true;
 }

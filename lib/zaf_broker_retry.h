@@ -9,6 +9,14 @@
     there instead of answering. A retried task may run more than once
     (at-least-once). A cancelled task's flight is gone: it is never
     retried.
+
+    Actors: a SPAWN's options may say {"max_call_retries": N, "retry_on":
+    [...]}. node_lost: calls in flight when the actor fails (its node is
+    lost, its process crashes) are sent to its next incarnation (spawn
+    does that, in s_requeue); without retry_on it is the default whenever
+    max_call_retries is set. method_failed: a call answered METHOD_FAILED
+    is sent to the actor again. Both draw on the same N per call, and
+    never past the call's deadline.
     =========================================================================
 */
 
@@ -47,5 +55,21 @@ bool
 bool
     zaf_broker_retry_failed (zaf_broker_spawn_t *spawn, zaf_broker_flights_t *flights,
                              zaf_broker_flight_t *flight, zaf_proto_t *answer);
+
+//  The retry_on of SPAWN options as ZAF_BROKER_RETRY_ bits. Without
+//  retry_on: node_lost if max_call_retries is not 0 (what it always did),
+//  else nothing. Returns -1 if retry_on is not a list of "node_lost" and
+//  "method_failed".
+int
+    zaf_broker_retry_on (const cJSON *options, int max_call_retries);
+
+//  A call's actor answered it with an error (the REPLY in answer): if it is
+//  METHOD_FAILED, the actor retries on method_failed, the call has retries
+//  left and its deadline has not passed, send it to the actor again and
+//  return true; else false (the caller answers as usual).
+bool
+    zaf_broker_retry_call (zaf_broker_actors_t *actors, zaf_broker_out_t *out,
+                           zaf_broker_flights_t *flights, zaf_broker_flight_t *flight,
+                           zaf_proto_t *answer);
 
 #endif

@@ -8,8 +8,9 @@
     before its flight (the flight targets it) and removed again if the
     flight is refused; from then on the actor ends only through
     zaf_broker_actors_end. Restarts: calls in flight end with ACTOR_DIED
-    (they may have run: at-most-once) unless max_call_retries lets them be
-    sent again to the next incarnation (at-least-once); requests that come
+    (they may have run: at-most-once) unless max_call_retries and retry_on
+    node_lost let them be sent again to the next incarnation
+    (at-least-once); requests that come
     meanwhile are held, in order, and released when SPAWNED ok comes back.
     =========================================================================
 */
@@ -17,6 +18,7 @@
 #include "zaf_classes.h"
 #include "zaf_broker_spawn.h"
 #include "zaf_broker_place.h"
+#include "zaf_broker_retry.h"
 
 struct _zaf_broker_spawn_t {
     zaf_broker_peers_t *peers;      //  Borrowed
@@ -36,6 +38,7 @@ typedef struct {
     bool get_if_exists;
     int max_restarts;
     int max_call_retries;
+    int retry_on;               //  ZAF_BROKER_RETRY_ bits, or -1 if bad
     zaf_demand_t *demand;       //  Resources, labels, affinity, strategy
 } options_t;
 
@@ -129,6 +132,7 @@ s_spawn_options (zaf_broker_spawn_t *self, zaf_proto_t *request, options_t *opti
     options->get_if_exists = zaf_json_bool (json, "get_if_exists", false);
     options->max_restarts = zaf_json_int (json, "max_restarts", 0);
     options->max_call_retries = zaf_json_int (json, "max_call_retries", 0);
+    options->retry_on = zaf_broker_retry_on (json, options->max_call_retries);
     char demand_error [128] = "";
     options->demand = zaf_demand_new (json, demand_error, sizeof (demand_error));
     const char *refusal = *demand_error ? demand_error : NULL;
@@ -137,6 +141,12 @@ s_spawn_options (zaf_broker_spawn_t *self, zaf_proto_t *request, options_t *opti
     else
     if (options->max_restarts < -1 || options->max_call_retries < -1)
         refusal = "max_restarts and max_call_retries must be -1 (no limit) or more";
+    else
+    if (options->retry_on == -1)
+        refusal = "retry_on must be a list of \"node_lost\" and \"method_failed\"";
+    else
+    if ((options->retry_on & ZAF_BROKER_RETRY_METHOD_FAILED) && options->max_call_retries < 0)
+        refusal = "retry_on method_failed needs a bound: max_call_retries 0 or more, not -1";
     else
     if (options->name && !zaf_registry_name_valid (options->name))
         refusal = "actor name must be 1-255 printable ASCII bytes";
@@ -242,7 +252,9 @@ zaf_broker_spawn_handle (zaf_broker_spawn_t *self, zaf_proto_t *request, zaf_bro
     assert (actor);             //  A fresh id is always free
     actor->detached = options.detached;
     actor->restarts_left = options.max_restarts;
-    actor->call_retries = options.max_restarts ? options.max_call_retries : 0;
+    actor->retry_on = options.retry_on;
+    actor->call_retries = options.max_restarts || (options.retry_on & ZAF_BROKER_RETRY_METHOD_FAILED)
+                        ? options.max_call_retries : 0;
     actor->pin = options.node_name ? strdup (options.node_name) : NULL;
     actor->demand = options.demand;         //  Released when it ends or moves
     if (node->capacity)
@@ -336,6 +348,7 @@ s_requeue (zaf_broker_spawn_t *self, zaf_broker_actor_t *actor, const char *reas
             ;                   //  Never sent: it stays in actor->held below
         else
         if (flight->kind == FLIGHT_CALL && flight->copy
+        && (actor->retry_on & ZAF_BROKER_RETRY_NODE_LOST)
         && (actor->call_retries < 0 || flight->retries < actor->call_retries)) {
             flight->retries++;
             flight->held = true;

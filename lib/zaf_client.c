@@ -569,8 +569,6 @@ s_spawn_options (zaf_t *self, const zaf_spawn_opts_t *opts)
         cJSON_AddBoolToObject (options, "get_if_exists", true);
     if (opts && opts->max_restarts)
         cJSON_AddNumberToObject (options, "max_restarts", opts->max_restarts);
-    if (opts && opts->max_call_retries)
-        cJSON_AddNumberToObject (options, "max_call_retries", opts->max_call_retries);
     if (opts && opts->call_deadline_ms > 0)
         cJSON_AddNumberToObject (options, "call_deadline_ms", opts->call_deadline_ms);
     //  An actor's children are its own: they die with it
@@ -593,7 +591,7 @@ zaf_spawn (zaf_t *self, const char *cls, cJSON *args, const zaf_spawn_opts_t *op
     zaf_proto_set_id (msg, ZAF_PROTO_SPAWN);
     zaf_proto_set_name (msg, cls);
     cJSON *options = s_spawn_options (self, opts);
-    if (zaf_demand_options (opts, options, err)) {     //  zaf_resources.c
+    if (zaf_deadline_spawn_retries (opts, options, err) || zaf_demand_options (opts, options, err)) {
         cJSON_Delete (options);
         cJSON_Delete (args);
         zaf_proto_destroy (&msg);

@@ -69,6 +69,28 @@ zaf_deadline_retries (zaf_proto_t *request, const zaf_call_opts_t *opts, zaf_err
     return 0;
 }
 
+int
+zaf_deadline_spawn_retries (const zaf_spawn_opts_t *opts, cJSON *options, zaf_error_t *err)
+{
+    if (!opts)
+        return 0;
+    if (opts->retry_on & ~(ZAF_RETRY_NODE_LOST | ZAF_RETRY_METHOD_FAILED)) {
+        zaf_error_set (err, ZAF_BAD_ARGS,
+                       "retry_on must be a mix of ZAF_RETRY_NODE_LOST and ZAF_RETRY_METHOD_FAILED");
+        return -1;
+    }
+    if (opts->max_call_retries)
+        cJSON_AddNumberToObject (options, "max_call_retries", opts->max_call_retries);
+    if (opts->retry_on) {
+        cJSON *reasons = cJSON_AddArrayToObject (options, "retry_on");
+        if (opts->retry_on & ZAF_RETRY_NODE_LOST)
+            cJSON_AddItemToArray (reasons, cJSON_CreateString ("node_lost"));
+        if (opts->retry_on & ZAF_RETRY_METHOD_FAILED)
+            cJSON_AddItemToArray (reasons, cJSON_CreateString ("method_failed"));
+    }
+    return 0;
+}
+
 bool
 zaf_deadline_passed (zaf_proto_t *request)
 {

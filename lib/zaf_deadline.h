@@ -7,7 +7,9 @@
     the deadline on a request as it is made (the caller's own, or the
     smaller time left of the call being served: propagation) and says
     whether a request is past it, for the runtime to answer TIMEOUT
-    instead of running it.
+    instead of running it. It also writes the retry options that travel
+    with a SUBMIT (max_task_retries, retry_on) or a SPAWN (max_call_retries,
+    retry_on).
     =========================================================================
 */
 
@@ -29,6 +31,12 @@ const char *
 //  and fills err (BAD_ARGS) if the placement strings are malformed.
 int
     zaf_deadline_retries (zaf_proto_t *request, const zaf_call_opts_t *opts, zaf_error_t *err);
+
+//  Write an actor's call retry options (max_call_retries, retry_on) into
+//  SPAWN options. Returns 0, or -1 with err set (BAD_ARGS) if retry_on
+//  has bits other than ZAF_RETRY_NODE_LOST and ZAF_RETRY_METHOD_FAILED.
+int
+    zaf_deadline_spawn_retries (const zaf_spawn_opts_t *opts, cJSON *options, zaf_error_t *err);
 
 //  True if the request has a deadline and it has passed.
 bool

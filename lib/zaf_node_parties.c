@@ -131,8 +131,10 @@ zaf_node_party_set_spawn (zaf_node_party_t *self, zaf_proto_t *spawn, const cJSO
             placement = cJSON_AddObjectToObject (announce, "placement");
         cJSON_AddItemToObject (placement, placement_members [index], cJSON_Duplicate (member, true));
     }
-    if (zaf_json_int (options, "max_restarts", 0) != 0) {
-        //  Enough for the new broker to restart it as the old one would
+    if (zaf_json_int (options, "max_restarts", 0) != 0
+    ||  cJSON_GetObjectItemCaseSensitive (options, "retry_on")) {
+        //  Enough for the new broker to restart it (and retry its calls)
+        //  as the old one would
         size_t size;
         const char *body = zaf_proto_body (spawn, &size);
         cJSON *args = size ? zaf_json_parse (body, size) : cJSON_CreateArray ();

@@ -181,8 +181,9 @@ typedef struct {
                             //  it, return that actor instead of NAME_TAKEN
     int max_restarts;       //  Re-create it after a failure (crash, node
                             //  lost) this many times; -1: always; 0: never
-    int max_call_retries;   //  Send calls caught by a failure again to the
-                            //  next incarnation (at-least-once); -1: always
+    int max_call_retries;   //  Send a call again up to this many times when
+                            //  it fails for a reason in retry_on
+                            //  (at-least-once); -1: always (node_lost only)
     int call_deadline_ms;   //  A call that runs longer is answered TIMEOUT
                             //  by its node and logged there (0: none)
     //  Placement by resources and labels (docs/GUIDE.md): nodes announce
@@ -199,6 +200,13 @@ typedef struct {
                             //  above 1 the class must be thread_safe
                             //  (BAD_ARGS otherwise) and order per caller is
                             //  not kept
+    int retry_on;           //  ZAF_RETRY_NODE_LOST: calls caught by a
+                            //  failure (node lost, crash) go to the next
+                            //  incarnation (needs max_restarts);
+                            //  ZAF_RETRY_METHOD_FAILED: a call answered
+                            //  METHOD_FAILED is sent again. 0: NODE_LOST
+                            //  if max_call_retries is set. Never for a
+                            //  cancelled call or past its deadline.
 } zaf_spawn_opts_t;
 
 //  Create an actor of class `cls` somewhere in the cluster, passing `args`

@@ -436,6 +436,135 @@ Test (bounded, tasks_lost_with_their_node_run_again_elsewhere)
 }
 
 //  --------------------------------------------------------------------------
+//  retry_on method_failed: calls and tasks answered METHOD_FAILED run again
+
+Test (bounded, calls_that_fail_run_again_up_to_max_call_retries)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "r", 1, NULL);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    //  flaky (2) fails on its first two runs: with 3 retries the caller
+    //  sees one success, from the third run
+    zaf_spawn_opts_t retrying = { .max_call_retries = 3, .retry_on = ZAF_RETRY_METHOD_FAILED };
+    zaf_actor_t *actor = zaf_spawn (z, "Counter", NULL, &retrying, &err);
+    cr_assert_not_null (actor, "%s", err.message);
+    cJSON *value = zt_call (z, actor, "flaky", zaf_json ("[2]"), 10000, &err);
+    cr_assert_not_null (value, "%s %s", zaf_code_name (err.code), err.message);
+    cr_expect_eq (value->valueint, 3);
+    cJSON_Delete (value);
+    cr_expect_eq (zt_call_number (z, actor, "get", NULL, 10000), 3, "not run exactly 3 times");
+    //  Retries stop at max_call_retries: 1 run + 3 retries, then the failure
+    cJSON_Delete (zt_call (z, actor, "add", zaf_json ("[-3]"), 10000, &err));
+    cr_expect_null (zt_call (z, actor, "flaky", zaf_json ("[10]"), 10000, &err));
+    cr_expect_eq (err.code, ZAF_METHOD_FAILED, "%s", zaf_code_name (err.code));
+    cr_expect (strstr (err.message, "run 4 fails"), "%s", err.message);
+    cr_expect_eq (zt_call_number (z, actor, "get", NULL, 10000), 4, "not run 1 + 3 times");
+    //  Other errors are not retried
+    cr_expect_null (zt_call (z, actor, "fail_code", zaf_json ("[\"BAD_ARGS\", \"no\"]"), 10000, &err));
+    cr_expect_eq (err.code, ZAF_BAD_ARGS);
+    //  Nor past the call's deadline: spin_fail runs 300 ms and fails, the
+    //  deadline is 500 ms, so a second run may start but never a third
+    cJSON_Delete (zt_call (z, actor, "add", zaf_json ("[-4]"), 10000, &err));
+    zaf_call_opts_t within = { .timeout_ms = 500 };
+    zaf_future_t *late = zaf_call_opts (z, actor, "spin_fail", zaf_json ("[null, 300]"), &within);
+    cr_expect_null (zaf_get (z, &late, 10000, &err));
+    cr_expect (err.code == ZAF_TIMEOUT || err.code == ZAF_METHOD_FAILED, "%s", zaf_code_name (err.code));
+    zaf_future_destroy (&late);
+    //  A retry would be queued by the time the first get is answered
+    cJSON_Delete (zt_call (z, actor, "get", NULL, 10000, &err));
+    int runs = zt_call_number (z, actor, "get", NULL, 10000);
+    cr_expect (runs >= 1 && runs <= 2, "spin_fail ran %d times past its deadline", runs);
+
+    //  Without retry_on the first failure is the answer
+    zaf_spawn_opts_t plain = { .max_call_retries = 3 };
+    zaf_actor_t *once = zaf_spawn (z, "Counter", NULL, &plain, &err);
+    cr_assert_not_null (once, "%s", err.message);
+    cr_expect_null (zt_call (z, once, "flaky", zaf_json ("[2]"), 10000, &err));
+    cr_expect_eq (err.code, ZAF_METHOD_FAILED);
+    cr_expect (strstr (err.message, "run 1 fails"), "%s", err.message);
+    cr_expect_eq (zt_call_number (z, once, "get", NULL, 10000), 1);
+
+    //  Bad retry options are refused at spawn and spawn nothing
+    int actors = zt_status_count (z, "actors");
+    zaf_spawn_opts_t bad_bits = { .max_call_retries = 1, .retry_on = 8 };
+    cr_expect_null (zaf_spawn (z, "Counter", NULL, &bad_bits, &err));
+    cr_expect_eq (err.code, ZAF_BAD_ARGS, "%s", zaf_code_name (err.code));
+    zaf_spawn_opts_t unbounded = { .max_call_retries = -1, .retry_on = ZAF_RETRY_METHOD_FAILED };
+    cr_expect_null (zaf_spawn (z, "Counter", NULL, &unbounded, &err));
+    cr_expect_eq (err.code, ZAF_BAD_ARGS, "%s", zaf_code_name (err.code));
+    cr_expect (strstr (err.message, "retry_on"), "%s", err.message);
+    cr_expect_eq (zt_status_count (z, "actors"), actors);
+    zaf_actor_destroy (&actor);
+    zaf_actor_destroy (&once);
+    cr_expect (zt_cluster_stop (&cluster));
+}
+
+Test (bounded, a_cancelled_call_is_never_retried)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "x", 1, NULL);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    zaf_spawn_opts_t retrying = { .max_call_retries = 3, .retry_on = ZAF_RETRY_METHOD_FAILED };
+    zaf_actor_t *spinner = zaf_spawn (z, "Counter", NULL, &retrying, &err);
+    zaf_actor_t *recorder = zaf_spawn (z, "Counter", NULL, NULL, &err);
+    cr_assert (spinner && recorder);
+    cJSON *recorder_json = zaf_actor_to_json (recorder);
+    char *recorder_text = cJSON_PrintUnformatted (recorder_json);
+    cJSON_Delete (recorder_json);
+    //  spin_fail fails with METHOD_FAILED after its cancel: that failure
+    //  must not send it again
+    zaf_future_t *running = zaf_call (z, spinner, "spin_fail", zaf_json ("[%s, 3000]", recorder_text));
+    void *arg [2] = { &cluster, recorder };
+    cr_assert (zt_wait_until (s_recorded_one, arg, 10000), "the spin did not start");
+    cr_expect_eq (zaf_cancel (z, running, false), 0);
+    cr_expect_null (zaf_get (z, &running, 0, &err));
+    cr_expect_eq (err.code, ZAF_CANCELLED);
+    //  The spin's failure reaches the broker before this call's answer
+    //  does; a retry would then be queued before the next call
+    cr_expect (s_call_bool (z, spinner, "saw_cancel"), "the method did not see the flag");
+    cr_expect_eq (zt_call_number (z, spinner, "get", NULL, 10000), 1, "the cancelled call ran again");
+    free (recorder_text);
+    zaf_actor_destroy (&spinner);
+    zaf_actor_destroy (&recorder);
+    cr_expect (zt_cluster_stop (&cluster));
+}
+
+Test (bounded, a_task_that_fails_once_runs_again)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "f", 1, NULL);
+    zaf_t *z = cluster.z;
+    zaf_error_t err;
+    char path [] = "/tmp/zaf-flaky-XXXXXX";
+    int fd = mkstemp (path);
+    cr_assert (fd >= 0);
+    close (fd);
+    //  flaky_file (path, 1) fails on its first run, succeeds on the second
+    zaf_call_opts_t opts = { .max_task_retries = 2, .retry_on = ZAF_RETRY_METHOD_FAILED };
+    zaf_future_t *task = zaf_submit_opts (z, "flaky_file", zaf_json ("[\"%s\", 1]", path), &opts);
+    cJSON *value = zaf_get (z, &task, 10000, &err);
+    cr_expect_not_null (value, "%s %s", zaf_code_name (err.code), err.message);
+    cr_expect (value && value->valueint == 2, "not run exactly twice");
+    cJSON_Delete (value);
+    //  Without method_failed in retry_on the first failure is the answer
+    cr_assert_eq (truncate (path, 0), 0);
+    zaf_call_opts_t lost_only = { .max_task_retries = 2, .retry_on = ZAF_RETRY_NODE_LOST };
+    task = zaf_submit_opts (z, "flaky_file", zaf_json ("[\"%s\", 1]", path), &lost_only);
+    cr_expect_null (zaf_get (z, &task, 10000, &err));
+    cr_expect_eq (err.code, ZAF_METHOD_FAILED, "%s", zaf_code_name (err.code));
+    //  Retries stop at max_task_retries: 1 run + 2 retries
+    cr_assert_eq (truncate (path, 0), 0);
+    task = zaf_submit_opts (z, "flaky_file", zaf_json ("[\"%s\", 10]", path), &opts);
+    cr_expect_null (zaf_get (z, &task, 10000, &err));
+    cr_expect_eq (err.code, ZAF_METHOD_FAILED);
+    cr_expect (strstr (err.message, "run 3 fails"), "%s", err.message);
+    unlink (path);
+    cr_expect (zt_cluster_stop (&cluster));
+}
+
+//  --------------------------------------------------------------------------
 //  Drain
 
 #define DRAIN_DRIVERS 3

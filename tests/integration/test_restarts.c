@@ -129,25 +129,32 @@ Test (restarts, call_retries_deliver_calls_caught_by_the_failure)
     zaf_t *z = cluster.z;
     zaf_actor_t *actor = s_spawn (z, "n1", -1, -1);
     zaf_actor_t *strict = s_spawn (z, "n1", -1, 0);
+    //  Retries on method_failed only: a node loss is not a reason
+    zaf_spawn_opts_t failed_only = { .node = "n1", .max_restarts = -1, .max_call_retries = 5,
+                                     .retry_on = ZAF_RETRY_METHOD_FAILED };
+    zaf_error_t err;
+    zaf_actor_t *other = zaf_spawn (z, "Counter", NULL, &failed_only, &err);
+    cr_assert_not_null (other, "%s", err.message);
     cr_assert_eq (s_get (z, actor), 0);
 
     //  Freeze n1 so the calls are in flight, then kill it
     kill (zt_proc_pid (cluster.nodes [0]), SIGSTOP);
     enum { CALLS = 50 };
-    zaf_future_t *futures [CALLS], *strict_futures [CALLS];
+    zaf_future_t *futures [CALLS], *strict_futures [CALLS], *other_future;
     for (int index = 0; index < CALLS; index++) {
         futures [index] = zaf_call (z, actor, "add", zaf_json ("[1]"));
         strict_futures [index] = zaf_call (z, strict, "add", zaf_json ("[1]"));
     }
+    other_future = zaf_call (z, other, "add", zaf_json ("[1]"));
     //  Every call is in flight: the broker holds them all
     cr_assert (zt_wait_pending (z, zaf_actor_id (actor), CALLS, 5000)
-            && zt_wait_pending (z, zaf_actor_id (strict), CALLS, 5000),
+            && zt_wait_pending (z, zaf_actor_id (strict), CALLS, 5000)
+            && zt_wait_pending (z, zaf_actor_id (other), 1, 5000),
                "the calls did not reach the broker");
     kill (zt_proc_pid (cluster.nodes [0]), SIGKILL);
     zt_proc_stop (&cluster.nodes [0], 0, 5000);
 
     //  With retries: every call runs once on the next incarnation, in order
-    zaf_error_t err;
     for (int index = 0; index < CALLS; index++) {
         cJSON *result = zaf_get (z, &futures [index], 10000, &err);
         cr_assert_not_null (result, "retried call %d: %s %s", index, zaf_code_name (err.code),
@@ -167,6 +174,11 @@ Test (restarts, call_retries_deliver_calls_caught_by_the_failure)
     cr_expect (strstr (err.message, "may have run"), "%s", err.message);
     //  ... and the actor itself is back
     cr_expect_eq (s_get (z, strict), 0);
+    cr_expect_null (zaf_get (z, &other_future, 10000, &err), "retried on a node loss");
+    cr_expect_eq (err.code, ZAF_ACTOR_DIED, "%s", err.message);
+    zaf_future_destroy (&other_future);
+    cr_expect_eq (s_get (z, other), 0);
+    zaf_actor_destroy (&other);
 
     zaf_actor_destroy (&actor);
     zaf_actor_destroy (&strict);
@@ -338,6 +350,9 @@ Test (restarts, a_restarted_broker_serves_the_same_actors_again)
     zaf_spawn_opts_t named = { .node = "n2", .name = "keeper", .detached = true };
     zaf_actor_t *keeper = zaf_spawn (z, "Counter", zaf_json ("[40]"), &named, &err);
     cr_assert_not_null (keeper, "%s", err.message);
+    zaf_spawn_opts_t retrying = { .node = "n2", .max_call_retries = 2, .retry_on = ZAF_RETRY_METHOD_FAILED };
+    zaf_actor_t *retrier = zaf_spawn (z, "Counter", NULL, &retrying, &err);
+    cr_assert_not_null (retrier, "%s", err.message);
     cJSON_Delete (zt_call (z, owned, "add", zaf_json ("[3]"), 10000, &err));
     //  An actor owned by another driver that will not come back
     const char *argv [] = { zt_path ("bin", "zt_driver"), cluster.endpoint, "--owned", "1", NULL };
@@ -379,6 +394,13 @@ Test (restarts, a_restarted_broker_serves_the_same_actors_again)
     cr_expect_eq (value->valueint, 40);
     cJSON_Delete (value);
     zaf_actor_destroy (&found);
+    //  An actor's retry_on came back with it: flaky (1) fails once, then
+    //  answers from its second run
+    value = zt_call (z, retrier, "flaky", zaf_json ("[1]"), 10000, &err);
+    cr_expect_not_null (value, "retry_on lost in the broker restart: %s", err.message);
+    cr_expect (value && value->valueint == 2);
+    cJSON_Delete (value);
+    zaf_actor_destroy (&retrier);
 
     //  The actor of the driver that never came back ends, owner_died
     zaf_actor_t *orphan = zt_actor_handle (orphan_id);

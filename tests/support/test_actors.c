@@ -258,6 +258,32 @@ s_spin (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
     return cJSON_CreateBool (self->saw_cancel);
 }
 
+//  flaky (n): counts its runs in the counter's value; fails with
+//  METHOD_FAILED while that is n or less, then -> the runs so far
+static cJSON *
+s_flaky (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    counter_t *self = (counter_t *) state;
+    self->value += 1;
+    if (self->value <= zaf_arg_number (args, 0, 0)) {
+        zaf_error_set (err, ZAF_METHOD_FAILED, "flaky: run %.0f fails", self->value);
+        return NULL;
+    }
+    return cJSON_CreateNumber (self->value);
+}
+
+//  spin_fail (recorder, ms): spin, counted in the counter's value, then
+//  fail with METHOD_FAILED whether or not it was cancelled
+static cJSON *
+s_spin_fail (void *state, zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    counter_t *self = (counter_t *) state;
+    self->value += 1;
+    cJSON_Delete (s_spin (state, z, args, err));
+    zaf_error_set (err, ZAF_METHOD_FAILED, "spin_fail: failed after spinning");
+    return NULL;
+}
+
 //  report_end (path): when this actor ends, its destructor appends why
 //  (zaf_exit_reason) as a line to that file
 static cJSON *
@@ -353,6 +379,8 @@ static const zaf_method_t s_counter_methods [] = {
     { "call_within", s_call_within },
     { "deadline", s_deadline },
     { "spin", s_spin },
+    { "spin_fail", s_spin_fail },
+    { "flaky", s_flaky },
     { "saw_cancel", s_saw_cancel },
     { "report_end", s_report_end },
     { NULL, NULL }
@@ -429,6 +457,31 @@ s_task_pid (zaf_t *z, const cJSON *args, zaf_error_t *err)
     return cJSON_CreateNumber ((double) getpid ());
 }
 
+//  flaky_file (path, n): appends a line to the file at path; fails with
+//  METHOD_FAILED while the file has n lines or less, else -> its lines
+static cJSON *
+s_task_flaky_file (zaf_t *z, const cJSON *args, zaf_error_t *err)
+{
+    const char *path = zaf_arg_string (args, 0, NULL);
+    FILE *file = path ? fopen (path, "a+") : NULL;
+    if (!file) {
+        zaf_error_set (err, ZAF_BAD_ARGS, "flaky_file takes (path, n) of a writable file");
+        return NULL;
+    }
+    fputs ("run\n", file);
+    fflush (file);
+    rewind (file);
+    int lines = 0, c;
+    while ((c = fgetc (file)) != EOF)
+        lines += c == '\n';
+    fclose (file);
+    if (lines <= zaf_arg_number (args, 1, 0)) {
+        zaf_error_set (err, ZAF_METHOD_FAILED, "flaky_file: run %d fails", lines);
+        return NULL;
+    }
+    return cJSON_CreateNumber (lines);
+}
+
 static cJSON *
 s_task_tell_many (zaf_t *z, const cJSON *args, zaf_error_t *err)
 {
@@ -462,7 +515,8 @@ test_actors_register (void)
     ||  zaf_register_function ("sleep", s_task_sleep)
     ||  zaf_register_function ("pid", s_task_pid)
     ||  zaf_register_function ("call_actor", s_call_through)
-    ||  zaf_register_function ("tell_many", s_task_tell_many))
+    ||  zaf_register_function ("tell_many", s_task_tell_many)
+    ||  zaf_register_function ("flaky_file", s_task_flaky_file))
         return -1;
     return test_io_actors_register ();
 }

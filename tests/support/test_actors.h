@@ -27,6 +27,11 @@
                                  runs up to ms (5000) or until cancelled,
                                  -> whether it saw zaf_cancelled
         saw_cancel ()            -> what the last spin saw
+        spin_fail (recorder, ms) spin, counted in the value, then fails
+                                 with METHOD_FAILED
+        flaky (n)                counts its runs in the value; fails with
+                                 METHOD_FAILED while they are n or fewer,
+                                 -> the runs so far
         report_end (path)        its destructor appends zaf_exit_reason as
                                  a line to that file when it ends
         spawn (class, args)      spawns a child it owns, -> the child's handle
@@ -43,6 +48,9 @@
         call_actor (handle, method, args) -> the call's result
         tell_many (handle, method, n, tag) tells method ([tag, i]) n times,
                                  then calls get and -> n
+        flaky_file (path, n)     appends a line to the file; fails with
+                                 METHOD_FAILED while it has n lines or
+                                 fewer, -> its lines
     =========================================================================
 */
 

@@ -45,6 +45,18 @@ def test_spawn_call_get(default_client: zaf.Client) -> None:
     zaf.kill(counter)
 
 
+def test_spawn_retry_on_method_failed(default_client: zaf.Client) -> None:
+    flaky = zaf.spawn("Counter", max_call_retries=3, retry_on=["method_failed"])
+    assert flaky.flaky.remote(2).result(10) == 3     # two failures, sent again
+    zaf.kill(flaky)
+    once = zaf.spawn("Counter", max_call_retries=3)
+    with pytest.raises(zaf.MethodFailedError):
+        once.flaky.remote(2).result(10)
+    zaf.kill(once)
+    with pytest.raises(zaf.BadArgsError, match="retry_on"):
+        zaf.spawn("Counter", max_call_retries=1, retry_on=["sometimes"])
+
+
 def test_init_twice_and_cluster_info(default_client: zaf.Client,
                                      shared_cluster: cluster.Cluster) -> None:
     with pytest.raises(RuntimeError):

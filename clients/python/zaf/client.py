@@ -682,6 +682,7 @@ class Client:
               detached: bool = False, get_if_exists: bool = False,
               node: Optional[str] = None, max_restarts: int = 0,
               max_call_retries: int = 0, call_deadline_ms: Optional[int] = None,
+              retry_on: Optional[List[str]] = None,
               timeout: Optional[float] = 30.0,
               resources: Optional[Dict[str, float]] = None,
               labels: Optional[Dict[str, str]] = None,
@@ -695,7 +696,9 @@ class Client:
         live actor of that class holding ``name`` instead of failing with
         NAME_TAKEN. ``node`` pins it to a node, ``max_restarts`` /
         ``max_call_retries`` / ``call_deadline_ms`` are the broker's and
-        node's spawn options (docs/PROTOCOL.md, 5.3). ``resources``,
+        node's spawn options (docs/PROTOCOL.md, 5.3), as is ``retry_on``
+        (a list of ``"node_lost"`` and ``"method_failed"``: which failures
+        send a call again, up to ``max_call_retries``). ``resources``,
         ``labels``, ``affinity`` and ``strategy`` place it as
         :meth:`submit` places a task (section 11), its resources reserved
         while it lives. If the spawn times out, the actor is killed when it
@@ -707,7 +710,8 @@ class Client:
                                max_call_retries=max_call_retries,
                                call_deadline_ms=call_deadline_ms,
                                resources=resources, labels=labels,
-                               affinity=affinity, strategy=strategy)
+                               affinity=affinity, strategy=strategy,
+                               retry_on=retry_on)
         try:
             return ref.result(timeout)
         except TimeoutError:
@@ -721,6 +725,7 @@ class Client:
                     node: Optional[str] = None, max_restarts: int = 0,
                     max_call_retries: int = 0,
                     call_deadline_ms: Optional[int] = None,
+                    retry_on: Optional[List[str]] = None,
                     resources: Optional[Dict[str, float]] = None,
                     labels: Optional[Dict[str, str]] = None,
                     affinity: Optional[Dict[str, Any]] = None,
@@ -746,6 +751,8 @@ class Client:
                            ("affinity", affinity), ("strategy", strategy)):
             if value is not None:
                 options[key] = value
+        if retry_on is not None:
+            options["retry_on"] = list(retry_on)
         body = _encode(list(args), None)
         ref = ObjectRef(self, "spawn")
         ref._detached = detached
