@@ -405,7 +405,8 @@ s_tick (self_t *self)
     int host = self->started ? zaf_node_host_tick (self->host) : -1;
     int64_t now = zclock_mono ();
     if (self->drain_until && !self->stopped
-    &&  (zaf_node_host_actors (self->host) == 0 || now >= self->drain_until)) {
+    &&  ((zaf_node_host_actors (self->host) == 0 && zaf_node_host_tasks (self->host) == 0)
+         || now >= self->drain_until)) {
         //  Drained: what is left ends, and zaf-node exits as after STOP
         zsys_info ("zaf_node: drained name=%s actors left=%zu", self->name,
                    zaf_node_host_actors (self->host));

@@ -537,6 +537,14 @@ zaf_node_host_actors (zaf_node_host_t *self)
     return zaf_node_parties_actors (self->parties);
 }
 
+size_t
+zaf_node_host_tasks (zaf_node_host_t *self)
+{
+    assert (self);
+    return zaf_node_parties_tasks_running (self->parties)
+         + zaf_node_parties_tasks (self->parties);
+}
+
 void
 zaf_node_host_announce (zaf_node_host_t *self, cJSON *actors)
 {

@@ -91,6 +91,9 @@ void
 //  Return how many live actors the node hosts.
 size_t
     zaf_node_host_actors (zaf_node_host_t *self);
+//  Tasks running or queued on the node's workers.
+size_t
+    zaf_node_host_tasks (zaf_node_host_t *self);
 
 //  Add to the JSON array what a restarted broker is told of each ready,
 //  live actor.

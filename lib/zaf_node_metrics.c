@@ -77,13 +77,7 @@ zaf_node_metrics_report (zaf_node_metrics_t *self, zaf_node_parties_t *parties)
 {
     assert (self);
     cJSON *report = cJSON_CreateObject ();
-    size_t running = 0;
-    zlistx_t *all = zaf_node_parties_list (parties);
-    for (zaf_node_party_t *party = (zaf_node_party_t *) zlistx_first (all); party;
-         party = (zaf_node_party_t *) zlistx_next (all))
-        if (party->kind == ZAF_PARTY_WORKER)
-            running += (size_t) party->inflight;
-    zlistx_destroy (&all);
+    size_t running = zaf_node_parties_tasks_running (parties);
 
     //  The live actors with a control block, in table order
     size_t count = zaf_node_parties_actors (parties);

@@ -290,6 +290,21 @@ zaf_node_parties_actors (zaf_node_parties_t *self)
     return zhashx_size (self->actors);
 }
 
+size_t
+zaf_node_parties_tasks_running (zaf_node_parties_t *self)
+{
+    assert (self);
+    //  On a copy of the table, so that no walk of the caller's is disturbed
+    size_t running = 0;
+    zlistx_t *all = zaf_node_parties_list (self);
+    for (zaf_node_party_t *party = (zaf_node_party_t *) zlistx_first (all); party;
+         party = (zaf_node_party_t *) zlistx_next (all))
+        if (party->kind == ZAF_PARTY_WORKER)
+            running += (size_t) party->inflight;
+    zlistx_destroy (&all);
+    return running;
+}
+
 //  --------------------------------------------------------------------------
 //  Workers and tasks: each task to the worker holding the fewest, and none
 //  holding more than ZAF_NODE_PREFETCH, so a worker finds its next task

@@ -158,6 +158,10 @@ size_t
 size_t
     zaf_node_parties_actors (zaf_node_parties_t *self);
 
+//  Tasks on a worker now (given to it and not answered yet).
+size_t
+    zaf_node_parties_tasks_running (zaf_node_parties_t *self);
+
 //  A worker said HELLO: it is ready for tasks.
 void
     zaf_node_parties_worker_ready (zaf_node_parties_t *self, zaf_node_party_t *worker);

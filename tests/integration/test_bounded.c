@@ -699,3 +699,38 @@ Test (bounded, a_drained_node_finishes_its_work_and_exits)
         zaf_actor_destroy (&movers [index]);
     cr_expect (zt_cluster_stop (&cluster));
 }
+
+//  A drained node waits for the tasks it runs: they end ok, and the node
+//  exits as soon as they are done, long before drain_ms
+Test (bounded, a_drained_node_waits_for_its_tasks)
+{
+    zt_cluster_t cluster;
+    zt_cluster_start (&cluster, HEARTBEAT_MS, "w", 1, NULL);
+    zaf_error_t err;
+    zaf_future_t *tasks [3];
+    for (int index = 0; index < 3; index++) {
+        tasks [index] = zaf_submit (cluster.z, "sleep", zaf_json ("[1500]"));
+        cr_assert_not_null (tasks [index]);
+    }
+    //  The SUBMITs reach the node before the DRAIN does (one connection)
+    cr_assert_eq (zaf_drain (cluster.z, "w1", 60000, &err), 0, "%s", err.message);
+    int64_t drained_at = zclock_mono ();
+    for (int index = 0; index < 3; index++) {
+        cJSON *value = zaf_get (cluster.z, &tasks [index], 20000, &err);
+        cr_expect_not_null (value, "task %d: %s %s", index, zaf_code_name (err.code), err.message);
+        cJSON_Delete (value);
+    }
+    int status = -1;
+    void *arg [2] = { cluster.nodes [0], &status };
+    cr_expect (zt_wait_until (s_proc_exited, arg, 20000), "the drained node did not exit");
+    cr_expect_eq (status, 0);
+    cr_expect_lt (zclock_mono () - drained_at, 30000, "the node waited for drain_ms, not for its tasks");
+    //  A new task finds no node to run on
+    zaf_future_t *late = zaf_submit (cluster.z, "sleep", zaf_json ("[1]"));
+    cJSON *value = zaf_get (cluster.z, &late, 10000, &err);
+    cr_expect_null (value);
+    cJSON_Delete (value);
+    zaf_future_destroy (&late);
+    zt_cluster_stop (&cluster);
+}
+
